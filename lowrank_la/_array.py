@@ -1,0 +1,617 @@
+"""The one place that knows about array backends.
+
+What lives here:
+
+* the namespace and device of an input (NumPy, CuPy, Dask, array-api-strict, torch: through
+  array-api-compat; scipy/cupyx sparse matrices and LinearOperators map to the NumPy or CuPy namespace);
+* the dtype policy: float32 stays float32, float64 stays float64, float16 computes in float32, integers and
+  booleans promote to float64, complex is kept where a function allows it and refused otherwise;
+* ``rng`` normalisation in scipy's SPEC-7 style, and reproducible independent streams for chunks;
+* thin helpers for small dense work (economic QR, CholeskyQR2, the LU normaliser, small SVD, solves) that take
+  the fast path per backend;
+* ``ConvergenceWarning``, the result types ``SVDResult`` and ``SolverResult``, the sign rule ``flip_signs``;
+* ``thread_limit``: bound the threads of BLAS and of the Numba kernels;
+* the operator adapter ``as_operator``: block products ``A @ X`` and ``A.H @ Y`` for dense arrays, scipy and
+  cupyx sparse matrices and arrays, LinearOperators and Dask arrays, counting passes over ``A`` and never
+  densifying sparse input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from typing import Any, NamedTuple
+
+import array_api_compat
+import numpy as np
+import scipy.linalg
+
+from ._validate import check_int, check_matrix, check_shape_agrees, is_dask, is_linear_operator, is_sparse
+
+__all__ = [
+    "ConvergenceWarning",
+    "MatrixOperator",
+    "SVDResult",
+    "SolverResult",
+    "array_namespace",
+    "as_operator",
+    "as_rng",
+    "cholesky_qr2",
+    "device_of",
+    "flip_signs",
+    "is_cupy_namespace",
+    "is_numpy_namespace",
+    "lu_normalize",
+    "qr_econ",
+    "random_normal",
+    "solve",
+    "spawn_rngs",
+    "svd_small",
+    "thread_limit",
+    "working_dtype",
+]
+
+
+# --------------------------------------------------------------------------- shared result types
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method stopped (iteration limit, breakdown) before meeting its tolerance."""
+
+
+class SVDResult(NamedTuple):
+    """A truncated SVD ``A ~ U @ diag(s) @ Vh`` with ``s`` descending.
+
+    Attributes
+    ----------
+    U : (m, k) array
+        Left singular vectors (orthonormal columns).
+    s : (k,) array
+        Singular values, descending.
+    Vh : (k, n) array
+        Right singular vectors, as rows.
+    """
+
+    U: Any
+    s: Any
+    Vh: Any
+
+
+class SolverResult(dict):
+    """Result of an iterative solver, in the style of ``scipy.optimize.OptimizeResult``.
+
+    A dictionary whose keys are also attributes. Every solver sets at least ``converged`` (bool), ``n_iter``
+    (int) and ``history`` (a dict of per-iteration arrays, such as the residual).
+
+    Examples
+    --------
+    >>> res = SolverResult(x=1.0, converged=True, n_iter=3, history={"residual": [1.0, 0.1, 0.01]})
+    >>> res.converged, res.n_iter
+    (True, 3)
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    __setattr__ = dict.__setitem__
+    __delattr__ = dict.__delitem__
+
+    def __repr__(self) -> str:
+        width = max((len(k) for k in self), default=0)
+        lines = []
+        for key, value in self.items():
+            text = repr(value) if not hasattr(value, "shape") else f"<array {tuple(value.shape)}>"
+            lines.append(f"{key.rjust(width)}: {text}")
+        return "\n".join(lines)
+
+    def __dir__(self):
+        return list(self.keys())
+
+
+# --------------------------------------------------------------------------- namespaces and devices
+
+def array_namespace(*arrays):
+    """Array-API namespace shared by `arrays` (Python scalars and None are ignored).
+
+    scipy.sparse matrices and arrays and LinearOperators map to NumPy's namespace; cupyx sparse matrices to
+    CuPy's. The namespaces are array-api-compat's wrappers, so ``xp.linalg`` and ``xp.isdtype`` are there for
+    every backend.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> array_namespace(np.ones(3), sp.eye(3, format="csr")).__name__
+    'array_api_compat.numpy'
+    """
+    proxies = []
+    for a in arrays:
+        if a is None or isinstance(a, (numbers.Number, str)):
+            continue
+        if is_sparse(a):
+            proxies.append(a.data)
+        elif is_linear_operator(a) and not hasattr(a, "__array_namespace__"):
+            proxies.append(np.empty(0))
+        else:
+            proxies.append(a)
+    if not proxies:
+        return array_api_compat.array_namespace(np.empty(0))
+    return array_api_compat.array_namespace(*proxies)
+
+
+def is_numpy_namespace(xp) -> bool:
+    """True if `xp` is NumPy's namespace (plain or array-api-compat's wrapper)."""
+    return array_api_compat.is_numpy_namespace(xp)
+
+
+def is_cupy_namespace(xp) -> bool:
+    """True if `xp` is CuPy's namespace (plain or array-api-compat's wrapper)."""
+    return array_api_compat.is_cupy_namespace(xp)
+
+
+def device_of(x):
+    """Device of an array or sparse matrix (``"cpu"`` for NumPy, scipy.sparse and LinearOperators)."""
+    if is_sparse(x):
+        x = x.data
+    elif is_linear_operator(x) and not hasattr(x, "__array_namespace__"):
+        return "cpu"
+    return array_api_compat.device(x)
+
+
+def working_dtype(dtype, xp, *, name: str = "A", allow_complex: bool = False):
+    """The dtype a computation on data of `dtype` runs in, by the library's policy.
+
+    float32 and float64 are kept; float16 computes in float32; booleans and integers promote to float64;
+    complex64/complex128 are kept when `allow_complex`, refused with ``TypeError`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xp = array_namespace(np.ones(1))
+    >>> working_dtype(np.float32, xp), working_dtype(np.int64, xp), working_dtype(np.bool_, xp)
+    (dtype('float32'), dtype('float64'), dtype('float64'))
+    """
+    if xp.isdtype(dtype, "real floating"):
+        return xp.float32 if _itemsize(dtype, xp) <= 4 else dtype
+    if xp.isdtype(dtype, "complex floating"):
+        if not allow_complex:
+            raise TypeError(f"{name} has complex dtype {dtype}, which this function does not support; "
+                            "pass the real part or use a complex-capable routine")
+        return dtype
+    if xp.isdtype(dtype, ("bool", "integral")):
+        return xp.float64
+    raise TypeError(f"{name} must hold numbers, got dtype {dtype}")
+
+
+def _itemsize(dtype, xp) -> int:
+    return xp.finfo(dtype).bits // 8
+
+
+# --------------------------------------------------------------------------- randomness
+
+def as_rng(rng=None, xp=None, *, name: str = "rng"):
+    """Normalise `rng` into a generator for the namespace `xp` (scipy's SPEC-7 rules).
+
+    ``None`` gives fresh OS entropy, an int seeds a new generator, a ``numpy.random.Generator`` (or a
+    ``numpy.random.SeedSequence``) is used as is. For CuPy arrays a ``cupy.random.Generator`` is also
+    accepted, and ints and NumPy generators are turned into one, so the draws happen on the device. Every
+    other namespace (Dask, array-api-strict, ...) draws on the host with NumPy and converts.
+
+    Examples
+    --------
+    >>> a = as_rng(0).standard_normal(3)
+    >>> b = as_rng(0).standard_normal(3)
+    >>> bool((a == b).all())
+    True
+    >>> as_rng(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: rng=-1 must satisfy rng >= 0
+    """
+    if xp is not None and is_cupy_namespace(xp):
+        import cupy
+
+        if isinstance(rng, cupy.random.Generator):
+            return rng
+        if isinstance(rng, np.random.Generator):
+            return cupy.random.default_rng(int(rng.integers(2**63 - 1)))
+        return cupy.random.default_rng(None if rng is None else _seed(rng, name))
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, np.random.RandomState):
+        raise TypeError(f"{name} must be None, an int or a numpy.random.Generator; the legacy RandomState is "
+                        "not accepted (use numpy.random.default_rng(seed))")
+    return np.random.default_rng(_seed(rng, name))
+
+
+def _seed(rng, name: str) -> int:
+    if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, numbers.Integral):
+        raise TypeError(f"{name} must be None, an int or a numpy.random.Generator, got {type(rng).__name__}")
+    return check_int(rng, name, low=0)
+
+
+def spawn_rngs(rng, n: int) -> list:
+    """`n` independent NumPy generators derived from `rng`, for reproducible per-chunk streams.
+
+    The same `rng` (the same seed) gives the same list, whatever the order in which the chunks are computed,
+    which is what makes Dask results reproducible.
+
+    Examples
+    --------
+    >>> [g.integers(100) for g in spawn_rngs(7, 3)] == [g.integers(100) for g in spawn_rngs(7, 3)]
+    True
+    """
+    gen = as_rng(rng)
+    return list(gen.spawn(check_int(n, "n", low=0)))
+
+
+def random_normal(gen, shape, *, dtype, xp, device=None):
+    """Standard normal draws of `shape` in `dtype`, in namespace `xp` on `device`.
+
+    NumPy and CuPy draw natively (float32 is drawn as float32, not drawn in float64 and cast); other
+    namespaces draw on the host with a NumPy generator and convert.
+    """
+    if is_cupy_namespace(xp):
+        return gen.standard_normal(shape, dtype=np.dtype(dtype))
+    host_dtype = np.float32 if xp.finfo(dtype).bits == 32 else np.float64
+    draws = gen.standard_normal(shape, dtype=host_dtype)
+    if is_numpy_namespace(xp):
+        return draws
+    return xp.asarray(draws, device=device)
+
+
+# --------------------------------------------------------------------------- small dense work
+
+def qr_econ(X, xp=None):
+    """Economic QR ``X = Q R`` of a tall (m, l) block; returns ``(Q, R)``.
+
+    NumPy goes through ``scipy.linalg.qr`` (LAPACK geqrf/orgqr, dtype kept), CuPy through cuSOLVER,
+    anything else through ``xp.linalg.qr``.
+    """
+    xp = array_namespace(X) if xp is None else xp
+    if is_numpy_namespace(xp):
+        return scipy.linalg.qr(X, mode="economic", check_finite=False)
+    return xp.linalg.qr(X, mode="reduced")
+
+
+def _triangular_solve_right(X, R, xp):
+    """``X @ inv(R)`` for an upper-triangular (l, l) `R`."""
+    if is_numpy_namespace(xp):
+        return scipy.linalg.solve_triangular(R, X.T, trans="T", lower=False, check_finite=False).T
+    if is_cupy_namespace(xp):
+        import cupyx.scipy.linalg
+
+        return cupyx.scipy.linalg.solve_triangular(R, X.T, trans="T", lower=False).T
+    return xp.linalg.solve(R.T, X.T).T
+
+
+def cholesky_qr2(X, xp=None):
+    """Orthonormalise the columns of a tall (m, l) block by CholeskyQR2; returns ``Q`` (m, l).
+
+    Two rounds of ``G = X^H X = R^H R, X <- X R^{-1}``: BLAS-3 only, so it is the fastest orthonormaliser on
+    GPUs and for very tall blocks. It needs ``cond(X) < ~1/sqrt(eps)``; when the Cholesky factorisation
+    breaks down, or yields non-finite values, it falls back to Householder QR.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).standard_normal((100, 5))
+    >>> Q = cholesky_qr2(X)
+    >>> bool(np.allclose(Q.T @ Q, np.eye(5)))
+    True
+    """
+    xp = array_namespace(X) if xp is None else xp
+    Q = X
+    for _ in range(2):
+        G = xp.matmul(xp.conj(Q.T) if xp.isdtype(Q.dtype, "complex floating") else Q.T, Q)
+        try:
+            L = xp.linalg.cholesky(G)
+        except Exception:  # LinAlgError of whichever backend: not positive definite
+            return qr_econ(X, xp)[0]
+        R = xp.conj(L.T) if xp.isdtype(L.dtype, "complex floating") else L.T
+        Q = _triangular_solve_right(Q, R, xp)
+        if not bool(xp.all(xp.isfinite(Q))):
+            return qr_econ(X, xp)[0]
+    return Q
+
+
+def lu_normalize(X, xp=None):
+    """The LU normaliser of a tall (m, l) block: ``P L`` of ``X = P L U`` (unit lower L).
+
+    Cheaper than QR and enough to keep the columns of a power iteration from collapsing onto the top singular
+    vector; the basis is not orthonormal. Falls back to QR on backends without a pivoted LU.
+    """
+    xp = array_namespace(X) if xp is None else xp
+    if is_numpy_namespace(xp):
+        return scipy.linalg.lu(X, permute_l=True, check_finite=False)[0]
+    if is_cupy_namespace(xp):
+        import cupyx.scipy.linalg
+
+        return cupyx.scipy.linalg.lu(X, permute_l=True)[0]
+    return qr_econ(X, xp)[0]
+
+
+def svd_small(X, xp=None):
+    """Thin SVD ``X = U diag(s) Vh`` of a small dense block; returns ``SVDResult``.
+
+    NumPy uses LAPACK gesdd and retries with the slower, more robust gesvd if gesdd fails to converge.
+    """
+    xp = array_namespace(X) if xp is None else xp
+    if is_numpy_namespace(xp):
+        try:
+            return SVDResult(*scipy.linalg.svd(X, full_matrices=False, check_finite=False))
+        except np.linalg.LinAlgError:
+            return SVDResult(*scipy.linalg.svd(X, full_matrices=False, check_finite=False,
+                                               lapack_driver="gesvd"))
+    return SVDResult(*xp.linalg.svd(X, full_matrices=False))
+
+
+def solve(A, B, xp=None, *, assume_a: str = "gen"):
+    """Solve ``A X = B`` for a small square `A` (``assume_a="pos"`` uses Cholesky on NumPy)."""
+    xp = array_namespace(A, B) if xp is None else xp
+    if is_numpy_namespace(xp):
+        return scipy.linalg.solve(A, B, assume_a=assume_a, check_finite=False)
+    return xp.linalg.solve(A, B)
+
+
+def flip_signs(U, Vh=None, xp=None):
+    """Make the largest-magnitude entry of each column of `U` positive, flipping the rows of `Vh` to match.
+
+    For complex input the column is rotated by a unit phase so that entry is real and positive, and the row
+    of `Vh` by the opposite phase, so that ``U @ diag(s) @ Vh`` is unchanged.
+
+    This is lowrank_la's one sign rule for SVD-like results (``flip_sign=True`` everywhere), so that results
+    are deterministic and comparable across backends and libraries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> U, Vh = flip_signs(np.array([[1.0], [-3.0]]), np.array([[2.0, 1.0]]))
+    >>> U.ravel().tolist(), Vh.ravel().tolist()
+    ([-1.0, 3.0], [-2.0, -1.0])
+    """
+    xp = array_namespace(U) if xp is None else xp
+    rows = xp.argmax(xp.abs(U), axis=0)
+    picked = xp.take_along_axis(U, xp.reshape(rows, (1, -1)), axis=0)[0, ...]
+    if xp.isdtype(U.dtype, "complex floating"):  # complex: rotate the largest entry onto the positive reals
+        size = xp.abs(picked)
+        signs = xp.where(size > 0, xp.conj(picked) / xp.where(size > 0, size, 1), xp.ones_like(picked))
+    else:
+        signs = 1 - 2 * xp.astype(picked < 0, U.dtype)
+    U = U * signs
+    if Vh is None:
+        return U
+    return U, Vh * xp.reshape(xp.conj(signs) if xp.isdtype(U.dtype, "complex floating") else signs, (-1, 1))
+
+
+# --------------------------------------------------------------------------- threads
+
+@contextlib.contextmanager
+def thread_limit(n: int | None):
+    """Bound the threads of BLAS/LAPACK (through threadpoolctl) and of the Numba kernels inside a block.
+
+    ``None`` changes nothing.
+
+    Examples
+    --------
+    >>> with thread_limit(1):
+    ...     pass
+    """
+    if n is None:
+        yield
+        return
+    n = check_int(n, "n", low=1)
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+# --------------------------------------------------------------------------- the operator adapter
+
+class _PassCounter:
+    __slots__ = ("count",)
+
+    def __init__(self):
+        self.count = 0
+
+
+class MatrixOperator:
+    """Block products with a matrix of any supported kind, counting passes over it.
+
+    Built by :func:`as_operator`. ``op.matmat(X)`` is ``A @ X`` and ``op.rmatmat(Y)`` is ``A^H @ Y``; each
+    call is one pass over ``A`` and adds one to ``op.n_passes``. ``op.H`` and ``op.T`` are views of the
+    adjoint and the transpose that share the pass counter. Sparse input stays sparse, and ``A`` itself is
+    never written to.
+
+    Attributes
+    ----------
+    kind : {"dense", "sparse", "linear_operator", "dask"}
+    shape : (int, int)
+    dtype : the working dtype of the products (see :func:`working_dtype`)
+    xp : the array-API namespace of the products
+    device : the device of ``A``
+    n_passes : int
+        Products formed so far (with Dask, products built; each reads ``A`` once when computed).
+    """
+
+    def __init__(self, A, kind, shape, dtype, xp, device, *, counter=None, adjoint=False):
+        self._A = A
+        self.kind = kind
+        self._shape = (int(shape[0]), int(shape[1]))
+        self.dtype = dtype
+        self.xp = xp
+        self.device = device
+        self._counter = counter if counter is not None else _PassCounter()
+        self._adjoint = adjoint
+
+    # -- the public face
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._shape[::-1] if self._adjoint else self._shape
+
+    @property
+    def n_passes(self) -> int:
+        return self._counter.count
+
+    def reset_passes(self) -> None:
+        """Set the pass counter back to zero."""
+        self._counter.count = 0
+
+    @property
+    def is_complex(self) -> bool:
+        return bool(self.xp.isdtype(self.dtype, "complex floating"))
+
+    @property
+    def H(self) -> MatrixOperator:
+        """The adjoint (conjugate transpose), sharing this operator's pass counter."""
+        return MatrixOperator(self._A, self.kind, self._shape, self.dtype, self.xp, self.device,
+                              counter=self._counter, adjoint=not self._adjoint)
+
+    @property
+    def T(self) -> MatrixOperator:
+        """The transpose; for real matrices the same as :attr:`H`."""
+        if self.is_complex:
+            return _ConjugatedOperator(self.H)
+        return self.H
+
+    def matmat(self, X):
+        """``A @ X`` for a block `X` of shape (n, l) or a vector of shape (n,)."""
+        check_shape_agrees("X.shape[0]", X.shape[0], self.shape[1], "the operator's shape[1]")
+        self._counter.count += 1
+        return self._rproduct(X) if self._adjoint else self._product(X)
+
+    def rmatmat(self, Y):
+        """``A^H @ Y`` for a block `Y` of shape (m, l) or a vector of shape (m,)."""
+        return self.H.matmat(Y)
+
+    __matmul__ = matmat
+
+    def asarray(self, X):
+        """`X` converted into this operator's namespace and device (no copy when it is there already)."""
+        if self.kind == "dask":
+            return X
+        return self.xp.asarray(X, device=self.device) if not is_numpy_namespace(self.xp) else np.asarray(X)
+
+    def __repr__(self) -> str:
+        return (f"<MatrixOperator {self.shape[0]}x{self.shape[1]} {self.kind}, dtype={self.dtype}, "
+                f"passes={self.n_passes}{', adjoint' if self._adjoint else ''}>")
+
+    # -- the backends
+    def _product(self, X):
+        A = self._A
+        if self.kind == "linear_operator":
+            Y = A.matmat(X) if X.ndim == 2 else A.matvec(X)
+            return self._as_result(Y)
+        return A @ X
+
+    def _rproduct(self, Y):
+        A = self._A
+        if self.kind == "linear_operator":
+            X = A.rmatmat(Y) if Y.ndim == 2 else A.rmatvec(Y)
+            return self._as_result(X)
+        if self.kind == "dask":
+            A = A.T
+            return (A @ Y.conj()).conj() if self.is_complex else A @ Y
+        if self.is_complex:  # conj(A^T conj(Y)): avoids a conjugated copy of A
+            return self.xp.conj(A.T @ self.xp.conj(Y))
+        return A.T @ Y
+
+    def _as_result(self, Y):
+        Y = np.asarray(Y)
+        return Y.astype(self.dtype, copy=False)
+
+
+class _ConjugatedOperator(MatrixOperator):
+    """``conj(B)`` of an operator ``B``: ``conj(B) @ X = conj(B @ conj(X))``; used for complex transposes."""
+
+    def __init__(self, base: MatrixOperator):
+        super().__init__(base._A, base.kind, base._shape, base.dtype, base.xp, base.device,
+                         counter=base._counter, adjoint=base._adjoint)
+
+    def matmat(self, X):
+        return self.xp.conj(super().matmat(self.xp.conj(X)))
+
+    @property
+    def H(self):
+        return _ConjugatedOperator(super().H)
+
+    @property
+    def T(self):
+        return super().H
+
+
+def as_operator(A, *, name: str = "A", allow_complex: bool = False, check_finite: bool = True) -> MatrixOperator:
+    """Wrap a matrix into a :class:`MatrixOperator` after validating it.
+
+    Parameters
+    ----------
+    A : (m, n) array, sparse matrix or array, LinearOperator, or Dask array
+        Dense arrays of any array-API namespace (NumPy, CuPy, array-api-strict, torch), scipy.sparse or
+        cupyx.scipy.sparse matrices and arrays (kept sparse), ``scipy.sparse.linalg.LinearOperator``
+        (anything with ``matmat``, ``rmatmat``, ``shape`` and ``dtype``), or a ``dask.array.Array``. Lists
+        and ``numpy.matrix`` are converted with ``numpy.asarray``. A ``MatrixOperator`` is returned as is.
+    name : str
+        The argument's name in error messages.
+    allow_complex : bool
+        Accept complex input; otherwise it is refused with ``TypeError``.
+    check_finite : bool
+        Refuse NaN and Inf (in the stored entries, for sparse input). Dask arrays and LinearOperators
+        cannot be checked without computing and are not.
+
+    Returns
+    -------
+    MatrixOperator
+
+    Raises
+    ------
+    ValueError
+        If `A` is not 2-D, is empty, or holds NaN or Inf.
+    TypeError
+        If `A` is not a matrix, or has a dtype the function does not support.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> A = sp.random(50, 30, density=0.1, format="csr", random_state=0)
+    >>> op = as_operator(A)
+    >>> Y = op.matmat(np.ones((30, 4)))
+    >>> Z = op.rmatmat(Y)
+    >>> op.kind, Y.shape, Z.shape, op.n_passes
+    ('sparse', (50, 4), (30, 4), 2)
+    """
+    if isinstance(A, MatrixOperator):
+        return A
+    if isinstance(A, (list, tuple, np.matrix)):
+        try:
+            A = np.asarray(A)
+        except ValueError:  # ragged nested lists
+            A = np.empty(0, dtype=object)
+        if A.dtype == object:
+            raise TypeError(f"{name} must hold numbers; its entries could not be read as one numeric array")
+    check_matrix(A, name, allow_complex=allow_complex, finite=check_finite)
+    if is_linear_operator(A) and not hasattr(A, "__array_namespace__"):
+        xp = array_namespace(np.empty(0))
+        dtype = working_dtype(np.dtype(A.dtype), xp, name=name, allow_complex=allow_complex)
+        return MatrixOperator(A, "linear_operator", A.shape, dtype, xp, "cpu")
+    xp = array_namespace(A)
+    dtype = working_dtype(A.dtype, xp, name=name, allow_complex=allow_complex)
+    if is_sparse(A):
+        if A.dtype != dtype:
+            A = A.astype(dtype)  # a new sparse matrix: the caller's is untouched
+        return MatrixOperator(A, "sparse", A.shape, dtype, xp, device_of(A))
+    if A.dtype != dtype:
+        A = xp.astype(A, dtype)
+    kind = "dask" if is_dask(A) else "dense"
+    return MatrixOperator(A, kind, A.shape, dtype, xp, device_of(A))
