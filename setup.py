@@ -45,6 +45,5 @@ setup(
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Mathematics",
-        "License :: OSI Approved :: BSD License",
     ],
 )

@@ -1,0 +1,679 @@
+"""Synthetic problem generators shared by the tests, the docs and the paper reproductions.
+
+Every generator draws from ``rng`` (``None``, an int seed or a ``numpy.random.Generator``; the same seed gives
+the same bits), computes in float64 and casts to ``dtype`` (float32 or float64) at the end, so that the two
+dtypes give the same problem up to rounding.
+
+Spectra and matrices
+--------------------
+spectrum               descending singular values of a named family (geometric, polynomial, cliff, ...)
+matrix_with_spectrum   dense ``U @ diag(s) @ V.T`` with Haar-random orthonormal ``U`` and ``V``
+low_rank_matrix        exact low rank, plus Gaussian noise of a given relative size
+low_rank_plus_noise    Tropp et al.'s LowRank+Noise test matrix (symmetric positive semidefinite)
+incoherent_low_rank    low rank with Haar singular vectors and a given condition number
+coherence              the coherence ``(m / r) max_i ||U_i||^2`` of an orthonormal basis
+
+Sparse matrices and tensors
+---------------------------
+sparse_power_law       sparse matrix with power-law row and column degrees
+tucker_tensor          low multilinear rank tensor ``core x_1 U_1 ... x_d U_d``, plus noise
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse
+
+from ._array import as_rng
+from ._validate import (
+    check_dtype,
+    check_int,
+    check_matrix,
+    check_option,
+    check_rank,
+    check_real,
+    check_shape_agrees,
+)
+
+__all__ = [
+    "coherence",
+    "incoherent_low_rank",
+    "low_rank_matrix",
+    "low_rank_plus_noise",
+    "matrix_with_spectrum",
+    "sparse_power_law",
+    "spectrum",
+    "tucker_tensor",
+]
+
+
+def _haar(gen, m: int, k: int) -> np.ndarray:
+    """An (m, k) matrix with orthonormal columns, uniformly (Haar) distributed.
+
+    QR of a Gaussian matrix, with the columns multiplied by ``sign(diag(R))`` so that the distribution does
+    not depend on LAPACK's sign convention (Mezzadri 2007).
+    """
+    Q, R = np.linalg.qr(gen.standard_normal((m, k)))
+    return Q * np.sign(np.diag(R))
+
+
+def _add_relative_noise(gen, X: np.ndarray, noise: float) -> np.ndarray:
+    """``X + E`` with Gaussian ``E`` scaled so that ``||E||_F / ||X||_F = noise`` exactly (no draw if 0)."""
+    if noise == 0:
+        return X
+    E = gen.standard_normal(X.shape)
+    return X + E * (noise * np.linalg.norm(X) / np.linalg.norm(E))
+
+
+# --------------------------------------------------------------------------- spectra
+
+# the parameters each kind of spectrum takes; every one is required except the cliff's position
+_SPECTRUM_PARAMETERS = {
+    "geometric": ("decay",),
+    "polynomial": ("power",),
+    "exponential": ("scale",),
+    "cliff": ("position",),
+    "low_rank_poly": ("rank", "power"),
+    "low_rank_exp": ("rank", "rate"),
+}
+
+
+def spectrum(kind, n, *, rank=None, decay=None, power=None, scale=None, rate=None, position=None,
+             dtype="float64"):
+    """Descending singular values of a named family, indexed ``j = 0, ..., n - 1``.
+
+    Parameters
+    ----------
+    kind : {"geometric", "polynomial", "exponential", "cliff", "low_rank_poly", "low_rank_exp"}
+        The family, with the parameters it takes:
+
+        ===============  ==================  ======================================================
+        kind             parameters          ``sigma_j``
+        ===============  ==================  ======================================================
+        geometric        `decay`             ``decay**j``
+        polynomial       `power`             ``(j + 1)**(-power)``
+        exponential      `scale`             ``exp(-j / scale)``
+        cliff            `position`          ``1e-4 + 1 / (1 + exp(j - position))``
+        low_rank_poly    `rank`, `power`     ``1`` for ``j < rank``, then ``(j - rank + 2)**(-power)``
+        low_rank_exp     `rank`, `rate`      ``1`` for ``j < rank``, then ``10**(-rate (j - rank + 1))``
+        ===============  ==================  ======================================================
+
+    n : int
+        Number of values, ``n >= 1``.
+    rank : int, optional
+        Number of leading ones, ``1 <= rank <= n`` (the ``R`` of Tropp et al.).
+    decay : float, optional
+        Ratio of consecutive values, ``0 < decay < 1``.
+    power : float, optional
+        Exponent of the polynomial decay, ``power > 0`` (the ``p`` of Tropp et al.).
+    scale : float, optional
+        Number of values over which the exponential decays by ``e``, ``scale > 0``.
+    rate : float, optional
+        Decades lost per value after the leading ones, ``rate > 0`` (the ``q`` of Tropp et al.).
+    position : float, optional
+        Index of the cliff's midpoint, ``position >= 0``; default 30, as in Yu, Gu and Li's matrix 3.
+    dtype : {"float64", "float32"}
+        dtype of the result.
+
+    Returns
+    -------
+    s : (n,) ndarray
+        The values, non-increasing, with ``s[0] = 1`` (``1 + 1e-4`` or less for the cliff). Consecutive
+        values may be equal: the leading ones of the ``low_rank_*`` kinds, the cliff's floor in floating
+        point, and very fast decays, which may underflow to 0 in the tail.
+
+    Raises
+    ------
+    ValueError
+        If `kind` is unknown, a parameter the kind needs is missing, a parameter it does not take is given, or
+        a value is out of range.
+    TypeError
+        If a parameter has the wrong type, or `dtype` is not float32 or float64.
+
+    References
+    ----------
+    J. A. Tropp, A. Yurtsever, M. Udell, V. Cevher, "Practical sketching algorithms for low-rank matrix
+    approximation", SIAM J. Matrix Anal. Appl. 38(4), 2017 (PolyDecay and ExpDecay, Section 7).
+    W. Yu, Y. Gu, Y. Li, "Efficient randomized algorithms for the fixed-precision low-rank matrix
+    approximation", SIAM J. Matrix Anal. Appl. 39(3), 2018.
+
+    Examples
+    --------
+    >>> import lowrank_la as la
+    >>> la.datasets.spectrum("geometric", 4, decay=0.5).tolist()
+    [1.0, 0.5, 0.25, 0.125]
+    >>> la.datasets.spectrum("low_rank_poly", 5, rank=2, power=1).round(3).tolist()
+    [1.0, 1.0, 0.5, 0.333, 0.25]
+    >>> la.datasets.spectrum("polynomial", 4, decay=0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: decay=0.5 does not apply to kind='polynomial', which takes power
+    """
+    kind = check_option(kind, "kind", list(_SPECTRUM_PARAMETERS))
+    n = check_int(n, "n", low=1)
+    dtype = check_dtype(dtype)
+    if kind == "cliff" and position is None:
+        position = 30
+    given = {"rank": rank, "decay": decay, "power": power, "scale": scale, "rate": rate, "position": position}
+    takes = _SPECTRUM_PARAMETERS[kind]
+    for name, value in given.items():
+        if value is not None and name not in takes:
+            raise ValueError(f"{name}={value!r} does not apply to kind={kind!r}, "
+                             f"which takes {', '.join(takes)}")
+    missing = [name for name in takes if given[name] is None]
+    if missing:
+        raise ValueError(f"kind={kind!r} needs {' and '.join(missing)}")
+
+    j = np.arange(n, dtype=np.float64)
+    if kind == "geometric":
+        s = check_real(decay, "decay", low=0, high=1, low_inclusive=False, high_inclusive=False) ** j
+    elif kind == "polynomial":
+        s = (j + 1) ** -check_real(power, "power", low=0, low_inclusive=False)
+    elif kind == "exponential":
+        s = np.exp(-j / check_real(scale, "scale", low=0, low_inclusive=False))
+    elif kind == "cliff":
+        s = 1e-4 + 1 / (1 + np.exp(j - check_real(position, "position", low=0)))
+    else:
+        rank = check_rank(rank, (n,), "rank", upper=n, upper_text=f"n = {n}")
+        tail = j[rank:] - rank
+        if kind == "low_rank_poly":
+            decayed = (tail + 2) ** -check_real(power, "power", low=0, low_inclusive=False)
+        else:
+            decayed = 10.0 ** (-check_real(rate, "rate", low=0, low_inclusive=False) * (tail + 1))
+        s = np.concatenate([np.ones(rank), decayed])
+    return s.astype(dtype)
+
+
+# --------------------------------------------------------------------------- dense matrices
+
+def matrix_with_spectrum(m, n, s, *, rng=None, dtype="float64", return_factors=False):
+    """A dense (m, n) matrix ``U @ diag(s) @ V.T`` with Haar-random orthonormal `U` and `V`.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of the matrix, ``m, n >= 1``.
+    s : (k,) array_like
+        Non-negative singular values, ``1 <= k <= min(m, n)``; need not be sorted (the singular values of
+        the result are ``s`` sorted, and zeros beyond ``k``).
+    rng : None, int or numpy.random.Generator
+        Source of randomness; the same seed gives the same matrix.
+    dtype : {"float64", "float32"}
+        dtype of the results.
+    return_factors : bool
+        Also return the factors.
+
+    Returns
+    -------
+    A : (m, n) ndarray
+        The matrix.
+    U : (m, k) ndarray
+        Orthonormal left factor; only with ``return_factors=True``.
+    s : (k,) ndarray
+        The singular values as given; only with ``return_factors=True``.
+    Vt : (k, n) ndarray
+        Right factor with orthonormal rows; only with ``return_factors=True``.
+
+    Raises
+    ------
+    ValueError
+        If `m` or `n` is below 1, or `s` is not 1-D, empty, longer than ``min(m, n)``, negative or not finite.
+    TypeError
+        If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    Notes
+    -----
+    `U` and `V` are the Q factors of the QR decompositions of (m, k) and (n, k) Gaussian matrices, with
+    each column multiplied by the sign of the matching diagonal entry of R, which makes them exactly Haar
+    distributed [1]_. Cost: ``O((m + n) k^2 + m n k)``.
+
+    References
+    ----------
+    .. [1] F. Mezzadri, "How to generate random matrices from the classical compact groups", Notices of the
+       AMS 54(5), 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> A, U, s, Vt = la.datasets.matrix_with_spectrum(50, 30, [3.0, 2.0, 1.0], rng=0, return_factors=True)
+    >>> A.shape, U.shape, s.shape, Vt.shape
+    ((50, 30), (50, 3), (3,), (3, 30))
+    >>> np.linalg.svd(A, compute_uv=False)[:4].round(6).tolist()
+    [3.0, 2.0, 1.0, 0.0]
+    """
+    m = check_int(m, "m", low=1)
+    n = check_int(n, "n", low=1)
+    s = np.asarray(s)
+    check_matrix(s, "s", ndim=1)
+    check_int(s.shape[0], "len(s)", high=min(m, n), high_text=f"min(m, n) = {min(m, n)}")
+    s = s.astype(np.float64)
+    if np.any(s < 0):
+        raise ValueError(f"s must be non-negative, but its smallest value is {s.min()}")
+    dtype = check_dtype(dtype)
+    check_option(return_factors, "return_factors", [False, True])
+    gen = as_rng(rng)
+    U = _haar(gen, m, s.shape[0])
+    Vt = _haar(gen, n, s.shape[0]).T
+    A = ((U * s) @ Vt).astype(dtype)
+    if return_factors:
+        return A, U.astype(dtype), s.astype(dtype), Vt.astype(dtype)
+    return A
+
+
+def low_rank_matrix(m, n, rank, *, singular_values=None, noise=0.0, rng=None, dtype="float64"):
+    """An (m, n) matrix of exact rank `rank`, plus optional Gaussian noise.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of the matrix, ``m, n >= 1``.
+    rank : int
+        Its rank, ``1 <= rank <= min(m, n)``.
+    singular_values : (rank,) array_like, optional
+        Positive singular values of the low-rank part. Default: ``rank`` values linearly spaced from 1 down
+        to 1/2, distinct so that the singular vectors are well defined.
+    noise : float
+        Relative size ``||E||_F / ||L||_F >= 0`` of the dense Gaussian noise ``E`` added to the low-rank
+        part ``L``; 0 (default) adds none.
+    rng : None, int or numpy.random.Generator
+        Source of randomness; the same seed gives the same matrix.
+    dtype : {"float64", "float32"}
+        dtype of the result.
+
+    Returns
+    -------
+    A : (m, n) ndarray
+        ``L + E``, where ``L = U @ diag(singular_values) @ V.T`` has Haar-random orthonormal `U` and `V`
+        (see :func:`matrix_with_spectrum`).
+
+    Raises
+    ------
+    ValueError
+        If a size or `rank` is out of range, `singular_values` does not hold `rank` positive finite values,
+        or `noise` is negative.
+    TypeError
+        If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> A = la.datasets.low_rank_matrix(200, 100, rank=5, rng=0)
+    >>> U, s, Vh = np.linalg.svd(A)
+    >>> A.shape, int(np.sum(s > 1e-10 * s[0]))
+    ((200, 100), 5)
+    >>> s[:5].round(6).tolist()
+    [1.0, 0.875, 0.75, 0.625, 0.5]
+    >>> B = la.datasets.low_rank_matrix(200, 100, rank=5, noise=0.1, rng=0)
+    >>> round(float(np.linalg.norm(B - A) / np.linalg.norm(A)), 6)
+    0.1
+    """
+    m = check_int(m, "m", low=1)
+    n = check_int(n, "n", low=1)
+    rank = check_rank(rank, (m, n), "rank")
+    if singular_values is None:
+        s = np.linspace(1.0, 0.5, rank)
+    else:
+        s = np.asarray(singular_values)
+        check_matrix(s, "singular_values", ndim=1)
+        check_shape_agrees("len(singular_values)", s.shape[0], rank, "rank")
+        if np.any(s <= 0):
+            raise ValueError(f"singular_values must be positive, but the smallest is {s.min()}")
+    noise = check_real(noise, "noise", low=0)
+    dtype = check_dtype(dtype)
+    gen = as_rng(rng)
+    return _add_relative_noise(gen, matrix_with_spectrum(m, n, s, rng=gen), noise).astype(dtype)
+
+
+def low_rank_plus_noise(n, rank, xi, *, rng=None, dtype="float64"):
+    """Tropp et al.'s LowRank+Noise matrix ``diag(1, ..., 1, 0, ..., 0) + (xi / n) G G^T``.
+
+    Parameters
+    ----------
+    n : int
+        Order of the matrix, ``n >= 1``.
+    rank : int
+        Number of leading ones on the diagonal (the ``R`` of the paper), ``1 <= rank <= n``.
+    xi : float
+        Signal-to-noise parameter ``xi >= 0`` (the paper uses 1e-4, 1e-2 and 1e-1).
+    rng : None, int or numpy.random.Generator
+        Source of randomness; the same seed gives the same matrix.
+    dtype : {"float64", "float32"}
+        dtype of the result.
+
+    Returns
+    -------
+    A : (n, n) ndarray
+        Symmetric positive semidefinite (exactly symmetric); ``G`` is an (n, n) standard Gaussian matrix.
+
+    Raises
+    ------
+    ValueError
+        If `n` or `rank` is out of range, or `xi` is negative.
+    TypeError
+        If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    Notes
+    -----
+    ``E[(xi / n) G G^T] = xi I``, so the noise adds about `xi` to every eigenvalue. Cost: ``O(n^3)``.
+
+    References
+    ----------
+    J. A. Tropp, A. Yurtsever, M. Udell, V. Cevher, "Practical sketching algorithms for low-rank matrix
+    approximation", SIAM J. Matrix Anal. Appl. 38(4), 2017, Section 7.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> A = la.datasets.low_rank_plus_noise(100, 5, 1e-4, rng=0)
+    >>> w = np.linalg.eigvalsh(A)[::-1]
+    >>> A.shape, bool((A == A.T).all()), w[:5].round(2).tolist(), bool(w[5] < 1e-3)
+    ((100, 100), True, [1.0, 1.0, 1.0, 1.0, 1.0], True)
+    """
+    n = check_int(n, "n", low=1)
+    rank = check_rank(rank, (n,), "rank", upper=n, upper_text=f"n = {n}")
+    xi = check_real(xi, "xi", low=0)
+    dtype = check_dtype(dtype)
+    G = as_rng(rng).standard_normal((n, n))
+    A = (xi / n) * (G @ G.T)
+    A = (A + A.T) / 2  # exactly symmetric, whichever BLAS path computed G @ G.T
+    A[np.arange(rank), np.arange(rank)] += 1
+    return A.astype(dtype)
+
+
+def incoherent_low_rank(m, n, rank, *, condition_number=1.0, rng=None, dtype="float64", return_factors=False):
+    """A rank-`rank` matrix with Haar-random singular vectors and a given condition number.
+
+    The singular values are geometrically spaced from 1 down to ``1 / condition_number``. Haar-random
+    singular vectors are incoherent with high probability, which is what matrix completion and sensing need.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of the matrix, ``m, n >= 1``.
+    rank : int
+        Its rank, ``1 <= rank <= min(m, n)``.
+    condition_number : float
+        Ratio ``sigma_1 / sigma_rank >= 1`` of the largest to the smallest non-zero singular value; must be
+        1 when ``rank = 1``.
+    rng : None, int or numpy.random.Generator
+        Source of randomness; the same seed gives the same matrix.
+    dtype : {"float64", "float32"}
+        dtype of the results.
+    return_factors : bool
+        Also return the factors ``U, s, Vt`` with ``L = U @ diag(s) @ Vt``.
+
+    Returns
+    -------
+    L : (m, n) ndarray
+        The matrix.
+    U : (m, rank) ndarray
+        Orthonormal left singular vectors; only with ``return_factors=True``.
+    s : (rank,) ndarray
+        Singular values, descending; only with ``return_factors=True``.
+    Vt : (rank, n) ndarray
+        Right singular vectors, as orthonormal rows; only with ``return_factors=True``.
+
+    Raises
+    ------
+    ValueError
+        If a size, `rank` or `condition_number` is out of range.
+    TypeError
+        If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    Notes
+    -----
+    The :func:`coherence` of a Haar-random (m, r) basis is ``O(log m)`` (at most ``m / r``) with high
+    probability, against ``m / r`` for a basis of coordinate vectors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> L, U, s, Vt = la.datasets.incoherent_low_rank(300, 200, 4, condition_number=8.0, rng=0,
+    ...                                               return_factors=True)
+    >>> s.tolist()
+    [1.0, 0.5, 0.25, 0.125]
+    >>> int(np.linalg.matrix_rank(L)), round(float(np.linalg.cond(L @ Vt.T)), 6)
+    (4, 8.0)
+    >>> bool(la.datasets.coherence(U) < 5)
+    True
+    """
+    m = check_int(m, "m", low=1)
+    n = check_int(n, "n", low=1)
+    rank = check_rank(rank, (m, n), "rank")
+    condition_number = check_real(condition_number, "condition_number", low=1)
+    if rank == 1 and condition_number != 1:
+        raise ValueError(f"condition_number={condition_number} must be 1 when rank=1")
+    s = np.geomspace(1.0, 1.0 / condition_number, rank)
+    return matrix_with_spectrum(m, n, s, rng=rng, dtype=dtype, return_factors=return_factors)
+
+
+def coherence(U):
+    """Coherence ``mu(U) = (m / r) max_i ||U_i||^2`` of an (m, r) matrix with orthonormal columns.
+
+    ``U_i`` is the i-th row. For an orthonormal basis ``1 <= mu <= m / r``: 1 when the energy is spread evenly
+    over the rows, ``m / r`` when the basis contains a coordinate vector.
+
+    Parameters
+    ----------
+    U : (m, r) array_like
+        A basis with orthonormal columns (not checked).
+
+    Returns
+    -------
+    mu : float
+
+    Raises
+    ------
+    ValueError
+        If `U` is not 2-D, is empty, or holds NaN or Inf.
+    TypeError
+        If `U` does not hold real numbers.
+
+    References
+    ----------
+    E. J. Candes, B. Recht, "Exact matrix completion via convex optimization", Found. Comput. Math. 9, 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> la.datasets.coherence(np.eye(6)[:, :2]), la.datasets.coherence(np.full((4, 1), 0.5))
+    (3.0, 1.0)
+    """
+    U = np.asarray(U)
+    check_matrix(U, "U")
+    m, r = U.shape
+    return float(m / r * np.max(np.sum(U.astype(np.float64) ** 2, axis=1)))
+
+
+# --------------------------------------------------------------------------- sparse matrices
+
+def sparse_power_law(m, n, *, nnz, exponent=2.0, rng=None, dtype="float64", format="csr"):
+    """A sparse (m, n) matrix with Gaussian values whose row and column degrees follow a power law.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of the matrix, ``m, n >= 1``.
+    nnz : int
+        Number of distinct non-zeros wanted, ``1 <= nnz <= m * n``.
+    exponent : float
+        Exponent ``gamma > 1`` of the degree distribution ``P(degree = d) ~ d^(-gamma)``; smaller is heavier
+        tailed (2 to 3 is typical of real graphs).
+    rng : None, int or numpy.random.Generator
+        Source of randomness; the same seed gives the same matrix.
+    dtype : {"float64", "float32"}
+        dtype of the values.
+    format : {"csr", "csc", "coo"}
+        Format of the result.
+
+    Returns
+    -------
+    A : scipy.sparse.csr_array, csc_array or coo_array
+        Canonical format (no duplicate entries; sorted indices), with at most `nnz` stored non-zeros: exactly
+        `nnz` unless the weights are too concentrated for that many distinct positions to turn up (an
+        `exponent` near 1 with `nnz` close to what the heavy rows and columns can hold).
+
+    Raises
+    ------
+    ValueError
+        If a size or `nnz` is out of range, `exponent <= 1`, or `format` is unknown.
+    TypeError
+        If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    Notes
+    -----
+    A Chung-Lu model: row ``i`` is drawn with probability proportional to ``(i + 1)**(-1 / (exponent - 1))``
+    and column ``j`` likewise and independently, and the rows and the columns are then relabelled by random
+    permutations, so that the heavy rows and columns are not the first ones. Weights ``i^(-a)`` give expected
+    degrees with the tail ``P(degree > d) ~ d^(-1/a)``, i.e. the exponent ``1 + 1/a``. Pairs drawn twice
+    are kept once, and the draws are repeated (at most 8 rounds, each twice as large as the share of new
+    pairs in the previous round says is needed) until `nnz` distinct pairs are found; a random `nnz` of them
+    are kept.
+    Everything is vectorised: ``m = n = 10**5`` with ``nnz = 10**6`` takes about a second.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> A = la.datasets.sparse_power_law(1000, 800, nnz=5000, rng=0)
+    >>> type(A).__name__, A.shape, A.nnz
+    ('csr_array', (1000, 800), 5000)
+    >>> degrees = np.diff(A.indptr)
+    >>> bool(degrees.max() > 10 * degrees.mean())
+    True
+    """
+    m = check_int(m, "m", low=1)
+    n = check_int(n, "n", low=1)
+    nnz = check_int(nnz, "nnz", low=1, high=m * n, high_text=f"m * n = {m * n}")
+    exponent = check_real(exponent, "exponent", low=1, low_inclusive=False)
+    dtype = check_dtype(dtype)
+    format = check_option(format, "format", ["csr", "csc", "coo"])
+    gen = as_rng(rng)
+
+    def cdf(size):
+        weights = np.cumsum(np.arange(1, size + 1, dtype=np.float64) ** (-1 / (exponent - 1)))
+        return weights / weights[-1]
+
+    row_cdf, col_cdf = cdf(m), cdf(n)
+    row_label, col_label = gen.permutation(m), gen.permutation(n)
+
+    def draw_keys(size):  # row-major positions ``row * n + col`` of `size` drawn pairs
+        rows = row_label[np.searchsorted(row_cdf, gen.random(size), side="right")]
+        cols = col_label[np.searchsorted(col_cdf, gen.random(size), side="right")]
+        return rows.astype(np.int64) * n + cols
+
+    keys, size = np.empty(0, dtype=np.int64), nnz
+    for _ in range(8):
+        merged = np.sort(np.concatenate([keys, draw_keys(size)]))
+        merged = merged[np.concatenate([[True], merged[1:] != merged[:-1]])]
+        gained, keys = merged.size - keys.size, merged
+        if keys.size >= nnz or gained == 0:
+            break
+        size = min(2 * nnz, 2 * math.ceil((nnz - keys.size) * size / gained))  # twice the last yield's need
+    if keys.size > nnz:
+        keys = np.sort(gen.choice(keys, nnz, replace=False))
+    values = gen.standard_normal(keys.size).astype(dtype)
+    index = np.int32 if max(m, n) <= np.iinfo(np.int32).max else np.int64
+    A = scipy.sparse.coo_array((values, ((keys // n).astype(index), (keys % n).astype(index))), shape=(m, n))
+    A.has_canonical_format = True  # the keys are sorted and distinct
+    return A.asformat(format)
+
+
+# --------------------------------------------------------------------------- tensors
+
+def tucker_tensor(shape, ranks, *, noise=0.0, core="gaussian", rng=None, dtype="float64",
+                  return_factors=False):
+    """A tensor of multilinear rank `ranks` (a Tucker core times orthonormal factors), plus optional noise.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Shape ``(I_1, ..., I_d)`` of the tensor, every ``I_k >= 1``.
+    ranks : sequence of int
+        Multilinear rank ``(r_1, ..., r_d)``: ``1 <= r_k <= I_k``, and ``r_k`` at most the product of the
+        other ranks (otherwise no tensor has that multilinear rank).
+    noise : float
+        Relative size ``||E||_F / ||T||_F >= 0`` of the dense Gaussian noise ``E`` added to the Tucker tensor
+        ``T``; 0 (default) adds none.
+    core : "gaussian" or array_like of shape `ranks`
+        The core: standard Gaussian entries (default), or the given array.
+    rng : None, int or numpy.random.Generator
+        Source of randomness; the same seed gives the same tensor.
+    dtype : {"float64", "float32"}
+        dtype of the results.
+    return_factors : bool
+        Also return the core and the factors of the noiseless part.
+
+    Returns
+    -------
+    X : ndarray of shape `shape`
+        ``T + E``.
+    core : ndarray of shape `ranks`
+        Only with ``return_factors=True``.
+    factors : list of ndarray
+        The (I_k, r_k) factors ``U_k``, with Haar-random orthonormal columns; only with
+        ``return_factors=True``.
+
+    Raises
+    ------
+    ValueError
+        If `ranks` does not match `shape` or is out of range, `noise` is negative, or `core` is an unknown
+        option or has the wrong shape.
+    TypeError
+        If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    Notes
+    -----
+    ``x_k`` is the mode-k product: ``(G x_k U)[..., i, ...] = sum_j U[i, j] G[..., j, ...]`` along axis k.
+    A Gaussian core has, almost surely, mode-k unfoldings of full rank, so ``T`` has multilinear rank `ranks`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> X, G, Us = la.datasets.tucker_tensor((20, 15, 10), (4, 3, 2), rng=0, return_factors=True)
+    >>> X.shape, G.shape, [U.shape for U in Us]
+    ((20, 15, 10), (4, 3, 2), [(20, 4), (15, 3), (10, 2)])
+    >>> [int(np.linalg.matrix_rank(np.moveaxis(X, k, 0).reshape(X.shape[k], -1))) for k in range(3)]
+    [4, 3, 2]
+    """
+    if not isinstance(shape, Sequence) or not isinstance(ranks, Sequence):
+        raise TypeError(f"shape and ranks must be sequences of ints, got {type(shape).__name__} and "
+                        f"{type(ranks).__name__}")
+    check_int(len(shape), "len(shape)", low=1)
+    check_shape_agrees("len(ranks)", len(ranks), len(shape), "len(shape)")
+    shape = tuple(check_int(size, f"shape[{k}]", low=1) for k, size in enumerate(shape))
+    ranks = tuple(check_int(r, f"ranks[{k}]", low=1, high=shape[k], high_text=f"shape[{k}] = {shape[k]}")
+                  for k, r in enumerate(ranks))
+    for k, r in enumerate(ranks):
+        others = math.prod(ranks[:k] + ranks[k + 1:])
+        check_int(r, f"ranks[{k}]", high=others, high_text=f"the product of the other ranks = {others}")
+    noise = check_real(noise, "noise", low=0)
+    dtype = check_dtype(dtype)
+    check_option(return_factors, "return_factors", [False, True])
+    gen = as_rng(rng)
+    if isinstance(core, str):
+        check_option(core, "core", ["gaussian"])
+        G = gen.standard_normal(ranks)
+    else:
+        G = np.asarray(core)
+        check_matrix(G, "core", ndim=len(shape))
+        for k, r in enumerate(ranks):
+            check_shape_agrees(f"core.shape[{k}]", G.shape[k], r, f"ranks[{k}]")
+        G = G.astype(np.float64)
+    factors = [_haar(gen, size, r) for size, r in zip(shape, ranks)]
+    T = G
+    for k, U in enumerate(factors):
+        T = np.moveaxis(np.tensordot(U, T, axes=(1, k)), 0, k)
+    X = _add_relative_noise(gen, T, noise).astype(dtype)
+    if return_factors:
+        return X, G.astype(dtype), [U.astype(dtype) for U in factors]
+    return X
