@@ -173,15 +173,17 @@ def working_dtype(dtype, xp, *, name: str = "A", allow_complex: bool = False):
     (dtype('float32'), dtype('float64'), dtype('float64'))
     """
     if xp.isdtype(dtype, "real floating"):
-        return xp.float32 if _itemsize(dtype, xp) <= 4 else dtype
-    if xp.isdtype(dtype, "complex floating"):
+        result = xp.float32 if _itemsize(dtype, xp) <= 4 else dtype
+    elif xp.isdtype(dtype, "complex floating"):
         if not allow_complex:
             raise TypeError(f"{name} has complex dtype {dtype}, which this function does not support; "
                             "pass the real part or use a complex-capable routine")
-        return dtype
-    if xp.isdtype(dtype, ("bool", "integral")):
-        return xp.float64
-    raise TypeError(f"{name} must hold numbers, got dtype {dtype}")
+        result = dtype
+    elif xp.isdtype(dtype, ("bool", "integral")):
+        result = xp.float64
+    else:
+        raise TypeError(f"{name} must hold numbers, got dtype {dtype}")
+    return np.dtype(result) if is_numpy_namespace(xp) or is_cupy_namespace(xp) else result
 
 
 def _itemsize(dtype, xp) -> int:

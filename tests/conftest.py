@@ -62,14 +62,14 @@ def _strict():
 
 
 def _dask():
+    import array_api_compat.dask.array as compat
     import dask.array as da
-    from array_api_compat import dask as compat
 
     def to(a):
         chunks = (max(1, a.shape[0] // 3),) + a.shape[1:] if a.ndim else ()
         return da.from_array(a, chunks=chunks)
 
-    return Backend("dask", compat.array, to, lambda a: np.asarray(a.compute() if hasattr(a, "compute") else a))
+    return Backend("dask", compat, to, lambda a: np.asarray(a.compute() if hasattr(a, "compute") else a))
 
 
 def _cupy():

@@ -1,0 +1,10 @@
+"""Low-level kernels of lowrank_la: Numba on the CPU, CUDA (``src/cuda``, loaded through CuPy) on the GPU.
+
+Private: the public functions validate their arguments and call these.
+
+fwht_reference   fast Walsh-Hadamard transform of rows in array-API operations (the oracle of the tests)
+fwht_numba       in-place FWHT over the rows of a 2-D array, Numba, parallel over rows
+fwht_cupy        in-place FWHT over the rows of a 2-D CuPy array (CUDA kernels in ``src/cuda/fwht.cu``)
+cuda_source_path where a CUDA source of ``src/cuda`` is, installed or in a checkout
+rows_times_sparse_t  ``Z @ P.T`` for dense rows Z and a sparse P (the sparse step of the sketches), Numba
+"""

@@ -1,0 +1,874 @@
+"""Sketch operators: random k x d linear maps with ``E ||S x||^2 = ||x||^2``, behind one interface."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.fft
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from .._array import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
+from .._kernels.sparse_apply import pack_columns, rows_times_sparse_t
+from .._validate import (
+    check_finite,
+    check_int,
+    check_option,
+    check_rank,
+    check_real,
+    check_shape_agrees,
+    is_dask,
+    is_sparse,
+)
+from ._fwht import fwht, next_pow2
+from ._jl import jl_min_dim
+
+__all__ = [
+    "SKETCH_KINDS",
+    "Achlioptas",
+    "CountSketch",
+    "FJLT",
+    "Gaussian",
+    "SRHT",
+    "SketchOperator",
+    "SparseSign",
+    "VerySparse",
+    "make_sketch",
+]
+
+
+class SketchOperator:
+    """A random ``k x d`` linear map ``S`` (``k = n_components``, ``d = n_features``).
+
+    Every sketch kind shares this interface:
+
+    * ``S @ X`` for ``X`` of shape ``(d, N)`` or ``(d,)``, and ``S.apply(X, axis=-1)`` for a batch of rows
+      ``X`` of shape ``(N, d)`` (``axis=0`` is ``S @ X``);
+    * ``S.shape``, ``S.dtype`` (of the stored random numbers), ``S.T`` (the adjoint map), ``S.todense()``,
+      ``S.as_linear_operator()``;
+    * scikit-learn's transformer methods ``fit``, ``transform`` and ``fit_transform`` on rows;
+    * ``rng`` as in scipy: the same seed gives the same operator.
+
+    Inputs may be NumPy arrays, scipy.sparse matrices or arrays, Dask arrays (the result stays lazy), CuPy
+    arrays, or arrays of any array-API namespace; the result has the input's floating dtype (float32 stays
+    float32; integers and booleans promote to float64). Inputs are never modified.
+    """
+
+    kind = ""
+    _needs_k_le_d = False  # kinds that select or mix rows of a d-dimensional transform
+
+    def __init__(self, n_components, n_features=None, *, rng=None):
+        self.n_components = n_components
+        self.n_features = n_features
+        self.rng = rng
+        self._check_params()
+        if n_features is not None and n_components != "auto":
+            self._setup(check_int(n_features, "n_features", low=1), None)
+
+    # ---------------------------------------------------------------- set-up
+    def _check_params(self):
+        if self.n_components != "auto":
+            check_int(self.n_components, "n_components", low=1)
+        if self.n_features is not None:
+            check_int(self.n_features, "n_features", low=1)
+            if self._needs_k_le_d and self.n_components != "auto":
+                check_rank(self.n_components, (self.n_features,), "n_components", upper=self._max_k(),
+                           upper_text=f"{self._max_k_text()} = {self._max_k()}")
+        if self.rng is not None:
+            as_rng(self.rng)  # refuses a bad rng now rather than at fit time
+
+    def _max_k(self):
+        return int(self.n_features)
+
+    def _max_k_text(self):
+        return "n_features"
+
+    def _setup(self, d, n_samples):
+        """Resolve k, then draw the random components for input dimension `d`."""
+        k = self.n_components
+        if k == "auto":
+            if n_samples is None:
+                raise ValueError("n_components='auto' needs the number of samples: call fit(X) first")
+            k = jl_min_dim(n_samples, self._eps())
+        self.n_features_in_ = d
+        self.n_components_ = int(k)
+        if self._needs_k_le_d:
+            check_rank(self.n_components_, (d,), "n_components", upper=self._max_k_for(d),
+                       upper_text=f"{self._max_k_text()} = {self._max_k_for(d)}")
+        self._cache = {}
+        self._draw(as_rng(self.rng), d, self.n_components_, n_samples)
+
+    def _max_k_for(self, d):
+        return d
+
+    def _eps(self):
+        return 0.1
+
+    def _draw(self, gen, d, k, n_samples):
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        self._check_fitted()
+        return (self.n_components_, self.n_features_in_)
+
+    @property
+    def dtype(self):
+        return np.dtype(np.float64)
+
+    def _check_fitted(self):
+        if not hasattr(self, "n_components_"):
+            raise ValueError(f"this {type(self).__name__} has no n_features yet: pass n_features or call fit(X)")
+
+    # ---------------------------------------------------------------- scikit-learn transformer
+    def fit(self, X, y=None):
+        """Draw the operator for the rows of `X` (shape (N, d)); returns ``self``."""
+        shape = _check_input(X, "X", axis=-1, ndim=(2,))[1]
+        n_samples, d = shape
+        if self.n_features is not None:
+            check_shape_agrees("X.shape[1]", d, self.n_features, "n_features")
+        self._setup(d, n_samples)
+        return self
+
+    def transform(self, X):
+        """Sketch the rows of `X`: ``(N, d) -> (N, k)``."""
+        return self.apply(X, axis=-1)
+
+    def fit_transform(self, X, y=None):
+        """``fit(X)`` then ``transform(X)``."""
+        return self.fit(X).transform(X)
+
+    # ---------------------------------------------------------------- applying the map
+    def __matmul__(self, X):
+        return self.apply(X, axis=0)
+
+    def apply(self, X, axis=-1):
+        """Apply ``S`` along `axis` of `X`: the axis of length ``d`` becomes one of length ``k``.
+
+        Parameters
+        ----------
+        X : (N, d) or (d, N) or (d,) array or sparse matrix
+            The vectors to sketch.
+        axis : int
+            The axis of length ``d``: ``-1`` (or 1) for a batch of rows, ``0`` for columns (``S @ X``).
+        """
+        self._check_fitted()
+        xp, shape, dtype, axis = _check_input(X, "X", axis=axis)
+        check_shape_agrees(f"X.shape[{axis}]", shape[axis], self.n_features_in_, "n_features")
+        if len(shape) == 1:
+            return self.apply(X[None, :] if not is_sparse(X) else X.reshape(1, -1), axis=-1)[0]
+        if is_dask(X):
+            return self._apply_dask(X.astype(dtype), axis)
+        if is_numpy_namespace(xp):
+            X = X.astype(dtype) if X.dtype != dtype else X
+            return self._rows(X) if axis == 1 else self._cols(X)
+        X = xp.astype(X, dtype)
+        return self._rows_xp(X, xp) if axis == 1 else self._rows_xp(X.T, xp).T
+
+    def _rows(self, X):
+        """NumPy/scipy.sparse: ``X @ S.T`` for (N, d) rows (dense or sparse); never modifies X."""
+        raise NotImplementedError
+
+    def _cols(self, X):
+        """NumPy/scipy.sparse: ``S @ X`` for (d, N) columns. By default through the rows path."""
+        return self._rows(X.T.tocsr() if is_sparse(X) else X.T).T
+
+    def _rows_xp(self, X, xp):
+        """Any other namespace (CuPy, array-api-strict, ...): ``X @ S.T`` with the namespace's own ops."""
+        return xp.matmul(X, self._matrix_in(xp, X).T)
+
+    def _matrix_in(self, xp, like):
+        """The k x d matrix, dense, in namespace `xp` and the dtype of `like` (cached)."""
+        key = (xp.__name__, str(like.dtype))
+        if key not in self._cache:
+            self._cache[key] = xp.asarray(self.todense(), dtype=like.dtype, device=device_of(like))
+        return self._cache[key]
+
+    def _apply_dask(self, X, axis):
+        k = self.n_components_
+        if axis == 1:  # rows are chunked: each chunk of rows is sketched on its own
+            X = X.rechunk({1: -1})
+            return X.map_blocks(lambda b: self._rows(np.asarray(b)), chunks=(X.chunks[0], (k,)),
+                                dtype=X.dtype)
+        return self._cols_dask(X)
+
+    def _cols_dask(self, X):
+        """``S @ X`` for a Dask X of shape (d, N): by default the d axis is gathered into one chunk."""
+        X = X.rechunk({0: -1})
+        return X.map_blocks(lambda b: self._cols(np.asarray(b)), chunks=((self.n_components_,), X.chunks[1]),
+                            dtype=X.dtype)
+
+    # ---------------------------------------------------------------- the adjoint and views
+    def _adjoint_cols(self, Y):
+        """``S.T @ Y`` for (k, N) NumPy Y."""
+        raise NotImplementedError
+
+    @property
+    def T(self):
+        """The adjoint map ``S.T`` (d x k): ``S.T @ Y`` for Y of shape (k, N)."""
+        self._check_fitted()
+        return _Transposed(self)
+
+    def todense(self):
+        """The k x d matrix as a dense float64 array (for tests and small sizes)."""
+        self._check_fitted()
+        return self._cols(np.eye(self.n_features_in_))
+
+    def as_linear_operator(self) -> LinearOperator:
+        """A ``scipy.sparse.linalg.LinearOperator`` with the products of ``S`` and ``S.T``."""
+        self._check_fitted()
+        return LinearOperator(self.shape, matvec=self.__matmul__, matmat=self.__matmul__,
+                              rmatvec=self.T.__matmul__, rmatmat=self.T.__matmul__, dtype=np.float64)
+
+    def __repr__(self) -> str:
+        size = f"{self.n_components_}x{self.n_features_in_}" if hasattr(self, "n_components_") else "unfitted"
+        return f"<{type(self).__name__} {size}>"
+
+
+class _Transposed:
+    """``S.T``: the d x k adjoint of a sketch (NumPy inputs)."""
+
+    def __init__(self, sketch):
+        self._sketch = sketch
+        self.shape = sketch.shape[::-1]
+        self.dtype = sketch.dtype
+
+    @property
+    def T(self):
+        return self._sketch
+
+    def __matmul__(self, Y):
+        _, shape, dtype, _ = _check_input(Y, "Y", axis=0)
+        check_shape_agrees("Y.shape[0]", shape[0], self.shape[1], "n_components")
+        Y = np.asarray(Y.toarray() if is_sparse(Y) else Y, dtype=dtype)
+        out = self._sketch._adjoint_cols(Y if Y.ndim == 2 else Y[:, None])
+        return out if Y.ndim == 2 else out[:, 0]
+
+
+# -------------------------------------------------------------------- input checks
+
+def _check_input(X, name, *, axis, ndim=(1, 2)):
+    """Validate an input to a sketch; returns ``(xp, shape, working dtype, axis in [0, ndim))``."""
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        raise TypeError(f"{name} must be an array or a sparse matrix, got {type(X).__name__}")
+    shape = tuple(int(s) for s in shape)
+    if len(shape) not in ndim:
+        allowed = " or ".join(f"{n}-D" for n in ndim)
+        raise ValueError(f"{name} must be {allowed}, got an array of shape {shape}")
+    if any(s == 0 for s in shape):
+        raise ValueError(f"{name} must be non-empty, got shape {shape}")
+    axis = check_int(axis, "axis", low=-len(shape), high=len(shape) - 1) % len(shape)
+    xp = array_namespace(X)
+    dtype = working_dtype(X.dtype, xp, name=name)
+    check_finite(X, name)
+    return xp, shape, dtype, axis
+
+
+# -------------------------------------------------------------------- explicit matrices
+
+class Gaussian(SketchOperator):
+    """Dense Gaussian sketch: i.i.d. ``N(0, 1/k)`` entries.
+
+    Parameters
+    ----------
+    n_components : int or "auto"
+        Target dimension ``k``; ``"auto"`` takes ``jl_min_dim(n_samples, eps)`` at :meth:`fit`.
+    n_features : int, optional
+        Input dimension ``d``; if omitted, taken from ``X`` at :meth:`fit`.
+    eps : float
+        Distortion used by ``n_components="auto"``.
+    rng : None, int or numpy.random.Generator
+
+    Notes
+    -----
+    Cost ``O(k d)`` per vector and ``k d`` stored numbers. The reference sketch: the best embedding
+    constants, and the slowest to apply.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.sketch import Gaussian
+    >>> S = Gaussian(20, 100, rng=0)
+    >>> S.shape, (S @ np.ones(100)).shape
+    ((20, 100), (20,))
+    """
+
+    kind = "gaussian"
+
+    def __init__(self, n_components, n_features=None, *, eps=0.1, rng=None):
+        self.eps = eps
+        super().__init__(n_components, n_features, rng=rng)
+
+    def _check_params(self):
+        check_real(self.eps, "eps", low=0, high=1, low_inclusive=False, high_inclusive=False)
+        super()._check_params()
+
+    def _eps(self):
+        return self.eps
+
+    def _draw(self, gen, d, k, n_samples):
+        self._matrix = gen.standard_normal((k, d)) / math.sqrt(k)
+
+    def _cast(self, dtype):
+        key = ("numpy", str(dtype))
+        if key not in self._cache:
+            self._cache[key] = self._matrix.astype(dtype)
+        return self._cache[key]
+
+    def _rows(self, X):
+        M = self._cast(X.dtype)
+        return np.asarray(X @ M.T)
+
+    def _cols(self, X):
+        return np.asarray(self._cast(X.dtype) @ X)
+
+    def _cols_dask(self, X):
+        import dask.array as da
+
+        M = da.from_array(self._cast(X.dtype), chunks=(self.n_components_, X.chunks[0]))
+        return M @ X  # block sums over the row chunks of X
+
+    def _adjoint_cols(self, Y):
+        return self._cast(Y.dtype).T @ Y
+
+    def todense(self):
+        self._check_fitted()
+        return self._matrix.copy()
+
+
+class _SparseMatrixSketch(SketchOperator):
+    """A sketch held as a k x d CSR matrix (sparse sign, CountSketch, very sparse, Achlioptas)."""
+
+    def _set_matrix(self, rows, cols, values, k, d):
+        M = sp.csr_array((values, (rows, cols)), shape=(k, d))
+        M.sum_duplicates()
+        M.indices = M.indices.astype(np.int32, copy=False)
+        M.indptr = M.indptr.astype(np.int32, copy=False)
+        self._matrix = M
+
+    def _cast(self, dtype):
+        key = ("numpy", str(dtype))
+        if key not in self._cache:
+            self._cache[key] = self._matrix.astype(dtype)
+        return self._cache[key]
+
+    def _rows(self, X):
+        M = self._cast(X.dtype)
+        if is_sparse(X):
+            return np.asarray((sp.csr_array(X) @ M.T).toarray())
+        return rows_times_sparse_t(X, self._packed(X.dtype))
+
+    def _packed(self, dtype):
+        key = ("packed", str(dtype))
+        if key not in self._cache:
+            self._cache[key] = pack_columns(self._matrix, dtype)
+        return self._cache[key]
+
+    def _cols(self, X):
+        M = self._cast(X.dtype)
+        out = M @ (sp.csc_array(X) if is_sparse(X) else X)
+        return np.asarray(out.toarray() if sp.issparse(out) else out)
+
+    def _cols_dask(self, X):
+        """Sum over the row chunks of X of ``S[:, chunk] @ X[chunk]``: X is never gathered."""
+        import dask.array as da
+
+        M = self._cast(X.dtype).tocsc()
+        k = self.n_components_
+
+        def part(block, block_info=None):
+            lo, hi = block_info[0]["array-location"][0]
+            return np.asarray(M[:, lo:hi] @ np.asarray(block))
+
+        parts = X.map_blocks(part, chunks=((k,) * len(X.chunks[0]), X.chunks[1]), dtype=X.dtype)
+        return da.stack([parts.blocks[i] for i in range(len(X.chunks[0]))]).sum(axis=0)
+
+    def _rows_xp(self, X, xp):
+        if is_cupy_namespace(xp):
+            import cupyx.scipy.sparse as csp
+
+            key = ("cupy-sparse", str(X.dtype))
+            if key not in self._cache:
+                self._cache[key] = csp.csr_matrix(self._cast(np.dtype(str(X.dtype))))
+            return (self._cache[key] @ X.T).T
+        return super()._rows_xp(X, xp)
+
+    def _adjoint_cols(self, Y):
+        return np.asarray(self._cast(Y.dtype).T @ Y)
+
+    def todense(self):
+        self._check_fitted()
+        return self._matrix.toarray()
+
+
+class SparseSign(_SparseMatrixSketch):
+    """Sparse sign sketch (Kane-Nelson): each column has exactly `nnz_per_col` entries ``+-1/sqrt(s)``.
+
+    Parameters
+    ----------
+    n_components : int
+        Target dimension ``k``.
+    n_features : int, optional
+        Input dimension ``d`` (else taken at :meth:`fit`).
+    nnz_per_col : int
+        Nonzeros per column, ``1 <= s <= k``, in distinct rows.
+    rng : None, int or numpy.random.Generator
+
+    Notes
+    -----
+    Cost ``O(s nnz(x))`` per vector: no ``d log d`` term, so it is the sketch of choice for sparse data.
+    With ``s = Theta(eps^-1 ln(1/delta))`` and ``k = Theta(eps^-2 ln(1/delta))`` it is a JL map; with
+    ``s = 8`` and ``k`` a small multiple of the dimension it is a practical subspace embedding.
+
+    References
+    ----------
+    .. [1] D. M. Kane, J. Nelson, "Sparser Johnson-Lindenstrauss transforms", J. ACM 61(1), 2014.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.sketch import SparseSign
+    >>> S = SparseSign(50, 1000, nnz_per_col=4, rng=0)
+    >>> (S.todense() != 0).sum(axis=0).tolist() == [4] * 1000
+    True
+    """
+
+    kind = "sparse_sign"
+
+    def __init__(self, n_components, n_features=None, *, nnz_per_col=8, rng=None):
+        self.nnz_per_col = nnz_per_col
+        super().__init__(n_components, n_features, rng=rng)
+
+    def _check_params(self):
+        super()._check_params()
+        upper = self.n_components if self.n_components != "auto" else None
+        check_int(self.nnz_per_col, "nnz_per_col", low=1, high=upper,
+                  high_text=f"n_components = {upper}" if upper is not None else None)
+
+    def _draw(self, gen, d, k, n_samples):
+        s = self.nnz_per_col
+        rows = _distinct_rows(gen, k, d, s)
+        signs = gen.integers(0, 2, size=(d, s)) * 2.0 - 1.0
+        cols = np.repeat(np.arange(d), s)
+        self._set_matrix(rows.ravel(), cols, signs.ravel() / math.sqrt(s), k, d)
+
+
+def _distinct_rows(gen, k, d, s):
+    """(d, s) row indices in [0, k), distinct within each of the d columns."""
+    if 2 * s > k:  # dense regime: a permutation per column
+        return np.argsort(gen.random((d, k)), axis=1)[:, :s]
+    rows = gen.integers(0, k, size=(d, s))
+    while True:
+        ordered = np.sort(rows, axis=1)
+        dup_cols = np.nonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))[0]
+        if dup_cols.size == 0:
+            return rows
+        rows[dup_cols] = gen.integers(0, k, size=(dup_cols.size, s))
+
+
+class CountSketch(SparseSign):
+    """CountSketch: one ``+-1`` per column, in a hashed row (``SparseSign`` with ``nnz_per_col=1``).
+
+    Notes
+    -----
+    Cost ``O(nnz(x))``. A subspace embedding for an r-dimensional subspace with ``k = O(r^2 / eps^2)``;
+    as a JL map for one vector it needs ``k = O(1 / (eps^2 delta))``.
+
+    References
+    ----------
+    .. [1] M. Charikar, K. Chen, M. Farach-Colton, "Finding frequent items in data streams", ICALP 2002.
+    .. [2] K. L. Clarkson, D. P. Woodruff, "Low rank approximation and regression in input sparsity time",
+       STOC 2013.
+
+    Examples
+    --------
+    >>> from lowrank_la.sketch import CountSketch
+    >>> S = CountSketch(10, 30, rng=0)
+    >>> sorted(set(abs(S.todense()).sum(axis=0).tolist()))
+    [1.0]
+    """
+
+    kind = "countsketch"
+
+    def __init__(self, n_components, n_features=None, *, rng=None):
+        super().__init__(n_components, n_features, nnz_per_col=1, rng=rng)
+
+
+class VerySparse(_SparseMatrixSketch):
+    """Very sparse random projection (Li, Hastie, Church), scikit-learn's ``SparseRandomProjection``.
+
+    Entries are ``+-sqrt(s/k)`` with probability ``1/(2s)`` each and 0 otherwise, ``s = 1/density``.
+
+    Parameters
+    ----------
+    n_components : int or "auto"
+        Target dimension ``k``; ``"auto"`` takes ``jl_min_dim(n_samples, eps)`` at :meth:`fit`.
+    n_features : int, optional
+        Input dimension ``d``.
+    density : float or "auto"
+        Probability of a nonzero, ``0 < density <= 1``; ``"auto"`` is ``1/sqrt(d)`` as in scikit-learn.
+    eps : float
+        Distortion used by ``n_components="auto"``.
+    rng : None, int or numpy.random.Generator
+
+    References
+    ----------
+    .. [1] P. Li, T. J. Hastie, K. W. Church, "Very sparse random projections", KDD 2006.
+
+    Examples
+    --------
+    >>> from lowrank_la.sketch import VerySparse
+    >>> S = VerySparse(20, 400, rng=0)
+    >>> S.density_
+    0.05
+    """
+
+    kind = "very_sparse"
+
+    def __init__(self, n_components, n_features=None, *, density="auto", eps=0.1, rng=None):
+        self.density = density
+        self.eps = eps
+        super().__init__(n_components, n_features, rng=rng)
+
+    def _check_params(self):
+        if self.density != "auto":
+            check_real(self.density, "density", low=0, high=1, low_inclusive=False)
+        check_real(self.eps, "eps", low=0, high=1, low_inclusive=False, high_inclusive=False)
+        super()._check_params()
+
+    def _eps(self):
+        return self.eps
+
+    def _draw(self, gen, d, k, n_samples):
+        density = 1 / math.sqrt(d) if self.density == "auto" else float(self.density)
+        self.density_ = density
+        nnz_per_row = gen.binomial(d, density, size=k)
+        rows = np.repeat(np.arange(k), nnz_per_row)
+        cols = np.concatenate([gen.choice(d, size=c, replace=False) for c in nnz_per_row]) if k else []
+        signs = gen.integers(0, 2, size=rows.size) * 2.0 - 1.0
+        self._set_matrix(rows, cols, signs * math.sqrt(1 / (density * k)), k, d)
+
+
+class Achlioptas(VerySparse):
+    """Achlioptas' database-friendly projection: entries ``sqrt(3/k) * {+1, 0, -1}`` w.p. ``{1/6, 2/3, 1/6}``.
+
+    ``VerySparse`` with ``density = 1/3``.
+
+    References
+    ----------
+    .. [1] D. Achlioptas, "Database-friendly random projections: Johnson-Lindenstrauss with binary coins",
+       J. Comput. Syst. Sci. 66(4), 2003.
+
+    Examples
+    --------
+    >>> from lowrank_la.sketch import Achlioptas
+    >>> round(float((Achlioptas(60, 600, rng=0).todense() != 0).mean()), 1)
+    0.3
+    """
+
+    kind = "achlioptas"
+
+    def __init__(self, n_components, n_features=None, *, eps=0.1, rng=None):
+        super().__init__(n_components, n_features, density=1 / 3, eps=eps, rng=rng)
+
+
+# -------------------------------------------------------------------- fast transforms: SRHT and FJLT
+
+class _HadamardSketch(SketchOperator):
+    """``S = R H D`` with random signs D, an orthogonal fast transform H (Hadamard or DCT) and a map R."""
+
+    _needs_k_le_d = True
+
+    def _check_transform(self):
+        check_option(self.mixing, "mixing", ("hadamard", "dct"))
+
+    def _dim(self, d):
+        return next_pow2(d) if self.mixing == "hadamard" else d
+
+    def _max_k(self):
+        return self._dim(int(self.n_features))
+
+    def _max_k_for(self, d):
+        return self._dim(d)
+
+    def _max_k_text(self):
+        return "padded n_features" if self.mixing == "hadamard" else "n_features"
+
+    def _draw_signs(self, gen, d):
+        self._signs = gen.integers(0, 2, size=d, dtype=np.int8) * 2 - 1
+
+    def spread(self, X):
+        """The mixing step alone: ``H D x`` for each row of `X`, ``(N, d) -> (N, d')`` (NumPy or sparse input).
+
+        ``S.apply(X)`` is this followed by the row selection (SRHT) or the sparse ``P`` (FJLT,
+        :meth:`FJLT.sparse_step`); the two steps are exposed to time them apart.
+        """
+        self._check_fitted()
+        _, shape, dtype, _ = _check_input(X, "X", axis=-1, ndim=(2,))
+        check_shape_agrees("X.shape[1]", shape[1], self.n_features_in_, "n_features")
+        return self._spread_rows(X.astype(dtype) if X.dtype != dtype else X)
+
+    def _spread_rows(self, X):
+        n, d = X.shape
+        Z = np.zeros((n, self._dim(d)), dtype=X.dtype)
+        signs = self._signs.astype(X.dtype)
+        if is_sparse(X):
+            X = sp.csr_array(X)
+            Z[:, :d] = (X @ sp.diags_array(signs)).toarray()
+        else:
+            np.multiply(X, signs, out=Z[:, :d])
+        if self.mixing == "hadamard":
+            return fwht(Z, axis=-1, overwrite_x=True)
+        return scipy.fft.dct(Z, type=2, norm="ortho", axis=-1, overwrite_x=True)
+
+    def _unspread_cols(self, Z):
+        """``D H^T z`` for each column of Z: (d', N) -> (d, N)."""
+        d = self.n_features_in_
+        if self.mixing == "hadamard":
+            Z = fwht(Z, axis=0)
+        else:
+            Z = scipy.fft.idct(Z, type=2, norm="ortho", axis=0)
+        return Z[:d] * self._signs.astype(Z.dtype)[:, None]
+
+
+class SRHT(_HadamardSketch):
+    """Subsampled randomized Hadamard transform ``S = sqrt(d'/k) R H D``.
+
+    D holds random signs, H is the orthonormal Walsh-Hadamard transform (on ``x`` zero-padded to
+    ``d' = next_pow2(d)``) or the orthonormal DCT-II (any ``d``, no padding), and R keeps ``k`` of the ``d'``
+    coordinates, chosen uniformly without replacement.
+
+    Parameters
+    ----------
+    n_components : int
+        Target dimension ``k <= d'``.
+    n_features : int, optional
+        Input dimension ``d``.
+    mixing : {"hadamard", "dct"}
+        The orthogonal transform.
+    rng : None, int or numpy.random.Generator
+
+    Notes
+    -----
+    Cost ``O(d' log d')`` per vector whatever ``k``. A subspace embedding for an r-dimensional subspace
+    with ``k ~ (sqrt(r) + sqrt(8 ln(r d)))^2 ln r``. The coordinates are sampled from all ``d'`` padded
+    rows: sampling only from the first ``d`` would bias ``||S x||^2``.
+
+    References
+    ----------
+    .. [1] J. A. Tropp, "Improved analysis of the subsampled randomized Hadamard transform", Adv. Adapt.
+       Data Anal. 3, 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.sketch import SRHT
+    >>> S = SRHT(64, 1000, rng=0)
+    >>> x = np.random.default_rng(1).standard_normal(1000)
+    >>> bool(abs(np.linalg.norm(S @ x) / np.linalg.norm(x) - 1) < 0.3)
+    True
+    """
+
+    kind = "srht"
+
+    def __init__(self, n_components, n_features=None, *, mixing="hadamard", rng=None):
+        self.mixing = mixing
+        super().__init__(n_components, n_features, rng=rng)
+
+    def _check_params(self):
+        self._check_transform()
+        super()._check_params()
+
+    def _draw(self, gen, d, k, n_samples):
+        self._draw_signs(gen, d)
+        d_pad = self._dim(d)
+        self._rows_kept = np.sort(gen.choice(d_pad, size=k, replace=False))
+        self._scale = math.sqrt(d_pad / k)
+
+    def _rows(self, X):
+        Z = self._spread_rows(X)
+        return Z[:, self._rows_kept] * Z.dtype.type(self._scale)
+
+    def _adjoint_cols(self, Y):
+        Z = np.zeros((self._dim(self.n_features_in_), Y.shape[1]), dtype=Y.dtype)
+        Z[self._rows_kept] = Y * Y.dtype.type(self._scale)
+        return self._unspread_cols(Z)
+
+
+class FJLT(_HadamardSketch):
+    """Fast Johnson-Lindenstrauss transform ``S = (1/sqrt(k)) P H D`` (Ailon-Chazelle).
+
+    D holds random signs, H is the orthonormal Walsh-Hadamard transform on ``x`` zero-padded to
+    ``d' = next_pow2(d)``, and P is a sparse k x d' matrix whose entries are nonzero with probability q, and
+    then ``+-1/sqrt(q)`` (or ``N(0, 1/q)``), so that ``E ||S x||^2 = ||x||^2``.
+
+    Parameters
+    ----------
+    n_components : int or "auto"
+        Target dimension ``k``; ``"auto"`` takes ``jl_min_dim(n_samples, eps)``.
+    n_features : int, optional
+        Input dimension ``d`` (else taken at :meth:`fit`).
+    q : {"fhl", "ailon-chazelle"} or float
+        Density of P. ``"ailon-chazelle"``: ``q d' = c_q ln(n)^2``. ``"fhl"``: the sparser rule of Fandina,
+        Hogsgaard and Larsen, ``q d' = c_q ln(n)^2 / alpha`` with ``alpha = min(ln(1/eps)/eps, ln n)``.
+        A float is the density itself. The rules are clipped to ``[1/d', 1]``.
+    eps : float
+        Target distortion, ``0 < eps < 1`` (for ``"fhl"`` and for ``n_components="auto"``).
+    n_samples : int, optional
+        Number of points ``n`` the rules are set for; defaults to the rows of ``X`` at :meth:`fit`.
+    c_q : float
+        Constant of the density rules (the papers state them up to constants). The default, 2, is the
+        smallest that kept the maximum distortion at ``jl_min_dim`` within ``eps`` as often as a dense
+        Gaussian sketch does in our measurements (``eps = 0.2``, 300 points, 40 seeds).
+    entries : {"sign", "gaussian"}
+        Distribution of the nonzeros of P: ``+-1/sqrt(q)`` (Matousek's variant; lower variance, the default)
+        or ``N(0, 1/q)`` (Ailon and Chazelle's).
+    rng : None, int or numpy.random.Generator
+
+    Notes
+    -----
+    Cost per vector ``O(d' log d' + k q d')``: ``O(d log d + k ln^2 n)`` with the Ailon-Chazelle density and
+    ``O(d log d + k ln^2 n / alpha)`` with FHL's. The HD step spreads any vector (a spike included) over all
+    coordinates, ``||HDx||_inf = O(sqrt(ln n / d)) ||x||`` w.h.p., which is what lets P be sparse; without it
+    a sparse P misses spiky vectors. Sparse input is densified by HD, one batch at a time: for very sparse
+    data prefer :class:`SparseSign`.
+
+    References
+    ----------
+    .. [1] N. Ailon, B. Chazelle, "The fast Johnson-Lindenstrauss transform and approximate nearest
+       neighbors", SIAM J. Comput. 39(1), 2009.
+    .. [2] O. N. Fandina, M. M. Hogsgaard, K. G. Larsen, "The fast Johnson-Lindenstrauss transform is even
+       faster", ICML 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.sketch import FJLT
+    >>> X = np.random.default_rng(0).standard_normal((100, 4096))
+    >>> S = FJLT("auto", eps=0.3, rng=0).fit(X)
+    >>> Y = S.transform(X)
+    >>> Y.shape, S.q_ < 0.01
+    ((100, 511), True)
+    """
+
+    kind = "fjlt"
+
+    def __init__(self, n_components, n_features=None, *, q="fhl", eps=0.1, n_samples=None, c_q=2.0,
+                 entries="sign", rng=None):
+        self.q = q
+        self.eps = eps
+        self.n_samples = n_samples
+        self.c_q = c_q
+        self.entries = entries
+        self.mixing = "hadamard"
+        super().__init__(n_components, n_features, rng=rng)
+
+    def _check_params(self):
+        if isinstance(self.q, str):
+            check_option(self.q, "q", ("fhl", "ailon-chazelle"))
+        else:
+            check_real(self.q, "q", low=0, high=1, low_inclusive=False)
+        check_real(self.eps, "eps", low=0, high=1, low_inclusive=False, high_inclusive=False)
+        check_real(self.c_q, "c_q", low=0, low_inclusive=False)
+        check_option(self.entries, "entries", ("sign", "gaussian"))
+        if self.n_samples is not None:
+            check_int(self.n_samples, "n_samples", low=2)
+        super()._check_params()
+
+    def _eps(self):
+        return self.eps
+
+    def density(self, d, n_samples):
+        """The density q of P for input dimension `d` and `n_samples` points, by this operator's rule."""
+        d_pad = next_pow2(d)
+        if not isinstance(self.q, str):
+            return float(self.q)
+        ln_n = math.log(max(n_samples, 2))
+        per_row = self.c_q * ln_n**2
+        if self.q == "fhl":
+            alpha = min(math.log(1 / self.eps) / self.eps, ln_n)
+            per_row /= alpha
+        return min(max(per_row / d_pad, 1 / d_pad), 1.0)
+
+    def _draw(self, gen, d, k, n_samples):
+        n = self.n_samples if self.n_samples is not None else n_samples
+        if n is None and isinstance(self.q, str):
+            n = k  # the rules need n; without it, the largest n that k = O(ln n / eps^2) can serve is ~k
+        self.q_ = self.density(d, n if n is not None else 2)
+        self._draw_signs(gen, d)
+        d_pad = self._dim(d)
+        nnz_per_row = gen.binomial(d_pad, self.q_, size=k)
+        rows = np.repeat(np.arange(k), nnz_per_row)
+        cols = np.concatenate([gen.choice(d_pad, size=c, replace=False) for c in nnz_per_row])
+        if self.entries == "gaussian":
+            values = gen.standard_normal(rows.size)
+        else:
+            values = gen.integers(0, 2, size=rows.size) * 2.0 - 1.0
+        values *= 1 / math.sqrt(self.q_ * k)
+        P = sp.csr_array((values, (rows, cols)), shape=(k, d_pad))
+        P.sum_duplicates()
+        P.indices = P.indices.astype(np.int32, copy=False)
+        P.indptr = P.indptr.astype(np.int32, copy=False)
+        self._P = P
+
+    @property
+    def nnz_per_row_(self) -> float:
+        """Mean number of nonzeros per row of P."""
+        self._check_fitted()
+        return self._P.nnz / self._P.shape[0]
+
+    def _cast_P(self, dtype):
+        key = ("numpy", str(dtype))
+        if key not in self._cache:
+            self._cache[key] = self._P.astype(dtype)
+        return self._cache[key]
+
+    def _rows(self, X):
+        return self._sparse_step(self._spread_rows(X))
+
+    def _sparse_step(self, Z):
+        key = ("packed", str(Z.dtype))
+        if key not in self._cache:
+            self._cache[key] = pack_columns(self._P, Z.dtype)
+        return rows_times_sparse_t(Z, self._cache[key])
+
+    def sparse_step(self, Z):
+        """The sparse step alone: ``Z @ P.T / sqrt(k)`` for rows `Z` of shape (N, d') (see :meth:`spread`)."""
+        self._check_fitted()
+        _, shape, dtype, _ = _check_input(Z, "Z", axis=-1, ndim=(2,))
+        check_shape_agrees("Z.shape[1]", shape[1], self._P.shape[1], "the padded n_features")
+        return self._sparse_step(np.ascontiguousarray(Z, dtype=dtype))
+
+    def _adjoint_cols(self, Y):
+        Z = np.asarray(self._cast_P(Y.dtype).T @ Y)
+        return self._unspread_cols(Z)
+
+
+SKETCH_KINDS = {
+    cls.kind: cls for cls in (Gaussian, SparseSign, CountSketch, SRHT, FJLT, VerySparse, Achlioptas)
+}
+
+
+def make_sketch(kind, n_components, n_features, **options) -> SketchOperator:
+    """Build a sketch operator by name, the way the other subpackages ask for one.
+
+    Parameters
+    ----------
+    kind : {"gaussian", "sparse_sign", "countsketch", "srht", "fjlt", "very_sparse", "achlioptas"}
+    n_components : int
+        Target dimension ``k``.
+    n_features : int
+        Input dimension ``d``.
+    **options
+        Passed to the operator's class (``rng``, ``nnz_per_col``, ``transform``, ``q``, ``density``, ...).
+
+    Examples
+    --------
+    >>> from lowrank_la.sketch import make_sketch
+    >>> make_sketch("sparse_sign", 40, 500, nnz_per_col=4, rng=0)
+    <SparseSign 40x500>
+    """
+    check_option(kind, "kind", list(SKETCH_KINDS))
+    return SKETCH_KINDS[kind](n_components, n_features, **options)
