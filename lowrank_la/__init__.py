@@ -3,24 +3,31 @@
 Algorithms are written once against the array-API namespace of their input and run on NumPy (with Numba
 kernels), on CuPy GPUs and, for those that stream over their input, on Dask arrays.
 
-Subpackages
------------
+Subpackages (imported on first use, as in scipy)
+------------------------------------------------
 sketch       sketch operators (Gaussian, sparse sign, CountSketch, SRHT, FJLT) and the fast Walsh-Hadamard transform
 datasets     synthetic problems shared by the tests, the docs and the reproductions
 experiments  the registry of reproduced paper experiments (``python -m lowrank_la reproduce``)
 
 Shared names
 ------------
-ConvergenceWarning   warned by an iterative solver that stopped before its tolerance was met
+as_operator          the operator adapter: block products with any supported matrix, counting passes
+MatrixOperator       what ``as_operator`` returns
 SVDResult            ``(U, s, Vh)`` named tuple returned by the SVD-like routines
 SolverResult         result object of the iterative solvers (``converged``, ``n_iter``, ``history``)
-as_operator          the operator adapter: block products with any supported matrix, counting passes
+ConvergenceWarning   warned by an iterative solver that stopped before its tolerance was met
+thread_limit         bound the threads of BLAS and of the Numba kernels
+fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 """
+
+import importlib
+
+from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult, as_operator, thread_limit
 
 __version__ = "0.1.0.dev0"
 
-from . import datasets, experiments
-from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult, as_operator, thread_limit
+_SUBPACKAGES = ("datasets", "experiments", "sketch")
+_REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch"}
 
 __all__ = [
     "__version__",
@@ -29,7 +36,19 @@ __all__ = [
     "SVDResult",
     "SolverResult",
     "as_operator",
-    "datasets",
-    "experiments",
     "thread_limit",
+    *_SUBPACKAGES,
+    *_REEXPORTED,
 ]
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _REEXPORTED:
+        return getattr(importlib.import_module(f"{__name__}.{_REEXPORTED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
