@@ -135,9 +135,12 @@ def array_namespace(*arrays):
             proxies.append(np.empty(0))
         else:
             proxies.append(a)
-    if not proxies:
-        return array_api_compat.array_namespace(np.empty(0))
+    if all(type(p) is np.ndarray for p in proxies):  # the common case, without array-api-compat's dispatch
+        return _NUMPY_NAMESPACE
     return array_api_compat.array_namespace(*proxies)
+
+
+_NUMPY_NAMESPACE = array_api_compat.array_namespace(np.empty(0))
 
 
 def is_numpy_namespace(xp) -> bool:

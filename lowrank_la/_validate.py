@@ -39,6 +39,8 @@ __all__ = [
 
 def is_sparse(x) -> bool:
     """True for scipy.sparse matrices and arrays and for cupyx.scipy.sparse matrices."""
+    if type(x) is np.ndarray:
+        return False
     if scipy.sparse.issparse(x):
         return True
     return type(x).__module__.startswith("cupyx.scipy.sparse") and hasattr(x, "nnz")
@@ -46,11 +48,15 @@ def is_sparse(x) -> bool:
 
 def is_linear_operator(x) -> bool:
     """True for ``scipy.sparse.linalg.LinearOperator`` and look-alikes (``matmat`` and ``rmatmat``)."""
+    if type(x) is np.ndarray:
+        return False
     return not is_sparse(x) and hasattr(x, "matmat") and hasattr(x, "rmatmat") and hasattr(x, "shape")
 
 
 def is_dask(x) -> bool:
     """True for ``dask.array.Array`` (checked without importing Dask)."""
+    if type(x) is np.ndarray:
+        return False
     return array_api_compat.is_dask_array(x)
 
 
@@ -207,10 +213,13 @@ def check_finite(x, name: str) -> None:
     if is_dask(x) or is_linear_operator(x):
         return
     data = x.data if is_sparse(x) else x  # sparse: only the stored values can be NaN or Inf
-    xp = array_api_compat.array_namespace(data)
+    xp = np if type(data) is np.ndarray else array_api_compat.array_namespace(data)
     if not xp.isdtype(data.dtype, ("real floating", "complex floating")):
         return
-    if not bool(xp.all(xp.isfinite(data))):
+    with np.errstate(over="ignore", invalid="ignore"):
+        if bool(xp.isfinite(xp.sum(data))):  # fast path (one streaming pass, no mask): a finite sum
+            return
+    if not bool(xp.all(xp.isfinite(data))):  # the sum overflowed, or there is a NaN or Inf: look closely
         n_bad = int(xp.sum(xp.astype(~xp.isfinite(data), xp.int64)))
         raise ValueError(f"{name} must be finite, but it holds {n_bad} NaN or Inf value(s)")
 

@@ -21,6 +21,7 @@ from .._validate import (
     is_dask,
     is_sparse,
 )
+from .._kernels.fwht import fwht_numba
 from ._fwht import fwht, next_pow2
 from ._jl import jl_min_dim
 
@@ -36,6 +37,10 @@ __all__ = [
     "VerySparse",
     "make_sketch",
 ]
+
+
+_DENSE_ABOVE = 0.05  # a sparse sketch denser than this is applied as a dense matrix (BLAS)
+_CHUNK_BYTES = 4 << 20  # rows mixed at a time by SRHT and FJLT: a few MiB, to stay in the L2/L3 caches
 
 
 class SketchOperator:
@@ -358,7 +363,20 @@ class _SparseMatrixSketch(SketchOperator):
         M = self._cast(X.dtype)
         if is_sparse(X):
             return np.asarray((sp.csr_array(X) @ M.T).toarray())
+        if self._is_dense_enough():
+            return X @ self._dense(X.dtype).T
         return rows_times_sparse_t(X, self._packed(X.dtype))
+
+    def _is_dense_enough(self):
+        """Above a few percent of nonzeros a BLAS product beats any sparse kernel (Achlioptas: 1/3)."""
+        k, d = self._matrix.shape
+        return self._matrix.nnz > _DENSE_ABOVE * k * d
+
+    def _dense(self, dtype):
+        key = ("dense", str(dtype))
+        if key not in self._cache:
+            self._cache[key] = self._matrix.toarray().astype(dtype, copy=False)
+        return self._cache[key]
 
     def _packed(self, dtype):
         key = ("packed", str(dtype))
@@ -367,6 +385,8 @@ class _SparseMatrixSketch(SketchOperator):
         return self._cache[key]
 
     def _cols(self, X):
+        if not is_sparse(X) and self._is_dense_enough():
+            return self._dense(X.dtype) @ X
         M = self._cast(X.dtype)
         out = M @ (sp.csc_array(X) if is_sparse(X) else X)
         return np.asarray(out.toarray() if sp.issparse(out) else out)
@@ -612,16 +632,32 @@ class _HadamardSketch(SketchOperator):
 
     def _spread_rows(self, X):
         n, d = X.shape
-        Z = np.zeros((n, self._dim(d)), dtype=X.dtype)
+        d_pad = self._dim(d)
+        Z = np.empty((n, d_pad), dtype=X.dtype)
+        Z[:, d:] = 0
         signs = self._signs.astype(X.dtype)
         if is_sparse(X):
-            X = sp.csr_array(X)
-            Z[:, :d] = (X @ sp.diags_array(signs)).toarray()
+            Z[:, :d] = (sp.csr_array(X) @ sp.diags_array(signs)).toarray()
         else:
             np.multiply(X, signs, out=Z[:, :d])
         if self.mixing == "hadamard":
-            return fwht(Z, axis=-1, overwrite_x=True)
+            return fwht_numba(Z, 1 / math.sqrt(d_pad))  # Z is ours, C-contiguous and finite: the kernel directly
         return scipy.fft.dct(Z, type=2, norm="ortho", axis=-1, overwrite_x=True)
+
+    def _rows(self, X):
+        """Chunks of rows of about ``_CHUNK_BYTES``: the mixed rows stay in cache for the reduction step."""
+        n = X.shape[0]
+        step = max(8, _CHUNK_BYTES // (self._dim(X.shape[1]) * X.dtype.itemsize))
+        if n <= step:
+            return self._reduce(self._spread_rows(X))
+        out = np.empty((n, self.n_components_), dtype=X.dtype)
+        for lo in range(0, n, step):
+            out[lo:lo + step] = self._reduce(self._spread_rows(X[lo:lo + step]))
+        return out
+
+    def _reduce(self, Z):
+        """From mixed rows ``H D x`` (N, d') to the sketch (N, k)."""
+        raise NotImplementedError
 
     def _unspread_cols(self, Z):
         """``D H^T z`` for each column of Z: (d', N) -> (d, N)."""
@@ -687,8 +723,7 @@ class SRHT(_HadamardSketch):
         self._rows_kept = np.sort(gen.choice(d_pad, size=k, replace=False))
         self._scale = math.sqrt(d_pad / k)
 
-    def _rows(self, X):
-        Z = self._spread_rows(X)
+    def _reduce(self, Z):
         return Z[:, self._rows_kept] * Z.dtype.type(self._scale)
 
     def _adjoint_cols(self, Y):
@@ -825,8 +860,8 @@ class FJLT(_HadamardSketch):
             self._cache[key] = self._P.astype(dtype)
         return self._cache[key]
 
-    def _rows(self, X):
-        return self._sparse_step(self._spread_rows(X))
+    def _reduce(self, Z):
+        return self._sparse_step(Z)
 
     def _sparse_step(self, Z):
         key = ("packed", str(Z.dtype))
