@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._array import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
+from .._kernels.fwht import fwht_numba
 from .._kernels.sparse_apply import pack_columns, rows_times_sparse_t
 from .._validate import (
     check_finite,
@@ -21,7 +22,6 @@ from .._validate import (
     is_dask,
     is_sparse,
 )
-from .._kernels.fwht import fwht_numba
 from ._fwht import fwht, next_pow2
 from ._jl import jl_min_dim
 
@@ -183,12 +183,16 @@ class SketchOperator:
         """Any other namespace (CuPy, array-api-strict, ...): ``X @ S.T`` with the namespace's own ops."""
         return xp.matmul(X, self._matrix_in(xp, X).T)
 
+    def _cached(self, *key, make):
+        """``make()``, computed once per operator draw and `key` (derived matrices: casts, packings)."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def _matrix_in(self, xp, like):
         """The k x d matrix, dense, in namespace `xp` and the dtype of `like` (cached)."""
-        key = (xp.__name__, str(like.dtype))
-        if key not in self._cache:
-            self._cache[key] = xp.asarray(self.todense(), dtype=like.dtype, device=device_of(like))
-        return self._cache[key]
+        return self._cached(xp.__name__, str(like.dtype),
+                            make=lambda: xp.asarray(self.todense(), dtype=like.dtype, device=device_of(like)))
 
     def _apply_dask(self, X, axis):
         k = self.n_components_
@@ -317,10 +321,7 @@ class Gaussian(SketchOperator):
         self._matrix = gen.standard_normal((k, d)) / math.sqrt(k)
 
     def _cast(self, dtype):
-        key = ("numpy", str(dtype))
-        if key not in self._cache:
-            self._cache[key] = self._matrix.astype(dtype)
-        return self._cache[key]
+        return self._cached("cast", str(dtype), make=lambda: self._matrix.astype(dtype))
 
     def _rows(self, X):
         M = self._cast(X.dtype)
@@ -347,17 +348,10 @@ class _SparseMatrixSketch(SketchOperator):
     """A sketch held as a k x d CSR matrix (sparse sign, CountSketch, very sparse, Achlioptas)."""
 
     def _set_matrix(self, rows, cols, values, k, d):
-        M = sp.csr_array((values, (rows, cols)), shape=(k, d))
-        M.sum_duplicates()
-        M.indices = M.indices.astype(np.int32, copy=False)
-        M.indptr = M.indptr.astype(np.int32, copy=False)
-        self._matrix = M
+        self._matrix = _csr(values, rows, cols, (k, d))
 
     def _cast(self, dtype):
-        key = ("numpy", str(dtype))
-        if key not in self._cache:
-            self._cache[key] = self._matrix.astype(dtype)
-        return self._cache[key]
+        return self._cached("cast", str(dtype), make=lambda: self._matrix.astype(dtype))
 
     def _rows(self, X):
         M = self._cast(X.dtype)
@@ -373,16 +367,10 @@ class _SparseMatrixSketch(SketchOperator):
         return self._matrix.nnz > _DENSE_ABOVE * k * d
 
     def _dense(self, dtype):
-        key = ("dense", str(dtype))
-        if key not in self._cache:
-            self._cache[key] = self._matrix.toarray().astype(dtype, copy=False)
-        return self._cache[key]
+        return self._cached("dense", str(dtype), make=lambda: self._matrix.toarray().astype(dtype, copy=False))
 
     def _packed(self, dtype):
-        key = ("packed", str(dtype))
-        if key not in self._cache:
-            self._cache[key] = pack_columns(self._matrix, dtype)
-        return self._cache[key]
+        return self._cached("packed", str(dtype), make=lambda: pack_columns(self._matrix, dtype))
 
     def _cols(self, X):
         if not is_sparse(X) and self._is_dense_enough():
@@ -409,10 +397,9 @@ class _SparseMatrixSketch(SketchOperator):
         if is_cupy_namespace(xp):
             import cupyx.scipy.sparse as csp
 
-            key = ("cupy-sparse", str(X.dtype))
-            if key not in self._cache:
-                self._cache[key] = csp.csr_matrix(self._cast(np.dtype(str(X.dtype))))
-            return (self._cache[key] @ X.T).T
+            M = self._cached("cupy-sparse", str(X.dtype),
+                             make=lambda: csp.csr_matrix(self._cast(np.dtype(str(X.dtype)))))
+            return (M @ X.T).T
         return super()._rows_xp(X, xp)
 
     def _adjoint_cols(self, Y):
@@ -473,6 +460,15 @@ class SparseSign(_SparseMatrixSketch):
         signs = gen.integers(0, 2, size=(d, s)) * 2.0 - 1.0
         cols = np.repeat(np.arange(d), s)
         self._set_matrix(rows.ravel(), cols, signs.ravel() / math.sqrt(s), k, d)
+
+
+def _csr(values, rows, cols, shape):
+    """A CSR array from coordinates, duplicates summed, with int32 indices."""
+    M = sp.csr_array((values, (rows, cols)), shape=shape)
+    M.sum_duplicates()
+    M.indices = M.indices.astype(np.int32, copy=False)
+    M.indptr = M.indptr.astype(np.int32, copy=False)
+    return M
 
 
 def _distinct_rows(gen, k, d, s):
@@ -842,11 +838,7 @@ class FJLT(_HadamardSketch):
         else:
             values = gen.integers(0, 2, size=rows.size) * 2.0 - 1.0
         values *= 1 / math.sqrt(self.q_ * k)
-        P = sp.csr_array((values, (rows, cols)), shape=(k, d_pad))
-        P.sum_duplicates()
-        P.indices = P.indices.astype(np.int32, copy=False)
-        P.indptr = P.indptr.astype(np.int32, copy=False)
-        self._P = P
+        self._P = _csr(values, rows, cols, (k, d_pad))
 
     @property
     def nnz_per_row_(self) -> float:
@@ -855,19 +847,14 @@ class FJLT(_HadamardSketch):
         return self._P.nnz / self._P.shape[0]
 
     def _cast_P(self, dtype):
-        key = ("numpy", str(dtype))
-        if key not in self._cache:
-            self._cache[key] = self._P.astype(dtype)
-        return self._cache[key]
+        return self._cached("cast P", str(dtype), make=lambda: self._P.astype(dtype))
 
     def _reduce(self, Z):
         return self._sparse_step(Z)
 
     def _sparse_step(self, Z):
-        key = ("packed", str(Z.dtype))
-        if key not in self._cache:
-            self._cache[key] = pack_columns(self._P, Z.dtype)
-        return rows_times_sparse_t(Z, self._cache[key])
+        packed = self._cached("packed P", str(Z.dtype), make=lambda: pack_columns(self._P, Z.dtype))
+        return rows_times_sparse_t(Z, packed)
 
     def sparse_step(self, Z):
         """The sparse step alone: ``Z @ P.T / sqrt(k)`` for rows `Z` of shape (N, d') (see :meth:`spread`)."""
