@@ -36,6 +36,7 @@ RULES = ("ailon-chazelle", "fhl x2", "fhl", "one per row", "quarter per row")
 SAME_DISTORTION = 1.15  # FHL's median max distortion within 15% of Ailon-Chazelle's, in every cell
 BREAKDOWN = 1.5  # below the threshold (q d' = 1/4) the median max distortion is >= 1.5x Ailon-Chazelle's
 TIME_SHARE = 0.5  # the P-multiply is faster by at least half of the nonzero ratio alpha
+CACHE_BYTES = 1 << 20  # the P-multiply is timed on this many bytes of mixed rows, in the L2 cache
 
 
 def _points(n, d, gen):
@@ -78,6 +79,14 @@ def _best_time(func, repeats):
     return best
 
 
+def _p_multiply_time(S, Z, repeats):
+    """Seconds per row of ``Z @ P.T`` on rows already in cache, as in ``S.apply``, which mixes and reduces
+    a few MiB of rows at a time. (On rows fetched from memory the time is that of reading them, whatever P.)"""
+    rows = Z[: max(1, CACHE_BYTES // (Z.shape[1] * Z.itemsize))]
+    S.sparse_step(rows)  # warm the cache
+    return _best_time(lambda: S.sparse_step(rows), 10 * repeats) / rows.shape[0]
+
+
 def _cases(cfg):
     for d in cfg["dims"]:
         for eps in cfg["eps"]:
@@ -113,7 +122,7 @@ def run(size="quick", rng=0, progress=None):
                     "alpha": min(math.log(1 / eps) / eps, math.log(n)),
                     "nnz_per_row": S.nnz_per_row_,
                     "max_distortion": _max_distortion(X, Y),
-                    "p_multiply_s": _best_time(lambda S=S, Z=Z: S.sparse_step(Z), cfg["repeats"]),
+                    "p_multiply_s_per_row": _p_multiply_time(S, Z, cfg["repeats"]),
                 })
     held, summary = _judge(rows, cfg)
     return ExperimentResult(table=rows, claim_held=held, summary=summary, figure=_figure(rows))
@@ -128,7 +137,7 @@ def _cells(rows):
             rule: {
                 "distortion": float(np.median([r["max_distortion"] for r in cell if r["rule"] == rule])),
                 "nnz": float(np.mean([r["nnz_per_row"] for r in cell if r["rule"] == rule])),
-                "time": float(np.median([r["p_multiply_s"] for r in cell if r["rule"] == rule])),
+                "time": float(np.median([r["p_multiply_s_per_row"] for r in cell if r["rule"] == rule])),
                 "alpha": cell[0]["alpha"],
             }
             for rule in RULES
