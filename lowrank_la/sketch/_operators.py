@@ -655,6 +655,23 @@ class _HadamardSketch(SketchOperator):
         """From mixed rows ``H D x`` (N, d') to the sketch (N, k)."""
         raise NotImplementedError
 
+    def _rows_xp(self, X, xp):
+        """CuPy: mix on the device (CUDA FWHT, or cuFFT's DCT), then reduce there; other namespaces: dense."""
+        if not is_cupy_namespace(xp):
+            return super()._rows_xp(X, xp)
+        import cupy
+
+        n, d = X.shape
+        Z = cupy.zeros((n, self._dim(d)), dtype=X.dtype)
+        Z[:, :d] = X * cupy.asarray(self._signs, dtype=X.dtype)
+        if self.mixing == "hadamard":
+            Z = fwht(Z, axis=-1, overwrite_x=True)
+        else:
+            import cupyx.scipy.fft
+
+            Z = cupyx.scipy.fft.dct(Z, type=2, norm="ortho", axis=-1)
+        return self._reduce_cupy(Z)
+
     def _unspread_cols(self, Z):
         """``D H^T z`` for each column of Z: (d', N) -> (d, N)."""
         d = self.n_features_in_
@@ -721,6 +738,12 @@ class SRHT(_HadamardSketch):
 
     def _reduce(self, Z):
         return Z[:, self._rows_kept] * Z.dtype.type(self._scale)
+
+    def _reduce_cupy(self, Z):
+        import cupy
+
+        kept = self._cached("cupy kept", make=lambda: cupy.asarray(self._rows_kept))
+        return Z[:, kept] * self._scale
 
     def _adjoint_cols(self, Y):
         Z = np.zeros((self._dim(self.n_features_in_), Y.shape[1]), dtype=Y.dtype)
@@ -851,6 +874,12 @@ class FJLT(_HadamardSketch):
 
     def _reduce(self, Z):
         return self._sparse_step(Z)
+
+    def _reduce_cupy(self, Z):
+        import cupyx.scipy.sparse as csp
+
+        P = self._cached("cupy P", str(Z.dtype), make=lambda: csp.csr_matrix(self._cast_P(np.dtype(str(Z.dtype)))))
+        return (P @ Z.T).T
 
     def _sparse_step(self, Z):
         packed = self._cached("packed P", str(Z.dtype), make=lambda: pack_columns(self._P, Z.dtype))

@@ -244,3 +244,16 @@ def test_bad_inputs_are_refused_by_name(rng):
         Gaussian(2, 4).fit(np.ones((3, 5)))
     with pytest.raises(ValueError, match=r"^Y.shape\[0\]=3 must equal n_components = 8$"):
         S.T @ np.ones((3, 2))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kind", KINDS)
+def test_cupy_matches_numpy(kind, rng):
+    cupy = pytest.importorskip("cupy")
+    S = _sketch(kind, 8, 64, 0)
+    for dtype in (np.float32, np.float64):
+        X = rng.standard_normal((6, 64)).astype(dtype)
+        out = S.apply(cupy.asarray(X))
+        assert isinstance(out, cupy.ndarray) and out.dtype == dtype
+        assert np.allclose(cupy.asnumpy(out), S.apply(X), rtol=1e-4, atol=1e-5)
+        assert np.allclose(cupy.asnumpy(S @ cupy.asarray(X.T)), S @ X.T, rtol=1e-4, atol=1e-5)
