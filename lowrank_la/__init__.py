@@ -5,6 +5,8 @@ kernels), on CuPy GPUs and, for those that stream over their input, on Dask arra
 
 Subpackages (imported on first use, as in scipy)
 ------------------------------------------------
+svd          randomized SVD (subspace, block Krylov, fixed accuracy, single pass) and truncated-SVD updating
+completion   matrix completion by alternating minimization
 sketch       sketch operators (Gaussian, sparse sign, CountSketch, SRHT, FJLT) and the fast Walsh-Hadamard transform
 datasets     synthetic problems shared by the tests, the docs and the reproductions
 experiments  the registry of reproduced paper experiments (``python -m lowrank_la reproduce``)
@@ -17,6 +19,7 @@ SVDResult            ``(U, s, Vh)`` named tuple returned by the SVD-like routine
 SolverResult         result object of the iterative solvers (``converged``, ``n_iter``, ``history``)
 ConvergenceWarning   warned by an iterative solver that stopped before its tolerance was met
 thread_limit         bound the threads of BLAS and of the Numba kernels
+rsvd, svd_tol        the most used names of :mod:`lowrank_la.svd`
 fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 """
 
@@ -26,8 +29,8 @@ from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult,
 
 __version__ = "0.1.0.dev0"
 
-_SUBPACKAGES = ("datasets", "experiments", "sketch")
-_REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch"}
+_SUBPACKAGES = ("completion", "datasets", "experiments", "sketch", "svd")
+_REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch", "rsvd": "svd", "svd_tol": "svd"}
 
 __all__ = [
     "__version__",

@@ -285,9 +285,15 @@ def qr_econ(X, xp=None):
 
 
 def _triangular_solve_right(X, R, xp):
-    """``X @ inv(R)`` for an upper-triangular (l, l) `R`."""
+    """``X @ inv(R)`` for an upper-triangular (l, l) `R`.
+
+    On NumPy the (small) inverse is formed and applied by a GEMM, which runs at full BLAS-3 speed where a
+    triangular solve with ``m`` right-hand sides in the wrong memory order is several times slower; CholeskyQR2's
+    second round corrects the rounding this adds.
+    """
     if is_numpy_namespace(xp):
-        return scipy.linalg.solve_triangular(R, X.T, trans="T", lower=False, check_finite=False).T
+        eye = np.eye(R.shape[0], dtype=R.dtype)
+        return X @ scipy.linalg.solve_triangular(R, eye, lower=False, check_finite=False)
     if is_cupy_namespace(xp):
         import cupyx.scipy.linalg
 
@@ -460,6 +466,11 @@ class MatrixOperator:
         self.device = device
         self._counter = counter if counter is not None else _PassCounter()
         self._adjoint = adjoint
+        self._numpy_dense = kind == "dense" and type(A) is np.ndarray
+        # scipy CSR (CSC): A @ X (A^T @ Y) goes row by row, which the parallel Numba kernel does; the other
+        # direction scatters, and stays with scipy
+        real_scipy = kind == "sparse" and is_numpy_namespace(xp) and not np.iscomplexobj(A.data)
+        self._row_kernel = getattr(A, "format", None) if real_scipy else None
 
     # -- the public face
     @property
@@ -519,6 +530,10 @@ class MatrixOperator:
         if self.kind == "linear_operator":
             Y = A.matmat(X) if X.ndim == 2 else A.matvec(X)
             return self._as_result(Y)
+        if self._numpy_dense and X.ndim == 2:
+            return _dense_product(A, X, adjoint=False)
+        if self._row_kernel == "csr" and _worth_a_kernel(X):
+            return _csr_kernels().csr_matmat(A, X)
         return A @ X
 
     def _rproduct(self, Y):
@@ -526,6 +541,10 @@ class MatrixOperator:
         if self.kind == "linear_operator":
             X = A.rmatmat(Y) if Y.ndim == 2 else A.rmatvec(Y)
             return self._as_result(X)
+        if self._numpy_dense and Y.ndim == 2 and not self.is_complex:
+            return _dense_product(A, Y, adjoint=True)
+        if self._row_kernel == "csc" and _worth_a_kernel(Y):
+            return _csr_kernels().csr_matmat(A.T, Y)  # the transpose of a CSC matrix is CSR: rows in parallel
         if self.kind == "dask":
             A = A.T
             return (A @ Y.conj()).conj() if self.is_complex else A @ Y
@@ -536,6 +555,33 @@ class MatrixOperator:
     def _as_result(self, Y):
         Y = np.asarray(Y)
         return Y.astype(self.dtype, copy=False)
+
+
+def _dense_product(A, X, *, adjoint):
+    """``A @ X`` or ``A^T @ X`` for NumPy arrays, in the memory order BLAS runs fastest in.
+
+    For a C-ordered ``A``, ``A^T @ Y`` is computed as ``(Y^T @ A)^T`` (about 1.5x faster with OpenBLAS), and
+    ``A @ X`` with a C-ordered copy of a Fortran-ordered ``X`` (the output order of LAPACK's QR and LU).
+    """
+    c_order = A.flags.c_contiguous or not A.flags.f_contiguous
+    if adjoint == c_order:
+        return ((X.T @ A) if adjoint else (X.T @ A.T)).T
+    return (A.T if adjoint else A) @ np.ascontiguousarray(X)
+
+
+def _worth_a_kernel(X) -> bool:
+    """The parallel sparse kernel pays for blocks of a few columns, with more than one thread to run on."""
+    if X.ndim != 2 or X.shape[1] < 4 or np.iscomplexobj(X):
+        return False
+    import numba
+
+    return numba.get_num_threads() > 1
+
+
+def _csr_kernels():
+    from ._kernels import csr_dense  # Numba is loaded on first use only
+
+    return csr_dense
 
 
 class _ConjugatedOperator(MatrixOperator):

@@ -93,6 +93,16 @@ def xp_backend(request) -> Backend:
     return _BACKENDS[request.param]()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """Tests run small problems: one BLAS thread (on a busy machine multi-threaded OpenBLAS spin-waits and is up
+    to 100x slower on them). The Numba kernels keep their threads, so their parallel paths are tested."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 @pytest.fixture
 def rng():
     """A fixed-seed generator for test data."""

@@ -1,0 +1,253 @@
+"""Shared machinery of the randomized SVD family (private).
+
+* :func:`prepare` validates the matrix argument and wraps it into a :class:`Products` object: the block
+  products ``A @ X`` and ``A^T @ Y`` of the (optionally implicitly centred, optionally transposed) matrix, on
+  any backend, counting passes on the underlying :class:`~lowrank_la.MatrixOperator`;
+* :func:`draw` draws a Gaussian test matrix in the working dtype; on Dask, one independent, reproducible
+  stream per chunk of the dimension it spans;
+* :func:`orthonormalize` / :func:`normalize` are the orthonormaliser (Householder QR, CholeskyQR2, TSQR on
+  Dask) and the cheap power-iteration normaliser (pivoted LU);
+* :func:`sign_fix` applies the library's sign rule lazily on Dask and through ``flip_signs`` elsewhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._array import (
+    as_operator,
+    cholesky_qr2,
+    flip_signs,
+    is_cupy_namespace,
+    is_numpy_namespace,
+    lu_normalize,
+    qr_econ,
+    random_normal,
+    svd_small,
+)
+from .._validate import is_dask, is_sparse
+
+NORMALIZERS = ("auto", "lu", "qr", "cholqr2", "none")
+
+
+def check_adjoint(A, name: str = "A") -> None:
+    """Refuse a LinearOperator that cannot apply its adjoint (every method here needs ``A^T @ Y``)."""
+    if is_sparse(A) or is_dask(A) or hasattr(A, "__array_namespace__"):
+        return
+    if hasattr(A, "matmat") and not hasattr(A, "rmatmat"):
+        raise TypeError(f"{name} is an operator without rmatmat; the randomized SVD needs products with "
+                        f"A^T: give {name} an rmatmat (or rmatvec)")
+    try:
+        from scipy.sparse.linalg import LinearOperator
+        from scipy.sparse.linalg._interface import _CustomLinearOperator
+    except ImportError:  # pragma: no cover
+        return
+    if not isinstance(A, LinearOperator):
+        return
+    if isinstance(A, _CustomLinearOperator):
+        missing = (getattr(A, "_CustomLinearOperator__rmatvec_impl", None) is None
+                   and getattr(A, "_CustomLinearOperator__rmatmat_impl", None) is None)
+    else:
+        cls = type(A)
+        missing = (cls._rmatvec is LinearOperator._rmatvec and cls._rmatmat is LinearOperator._rmatmat
+                   and cls._adjoint is LinearOperator._adjoint)
+    if missing:
+        raise TypeError(f"{name} is a LinearOperator without rmatvec/rmatmat; the randomized SVD needs "
+                        f"products with A^T: build {name} with rmatvec= (or rmatmat=)")
+
+
+class Products:
+    """Block products with ``C = A - 1 mu^T`` (``mu = 0`` unless centred), or with ``C^T`` if transposed.
+
+    ``matmat(X) = C @ X`` and ``rmatmat(Y) = C^T @ Y``; each is one pass over ``A``, counted on ``op``.
+    """
+
+    def __init__(self, op, raw, *, center=False, transposed=False):
+        self.op = op
+        self.raw = raw
+        self.xp = op.xp
+        self.dtype = op.dtype
+        self.dask = op.kind == "dask"
+        self.transposed = transposed
+        m, n = op.shape
+        self.shape = (n, m) if transposed else (m, n)
+        self.mu = None
+        if center:  # column means, one pass: mu = A^T 1 / m
+            ones = self._ones(m, op.shape, 0)
+            self.mu = op.rmatmat(ones) / m
+
+    # the chunks of A along its rows (axis 0) and columns (axis 1), for Dask
+    def _chunks(self, axis):
+        return self.raw.chunks[axis] if self.dask else None
+
+    def _ones(self, size, shape, axis):
+        if self.dask:
+            import dask.array as da
+
+            return da.ones((size,), dtype=self.dtype, chunks=(self._chunks(axis),))
+        return self.xp.ones((size,), dtype=self.dtype, device=self.op.device)
+
+    def col_chunks(self):
+        """Chunks of the dimension that a right-hand side ``X`` of :meth:`matmat` spans (Dask only)."""
+        return self._chunks(0 if self.transposed else 1)
+
+    def row_chunks(self):
+        return self._chunks(1 if self.transposed else 0)
+
+    def _a(self, X):  # A @ X, centred
+        Y = self.op.matmat(X)
+        if self.mu is not None:
+            Y = Y - self.xp.reshape(self.mu @ X, (1, -1))
+        return Y
+
+    def _at(self, Y):  # A^T @ Y, centred
+        X = self.op.rmatmat(Y)
+        if self.mu is not None:
+            X = X - self.xp.reshape(self.mu, (-1, 1)) * self.xp.reshape(self.xp.sum(Y, axis=0), (1, -1))
+        return X
+
+    def matmat(self, X):
+        return self._at(X) if self.transposed else self._a(X)
+
+    def rmatmat(self, Y):
+        return self._a(Y) if self.transposed else self._at(Y)
+
+
+def prepare(A, *, center=False, transpose="auto", name="A"):
+    """Validate `A` and return ``(Products, transposed)``; ``transpose="auto"`` transposes when ``m < n``."""
+    check_adjoint(A, name)
+    op = as_operator(A, name=name)
+    raw = op._A if op.kind == "dask" else A  # the Dask array in the working dtype, for its chunks
+    m, n = op.shape
+    transposed = (m < n) if transpose == "auto" else bool(transpose)
+    return Products(op, raw, center=center, transposed=transposed), transposed
+
+
+# --------------------------------------------------------------------------- random test matrices
+
+def _draw_chunk(seed, shape, dtype):
+    return np.random.default_rng(seed).standard_normal(shape, dtype=dtype)
+
+
+def draw(prod: Products, gen, cols: int):
+    """A standard Gaussian (n, cols) test matrix in the working dtype, for ``prod.matmat``.
+
+    On Dask it is chunked like the columns of the (possibly transposed) matrix, and chunk ``j`` is drawn from
+    the ``j``-th child of a ``SeedSequence`` seeded from `gen`: the same `rng` gives the same matrix whatever
+    the scheduler and the order in which chunks are computed.
+    """
+    n = prod.shape[1]
+    xp = prod.xp
+    if prod.dask:
+        import dask
+        import dask.array as da
+
+        chunks = prod.col_chunks()
+        seeds = np.random.SeedSequence(int(gen.integers(2**63 - 1))).spawn(len(chunks))
+        host = np.float32 if np.dtype(prod.dtype) == np.float32 else np.float64
+        blocks = [da.from_delayed(dask.delayed(_draw_chunk)(s, (c, cols), host), shape=(c, cols), dtype=host)
+                  for s, c in zip(seeds, chunks)]
+        return da.concatenate(blocks, axis=0)
+    return random_normal(gen, (n, cols), dtype=prod.dtype, xp=xp, device=prod.op.device)
+
+
+# --------------------------------------------------------------------------- orthonormalisation
+
+def resolve_normalizer(normalizer, xp, dask):
+    """``"auto"``: pivoted LU between products on NumPy and CuPy (fbpca's scheme); QR elsewhere."""
+    if normalizer != "auto":
+        return normalizer
+    if not dask and (is_numpy_namespace(xp) or is_cupy_namespace(xp)):
+        return "lu"
+    return "qr"
+
+
+def orthonormalize(Y, xp, *, method="qr", dask=False):
+    """Orthonormal basis of the columns of a tall block: TSQR on Dask, else QR or CholeskyQR2."""
+    if dask:
+        import dask.array as da
+
+        if len(Y.chunks[1]) > 1:
+            Y = Y.rechunk({1: -1})
+        if method == "cholqr2":
+            return _dask_cholqr2(Y)
+        return da.linalg.qr(Y)[0]
+    if method == "cholqr2":
+        return cholesky_qr2(Y, xp)
+    return qr_econ(Y, xp)[0]
+
+
+def _dask_cholqr2(Y):
+    """Shifted CholeskyQR3 on a row-chunked Dask array (lazy); Gram matrices are reduced over the chunks.
+
+    A lazy graph cannot fall back to Householder QR when the Cholesky factorisation breaks down, so the first
+    of three rounds factors ``G + s I`` with Fukaya et al.'s shift ``s = 11 (m l + l (l + 1)) eps trace(G)``,
+    which makes it succeed for any ``Y``; the two unshifted rounds after it restore orthogonality.
+    """
+    import dask.array as da
+    import scipy.linalg
+
+    m = Y.shape[0]
+
+    def solve_right(block, R):
+        return scipy.linalg.solve_triangular(R, block.T, trans="T", lower=False, check_finite=False).T
+
+    def chol(g, shifted):
+        if shifted:
+            l = g.shape[0]
+            shift = 11 * (m * l + l * (l + 1)) * np.finfo(g.dtype).eps * max(float(np.trace(g)), 1e-300)
+            g = g + shift * np.eye(l, dtype=g.dtype)
+        return scipy.linalg.cholesky(g, lower=False, check_finite=False)
+
+    Q = Y
+    for shifted in (True, False, False):
+        G = (Q.T @ Q).rechunk(-1)
+        R = G.map_blocks(chol, shifted, dtype=G.dtype)
+        Q = da.map_blocks(solve_right, Q, R, dtype=Q.dtype)
+    return Q
+
+
+def normalize(Y, xp, *, method, dask=False):
+    """The normaliser between two products of a power iteration."""
+    if method == "none":
+        return Y
+    if method == "lu" and not dask:
+        return lu_normalize(Y, xp)
+    return orthonormalize(Y, xp, method="cholqr2" if method == "cholqr2" else "qr", dask=dask)
+
+
+# --------------------------------------------------------------------------- finishing
+
+def svd_of_projection(Q, Bt, xp, *, dask=False, k=None):
+    """SVD of ``B = Bt^T`` (``Bt = A^T Q``, n x l) lifted by `Q`: ``(U, s, Vh)`` of ``Q B``, the top `k` only."""
+    if dask:
+        import dask.array as da
+
+        W, s, Zh = da.linalg.svd(Bt.rechunk({1: -1}))
+    else:
+        W, s, Zh = svd_small(Bt, xp)
+    if k is not None:  # truncate before lifting: Q @ Zh^T costs m l k flops instead of m l^2
+        W, s, Zh = W[:, :k], s[:k], Zh[:k, :]
+    return Q @ Zh.T, s, W.T
+
+
+def sign_fix(U, Vh, xp, *, dask=False):
+    """Largest-magnitude entry of each column of U positive (``flip_signs``; a lazy equivalent on Dask)."""
+    if not dask:
+        return flip_signs(U, Vh, xp)
+    import dask.array as da
+
+    big = da.max(U, axis=0)
+    small = da.min(U, axis=0)
+    signs = da.where(big >= -small, 1, -1).astype(U.dtype)
+    return U * signs[None, :], Vh * signs[:, None]
+
+
+def finish(U, s, Vh, k, *, transposed, flip_sign, xp, dask=False):
+    """Truncate to `k`, undo the transpose, apply the sign rule."""
+    U, s, Vh = U[:, :k], s[:k], Vh[:k, :]
+    if transposed:
+        U, Vh = Vh.T, U.T
+    if flip_sign:
+        U, Vh = sign_fix(U, Vh, xp, dask=dask)
+    return U, s, Vh

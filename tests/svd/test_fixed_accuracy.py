@@ -1,0 +1,199 @@
+"""rand_qb and svd_tol: tolerance met, near-optimal rank, the indicator and its cancellation, pass counts."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.linalg import aslinearoperator
+
+import lowrank_la as la
+from lowrank_la import ConvergenceWarning
+from lowrank_la._array import as_operator
+from lowrank_la.svd import SVDTolResult, rand_qb, svd_tol
+
+# Yu, Gu and Li's three test spectra (genTestMatrix.m) with the paper's tolerances for them
+YGL = {
+    "polynomial": ({"power": 2}, [1e-2, 1e-4]),
+    "exponential": ({"scale": 7}, [1e-4, 1e-5]),
+    "cliff": ({}, [1e-2, 1.5e-3]),
+}
+
+
+def _ygl(kind, m=500, n=400, dtype=np.float64, seed=0):
+    s = la.datasets.spectrum(kind, n, **YGL[kind][0])
+    return la.datasets.matrix_with_spectrum(m, n, s, rng=seed, dtype=dtype), s.astype(np.float64)
+
+
+def _optimal_rank(s, tol):
+    """Smallest r with ||A - A_r||_F <= tol ||A||_F."""
+    tails = np.sqrt(np.cumsum(s[::-1] ** 2))[::-1]  # tails[r] = ||A - A_r||_F
+    tails = np.append(tails, 0.0)
+    return int(np.nonzero(tails <= tol * np.linalg.norm(s))[0][0])
+
+
+@pytest.mark.parametrize("kind", list(YGL))
+def test_svd_tol_meets_tolerance_with_near_optimal_rank(kind):
+    A, s = _ygl(kind)
+    for tol in YGL[kind][1]:
+        block = 40 if tol == 1.5e-3 else 10  # the paper's b = 40 for the cliff at 1.5e-3
+        res = svd_tol(A, tol, block_size=block, rng=0)
+        U, s_hat, Vh = res
+        err = np.linalg.norm(A - (U * s_hat) @ Vh) / np.linalg.norm(A)
+        optimal = _optimal_rank(s, tol)
+        assert res.converged
+        assert err <= tol * (1 + 1e-6)
+        assert optimal <= res.rank <= 1.1 * optimal + 5
+        # the indicator sqrt(||A||^2 - ||B||^2) carries an absolute error ~ eps ||A||^2 in err^2, i.e. a relative
+        # error ~ eps / (2 tol^2) in err (1e-10 at tol 1e-3, 1e-6 at tol 1e-5): allow 100x that
+        assert abs(res.error_estimate - err) <= max(100 * np.finfo(float).eps / tol**2, 1e-9) * err
+        assert U.shape == (500, res.rank) and np.allclose(U.T @ U, np.eye(res.rank), atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", list(YGL))
+def test_svd_tol_float32(kind):
+    A, s = _ygl(kind, dtype=np.float32)
+    tol = YGL[kind][1][0] if kind != "exponential" else 1e-3
+    res = svd_tol(A, tol, rng=0)
+    U, s_hat, Vh = res
+    assert U.dtype == s_hat.dtype == Vh.dtype == np.float32
+    A64 = A.astype(np.float64)
+    err = np.linalg.norm(A64 - (U * s_hat).astype(np.float64) @ Vh) / np.linalg.norm(A64)
+    # float32 rounding of the factors adds ~1e-6 relative
+    assert err <= tol * (1 + 1e-3) and res.rank <= 1.1 * _optimal_rank(s, tol) + 5
+
+
+def test_unreliable_indicator_switches_to_the_direct_residual():
+    # tol^2 near eps: ||A||^2 - ||B||^2 cancels (float64 below ~1.5e-7, float32 below ~3.5e-3)
+    A, s = _ygl("exponential", m=300, n=200)
+    for tol in (1e-9, 3e-12):
+        res = svd_tol(A, tol, rng=0)
+        U, s_hat, Vh = res
+        err = np.linalg.norm(A - (U * s_hat) @ Vh) / np.linalg.norm(A)
+        assert res.converged and err <= tol * 1.05
+        assert res.rank <= 1.1 * _optimal_rank(s, tol) + 5
+        assert abs(res.error_estimate - err) <= 0.05 * err
+    A32 = A.astype(np.float32)
+    res = svd_tol(A32, 1e-3, rng=0)
+    U, s_hat, Vh = res
+    err = np.linalg.norm(A - (U * s_hat).astype(np.float64) @ Vh) / np.linalg.norm(A)
+    assert err <= 1e-3 * 1.01 and abs(res.error_estimate - err) <= 0.05 * err
+
+
+def test_absolute_tolerance_and_sparse_and_operator_inputs():
+    A, s = _ygl("polynomial", m=200, n=150)
+    normA = np.linalg.norm(A)
+    for X in (A, sp.csr_array(A), sp.coo_array(A), aslinearoperator(A)):
+        res = svd_tol(X, 1e-2 * normA, relative=False, rng=1)
+        U, s_hat, Vh = res
+        err = np.linalg.norm(A - (U * s_hat) @ Vh)
+        assert err <= 1e-2 * normA * (1 + 1e-6)
+        assert abs(res.error_estimate - err) <= 1e-6 * normA
+        assert res.rank <= 1.1 * _optimal_rank(s, 1e-2) + 5
+
+
+def test_max_rank_reached_warns():
+    A, s = _ygl("polynomial", m=200, n=150)
+    with pytest.warns(ConvergenceWarning, match="max_rank=8"):
+        res = svd_tol(A, 1e-6, max_rank=8, rng=0)
+    assert not res.converged and res.rank == 8
+    true = np.linalg.norm(A - (res.U * res.s) @ res.Vh) / np.linalg.norm(A)
+    assert abs(res.error_estimate - true) <= 1e-8
+    with pytest.warns(ConvergenceWarning, match="rank=8"):
+        qb = rand_qb(A, tol=1e-6, rank=8, rng=0)
+    assert not qb.converged
+
+
+def test_svd_tol_result_behaves_like_a_tuple_and_is_deterministic():
+    A, _ = _ygl("cliff", m=200, n=150)
+    copy = A.copy()
+    a, b = svd_tol(A, 1e-2, rng=4), svd_tol(A, 1e-2, rng=4)
+    assert isinstance(a, SVDTolResult) and isinstance(a, la.SVDResult) and len(a) == 3
+    assert all(np.array_equal(x, y) for x, y in zip(a, b)) and a.rank == b.rank
+    assert np.array_equal(A, copy)
+    assert "rank=" in repr(a)
+
+
+def test_rand_qb_rank_tol_and_passes():
+    A, s = _ygl("exponential", m=300, n=200)
+    for P in (0, 1, 2):
+        op = as_operator(A)
+        res = rand_qb(op, rank=25, block_size=10, n_power=P, rng=0)
+        assert res.Q.shape == (300, 25) and res.B.shape == (25, 200) and res.rank == 25
+        assert op.n_passes == 3 * (2 * P + 2)  # ceil(25 / 10) blocks of 2P + 2 passes
+        assert np.allclose(res.Q.T @ res.Q, np.eye(25), atol=1e-12)
+        assert np.allclose(res.B, res.Q.T @ A, atol=1e-12)
+        assert res.error_estimate is None and res.converged
+    res = rand_qb(A, tol=1e-5, block_size=10, n_power=1, rng=0)
+    err = np.linalg.norm(A - res.Q @ res.B) / np.linalg.norm(A)
+    assert err <= 1e-5 * (1 + 1e-6) and abs(err - res.error_estimate) <= 1e-10
+    # rank: the block's rows are dropped one by one, so it is the QB-optimal rank within the block
+    assert np.linalg.norm(A - res.Q[:, :-1] @ res.B[:-1]) > 1e-5 * np.linalg.norm(A)
+    assert len(res.err2_history) == -(-res.rank // 10) and np.all(np.diff(res.err2_history) < 0)
+
+
+def test_exact_low_rank_terminates_at_the_rank():
+    A = la.datasets.low_rank_matrix(150, 100, 13, rng=0)
+    res = rand_qb(A, tol=1e-6, block_size=4, rng=0)
+    assert res.rank == 13
+    res = svd_tol(A, 1e-6, rng=0)
+    assert res.rank == 13 and np.allclose(res.s, np.linspace(1, 0.5, 13), atol=1e-10)
+    res = svd_tol(np.zeros((20, 10)), 0.1, rng=0)  # the zero matrix: nothing to approximate
+    assert res.converged and res.error_estimate == 0.0
+
+
+def test_errors_name_their_argument():
+    A, _ = _ygl("cliff", m=40, n=30)
+    with pytest.raises(ValueError, match="tol=1.0 must satisfy 0 < tol < 1"):
+        svd_tol(A, 1.0)
+    with pytest.raises(ValueError, match="tol=-1.0"):
+        svd_tol(A, -1.0, relative=False)
+    with pytest.raises(ValueError, match="tol=nan"):
+        svd_tol(A, float("nan"))
+    with pytest.raises(ValueError, match="max_rank=31"):
+        svd_tol(A, 0.1, max_rank=31)
+    with pytest.raises(ValueError, match="block_size=0"):
+        svd_tol(A, 0.1, block_size=0)
+    with pytest.raises(ValueError, match="n_power=-1"):
+        rand_qb(A, rank=3, n_power=-1)
+    with pytest.raises(ValueError, match="needs tol or rank"):
+        rand_qb(A)
+    with pytest.raises(ValueError, match="rank=0"):
+        rand_qb(A, rank=0)
+    B = A.copy()
+    B[3, 4] = np.inf
+    with pytest.raises(ValueError, match="A must be finite"):
+        svd_tol(B, 0.1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(tol=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 2), st.text(max_size=2)),
+       relative=st.booleans())
+def test_fuzzed_tolerance(tol, relative):
+    A = np.random.default_rng(0).standard_normal((15, 10))
+    copy = A.copy()
+    ok = (isinstance(tol, (int, float)) and not isinstance(tol, bool) and np.isfinite(tol) and tol > 0
+          and (tol < 1 or not relative))
+    if ok:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = svd_tol(A, tol, relative=relative, rng=0)
+        assert 1 <= res.rank <= 10
+    else:
+        with pytest.raises((ValueError, TypeError), match="tol"):
+            svd_tol(A, tol, relative=relative, rng=0)
+    assert np.array_equal(A, copy)
+
+
+def test_generic_backends(xp_dense_backend):
+    A, s = _ygl("exponential", m=150, n=100)
+    X = xp_dense_backend.asarray(A)
+    res = svd_tol(X, 1e-4, rng=0)
+    U, s_hat, Vh = (xp_dense_backend.tonumpy(x) for x in res)
+    assert np.linalg.norm(A - (U * s_hat) @ Vh) <= 1e-4 * np.linalg.norm(A) * (1 + 1e-6)
+    assert res.rank <= 1.1 * _optimal_rank(s, 1e-4) + 5
+    qb = rand_qb(X, rank=12, block_size=5, n_power=1, rng=0)
+    Q, B = xp_dense_backend.tonumpy(qb.Q), xp_dense_backend.tonumpy(qb.B)
+    assert np.allclose(Q.T @ Q, np.eye(12), atol=1e-12) and np.allclose(B, Q.T @ A, atol=1e-12)
