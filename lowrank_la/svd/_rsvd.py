@@ -121,27 +121,37 @@ def _block_krylov(prod, b, q, gen):
     Rayleigh-Ritz projection costs no extra pass: ``2q + 2`` passes in all.
     """
     xp, dask = prod.xp, prod.dask
+    m, n = prod.shape
     lmax = min(prod.shape)
+    total = min(b * (q + 1), lmax)
+    if not dask:  # the basis and A^T Q fill preallocated blocks: no copies of the growing basis
+        Qbuf = xp.empty((m, total), dtype=prod.dtype, device=prod.op.device)
+        Zbuf = xp.empty((n, total), dtype=prod.dtype, device=prod.op.device)
     Qs, Zs = [], []
     basis = 0
     Y = prod.matmat(draw(prod, gen, b))
     for j in range(q + 1):
         Y = Y[:, :min(b, lmax - basis)]  # at most lmax - basis new directions exist
-        if Qs:
-            Qall = xp.concat(Qs, axis=1) if not dask else _dask_concat(Qs)
+        if basis:
+            Qall = Qbuf[:, :basis] if not dask else _dask_concat(Qs)
             Y = _orthogonalize_against(Qall, Y, xp, dask, gen, prod)
         else:
             Y = orthonormalize(Y, xp, method="qr" if dask else "cholqr2", dask=dask)
         width = min(b, lmax - basis)
         if width < b:
             Y = Y[:, :width]
-        Qs.append(Y)
-        basis += width
         Z = prod.rmatmat(Y)
-        Zs.append(Z)
+        if dask:
+            Qs.append(Y)
+            Zs.append(Z)
+        else:
+            Qbuf[:, basis:basis + width] = Y
+            Zbuf[:, basis:basis + width] = Z
+        basis += width
         if j == q or basis >= lmax:
             break
         Y = prod.matmat(Z)
+        del Z
     if dask:  # no data-dependent sweeps on a lazy graph: re-orthonormalise the whole basis, Bt <- Bt R^-1
         import dask.array as da
 
@@ -150,7 +160,7 @@ def _block_krylov(prod, b, q, gen):
         Rc = R.rechunk(-1)
         Bt = da.map_blocks(_solve_right, Bt, Rc, dtype=Bt.dtype)
         return Q, Bt
-    return xp.concat(Qs, axis=1), xp.concat(Zs, axis=1)
+    return Qbuf[:, :basis], Zbuf[:, :basis]
 
 
 def _block_krylov_small_side(prod, b, q, k, gen):
