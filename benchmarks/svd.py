@@ -47,15 +47,16 @@ Metrics, per implementation:
 
 The inputs are built once per run in asv's ``setup_cache`` (pickled and handed to every benchmark process),
 and kept in a module cache within a process. Implementations whose library is not installed raise
-``NotImplementedError`` in ``setup`` (asv: skipped). Every implementation runs on ``THREADS = 1`` thread
-(``lowrank_la.thread_limit``, entered in ``setup`` and left in ``teardown``; Dask with its synchronous
-scheduler): on a shared machine, multi-threaded BLAS oversubscribes the cores and the timings lose all
-meaning (measured here: the same reproduction took 7 s on one thread and 80 s on two, under a load of 6
-on 2 cores).
+``NotImplementedError`` in ``setup`` (asv: skipped). Every implementation runs on the same number of threads,
+``THREADS`` (the machine's cores, or ``LOWRANK_LA_BENCH_THREADS``), through ``lowrank_la.thread_limit`` entered in
+``setup`` and left in ``teardown`` (Dask with its synchronous scheduler). On a shared, busy machine set
+``LOWRANK_LA_BENCH_THREADS=1``: oversubscribed BLAS threads spin-wait and the timings lose all meaning (measured
+here: a reproduction took 7 s on one thread and 80 s on two under a load of 6 on 2 cores).
 """
 
 import contextlib
 import math
+import os
 
 import numpy as np
 
@@ -65,7 +66,7 @@ from .common import require
 
 K = 50
 OVERSAMPLES = 10
-THREADS = 1
+THREADS = int(os.environ.get("LOWRANK_LA_BENCH_THREADS", os.cpu_count() or 1))
 DENSE_SHAPE = (6000, 3000)
 SPARSE_SHAPE = (200_000, 20_000)
 SPARSE_NNZ = 2_000_000
