@@ -20,6 +20,7 @@ SolverResult         result object of the iterative solvers (``converged``, ``n_
 ConvergenceWarning   warned by an iterative solver that stopped before its tolerance was met
 thread_limit         bound the threads of BLAS and of the Numba kernels
 rsvd, svd_tol        the most used names of :mod:`lowrank_la.svd`
+altmin_complete      matrix completion (:mod:`lowrank_la.completion`)
 fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 """
 
@@ -30,7 +31,8 @@ from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult,
 __version__ = "0.1.0.dev0"
 
 _SUBPACKAGES = ("completion", "datasets", "experiments", "sketch", "svd")
-_REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch", "rsvd": "svd", "svd_tol": "svd"}
+_REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch", "rsvd": "svd", "svd_tol": "svd",
+               "altmin_complete": "completion"}
 
 __all__ = [
     "__version__",

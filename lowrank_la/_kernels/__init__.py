@@ -8,4 +8,5 @@ fwht_cupy        in-place FWHT over the rows of a 2-D CuPy array (CUDA kernels i
 cuda_source_path where a CUDA source of ``src/cuda`` is, installed or in a checkout
 csr_matmat       ``A @ X`` for scipy CSR ``A`` and a dense block, parallel over rows (used by the operator adapter)
 rows_times_sparse_t  ``Z @ P.T`` for dense rows Z and a sparse P (the sparse step of the sketches), Numba
+completion       sampled products at observed entries and per-row normal equations for matrix completion
 """

@@ -16,6 +16,7 @@ Every sketch is a random ``k x d`` linear map ``S`` with ``E ||S x||^2 = ||x||^2
 :func:`fwht`             fast Walsh-Hadamard transform (Numba on CPU, CUDA on CuPy)
 :func:`pad_pow2`         zero-pad to the next power of two; :func:`next_pow2`
 :func:`jl_min_dim`       the Johnson-Lindenstrauss target dimension (scikit-learn's formula)
+:func:`lstsq_sketched`   least squares by sketch-and-precondition (Blendenpik/LSRN style)
 =======================  ===========================================================================
 """
 
@@ -23,7 +24,9 @@ from ._fwht import *  # noqa: F403
 from ._fwht import __all__ as _fwht_all
 from ._jl import *  # noqa: F403
 from ._jl import __all__ as _jl_all
+from ._lstsq import *  # noqa: F403
+from ._lstsq import __all__ as _lstsq_all
 from ._operators import *  # noqa: F403
 from ._operators import __all__ as _operators_all
 
-__all__ = _fwht_all + _jl_all + _operators_all
+__all__ = _fwht_all + _jl_all + _lstsq_all + _operators_all
