@@ -19,6 +19,8 @@ svd_error_estimate       randomized a-posteriori estimate of ``||A - U diag(s) V
 Single pass and updating
 ------------------------
 StreamingSketch          one-pass three-sketch (Tropp-Yurtsever-Udell-Cevher) under linear updates, save/load
+TruncatedSVDUpdater      keep a truncated SVD current as rows, columns or low-rank terms arrive (Deng et al.)
+svd_update               one update of given factors, in functional form
 
 Result types and settings
 -------------------------
@@ -35,5 +37,7 @@ from ._rsvd import *  # noqa: F403
 from ._rsvd import __all__ as _rsvd_all
 from ._streaming import *  # noqa: F403
 from ._streaming import __all__ as _streaming_all
+from ._update import *  # noqa: F403
+from ._update import __all__ as _update_all
 
-__all__ = [*_rsvd_all, *_fixed_accuracy_all, *_error_all, *_streaming_all]
+__all__ = [*_rsvd_all, *_fixed_accuracy_all, *_error_all, *_streaming_all, *_update_all]

@@ -1,0 +1,835 @@
+"""Updating a truncated SVD as rows, columns or low-rank edits arrive (Zha-Simon, GKL, RPI; Deng et al.).
+
+The updater keeps ``A_k = U diag(s) V^T`` of an evolving matrix. Each update is the exact (``"zha-simon"``) or
+approximate (``"gkl"``, ``"rpi"``) truncated SVD of the *previous approximation* plus the update, as in Zha and
+Simon. Two forms of every method:
+
+* the dense baseline (``sparse_path=False``): ``U`` and ``V`` are stored explicitly and rotated at every update,
+  ``O((m + n) k^2)`` per update;
+* the sparse-aware form of Deng et al. (``sparse_path=True``): the extended decomposition ``U = U' U''``,
+  ``V = V' V''`` with small ``k x k`` factors ``U''`` and ``V''``, and the residual of the update against the
+  current subspace kept as pairs ``x = b - V c`` ("sparse vector minus a linear combination of orthonormal
+  vectors", SV-LCOV) with ``b`` supported on the rows the update touches. Nothing is proportional to ``m`` or
+  ``n``: an update of ``s`` rows touching ``t`` columns costs ``O((t + k)(k + s)^2 + (k + s)^3)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from .._array import SVDResult, as_rng, flip_signs, svd_small, working_dtype
+from .._validate import (
+    check_int,
+    check_matrix,
+    check_option,
+    check_rank,
+    check_real,
+    check_shape_agrees,
+    is_dask,
+    is_linear_operator,
+    is_sparse,
+)
+
+__all__ = ["SVD_UPDATE_METHODS", "TruncatedSVDUpdater", "svd_update"]
+
+#: The update methods: exact small-SVD update, Golub-Kahan-Lanczos, randomized power iteration.
+SVD_UPDATE_METHODS = ("zha-simon", "gkl", "rpi")
+
+_STATE_VERSION = 1
+
+
+# --------------------------------------------------------------------------- vectors in two representations
+
+class _Space:
+    """Blocks of vectors of R^dim, stored as tuples of arrays with one column per vector.
+
+    Dense space: ``(X,)`` with ``X`` (dim, p). Pair space (SV-LCOV): ``(B, C)`` with ``B`` (t, p) the values on
+    the ``t`` touched rows and ``C`` (k, p), standing for ``B_full - W C`` where ``W`` is the current orthonormal
+    factor and ``C = W^T B_full``; inner products are then ``B1^T B2 - C1^T C2``.
+    """
+
+    def __init__(self, signs, W=None):
+        self.signs = signs
+        self.W = W  # dense space only: the explicit factor, for the re-projection pass
+
+    def inner(self, X, Y):
+        out = X[0].T @ Y[0]
+        for sign, a, b in zip(self.signs[1:], X[1:], Y[1:]):
+            out = out + sign * (a.T @ b)
+        return out
+
+    def sqnorms(self, X):
+        out = np.einsum("ij,ij->j", X[0], X[0])
+        for sign, a in zip(self.signs[1:], X[1:]):
+            out = out + sign * np.einsum("ij,ij->j", a, a)
+        return out
+
+    @staticmethod
+    def scales(X):
+        """Unsigned column scale ``sum_i ||X_i[:, j]||^2``: the size of the rounding error of ``sqnorms``."""
+        return sum(np.einsum("ij,ij->j", a, a) for a in X)
+
+    @staticmethod
+    def combine(X, Wt):
+        return tuple(a @ Wt for a in X)
+
+    @staticmethod
+    def sub(X, Y):
+        return tuple(a - b for a, b in zip(X, Y))
+
+    @staticmethod
+    def scale(X, w):
+        return tuple(a * w for a in X)
+
+    @staticmethod
+    def columns(X, sl):
+        return tuple(a[:, sl] for a in X)
+
+    @staticmethod
+    def stack(blocks, like):
+        if not blocks:
+            return tuple(np.empty((a.shape[0], 0), dtype=a.dtype) for a in like)
+        return tuple(np.concatenate(parts, axis=1) for parts in zip(*blocks))
+
+    def project_out_factor(self, X):
+        """Dense space: ``X - W (W^T X)``; the pair space is orthogonal to W by construction."""
+        if self.W is None:
+            return X
+        return (X[0] - self.W @ (self.W.T @ X[0]),)
+
+
+def _gram_schmidt(space, X, tau, refs=None):
+    """Orthonormal basis of the columns of `X` by Gram-Schmidt with one re-orthogonalisation pass.
+
+    In the dense space the block is first projected against the current factor twice (block CGS2). Each
+    column is then orthogonalised against the basis built so far twice ("twice is enough", CGS2, which is as
+    stable as modified Gram-Schmidt with re-orthogonalisation and runs as block products). A column whose
+    squared norm falls to ``tau`` times its squared norm on entry (the unsigned scale of its parts, or
+    `refs`) is dependent and dropped; a negative squared norm (cancellation in ``b^T b - c^T c``) counts as
+    zero. Returns the basis block (p <= s columns).
+    """
+    p = X[0].shape[1]
+    if refs is None:
+        refs = space.scales(X)
+    for _ in range(2):  # dense space: block projection against the factor, twice (BLAS-3)
+        X = space.project_out_factor(X)
+    out = tuple(np.empty((a.shape[0], p), dtype=a.dtype, order="F") for a in X)  # the basis, column by column
+    count = 0
+    for j in range(p):
+        x = space.columns(X, slice(j, j + 1))
+        if count:
+            basis = tuple(a[:, :count] for a in out)
+            for _ in range(2):
+                x = space.sub(x, space.combine(basis, space.inner(basis, x)))
+        nrm2 = float(space.sqnorms(x)[0])
+        if not nrm2 > tau * float(refs[j]) or refs[j] <= 0:
+            continue
+        scale = 1.0 / math.sqrt(nrm2)
+        for a, b in zip(out, x):
+            a[:, count] = b[:, 0] * scale
+        count += 1
+    return tuple(np.ascontiguousarray(a[:, :count]) for a in out)
+
+
+class _Residual:
+    """The update's component orthogonal to the current factor, ``X = (I - W W^T) Y`` (dim x s), as an operator.
+
+    ``block`` is X itself in the space's representation (pairs: free; dense: formed only when the exact method
+    asks for it), ``apply(y) = X y`` and ``apply_t(P) = X^T P`` are matrix-free.
+    """
+
+    def __init__(self, space, Y, C, refs, W=None, pairs=None):
+        self.space, self.Y, self.C, self.W, self.pairs, self.refs = space, Y, C, W, pairs, refs
+        self.s = C.shape[1]
+        self.dtype = C.dtype
+
+    def block(self):
+        if self.pairs is not None:
+            B, C = self.pairs
+            return (B.toarray() if is_sparse(B) else B, C)
+        Yd = self.Y.toarray() if is_sparse(self.Y) else np.asarray(self.Y)
+        return (Yd.astype(self.dtype, copy=False) - self.W @ self.C,)
+
+    def apply(self, y):
+        if self.pairs is not None:
+            return (np.asarray(self.pairs[0] @ y), self.pairs[1] @ y)
+        return (np.asarray(self.Y @ y) - self.W @ (self.C @ y),)
+
+    def apply_t(self, P):
+        if self.pairs is not None:
+            return np.asarray(self.pairs[0].T @ P[0]) - self.pairs[1].T @ P[1]
+        return np.asarray(self.Y.T @ P[0]) - self.C.T @ (self.W.T @ P[0])
+
+
+def _basis(res, method, l, n_power, gen, tau):
+    """Orthonormal basis Q of (the dominant part of) the range of the residual, by `method`."""
+    space = res.space
+    if method == "zha-simon":
+        return _gram_schmidt(space, res.block(), tau, res.refs)
+    width = min(l, res.s)
+    if method == "rpi":
+        omega = gen.standard_normal((res.s, width)).astype(res.dtype)
+        Q = _gram_schmidt(space, res.apply(omega), tau)
+        for _ in range(n_power):
+            if Q[0].shape[1] == 0:
+                break
+            Q = _gram_schmidt(space, res.apply(res.apply_t(Q)), tau)
+        return Q
+    # gkl: Golub-Kahan-Lanczos bidiagonalisation of X started from a random s-vector, full re-orthogonalisation
+    q = gen.standard_normal(res.s).astype(res.dtype)
+    q /= np.linalg.norm(q)
+    right = [q]
+    kept = []
+    for _ in range(width):
+        p = res.apply(q[:, None])
+        ref = space.scales(p)
+        basis = space.stack(kept, p) if kept else None
+        for _ in range(2):
+            p = space.project_out_factor(p)
+            if basis is not None:
+                p = space.sub(p, space.combine(basis, space.inner(basis, p)))
+        alpha2 = float(space.sqnorms(p)[0])
+        if not alpha2 > tau * float(ref[0]) or ref[0] <= 0:
+            break
+        p = space.scale(p, 1.0 / math.sqrt(alpha2))
+        kept.append(p)
+        w = res.apply_t(p)[:, 0]
+        w_ref = float(np.linalg.norm(w))
+        Qr = np.stack(right, axis=1)
+        for _ in range(2):
+            w = w - Qr @ (Qr.T @ w)
+        beta = float(np.linalg.norm(w))
+        if not beta > math.sqrt(tau) * w_ref:
+            break
+        q = w / beta
+        right.append(q)
+    return space.stack(kept, p)  # width >= 1, so p is a block of the right shape even when nothing is kept
+
+
+# --------------------------------------------------------------------------- one factor: U = U' U''
+
+class _Factor:
+    """``W = W'[:count] @ K`` with ``W'`` in a row buffer that grows by doubling, and a small ``K`` (k x k)."""
+
+    def __init__(self, buf, count, K):
+        self.buf, self.count, self.K = buf, count, K
+
+    @classmethod
+    def from_dense(cls, W):
+        count, k = W.shape
+        buf = np.zeros((count, k), dtype=W.dtype)
+        buf[:] = W
+        return cls(buf, count, np.eye(k, dtype=W.dtype))
+
+    @property
+    def dense(self):
+        return self.buf[: self.count] @ self.K
+
+    def copy(self):
+        return _Factor(self.buf.copy(), self.count, self.K.copy())
+
+
+def _lu(K):
+    """LU factors of K (LAPACK getrf) and an estimate of its 1-norm condition number (gecon)."""
+    getrf, gecon = scipy.linalg.get_lapack_funcs(("getrf", "gecon"), (K,))
+    lu, piv, info = getrf(K)
+    if info > 0:
+        return (lu, piv), math.inf
+    rcond, _ = gecon(lu, float(np.linalg.norm(K, 1)), norm="1")
+    return (lu, piv), (1.0 / rcond if rcond > 0 else math.inf)
+
+
+def _right_solve(rows, lu):
+    """``rows @ inv(K)`` from the LU factors of K: one solve with ``K^T`` (LAPACK getrs), no inverse."""
+    getrs, = scipy.linalg.get_lapack_funcs(("getrs",), (lu[0],))
+    x, _ = getrs(lu[0], lu[1], rows.T, trans=1)
+    return x.T
+
+
+# --------------------------------------------------------------------------- the updater
+
+class TruncatedSVDUpdater:
+    r"""Keep a rank-`k` truncated SVD current as rows, columns or low-rank edits arrive.
+
+    Parameters
+    ----------
+    A0 : (m, n) array or sparse matrix, optional
+        The initial matrix; its rank-`k` truncated SVD is computed with :func:`lowrank_la.svd.rsvd`
+        (``n_iter=init_iter``). Give either `A0` and `k`, or `U`, `s` and `Vh`.
+    k : int, optional
+        Rank kept, ``1 <= k <= min(m, n)``.
+    U, s, Vh : arrays, optional
+        An initial truncated SVD (``U`` (m, k) and ``Vh`` (k, n) with orthonormal columns / rows, ``s`` (k,)
+        non-negative). Copied; never modified.
+    method : {"zha-simon", "gkl", "rpi"}
+        ``"zha-simon"``: exact update through a Gram-Schmidt basis of the whole residual (Zha and Simon [1]_).
+        ``"gkl"``: the residual is replaced by its projection onto `l` Golub-Kahan-Lanczos vectors
+        (Vecharynski and Saad [2]_). ``"rpi"``: onto a randomized range of `l` vectors with `n_power` power
+        iterations (Yamazaki et al. [3]_). With ``l >= s`` both reduce to ``"zha-simon"``.
+    sparse_path : bool
+        True: Deng et al.'s sparse-aware form [4]_ (extended decomposition, SV-LCOV residuals). False: the dense
+        baseline, matrix-free for GKL and RPI.
+    l : int
+        Basis size of ``"gkl"`` and ``"rpi"`` (``min(l, s)`` is used).
+    n_power : int
+        Power iterations of ``"rpi"``.
+    refactor_every : int, optional
+        Refactorise (fold and re-orthonormalise, see Notes) after every this many updates.
+    cond_limit : float
+        Safeguard: when an update would make the estimated condition number (LAPACK gecon) of ``U''`` or
+        ``V''`` exceed it, that side is folded, ``U' <- U' U''`` and ``U'' <- I`` (O(m k^2)), instead of
+        being solved against an ill-conditioned ``U''``.
+    init_iter : int
+        Power iterations of the initial :func:`~lowrank_la.svd.rsvd`.
+    flip_sign : bool
+        Apply the library's sign rule (largest-magnitude entry of each column of ``U`` positive) to the
+        materialised ``U`` and ``Vh``.
+    rng : None, int or numpy.random.Generator
+        Randomness of the initial SVD, of ``"rpi"`` and of the start vector of ``"gkl"``.
+
+    Attributes
+    ----------
+    U, s, Vh : arrays
+        The current truncated SVD (materialised lazily, ``U = U' U''``, cached until the next update;
+        read-only views).
+    shape : tuple
+        Shape of the current matrix.
+    n_updates, n_refactorizations, n_folds : int
+        Counters (updates, refactorisations, sides folded by the `cond_limit` safeguard).
+
+    Notes
+    -----
+    Adding rows ``E`` (s x n): with ``C = V^T E^T`` and an orthonormal basis ``Q`` of ``(I - V V^T) E^T``,
+
+    .. math::
+
+        \begin{bmatrix} U \Sigma V^T \\ E \end{bmatrix}
+        = \begin{bmatrix} U & 0 \\ 0 & I \end{bmatrix}
+          \begin{bmatrix} \Sigma & 0 \\ C^T & E Q \end{bmatrix}
+          \begin{bmatrix} V & Q \end{bmatrix}^T ,
+
+    and the SVD ``F Theta G^T`` of the small middle matrix, truncated to `k`, gives the new triplets. In the
+    sparse-aware form ``Q = B - V C_q`` is kept as pairs, the rotation of the old rows is absorbed in
+    ``U'' <- U'' F_k[:k]`` and ``V'' <- V'' (G_k[:k] - C_q G_k[k:])``, the new rows ``F_k[k:] U''^{-1}`` are appended
+    to ``U'`` and ``B G_k[k:] V''^{-1}`` is added to the touched rows of ``V'`` (solves, not inverses). Cost per
+    update: ``O((t + k)(k + s)^2 + (k + s)^3)`` for ``t`` touched columns, against
+    ``O((m + n) k (k + s) + n s (k + s))`` for the dense baseline. Columns are rows of the transpose; a low-rank
+    edit ``A + D E^T`` orthogonalises ``D`` against ``U`` and ``E`` against ``V`` and rotates both sides.
+
+    Refactorisation (the safeguard): ``U = Q_u R_u``, ``V = Q_v R_v`` by QR, the SVD of ``R_u Sigma R_v^T``
+    rotates ``Q_u`` and ``Q_v``, and ``U'' = V'' = I`` again; ``O((m + n) k^2)``. It keeps ``U`` and ``V``
+    orthonormal to rounding and bounds the growth of ``cond(U'')``.
+
+    Every method computes the truncated SVD of the previous *approximation* plus the update, not of the true
+    matrix: the truncation errors accumulate over updates (Zha and Simon).
+
+    References
+    ----------
+    .. [1] H. Zha, H. D. Simon, "On updating problems in latent semantic indexing", SIAM J. Sci. Comput. 21(2)
+       (1999) 782-791.
+    .. [2] E. Vecharynski, Y. Saad, "Fast updating algorithms for latent semantic indexing", SIAM J. Matrix
+       Anal. Appl. 35(3) (2014) 1105-1131.
+    .. [3] I. Yamazaki, J. Kurzak, P. Wu, M. Zounon, J. Dongarra, "Randomized algorithms to update partial
+       singular value decomposition on a hybrid CPU/GPU cluster", SC'15.
+    .. [4] H. Deng, Y. Yang, J. Li, C. Chen, W. Jiang, S. Pu, "Fast updating truncated SVD for representation
+       learning with sparse matrices", ICLR 2024, arXiv:2401.09703.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from lowrank_la.svd import TruncatedSVDUpdater
+    >>> A = sp.random(300, 200, density=0.02, format="csr", random_state=0)
+    >>> up = TruncatedSVDUpdater(A[:200], 10, rng=0)
+    >>> up.add_rows(A[200:])
+    >>> up.shape, up.U.shape, up.Vh.shape
+    ((300, 200), (300, 10), (10, 200))
+    >>> bool(np.allclose(up.U.T @ up.U, np.eye(10)))
+    True
+    """
+
+    def __init__(self, A0=None, k=None, *, U=None, s=None, Vh=None, method="zha-simon", sparse_path=True, l=10,
+                 n_power=3, refactor_every=None, cond_limit=1e8, init_iter=4, flip_sign=True, rng=None):
+        self.method = check_option(method, "method", SVD_UPDATE_METHODS)
+        self.sparse_path = bool(check_option(sparse_path, "sparse_path", [True, False]))
+        self.l = check_int(l, "l", low=1)
+        self.n_power = check_int(n_power, "n_power", low=0)
+        self.refactor_every = None if refactor_every is None else check_int(refactor_every, "refactor_every",
+                                                                            low=1)
+        self.cond_limit = check_real(cond_limit, "cond_limit", low=1)
+        self.flip_sign = bool(flip_sign)
+        self._gen = as_rng(rng)
+        if A0 is not None:
+            if U is not None or s is not None or Vh is not None:
+                raise ValueError("give either A0 and k, or U, s and Vh, not both")
+            check_matrix(A0, "A0")
+            if k is None:
+                raise ValueError("k must be given with A0")
+            k = check_rank(k, A0.shape)
+            from ._rsvd import rsvd
+
+            init_iter = check_int(init_iter, "init_iter", low=0)
+            U0, s0, Vh0 = rsvd(A0, k, n_iter=init_iter, flip_sign=False, rng=self._gen)
+            U0, s0, Vh0 = np.asarray(U0), np.asarray(s0), np.asarray(Vh0)
+        else:
+            if U is None or s is None or Vh is None:
+                raise ValueError("give either A0 and k, or all of U, s and Vh")
+            U0, s0, Vh0 = _check_factors(U, s, Vh)
+            if k is not None and check_int(k, "k", low=1) != s0.shape[0]:
+                raise ValueError(f"k={k} must equal len(s) = {s0.shape[0]} when U, s, Vh are given")
+        self.dtype = U0.dtype
+        order = np.argsort(-s0, kind="stable")
+        self._s = s0[order].copy()
+        self._u = _Factor.from_dense(U0[:, order])
+        self._v = _Factor.from_dense(Vh0[order].T)
+        self.n_updates = 0
+        self.n_refactorizations = 0
+        self.n_folds = 0
+        self._cache = None
+
+    # ------------------------------------------------------------------ read access
+    @property
+    def k(self) -> int:
+        """Rank kept."""
+        return self._s.shape[0]
+
+    @property
+    def shape(self) -> tuple:
+        """Shape ``(m, n)`` of the current matrix."""
+        return (self._u.count, self._v.count)
+
+    def _materialise(self):
+        if self._cache is None:
+            U = self._u.dense
+            Vh = self._v.dense.T.copy()
+            if self.flip_sign:
+                U, Vh = flip_signs(U, Vh)
+            s = self._s.copy()
+            for a in (U, s, Vh):
+                a.flags.writeable = False
+            self._cache = SVDResult(U, s, Vh)
+        return self._cache
+
+    @property
+    def U(self):
+        """Left singular vectors (m, k), ``U' U''`` materialised (O(m k^2), cached)."""
+        return self._materialise().U
+
+    @property
+    def s(self):
+        """Singular values (k,), descending."""
+        return self._materialise().s
+
+    @property
+    def Vh(self):
+        """Right singular vectors as rows (k, n), materialised (O(n k^2), cached)."""
+        return self._materialise().Vh
+
+    @property
+    def result(self) -> SVDResult:
+        """``SVDResult(U, s, Vh)``."""
+        return self._materialise()
+
+    def row_factors(self, i):
+        """Row(s) `i` of ``U`` in O(k^2) each: ``U'[i] @ U''``.
+
+        The signs are the internal ones: with ``flip_sign=True`` a column may differ in sign from the
+        materialised ``U`` (knowing that sign costs O(m k)); build with ``flip_sign=False`` for rows that
+        match ``U`` exactly.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> A = np.random.default_rng(0).standard_normal((50, 20))
+        >>> up = TruncatedSVDUpdater(A, 5, flip_sign=False, rng=0)
+        >>> up.add_rows(A[:3])
+        >>> bool(np.allclose(up.row_factors(51), up.U[51]))
+        True
+        """
+        m = self._u.count
+        idx = np.asarray(i)
+        if not np.issubdtype(idx.dtype, np.integer):
+            raise TypeError(f"i must be an integer or an array of integers, got dtype {idx.dtype}")
+        if idx.size and (idx.min() < -m or idx.max() >= m):
+            raise ValueError(f"i={i} must satisfy -{m} <= i < m = {m}")
+        return self._u.buf[: self._u.count][idx] @ self._u.K
+
+    def orthonormality_error(self) -> tuple:
+        """``(||U^T U - I||_2, ||V^T V - I||_2)`` (O((m + n) k^2))."""
+        k = self.k
+        U, V = self._u.dense, self._v.dense
+        eye = np.eye(k, dtype=self.dtype)
+        return (float(np.linalg.norm(U.T @ U - eye, 2)), float(np.linalg.norm(V.T @ V - eye, 2)))
+
+    # ------------------------------------------------------------------ updates
+    def add_rows(self, E):
+        """Append the rows `E` (s, n), dense or sparse: ``A <- [A; E]``.
+
+        Raises
+        ------
+        ValueError
+            If `E` is empty, holds NaN or Inf, or ``E.shape[1]`` differs from the current ``n``. The state is
+            then unchanged.
+        """
+        E = self._check_update(E, "E", 1, self._v.count, "the current number of columns n")
+        cols = E.T
+        self._append(self._u, self._v, cols, transpose=False)
+
+    def add_columns(self, E):
+        """Append the columns `E` (m, s), dense or sparse: ``A <- [A, E]``.
+
+        Raises
+        ------
+        ValueError
+            If `E` is empty, holds NaN or Inf, or ``E.shape[0]`` differs from the current ``m``. The state is
+            then unchanged.
+        """
+        E = self._check_update(E, "E", 0, self._u.count, "the current number of rows m")
+        self._append(self._v, self._u, E, transpose=True)
+
+    def update_low_rank(self, D, E):
+        """Apply a low-rank edit ``A <- A + D E^T`` with `D` (m, s) and `E` (n, s), dense or sparse.
+
+        Raises
+        ------
+        ValueError
+            If `D` or `E` is empty or not finite, their shapes do not match the current ``(m, n)``, or their
+            numbers of columns differ. The state is then unchanged.
+        """
+        D = self._check_update(D, "D", 0, self._u.count, "the current number of rows m")
+        E = self._check_update(E, "E", 0, self._v.count, "the current number of columns n")
+        check_shape_agrees("E.shape[1]", E.shape[1], D.shape[1], "D.shape[1]")
+        k = self.k
+        left = self._side(self._u, D)
+        right = self._side(self._v, E)
+        Cl, Ql, Tl = left[0], left[1], left[2]
+        Cr, Qr, Tr = right[0], right[1], right[2]
+        pl, pr = Ql[0].shape[1], Qr[0].shape[1]
+        M = np.zeros((k + pl, k + pr), dtype=self.dtype)
+        M[:k, :k] = np.diag(self._s)
+        M += np.concatenate([Cl, Tl]) @ np.concatenate([Cr, Tr]).T
+        F, theta, Gh = svd_small(M)
+        F, theta, G = F[:, :k], theta[:k], Gh[:k].T
+        new_u = self._rotate(self._u, left, F)
+        new_v = self._rotate(self._v, right, G)
+        self._commit(new_u, new_v, theta)
+
+    def _check_update(self, E, name, axis, expected, what):
+        if is_linear_operator(E) or is_dask(E):
+            raise TypeError(f"{name} must be a dense array or a sparse matrix, got {type(E).__name__}")
+        check_matrix(E, name)
+        check_shape_agrees(f"{name}.shape[{axis}]", E.shape[axis], expected, what)
+        if is_sparse(E):
+            return sp.csr_array(E).astype(self.dtype) if E.dtype != self.dtype else sp.csr_array(E)
+        E = np.asarray(E)
+        working_dtype(E.dtype, np, name=name)
+        return E.astype(self.dtype, copy=False)
+
+    # the rows case, with (grow, basis) = (U, V); the columns case is the same with the roles swapped
+    def _append(self, grow, other, cols, *, transpose):
+        k = self.k
+        C, Q, T, *_ = side = self._side(other, cols)
+        s_new, p = C.shape[1], Q[0].shape[1]
+        M = np.zeros((k + s_new, k + p), dtype=self.dtype)
+        M[:k, :k] = np.diag(self._s)
+        M[k:, :k] = C.T
+        M[k:, k:] = T.T
+        F, theta, Gh = svd_small(M)
+        F, theta, G = F[:, :k], theta[:k], Gh[:k].T
+        new_other = self._rotate(other, side, G)
+        new_grow = self._grow(grow, F)
+        if transpose:
+            self._commit(new_other, new_grow, theta)
+        else:
+            self._commit(new_grow, new_other, theta)
+
+    def _side(self, fac, cols):
+        """Project the columns `cols` (dim, s) onto the factor: ``C = W^T cols``, a basis Q of the residual and
+        ``T = Q^T cols``; the sparse-aware form also returns the touched rows."""
+        tau = 100 * float(np.finfo(self.dtype).eps)
+        s_cols = cols.shape[1]
+        if self.sparse_path:
+            uid, B = _touched_rows(cols, self.dtype, dense=self.method == "zha-simon")
+            Wt = fac.buf[uid]
+            if not uid.size:
+                C = np.zeros((self.k, s_cols), dtype=self.dtype)
+            elif is_sparse(B):
+                C = fac.K.T @ np.asarray(B.T @ Wt).T
+            else:
+                C = fac.K.T @ (Wt.T @ B)
+            refs = (np.asarray(B.multiply(B).sum(axis=0)).ravel() if is_sparse(B)
+                    else np.einsum("ij,ij->j", B, B))
+            res = _Residual(_Space((1, -1)), None, C, refs, pairs=(B, C))
+        else:
+            W = fac.buf[: fac.count]
+            C = np.asarray(cols.T @ W).T.astype(self.dtype, copy=False)
+            space = _Space((1,), W=W)
+            refs = (np.asarray(cols.multiply(cols).sum(axis=0)).ravel() if is_sparse(cols)
+                    else np.einsum("ij,ij->j", cols, cols))
+            res = _Residual(space, cols, C, refs, W=W)
+            uid = None
+        Q = _basis(res, self.method, self.l, self.n_power, self._gen, tau)
+        T = res.apply_t(Q).T
+        return C, Q, T, uid
+
+    def _rotate(self, fac, side, G):
+        """The factor ``[W, Q] G`` (k + p, k) as ``(new _Factor, pending row corrections, folded)``.
+
+        Nothing is written into the old factor's buffer here; the corrections are added by ``_commit``. When
+        the new ``W''`` would have a condition number above `cond_limit` it is folded into ``W'`` instead
+        (a new buffer, ``W'' = I``; O(dim k^2))."""
+        _, Q, _, uid = side
+        k = self.k
+        G1, G2 = G[:k], G[k:]
+        if not self.sparse_path:
+            buf = fac.buf[: fac.count] @ G1
+            if G2.shape[0]:
+                buf += Q[0] @ G2
+            return _Factor(buf, fac.count, fac.K), None, False
+        K = fac.K @ (G1 - Q[1] @ G2) if G2.shape[0] else fac.K @ G1
+        lu, cond = _lu(K)
+        if cond > self.cond_limit:
+            buf = _with_capacity(fac.buf[: fac.count] @ K, fac.buf.shape[0])
+            if G2.shape[0] and uid.size:
+                buf[uid] += Q[0] @ G2
+            return _Factor(buf, fac.count, np.eye(k, dtype=self.dtype)), None, True
+        delta = _right_solve(Q[0] @ G2, lu) if G2.shape[0] else None
+        return _Factor(fac.buf, fac.count, K), (uid, delta), False
+
+    def _grow(self, fac, F):
+        """The factor ``[[W, 0], [0, I]] F`` (new rows ``F[k:]``), as in :meth:`_rotate`."""
+        k = self.k
+        F1, F2 = F[:k], F[k:]
+        if not self.sparse_path:
+            W = np.concatenate([fac.buf[: fac.count] @ F1, F2])
+            return _Factor(W, W.shape[0], fac.K), None, False
+        K = fac.K @ F1
+        lu, cond = _lu(K)
+        if cond > self.cond_limit:
+            count = fac.count + F2.shape[0]
+            buf = _with_capacity(fac.buf[: fac.count] @ K, max(count, fac.buf.shape[0]))
+            buf[fac.count: count] = F2
+            return _Factor(buf, count, np.eye(k, dtype=self.dtype)), None, True
+        return _Factor(fac.buf, fac.count, K), (None, _right_solve(F2, lu)), False
+
+    def _commit(self, new_u, new_v, theta):
+        """Install the new state; nothing before this point modified the updater."""
+        (u, u_extra, u_fold), (v, v_extra, v_fold) = new_u, new_v
+        self._u, self._v = _apply_extra(u, u_extra), _apply_extra(v, v_extra)
+        self._s = np.ascontiguousarray(theta, dtype=self.dtype)
+        self.n_updates += 1
+        self.n_folds += int(u_fold) + int(v_fold)
+        self._cache = None
+        if self.sparse_path and self.refactor_every is not None and self.n_updates % self.refactor_every == 0:
+            self.refactorize()
+
+    def refactorize(self):
+        """Fold ``U''`` and ``V''`` into ``U'`` and ``V'`` and re-orthonormalise (O((m + n) k^2)).
+
+        ``U = Q_u R_u``, ``V = Q_v R_v``; the SVD ``F Theta G^T`` of ``R_u diag(s) R_v^T`` gives
+        ``U' = Q_u F``, ``V' = Q_v G``, ``s = Theta`` and ``U'' = V'' = I``. The rank-k matrix is unchanged up
+        to rounding.
+        """
+        Qu, Ru = scipy.linalg.qr(self._u.dense, mode="economic", check_finite=False)
+        Qv, Rv = scipy.linalg.qr(self._v.dense, mode="economic", check_finite=False)
+        F, theta, Gh = svd_small((Ru * self._s) @ Rv.T)
+        self._u = _Factor.from_dense(Qu @ F)
+        self._v = _Factor.from_dense(Qv @ Gh.T)
+        self._s = np.ascontiguousarray(theta, dtype=self.dtype)
+        self.n_refactorizations += 1
+        self._cache = None
+
+    # ------------------------------------------------------------------ save / load
+    _CONFIG = ("method", "sparse_path", "l", "n_power", "refactor_every", "cond_limit", "flip_sign",
+               "n_updates", "n_refactorizations",
+               "n_folds")
+
+    def save(self, path):
+        """Write the whole state (factors, buffers, counters, settings, random state) to an ``.npz`` file.
+
+        :meth:`load` gives an updater that continues bit-identically.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> A = np.random.default_rng(0).standard_normal((40, 30))
+        >>> up = TruncatedSVDUpdater(A[:30], 4, rng=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "state.npz")
+        >>> up.save(path)
+        >>> twin = TruncatedSVDUpdater.load(path)
+        >>> up.add_rows(A[30:]); twin.add_rows(A[30:])
+        >>> bool((up.U == twin.U).all() and (up.s == twin.s).all())
+        True
+        """
+        config = {name: getattr(self, name) for name in self._CONFIG}
+        config["version"] = _STATE_VERSION
+        config["rng"] = self._gen.bit_generator.state
+        config["u_count"], config["v_count"] = self._u.count, self._v.count
+        with open(os.fspath(path), "wb") as fh:
+            np.savez(fh, u_buf=self._u.buf, u_K=self._u.K, v_buf=self._v.buf, v_K=self._v.K, s=self._s,
+                     config=np.array(json.dumps(config)))
+
+    @classmethod
+    def load(cls, path):
+        """An updater restored from a file written by :meth:`save`."""
+        with np.load(os.fspath(path), allow_pickle=False) as data:
+            arrays = {name: np.array(data[name]) for name in data.files}
+        config = json.loads(str(arrays["config"]))
+        if config.get("version") != _STATE_VERSION:
+            raise ValueError(f"path holds state version {config.get('version')}, this library reads "
+                             f"version {_STATE_VERSION}")
+        self = cls.__new__(cls)
+        for name in cls._CONFIG:
+            setattr(self, name, config[name])
+        state = config["rng"]
+        bitgen = getattr(np.random, state["bit_generator"])()
+        bitgen.state = state
+        self._gen = np.random.Generator(bitgen)
+        self._u = _Factor(arrays["u_buf"], config["u_count"], arrays["u_K"])
+        self._v = _Factor(arrays["v_buf"], config["v_count"], arrays["v_K"])
+        self._s = arrays["s"]
+        self.dtype = self._s.dtype
+        self._cache = None
+        return self
+
+    def __repr__(self):
+        form = "sparse-aware" if self.sparse_path else "dense"
+        return (f"TruncatedSVDUpdater(shape={self.shape}, k={self.k}, method={self.method!r} ({form}), "
+                f"n_updates={self.n_updates})")
+
+
+def _apply_extra(fac, extra):
+    """Write the new rows (appended) or the row corrections (on the touched rows) into the buffer.
+
+    Only called from ``_commit``: a new buffer is allocated when the old one is full, otherwise the
+    caller's arrays are written in place."""
+    if extra is None:
+        return fac
+    uid, delta = extra
+    if delta is None:
+        return fac
+    if uid is None:  # append rows
+        s_new = delta.shape[0]
+        need = fac.count + s_new
+        buf = fac.buf
+        if need > buf.shape[0]:
+            buf = np.zeros((max(need, 2 * buf.shape[0]), buf.shape[1]), dtype=buf.dtype)
+            buf[: fac.count] = fac.buf[: fac.count]
+        buf[fac.count: need] = delta
+        return _Factor(buf, need, fac.K)
+    if uid.size:
+        fac.buf[uid] += delta
+    return fac
+
+
+def _with_capacity(rows, capacity):
+    """`rows` copied into a zero-padded buffer of `capacity` rows."""
+    buf = np.zeros((max(capacity, rows.shape[0]), rows.shape[1]), dtype=rows.dtype)
+    buf[: rows.shape[0]] = rows
+    return buf
+
+
+def _touched_rows(cols, dtype, *, dense=True):
+    """The rows a (dim, s) block touches, and the block restricted to them as a (t, s) array.
+
+    For sparse input and ``dense=False`` the restricted block stays a CSR matrix (the approximate methods only
+    multiply with it, so a wide batch never becomes a dense t x s array)."""
+    if is_sparse(cols):
+        csc = sp.csc_array(cols)
+        if not csc.has_canonical_format:
+            csc = csc.copy()  # the caller's matrix is never touched
+            csc.sum_duplicates()
+        rows = csc.indices
+        which = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
+        uid, inv = np.unique(rows, return_inverse=True)
+        if not dense:
+            data = csc.data.astype(dtype, copy=False)
+            return uid, sp.csr_array((data, (inv, which)), shape=(uid.size, csc.shape[1]))
+        B = np.zeros((uid.size, csc.shape[1]), dtype=dtype)
+        B[inv, which] = csc.data
+        return uid, B
+    cols = np.asarray(cols)
+    uid = np.flatnonzero(np.any(cols != 0, axis=1))
+    return uid, np.ascontiguousarray(cols[uid], dtype=dtype)
+
+
+def _check_factors(U, s, Vh):
+    for name, a, nd in (("U", U, 2), ("s", s, 1), ("Vh", Vh, 2)):
+        check_matrix(a, name, ndim=nd)
+        if is_sparse(a):
+            raise TypeError(f"{name} must be a dense array, got a sparse matrix")
+    U, s, Vh = np.asarray(U), np.asarray(s), np.asarray(Vh)
+    dtype = working_dtype(np.result_type(U.dtype, s.dtype, Vh.dtype), np, name="U, s, Vh")
+    k = s.shape[0]
+    check_shape_agrees("U.shape[1]", U.shape[1], k, "len(s)")
+    check_shape_agrees("Vh.shape[0]", Vh.shape[0], k, "len(s)")
+    check_rank(k, (U.shape[0], Vh.shape[1]), name="len(s)")
+    if (s < 0).any():
+        raise ValueError(f"s must be non-negative, got min(s) = {float(s.min())}")
+    return U.astype(dtype), s.astype(dtype), Vh.astype(dtype)
+
+
+def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True, l=10, n_power=3,
+               flip_sign=True, rng=None):
+    r"""Update a truncated SVD ``U diag(s) Vh`` by new rows or columns `E`: functional form.
+
+    Parameters
+    ----------
+    U, s, Vh : arrays
+        The current rank-k truncated SVD, ``U`` (m, k), ``s`` (k,), ``Vh`` (k, n). Never modified.
+    E : array or sparse matrix
+        The new rows (s, n) for ``kind="rows"``, the new columns (m, s) for ``kind="columns"``.
+    kind : {"rows", "columns"}
+        What `E` holds.
+    method, sparse_path, l, n_power, rng :
+        As in :class:`TruncatedSVDUpdater`.
+    flip_sign : bool
+        Apply the library's sign rule to the result.
+
+    Returns
+    -------
+    SVDResult
+        The rank-k truncated SVD of ``[U diag(s) Vh; E]`` (or ``[U diag(s) Vh, E]``), exact for
+        ``method="zha-simon"``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not agree, an input is empty or holds NaN or Inf, or an option is unknown.
+
+    Notes
+    -----
+    One update of :class:`TruncatedSVDUpdater`; see there for the math and the cost.
+
+    References
+    ----------
+    .. [1] H. Zha, H. D. Simon, SIAM J. Sci. Comput. 21(2) (1999) 782-791.
+    .. [2] H. Deng et al., "Fast updating truncated SVD for representation learning with sparse matrices",
+       ICLR 2024, arXiv:2401.09703.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((30, 3)) @ rng.standard_normal((3, 20))
+    >>> U, s, Vh = np.linalg.svd(A[:20], full_matrices=False)
+    >>> res = svd_update(U[:, :3], s[:3], Vh[:3], A[20:])
+    >>> bool(np.allclose(res.s, np.linalg.svd(A, compute_uv=False)[:3]))
+    True
+    """
+    kind = check_option(kind, "kind", ["rows", "columns"])
+    up = TruncatedSVDUpdater(U=U, s=s, Vh=Vh, method=method, sparse_path=sparse_path, l=l, n_power=n_power,
+                             flip_sign=flip_sign, rng=rng)
+    if kind == "rows":
+        up.add_rows(E)
+    else:
+        up.add_columns(E)
+    U2, s2, Vh2 = up.result
+    return SVDResult(np.array(U2), np.array(s2), np.array(Vh2))
+
+
