@@ -217,11 +217,24 @@ def check_finite(x, name: str) -> None:
     if not xp.isdtype(data.dtype, ("real floating", "complex floating")):
         return
     with np.errstate(over="ignore", invalid="ignore"):
-        if bool(xp.isfinite(xp.sum(data))):  # fast path (one streaming pass, no mask): a finite sum
+        if _finite_fast(data, xp):
             return
     if not bool(xp.all(xp.isfinite(data))):  # the sum overflowed, or there is a NaN or Inf: look closely
         n_bad = int(xp.sum(xp.astype(~xp.isfinite(data), xp.int64)))
         raise ValueError(f"{name} must be finite, but it holds {n_bad} NaN or Inf value(s)")
+
+
+def _finite_fast(data, xp) -> bool:
+    """True when a one-pass reduction shows that `data` is finite (no mask is allocated).
+
+    NaN and Inf make the reduction non-finite; so can an overflow of finite values, and then the caller looks
+    element by element. A contiguous real NumPy array goes through BLAS's dot product (``x . x``), about
+    twice as fast as ``sum``.
+    """
+    if xp is np and data.flags.c_contiguous and data.dtype.kind == "f":
+        flat = data.reshape(-1)
+        return bool(np.isfinite(np.dot(flat, flat)))
+    return bool(xp.isfinite(xp.sum(data)))
 
 
 def check_matrix(A, name: str = "A", *, allow_complex: bool = False, finite: bool = True,
