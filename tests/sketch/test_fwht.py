@@ -93,3 +93,12 @@ def test_padding():
     assert P.shape == (2, 4) and np.array_equal(P[:, :3], X) and not P[:, 3].any()
     with pytest.raises(ValueError, match=r"^d=0 must satisfy d >= 1$"):
         next_pow2(0)
+
+
+def test_check_finite_can_be_turned_off():
+    x = np.array([1.0, np.nan, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"^x must be finite"):
+        fwht(x)
+    assert np.isnan(fwht(x, check_finite=False)).any()
+    with pytest.raises(ValueError, match=r"^check_finite='yes' must be one of True, False$"):
+        fwht(x, check_finite="yes")
