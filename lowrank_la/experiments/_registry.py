@@ -13,7 +13,7 @@ from typing import Any
 
 from .._validate import check_option
 
-__all__ = ["SIZES", "Experiment", "ExperimentResult", "get", "register", "registered", "run"]
+__all__ = ["SIZES", "Experiment", "ExperimentResult", "get", "pyplot", "register", "registered", "run"]
 
 SIZES = ("smoke", "quick", "full")
 
@@ -97,6 +97,19 @@ def get(name: str) -> Experiment:
         known = ", ".join(experiments) or "none are registered yet"
         raise ValueError(f"name={name!r} is not a registered reproduction; known: {known}")
     return experiments[name]
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend, or None when matplotlib is not installed
+    (a reproduction then returns no figure; its numbers and verdict do not depend on it)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
 
 
 def _no_progress(iterable: Iterable, **_: Any) -> Iterable:

@@ -33,7 +33,7 @@ from .._kernels.completion import sampled_product
 from ..completion import altmin_complete
 from ..completion._altmin import _half_step, _ridges
 from ..completion._observations import parse_observations
-from ._registry import ExperimentResult, register
+from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]
 
@@ -225,12 +225,8 @@ def _judge(rows, cfg):
 
 
 def _figure(rows):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     e1 = [r for r in rows if r["experiment"] == "E1"]
     problems = sorted({(r["kappa"], r["p"]) for r in e1})

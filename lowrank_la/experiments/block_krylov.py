@@ -40,7 +40,7 @@ import scipy.sparse.linalg
 
 from .. import datasets
 from .._array import as_rng, thread_limit
-from ._registry import ExperimentResult, register
+from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]
 
@@ -207,12 +207,8 @@ def _judge(rows, cfg):
 
 
 def _figure(rows):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     curves = _curves(rows)
     errors = ("per_vector", "spectral", "frobenius")

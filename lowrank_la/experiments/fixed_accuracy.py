@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import datasets
 from .._array import as_rng, thread_limit
-from ._registry import ExperimentResult, register
+from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]
 
@@ -137,12 +137,8 @@ def _judge(rows, cfg):
 
 
 def _figure(rows, n):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     names = list(dict.fromkeys(r["matrix"] for r in rows))

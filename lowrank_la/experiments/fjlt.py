@@ -21,7 +21,7 @@ import numpy as np
 
 from .._array import as_rng, thread_limit
 from ..sketch import FJLT, jl_min_dim
-from ._registry import ExperimentResult, register
+from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]
 
@@ -171,12 +171,8 @@ def _judge(rows, cfg):
 
 
 def _figure(rows):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     cells = _cells(rows)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))

@@ -39,7 +39,7 @@ import scipy.sparse.linalg
 
 from .. import datasets
 from .._array import as_rng, thread_limit
-from ._registry import ExperimentResult, register
+from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]
 
@@ -164,12 +164,8 @@ def _judge(rows, cfg):
 
 
 def _figure(rows, cfg):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     fig, axes = plt.subplots(1, len(SPECTRA), figsize=(11, 4.2))
     for ax, (name, cells) in zip(np.atleast_1d(axes), _stats(rows, cfg).items()):

@@ -38,7 +38,7 @@ import scipy.linalg
 from .. import datasets
 from .._array import as_rng, thread_limit
 from ..svd._streaming import StreamingSketch
-from ._registry import ExperimentResult, register
+from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]
 
@@ -346,12 +346,8 @@ def _judge(table, cfg):
 
 
 def _figure(table, cfg):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     means = _means(table)
     classes = list(means)

@@ -35,7 +35,7 @@ import scipy.sparse.linalg
 
 from .._array import as_rng, thread_limit
 from ..datasets import sparse_power_law
-from ._registry import ExperimentResult, register
+from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]
 
@@ -225,12 +225,8 @@ def _judge(rows):
 
 
 def _figure(rows):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     pairs = sorted(_pairs(rows).items())
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
