@@ -13,7 +13,8 @@ from typing import Any
 
 from .._validate import check_option
 
-__all__ = ["SIZES", "Experiment", "ExperimentResult", "get", "pyplot", "register", "registered", "run"]
+__all__ = ["SIZES", "Experiment", "ExperimentResult", "best_time", "get", "pyplot", "register", "registered",
+           "run"]
 
 SIZES = ("smoke", "quick", "full")
 
@@ -97,6 +98,16 @@ def get(name: str) -> Experiment:
         known = ", ".join(experiments) or "none are registered yet"
         raise ValueError(f"name={name!r} is not a registered reproduction; known: {known}")
     return experiments[name]
+
+
+def best_time(func, repeats: int) -> float:
+    """The shortest of `repeats` timings of ``func()``, in seconds (the least disturbed by other load)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def pyplot():

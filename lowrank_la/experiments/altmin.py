@@ -22,8 +22,6 @@ The verdict, fixed before the runs:
 
 from __future__ import annotations
 
-import math
-import time
 import warnings
 
 import numpy as np
@@ -33,7 +31,7 @@ from .._kernels.completion import sampled_product
 from ..completion import altmin_complete
 from ..completion._altmin import _half_step, _ridges
 from ..completion._observations import parse_observations
-from ._registry import ExperimentResult, pyplot, register
+from ._registry import ExperimentResult, best_time, pyplot, register
 
 __all__ = ["run"]
 
@@ -113,15 +111,6 @@ def _e2(cfg, gen, progress):
     return out
 
 
-def _best(func, repeats):
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def _e3(cfg, gen, progress):
     """Seconds of one V half-step and one U half-step (a full iteration) at each k, from a near-solution state."""
     n, p = cfg["n"], cfg["p"]
@@ -147,7 +136,7 @@ def _e3(cfg, gen, progress):
             iteration()  # compile and warm the caches
             out.append({"experiment": "E3", "kappa": 1.0, "p": p, "solver": solver, "solver_tol": 1e-8,
                         "iteration": "", "error": "", "seconds": "", "k": k, "rho": "", "split": "",
-                        "success_rate": "", "s_per_iter": _best(iteration, cfg["repeats"])})
+                        "success_rate": "", "s_per_iter": best_time(iteration, cfg["repeats"])})
     return out
 
 

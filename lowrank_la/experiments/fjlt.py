@@ -15,13 +15,12 @@ densities below FHL's threshold, ``q d' = 1`` and ``q d' = 1/4``. One more rule,
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from .._array import as_rng, thread_limit
 from ..sketch import FJLT, jl_min_dim
-from ._registry import ExperimentResult, pyplot, register
+from ._registry import ExperimentResult, best_time, pyplot, register
 
 __all__ = ["run"]
 
@@ -70,21 +69,12 @@ def _density(rule, d_pad, n, eps):
     return min(per_row / d_pad, 1.0)
 
 
-def _best_time(func, repeats):
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def _p_multiply_time(S, Z, repeats):
     """Seconds per row of ``Z @ P.T`` on rows already in cache, as in ``S.apply``, which mixes and reduces
     a few MiB of rows at a time. (On rows fetched from memory the time is that of reading them, whatever P.)"""
     rows = Z[: max(1, CACHE_BYTES // (Z.shape[1] * Z.itemsize))]
     S.sparse_step(rows)  # warm the cache
-    return _best_time(lambda: S.sparse_step(rows), 10 * repeats) / rows.shape[0]
+    return best_time(lambda: S.sparse_step(rows), 10 * repeats) / rows.shape[0]
 
 
 def _cases(cfg):
