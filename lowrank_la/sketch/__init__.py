@@ -16,6 +16,7 @@ Every sketch is a random ``k x d`` linear map ``S`` with ``E ||S x||^2 = ||x||^2
 :func:`fwht`             fast Walsh-Hadamard transform (Numba on CPU, CUDA on CuPy)
 :func:`pad_pow2`         zero-pad to the next power of two; :func:`next_pow2`
 :func:`jl_min_dim`       the Johnson-Lindenstrauss target dimension (scikit-learn's formula)
+:func:`max_distortion`   largest distortion of pairwise squared distances by an embedding
 :func:`lstsq_sketched`   least squares by sketch-and-precondition (Blendenpik/LSRN style)
 =======================  ===========================================================================
 """

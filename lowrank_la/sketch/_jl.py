@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int, check_real
+from .._validate import check_int, check_matrix, check_real, check_shape_agrees
 
-__all__ = ["jl_min_dim"]
+__all__ = ["jl_min_dim", "max_distortion"]
 
 
 def jl_min_dim(n_samples, eps=0.1):
@@ -53,3 +53,51 @@ def jl_min_dim(n_samples, eps=0.1):
         check_real(value.item(), "eps", low=0, high=1, low_inclusive=False, high_inclusive=False)
     k = (4 * np.log(n) / (e**2 / 2 - e**3 / 3)).astype(np.int64)
     return int(k) if scalar else k
+
+
+def max_distortion(X, Y):
+    """Largest distortion of squared pairwise distances by an embedding of the rows of `X` into those of `Y`.
+
+    ``max over i < j of | ||y_i - y_j||^2 / ||x_i - x_j||^2 - 1 |``, the quantity a Johnson-Lindenstrauss
+    embedding bounds by ``eps``. Computed through the Gram matrices in float64, ``O(n^2 (d + k))`` time and
+    ``O(n^2)`` memory: meant for a few thousand points.
+
+    Parameters
+    ----------
+    X : (n, d) array
+        The points, ``n >= 2``, pairwise distinct.
+    Y : (n, k) array
+        Their images.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, a point is repeated, or an input holds NaN or Inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.eye(3)
+    >>> max_distortion(X, 2 * X)
+    3.0
+    """
+    check_matrix(X, "X")
+    check_matrix(Y, "Y")
+    check_shape_agrees("Y.shape[0]", Y.shape[0], X.shape[0], "X.shape[0]")
+    check_int(X.shape[0], "X.shape[0]", low=2)
+    upper = np.triu_indices(X.shape[0], 1)
+    dx, dy = _sq_dists(X)[upper], _sq_dists(Y)[upper]
+    if not np.all(dx > 0):
+        raise ValueError("X must have pairwise distinct rows: a squared distance is 0")
+    return float(np.abs(dy / dx - 1).max())
+
+
+def _sq_dists(Z):
+    Z = np.asarray(Z.toarray() if hasattr(Z, "toarray") else Z, dtype=np.float64)
+    gram = Z @ Z.T
+    norms = np.diag(gram)
+    return norms[:, None] + norms[None, :] - 2 * gram

@@ -14,6 +14,7 @@ from lowrank_la.sketch import (
     VerySparse,
     jl_min_dim,
     make_sketch,
+    max_distortion,
 )
 
 KINDS = list(SKETCH_KINDS)
@@ -142,6 +143,17 @@ def test_fjlt_density_rules():
     assert ac.nnz_per_row_ / fhl.nnz_per_row_ == pytest.approx(alpha, rel=0.15)
     assert FJLT(10, d, q=0.5, rng=0).q_ == 0.5
     assert FJLT(10, 64, q="ailon-chazelle", n_samples=10**9, rng=0).q_ == 1.0  # clipped
+
+
+def test_max_distortion_against_brute_force(rng):
+    X, Y = rng.standard_normal((12, 7)), rng.standard_normal((12, 3))
+    brute = max(abs(np.sum((Y[i] - Y[j]) ** 2) / np.sum((X[i] - X[j]) ** 2) - 1)
+                for i in range(12) for j in range(i + 1, 12))
+    assert max_distortion(X, Y) == pytest.approx(brute, rel=1e-10)
+    with pytest.raises(ValueError, match=r"^Y.shape\[0\]=11 must equal X.shape\[0\] = 12$"):
+        max_distortion(X, Y[:11])
+    with pytest.raises(ValueError, match=r"pairwise distinct rows"):
+        max_distortion(np.ones((3, 2)), Y[:3])
 
 
 def test_auto_n_components_matches_scikit_learn_formula(rng):
