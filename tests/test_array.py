@@ -19,6 +19,7 @@ from lowrank_la._array import (
     solve,
     spawn_rngs,
     svd_small,
+    svd_tall,
     working_dtype,
 )
 
@@ -147,6 +148,33 @@ def test_small_svd_and_solve_agree_with_lapack():
     B = rng.standard_normal((7, 2))
     for assume_a in ("gen", "pos"):
         assert np.allclose(A @ solve(A, B, assume_a=assume_a), B)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_tall_svd_agrees_with_lapack_and_keeps_the_dtype(xp_dense_backend, dtype):
+    if np.dtype(dtype).kind == "c" and xp_dense_backend.name != "numpy":
+        pytest.skip("complex input is exercised on NumPy")
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((400, 12)) * np.logspace(0, -3, 12)  # cond 1e3: past float32's CholeskyQR2 limit
+    if np.dtype(dtype).kind == "c":
+        X = X + 1j * rng.standard_normal((400, 12))
+    X = X.astype(dtype)
+    U, s, Vh = (xp_dense_backend.tonumpy(f) for f in svd_tall(xp_dense_backend.asarray(X)))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert U.dtype == dtype and Vh.dtype == dtype and s.dtype == np.finfo(dtype).dtype
+    exact = np.linalg.svd(X.astype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64), compute_uv=False)
+    assert np.abs(s - exact).max() < tol * exact[0]
+    assert np.abs(U.conj().T @ U - np.eye(12)).max() < 10 * tol
+    assert np.abs((U * s) @ Vh - X).max() < 10 * tol * exact[0]
+
+
+def test_tall_svd_falls_back_to_lapack_on_rank_deficient_input():
+    X = np.ones((50, 4))
+    X[:, 1] = np.arange(50)
+    U, s, Vh = svd_tall(X)
+    assert np.allclose(s, np.linalg.svd(X, compute_uv=False), atol=1e-10)
+    assert np.allclose((U * s) @ Vh, X)
+    assert np.allclose(U.T @ U, np.eye(4))
 
 
 def test_flip_signs_rule_and_invariance(xp_dense_backend):

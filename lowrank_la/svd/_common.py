@@ -24,6 +24,7 @@ from .._array import (
     qr_econ,
     random_normal,
     svd_small,
+    svd_tall,
 )
 from .._validate import is_dask, is_sparse
 
@@ -225,7 +226,7 @@ def svd_of_projection(Q, Bt, xp, *, dask=False, k=None):
 
         W, s, Zh = da.linalg.svd(Bt.rechunk({1: -1}))
     else:
-        W, s, Zh = svd_small(Bt, xp)
+        W, s, Zh = svd_tall(Bt, xp)
     if k is not None:  # truncate before lifting: Q @ Zh^T costs m l k flops instead of m l^2
         W, s, Zh = W[:, :k], s[:k], Zh[:k, :]
     return Q @ Zh.T, s, W.T
