@@ -50,6 +50,7 @@ __all__ = [
     "svd_small",
     "svd_tall",
     "thread_limit",
+    "times_inverse_upper",
     "working_dtype",
 ]
 
@@ -286,13 +287,14 @@ def qr_econ(X, xp=None):
     return xp.linalg.qr(X, mode="reduced")
 
 
-def _triangular_solve_right(X, R, xp):
+def times_inverse_upper(X, R, xp=None):
     """``X @ inv(R)`` for an upper-triangular (l, l) `R`.
 
     On NumPy the (small) inverse is formed and applied by a GEMM, which runs at full BLAS-3 speed where a
     triangular solve with ``m`` right-hand sides in the wrong memory order is several times slower; CholeskyQR2's
     second round corrects the rounding this adds.
     """
+    xp = array_namespace(X) if xp is None else xp
     if is_numpy_namespace(xp):
         eye = np.eye(R.shape[0], dtype=R.dtype)
         return X @ scipy.linalg.solve_triangular(R, eye, lower=False, check_finite=False)
@@ -334,7 +336,7 @@ def _cholqr2(X, xp):
         except Exception:  # LinAlgError of whichever backend: not positive definite
             return None
         Rj = xp.conj(L.T) if hermitian else L.T
-        Q = _triangular_solve_right(Q, Rj, xp)
+        Q = times_inverse_upper(Q, Rj, xp)
         if not bool(xp.all(xp.isfinite(Q))):
             return None
         R = Rj if R is None else Rj @ R

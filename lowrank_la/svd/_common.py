@@ -23,7 +23,6 @@ from .._array import (
     lu_normalize,
     qr_econ,
     random_normal,
-    svd_small,
     svd_tall,
 )
 from .._validate import is_dask, is_sparse

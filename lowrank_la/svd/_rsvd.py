@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import math
 
-from .._array import SVDResult, as_rng, is_cupy_namespace, is_numpy_namespace, random_normal, svd_small
+from .._array import (
+    SVDResult,
+    as_rng,
+    is_cupy_namespace,
+    is_numpy_namespace,
+    random_normal,
+    svd_small,
+    times_inverse_upper,
+)
 from .._validate import check_int, check_option, check_rank
 from ._common import (
     NORMALIZERS,
@@ -180,22 +188,27 @@ def _block_krylov_small_side(prod, b, q, k, gen):
     """
     xp = prod.xp
     n = prod.shape[1]
-    Vs, Ws, Ps = [], [], []
+    total = min(b * (q + 1), n)
+    # the n x w bases fill preallocated blocks (no copies of the growing basis); the m x w blocks of W stay apart
+    Vbuf = xp.empty((n, total), dtype=prod.dtype, device=prod.op.device)
+    Pbuf = xp.empty((n, total), dtype=prod.dtype, device=prod.op.device)
+    Ws = []
     V = orthonormalize(draw(prod, gen, b), xp, method="qr")
     basis = 0
     for j in range(q + 1):
         width = min(b, n - basis)
         V = V[:, :width]
-        Vs.append(V)
-        basis += width
+        Vbuf[:, basis:basis + width] = V
         W = prod.matmat(V)
         Ws.append(W)
-        Ps.append(prod.rmatmat(W))
+        Pbuf[:, basis:basis + width] = prod.rmatmat(W)
+        basis += width
         if j == q or basis >= n:
             break
         # at most n - basis new directions exist: truncate before orthogonalising
-        V = _orthogonalize_against(xp.concat(Vs, axis=1), Ps[-1][:, :min(b, n - basis)], xp, False, gen, prod)
-    V, P = xp.concat(Vs, axis=1), xp.concat(Ps, axis=1)  # n x w; the m x w blocks of W stay apart
+        V = _orthogonalize_against(Vbuf[:, :basis], Pbuf[:, basis - width:basis - width + min(b, n - basis)], xp,
+                                   False, gen, prod)
+    V, P = Vbuf[:, :basis], Pbuf[:, :basis]
 
     w = V.shape[1]
     op = prod.op
@@ -220,7 +233,7 @@ def _block_krylov_small_side(prod, b, q, k, gen):
     if R is not None:
         # left projection onto range(W) = span[A Pi, ..., (A A^T)^q A Pi] (what the m-side basis gives):
         # Q = W R^-1 with R^T R = G = W^T W, and Q^T A = R^-T P^T; cond(G) < 1e-2 / sqrt(eps) here
-        Bt = _solve_right(P, R) if is_numpy_namespace(xp) else P @ xp.linalg.inv(R)
+        Bt = times_inverse_upper(P, R, xp)
         # SVD of Bt (n x w) from the eigenpairs of Bt^T Bt while squaring keeps the k-th value, else densely
         mu, Y = xp.linalg.eigh(Bt.T @ Bt)
         mu, Y = xp.flip(mu), xp.flip(Y, axis=1)
