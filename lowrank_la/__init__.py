@@ -7,6 +7,7 @@ Subpackages (imported on first use, as in scipy)
 ------------------------------------------------
 svd          randomized SVD (subspace, block Krylov, fixed accuracy, single pass) and truncated-SVD updating
 completion   matrix completion by alternating minimization
+sensing      low-rank matrix sensing: ScaledGD(lambda), ScaledGD, GD, PrecGD, the l1 subgradient method
 sketch       sketch operators (Gaussian, sparse sign, CountSketch, SRHT, FJLT) and the fast Walsh-Hadamard transform
 datasets     synthetic problems shared by the tests, the docs and the reproductions
 experiments  the registry of reproduced paper experiments (``python -m lowrank_la reproduce``)
@@ -21,6 +22,7 @@ ConvergenceWarning   warned by an iterative solver that stopped before its toler
 thread_limit         bound the threads of BLAS and of the Numba kernels
 rsvd, svd_tol        the most used names of :mod:`lowrank_la.svd`
 altmin_complete      matrix completion (:mod:`lowrank_la.completion`)
+scaled_gd_lambda, scaled_gd   matrix sensing (:mod:`lowrank_la.sensing`)
 fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 """
 
@@ -30,9 +32,9 @@ from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult,
 
 __version__ = "0.1.0.dev0"
 
-_SUBPACKAGES = ("completion", "datasets", "experiments", "sketch", "svd")
+_SUBPACKAGES = ("completion", "datasets", "experiments", "sensing", "sketch", "svd")
 _REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch", "rsvd": "svd", "svd_tol": "svd",
-               "altmin_complete": "completion"}
+               "altmin_complete": "completion", "scaled_gd_lambda": "sensing", "scaled_gd": "sensing"}
 
 __all__ = [
     "__version__",

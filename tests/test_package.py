@@ -13,6 +13,10 @@ def test_subpackages_and_reexports_resolve():
     assert la.jl_min_dim(100, 0.5) == la.sketch.jl_min_dim(100, 0.5)
     assert {"sketch", "datasets", "experiments", "fwht", "as_operator"} <= set(dir(la))
     assert set(la.__all__) <= set(dir(la))
+    for name in la._SUBPACKAGES:
+        assert getattr(la, name).__name__ == f"lowrank_la.{name}"
+    for name, sub in la._REEXPORTED.items():
+        assert getattr(la, name) is getattr(getattr(la, sub), name)
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         _ = la.nope
 

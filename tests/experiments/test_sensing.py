@@ -1,0 +1,42 @@
+"""The scaledgd-lambda reproduction at smoke size: what that size can show."""
+
+from lowrank_la import experiments
+
+
+def test_scaledgd_lambda_smoke(tmp_path):
+    assert "scaledgd-lambda" in experiments.registered()
+    result = experiments.run("scaledgd-lambda", size="smoke", out=tmp_path)
+    rows = result.table
+    # smoke: n = 12, r* = 2, m = 480, kappa in {1, 10}, r in {2, 4}
+    assert {(row["kappa"], row["r"]) for row in rows} == {(1, 2), (1, 4), (10, 2), (10, 4)}
+    sgd = {(row["kappa"], row["r"]): row for row in rows if row["method"] == "ScaledGD(lambda)"}
+    gd = {(row["kappa"], row["r"]): row for row in rows if row["method"] == "GD"}
+    assert all(row["reached"] and row["min_error"] <= 1e-10 for row in sgd.values())
+    for r in (2, 4):
+        # GD slows with kappa (about kappa-fold near the solution); ScaledGD(lambda) does not
+        assert gd[(10, r)]["iterations_to_1e-10"] >= 4 * gd[(1, r)]["iterations_to_1e-10"]
+        assert sgd[(10, r)]["iterations_to_1e-10"] <= 1.5 * sgd[(1, r)]["iterations_to_1e-10"]
+    assert result.claim_held
+    assert {p.suffix for p in result.files.values()} == {".csv", ".png", ".md"}
+    assert "Xu, Shen, Chi, Ma" in (tmp_path / "scaledgd-lambda.md").read_text()
+
+
+def test_scaledgd_smoke(tmp_path):
+    result = experiments.run("scaledgd", size="smoke", out=tmp_path)
+    its = {(row["method"], row["kappa"]): row["iterations_to_1e-10"] for row in result.table}
+    # smoke: n = 20, r = 2, m = 5 n r, kappa in {1, 10}: ScaledGD's count barely moves, GD's grows about kappa-fold
+    assert all(row["reached"] for row in result.table if row["method"] == "ScaledGD")
+    assert its[("ScaledGD", 10)] <= 1.5 * its[("ScaledGD", 1)]
+    assert its[("GD", 10)] >= 4 * its[("GD", 1)]
+    assert result.claim_held
+    assert "Tong, Ma, Chi" in (tmp_path / "scaledgd.md").read_text()
+
+
+def test_subgradient_l1_smoke(tmp_path):
+    result = experiments.run("subgradient-l1", size="smoke", out=tmp_path)
+    err = {(row["method"], row["outlier_fraction"]): row["final_error"] for row in result.table}
+    # smoke: n = 16, r* = 2, m = 20 n r*, kappa = 1; 20% outliers of size 10 ||M||_F
+    assert err[("l1 subgradient", 0.0)] < 1e-9 and err[("l1 subgradient", 0.2)] < 1e-8
+    assert err[("ScaledGD(lambda) (l2)", 0.0)] < 1e-9  # without outliers the l2 methods recover M too
+    assert err[("ScaledGD(lambda) (l2)", 0.2)] > 1e-2 and err[("PrecGD (l2)", 0.2)] > 1e-2
+    assert result.claim_held
