@@ -7,6 +7,7 @@ Subpackages (imported on first use, as in scipy)
 ------------------------------------------------
 svd          randomized SVD (subspace, block Krylov, fixed accuracy, single pass) and truncated-SVD updating
 completion   matrix completion by alternating minimization
+projection   dynamic maintenance of Kronecker-structured projections (interior-point SDP solvers)
 sensing      low-rank matrix sensing: ScaledGD(lambda), ScaledGD, GD, PrecGD, the l1 subgradient method
 sketch       sketch operators (Gaussian, sparse sign, CountSketch, SRHT, FJLT) and the fast Walsh-Hadamard transform
 datasets     synthetic problems shared by the tests, the docs and the reproductions
@@ -32,7 +33,7 @@ from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult,
 
 __version__ = "0.1.0.dev0"
 
-_SUBPACKAGES = ("completion", "datasets", "experiments", "sensing", "sketch", "svd")
+_SUBPACKAGES = ("completion", "datasets", "experiments", "projection", "sensing", "sketch", "svd")
 _REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch", "rsvd": "svd", "svd_tol": "svd",
                "altmin_complete": "completion", "scaled_gd_lambda": "sensing", "scaled_gd": "sensing"}
 

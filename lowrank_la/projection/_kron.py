@@ -1,0 +1,315 @@
+r"""Matrix-free products with ``B = A (W kron I)`` and ``B = A (W^1/2 kron W^1/2)``, and the normal matrix ``B B^T``.
+
+``A`` is the ``m x n^2`` matrix whose i-th row is ``vec(A_i)^T`` for constraint matrices ``A_1..A_m`` (n x n).
+Nothing of size ``n^2 x n^2`` is ever formed: with ``H = mat(h)`` every product reduces to n x n matrix
+products through the self-adjoint map ``T`` on n x n matrices,
+
+* ``form="identity"``: ``T(X) = X W`` (``(W kron I) vec_F(X) = vec_F(X W)`` for symmetric ``W``),
+* ``form="sqrt"``: ``T(X) = W^1/2 X W^1/2``,
+
+so that ``(B h)_i = <A_i, T(H)>``, ``B^T y = vec(T(sum_i y_i A_i))`` and ``(B B^T)_ij = <T(A_i), T(A_j)>``.
+
+The vec convention: ``vec="F"`` (column-major, the default, as in the Kronecker identities
+``vec(X B) = (B^T kron I) vec(X)``) or ``vec="C"`` (NumPy's row-major ``ravel``). It only changes how the rows
+of ``A`` are laid out: ``vec_C(A_i) = vec_F(A_i^T)``, so ``vec="C"`` with ``A_i`` is ``vec="F"`` with ``A_i^T``;
+that is how it is computed here.
+"""
+
+from __future__ import annotations
+
+from .._array import array_namespace, working_dtype
+from .._validate import check_matrix, check_option, check_shape_agrees
+
+__all__ = ["FORMS", "VECS", "kron_apply_B", "kron_apply_BT", "kron_normal_matrix"]
+
+FORMS = ("sqrt", "identity")
+VECS = ("F", "C")
+_SYM_RTOL = 1e-8  # ||W - W^T||_max <= _SYM_RTOL ||W||_max counts as symmetric (then W is symmetrised)
+_PSD_RTOL = 1e-10  # eigenvalues >= -_PSD_RTOL lambda_max count as PSD (and are clipped at 0 for W^1/2)
+
+
+# --------------------------------------------------------------------------- validation
+
+def _check_stack(A_mats, name="A_mats"):
+    """``(m, n, n)`` array of square constraint matrices; returns ``(m, n)``."""
+    check_matrix(A_mats, name, ndim=3)
+    m, n, n2 = (int(s) for s in A_mats.shape)
+    check_shape_agrees(f"{name}.shape[2]", n2, n, f"{name}.shape[1] (the A_i are n x n)")
+    return m, n
+
+
+def _check_weight(W, n, xp, dtype, *, name="W", definite=False):
+    """Symmetric PSD (or positive definite) ``n x n`` weight; returns ``(W_sym, eigenvalues, eigenvectors)``."""
+    check_matrix(W, name)
+    check_shape_agrees(f"{name}.shape[0]", W.shape[0], n, "n (the A_i are n x n)")
+    check_shape_agrees(f"{name}.shape[1]", W.shape[1], n, "n (the A_i are n x n)")
+    W = xp.astype(W, dtype)
+    scale = float(xp.max(xp.abs(W)))
+    if float(xp.max(xp.abs(W - W.T))) > _SYM_RTOL * max(scale, 1e-300):
+        raise ValueError(f"{name} must be symmetric, but ||{name} - {name}^T||_max = "
+                         f"{float(xp.max(xp.abs(W - W.T))):.3g} exceeds {_SYM_RTOL:g} ||{name}||_max")
+    W = (W + W.T) / 2
+    lam, Q = xp.linalg.eigh(W)
+    low, high = float(lam[0]), float(lam[-1])
+    if definite and not low > _PSD_RTOL * max(high, 0.0):
+        raise ValueError(f"{name} must be symmetric positive definite, but its smallest eigenvalue is {low:.3g} "
+                         f"(largest {high:.3g})")
+    if low < -_PSD_RTOL * max(abs(high), 1e-300):
+        raise ValueError(f"{name} must be symmetric positive semidefinite, but its smallest eigenvalue is "
+                         f"{low:.3g} (largest {high:.3g})")
+    return W, lam, Q
+
+
+def _dtype_of(xp, *arrays, name="A_mats"):
+    dtype = arrays[0].dtype
+    for a in arrays[1:]:
+        dtype = xp.result_type(dtype, a.dtype)
+    return working_dtype(dtype, xp, name=name)
+
+
+# --------------------------------------------------------------------------- the map T and its pieces
+
+def _sqrt_from_eig(lam, Q, xp):
+    """``W^1/2 = Q diag(sqrt(max(lam, 0))) Q^T``."""
+    root = xp.sqrt(xp.clip(lam, 0.0, None))
+    return (Q * root) @ Q.T
+
+
+def _right(X, R):
+    """``X_i R`` for every matrix of the stack ``X`` (m, n, n), as one GEMM."""
+    m, n, _ = X.shape
+    xp = array_namespace(X)
+    return xp.reshape(xp.reshape(X, (m * n, n)) @ R, (m, n, R.shape[1]))
+
+
+def _transpose(X):
+    xp = array_namespace(X)
+    return xp.permute_dims(X, (0, 2, 1))
+
+
+def transform_stack(X, factor, form):
+    """``T(X_i)`` for a stack, up to one common transpose (harmless for inner products between its members).
+
+    `factor` is ``W`` for ``form="identity"`` (``T(X) = X W``) and ``S = W^1/2`` for ``form="sqrt"``
+    (``T(X) = S X S``, computed as ``(X S)^T S = (S X S)^T`` with two GEMMs over the whole stack).
+    """
+    if form == "identity":
+        return _right(X, factor)
+    return _right(_transpose(_right(X, factor)), factor)
+
+
+def transform(X, factor, form):
+    """``T(X)`` for one n x n matrix (exact orientation)."""
+    return X @ factor if form == "identity" else factor @ X @ factor
+
+
+def gather(A, y):
+    """``sum_i y_i A_i`` for a stack ``A`` (m, n, n) and ``y`` (m,) or ``(m, N)`` -> (n, n) or (N, n, n)."""
+    xp = array_namespace(A, y)
+    m, n, _ = A.shape
+    flat = xp.reshape(A, (m, n * n))
+    if y.ndim == 1:
+        return xp.reshape(y @ flat, (n, n))
+    return xp.reshape(y.T @ flat, (y.shape[1], n, n))
+
+
+def pair(A, X):
+    """``[<A_i, X>]_i`` for a stack ``A`` (m, n, n) and one n x n ``X`` (or a stack ``(N, n, n)`` -> (m, N))."""
+    xp = array_namespace(A, X)
+    m, n, _ = A.shape
+    flat = xp.reshape(A, (m, n * n))
+    if X.ndim == 2:
+        return flat @ xp.reshape(X, (n * n,))
+    return flat @ xp.reshape(X, (X.shape[0], n * n)).T
+
+
+def mat_f(h, n):
+    """``mat_F(h)``: the n x n matrix whose column-major vec is `h`."""
+    xp = array_namespace(h)
+    return xp.reshape(h, (n, n)).T
+
+
+def vec_f(X):
+    """Column-major ``vec_F(X)`` of an n x n matrix."""
+    xp = array_namespace(X)
+    return xp.reshape(X.T, (X.shape[0] * X.shape[1],))
+
+
+def canonical_stack(A, vec):
+    """The stack in the column-major convention: ``A`` for ``vec="F"``, the ``A_i^T`` for ``vec="C"``."""
+    return A if vec == "F" else _transpose(A)
+
+
+def _prepare(A_mats, W, form, vec, extra=()):
+    check_option(form, "form", FORMS)
+    check_option(vec, "vec", VECS)
+    m, n = _check_stack(A_mats)
+    xp = array_namespace(A_mats, W, *extra)
+    dtype = _dtype_of(xp, A_mats, W, *extra)
+    Wsym, lam, Q = _check_weight(W, n, xp, dtype)
+    factor = Wsym if form == "identity" else _sqrt_from_eig(lam, Q, xp)
+    A = canonical_stack(xp.astype(A_mats, dtype), vec)
+    return xp, dtype, m, n, A, factor
+
+
+# --------------------------------------------------------------------------- public products
+
+def kron_apply_B(A_mats, W, h, *, form="sqrt", vec="F"):
+    r"""Matrix-free ``B h`` with ``B = A (W kron I)`` or ``B = A (W^1/2 kron W^1/2)``.
+
+    Parameters
+    ----------
+    A_mats : (m, n, n) array
+        The constraint matrices ``A_i``; row ``i`` of ``A`` is ``vec(A_i)^T``.
+    W : (n, n) array
+        Symmetric positive semidefinite weight.
+    h : (n*n,) or (n, n) array
+        The vector (or its n x n matrix ``mat(h)``, read with the same vec convention).
+    form : {"sqrt", "identity"}
+        ``"sqrt"``: ``B = A (W^1/2 kron W^1/2)`` (the SDP normal equations); ``"identity"``: ``B = A (W kron I)``.
+    vec : {"F", "C"}
+        How ``vec`` lays out a matrix: ``"F"`` column-major (default), ``"C"`` row-major (``numpy.ravel``).
+
+    Returns
+    -------
+    (m,) array
+        ``B h``, in the inputs' namespace and working dtype (float32 stays float32).
+
+    Raises
+    ------
+    ValueError
+        If a shape does not fit, ``W`` is not symmetric PSD, or an input holds NaN or Inf.
+
+    Notes
+    -----
+    ``(B h)_i = <A_i, T(mat(h))>`` with ``T(X) = X W`` (identity, column-major) or ``W^1/2 X W^1/2`` (sqrt).
+    Cost ``O(n^3 + m n^2)`` (an eigendecomposition of ``W`` for the sqrt form); no ``n^2 x n^2`` object.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.projection import kron_apply_B
+    >>> rng = np.random.default_rng(0)
+    >>> A, W, h = rng.standard_normal((3, 4, 4)), np.diag([1.0, 2, 3, 4]), rng.standard_normal(16)
+    >>> dense = A.reshape(3, 16, order="F") @ np.kron(W, np.eye(4))   # rows vec_F(A_i)^T
+    >>> bool(np.allclose(kron_apply_B(A, W, h, form="identity"), dense @ h))
+    True
+    """
+    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec, (h,))
+    H, _ = as_canonical_matrix(h, n, vec, xp, dtype, name="h")
+    return pair(A, transform(H, factor, form))
+
+
+def kron_apply_BT(A_mats, W, y, *, form="sqrt", vec="F", shape="vector"):
+    r"""Matrix-free ``B^T y`` (see :func:`kron_apply_B` for ``B``, `form` and `vec`).
+
+    Parameters
+    ----------
+    A_mats : (m, n, n) array
+    W : (n, n) array
+        Symmetric positive semidefinite.
+    y : (m,) array
+    form, vec : str
+        As in :func:`kron_apply_B`.
+    shape : {"vector", "matrix"}
+        Return ``vec(.)`` of length ``n^2`` (default) or the n x n matrix ``mat(B^T y)``.
+
+    Returns
+    -------
+    (n*n,) or (n, n) array
+        ``B^T y = vec(T(sum_i y_i A_i))``.
+
+    Raises
+    ------
+    ValueError
+        If a shape does not fit, ``W`` is not symmetric PSD, or an input holds NaN or Inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.projection import kron_apply_B, kron_apply_BT
+    >>> rng = np.random.default_rng(0)
+    >>> A, W = rng.standard_normal((3, 4, 4)), np.diag([1.0, 2, 3, 4])
+    >>> h, y = rng.standard_normal(16), rng.standard_normal(3)
+    >>> bool(np.isclose(y @ kron_apply_B(A, W, h), h @ kron_apply_BT(A, W, y)))   # the adjoint
+    True
+    """
+    check_option(shape, "shape", ("vector", "matrix"))
+    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec, (y,))
+    check_matrix(y, "y", ndim=1)
+    check_shape_agrees("y.shape[0]", y.shape[0], m, "m = A_mats.shape[0]")
+    X = transform(gather(A, xp.astype(y, dtype)), factor, form)
+    return vec_f(X) if shape == "vector" else user_matrix(X, vec)
+
+
+def kron_normal_matrix(A_mats, W, *, form="sqrt", vec="F"):
+    r"""The normal matrix ``M = B B^T`` (m x m), as one batched GEMM and a Gram matrix.
+
+    Parameters
+    ----------
+    A_mats : (m, n, n) array
+    W : (n, n) array
+        Symmetric positive semidefinite.
+    form, vec : str
+        As in :func:`kron_apply_B`.
+
+    Returns
+    -------
+    (m, m) array
+        ``M_ij = <T(A_i), T(A_j)>``: ``tr(A_i^T W A_j W)`` for ``form="sqrt"``; ``tr(W A_i^T A_j W)`` (column-major)
+        or ``tr(A_i^T W^2 A_j)`` (row-major) for ``form="identity"``. Exactly symmetric.
+
+    Raises
+    ------
+    ValueError
+        If a shape does not fit, ``W`` is not symmetric PSD, or an input holds NaN or Inf.
+
+    Notes
+    -----
+    The stack ``T(A_i)`` costs ``2 m n^3`` flops (two GEMMs of ``(m n) x n`` by ``n x n``), the Gram matrix
+    ``m^2 n^2``. With symmetric ``A_i`` and ``m > n(n+1)/2`` it is singular (``rank <= n(n+1)/2``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.projection import kron_normal_matrix
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((3, 4, 4)); A = A + A.transpose(0, 2, 1)
+    >>> W = np.diag([1.0, 2, 3, 4])
+    >>> M = kron_normal_matrix(A, W)
+    >>> bool(np.isclose(M[0, 1], np.trace(A[0] @ W @ A[1] @ W)))
+    True
+    """
+    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec)
+    return gram(transform_stack(A, factor, form))
+
+
+def gram(Y):
+    """``[<Y_i, Y_j>]`` of a stack (m, n, n), exactly symmetric."""
+    xp = array_namespace(Y)
+    m = Y.shape[0]
+    flat = xp.reshape(Y, (m, Y.shape[1] * Y.shape[2]))
+    M = flat @ flat.T
+    return (M + M.T) / 2
+
+
+def as_canonical_matrix(h, n, vec, xp, dtype, *, name="h"):
+    """``mat_F(h)`` of the canonical (column-major) problem, and whether `h` was given as an n x n matrix.
+
+    A flat `h` is the same vector under both conventions (only the rows of ``A`` are laid out differently), so
+    it is read column-major; an n x n matrix ``H`` stands for ``vec(H)`` in the caller's convention.
+    """
+    ndim = getattr(h, "ndim", None)
+    check_matrix(h, name, ndim=ndim if ndim in (1, 2) else 1)
+    h = xp.astype(h, dtype)
+    if h.ndim == 2:
+        check_shape_agrees(f"{name}.shape[0]", h.shape[0], n, "n")
+        check_shape_agrees(f"{name}.shape[1]", h.shape[1], n, "n")
+        return (h if vec == "F" else h.T), True
+    check_shape_agrees(f"{name}.shape[0]", h.shape[0], n * n, "n^2")
+    return mat_f(h, n), False
+
+
+def user_matrix(X, vec):
+    """The user-facing ``mat(.)`` of a canonical-problem matrix (``X^T`` under ``vec="C"``)."""
+    return X if vec == "F" else X.T

@@ -1,0 +1,663 @@
+r"""``KroneckerProjectionMaintainer``: the projection ``P = B^T (B B^T)^-1 B`` kept up to date while ``W`` receives
+low-rank updates, with exact, sketched and DP-robust queries."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from .._array import array_namespace, as_rng, is_numpy_namespace, solve
+from .._validate import (
+    check_int,
+    check_matrix,
+    check_option,
+    check_real,
+    check_shape_agrees,
+    check_tolerance,
+)
+from ..sketch import make_sketch
+from ._kron import (
+    FORMS,
+    VECS,
+    _check_stack,
+    _check_weight,
+    _dtype_of,
+    _sqrt_from_eig,
+    as_canonical_matrix,
+    canonical_stack,
+    gather,
+    gram,
+    pair,
+    transform,
+    transform_stack,
+    user_matrix,
+    vec_f,
+)
+from ._normal import NormalFactor, pcg
+from ._private import SketchPool, composed_epsilon, per_answer_epsilon, pool_size, private_median
+
+__all__ = ["METHODS", "KroneckerProjectionMaintainer", "coordinate_estimate_std", "default_sketch_size"]
+
+METHODS = ("lazy_pcg", "woodbury", "rebuild")
+SKETCH_EPS = 0.25  # default sketch size ceil(ln(n^2 / SKETCH_DELTA) / SKETCH_EPS^2), capped at n^2
+SKETCH_DELTA = 1e-6
+_STATE_VERSION = 1
+
+
+def default_sketch_size(dim: int) -> int:
+    """``min(dim, ceil(ln(dim / 1e-6) / 0.25^2))``: the JL size for one coordinate at distortion 0.25.
+
+    Examples
+    --------
+    >>> default_sketch_size(4096)
+    355
+    """
+    return min(dim, math.ceil(math.log(dim / SKETCH_DELTA) / SKETCH_EPS**2))
+
+
+def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
+    r"""Standard deviation of the sketched coordinate estimates ``(R^T R v)_i``, ``i`` in `idx`.
+
+    * ``"gaussian"`` (entries ``N(0, 1/s)``): ``sqrt((||v||^2 + v_i^2) / s)``;
+    * ``"countsketch"`` (one ``+-1`` per column in a uniform row): ``sqrt((||v||^2 - v_i^2) / s)``.
+
+    Both estimates are unbiased.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> coordinate_estimate_std(np.array([3.0, 4.0]), [0], 25).round(3).tolist()
+    [1.166]
+    """
+    check_option(kind, "kind", ("gaussian", "countsketch"))
+    v = np.asarray(v, dtype=np.float64)
+    vi = v[np.asarray(idx)]
+    total = float(v @ v)
+    sign = 1.0 if kind == "gaussian" else -1.0
+    return np.sqrt(np.clip(total + sign * vi**2, 0.0, None) / check_int(sketch_size, "sketch_size", low=1))
+
+
+class KroneckerProjectionMaintainer:
+    r"""Maintain ``P = B^T (B B^T)^-1 B`` with ``B = A (W^1/2 kron W^1/2)`` or ``A (W kron I)`` under low-rank
+    changes of ``W``, and answer queries ``P h`` (Song, Yang, Yang, Zhang, ICML 2023).
+
+    Parameters
+    ----------
+    A_mats : (m, n, n) array
+        Constraint matrices ``A_i``; row ``i`` of ``A`` is ``vec(A_i)^T``. Copied.
+    W : (n, n) array
+        Symmetric positive definite weight.
+    form : {"sqrt", "identity"}
+        ``"sqrt"``: ``B = A (W^1/2 kron W^1/2)`` (``B B^T`` is the SDP Schur complement
+        ``tr(A_i W A_j W)``); ``"identity"``: ``B = A (W kron I)``.
+    vec : {"F", "C"}
+        Column-major (default) or row-major ``vec``; see :func:`kron_apply_B`.
+    method : {"lazy_pcg", "woodbury", "rebuild"}
+        How an update is absorbed:
+
+        * ``"lazy_pcg"``: keep the factorisation of ``M~ = M(W~)`` at a stale ``W~`` and answer queries by
+          conjugate gradients on ``M(W) y = B h`` preconditioned with it; refactorise at ``W~ <- W`` when the
+          drift ``max |eig(W~^-1/2 W W~^-1/2) - 1|`` exceeds `eps_mp` (on ``W^2`` for the identity form), or
+          when PCG needs more than `max_pcg_iter` products;
+        * ``"woodbury"``: update the explicit ``M^-1`` exactly by the Woodbury identity with the rank-``r``
+          change of ``M`` (``r = nk`` for symmetric ``A_i`` in the sqrt form, ``2nk`` otherwise); a full
+          refactorisation every `refactor_every` updates bounds the rounding drift;
+        * ``"rebuild"``: recompute ``M`` and its Cholesky factor at every update (the reference).
+    eps_mp : float
+        Drift threshold of ``lazy_pcg``, ``0 < eps_mp < 1``.
+    ridge : float >= 0 or "pinv"
+        ``0`` (default): ``M`` must be nonsingular. ``ridge > 0``: answers ``B^T (B B^T + ridge I)^-1 B h``, a
+        shrunk projection (symmetric, contracting, *not* idempotent). ``"pinv"``: answers
+        ``B^T (B B^T)^+ B h``, the orthogonal projection onto the row space of ``B``, also when ``M`` is singular
+        (symmetric ``A_i`` with ``m > n(n+1)/2``, or dependent ``A_i``); eigenvalues of ``M`` below
+        ``max(1e-10, 10 m eps) lambda_max`` count as zero.
+    max_pcg_iter : int
+        PCG products per query before ``lazy_pcg`` refactorises.
+    pcg_tol : float
+        Relative accuracy of the PCG answer (in the energy norm, i.e. of ``P h``); raised to ``100 eps`` of the
+        working dtype if smaller.
+    refactor_every : int
+        Woodbury updates between full refactorisations.
+    rng : None, int or numpy.random.Generator
+        Randomness of the sketched and robust queries.
+
+    Attributes
+    ----------
+    m, n : int
+    dtype : dtype
+        Working dtype (float32 stays float32).
+    diagnostics : dict
+        ``n_updates``, ``n_queries``, ``n_rebuilds``, ``n_woodbury``, ``pcg_iterations`` (last query),
+        ``pcg_iterations_total``, ``drift`` (lazy_pcg), ``robust_answers``, ``privacy_spent``.
+
+    Raises
+    ------
+    ValueError
+        If shapes do not fit, ``W`` is not symmetric positive definite, an option is out of range, or ``M`` is
+        singular with ``ridge=0``.
+
+    Notes
+    -----
+    Costs (``m`` constraints, rank-``k`` updates): building ``M`` is ``2 m n^3 + m^2 n^2`` flops plus an
+    ``m^3/3`` Cholesky; a query is ``O(n^3 + m n^2 + m^2)`` (times the PCG count for ``lazy_pcg``); a Woodbury
+    update is ``O(m^2 r + m r^2 + r^3)`` with ``r = nk``, which beats a rebuild when ``nk << m``. With
+    ``(1 - eps) W~ <= W <= (1 + eps) W~``, ``M(W)`` lies within ``(1 +- eps)^2`` of ``M~`` (sqrt form), so the
+    preconditioned condition number is at most ``((1 + eps) / (1 - eps))^2``. Dense work runs in the inputs'
+    namespace (NumPy, CuPy, array-api-strict); the sketched and robust layers run on the host.
+
+    References
+    ----------
+    .. [1] Z. Song, X. Yang, Y. Yang, L. Zhang, "Sketching meets differential privacy: fast algorithm for dynamic
+       Kronecker projection maintenance", ICML 2023, arXiv:2210.11542.
+    .. [2] M. B. Cohen, Y. T. Lee, Z. Song, "Solving linear programs in the current matrix multiplication time",
+       STOC 2019 (the lazy, drift-triggered projection maintenance in the diagonal case).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.projection import KroneckerProjectionMaintainer
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((6, 4, 4)); A = A + A.transpose(0, 2, 1)
+    >>> W = np.eye(4) + 0.1 * np.ones((4, 4))
+    >>> pm = KroneckerProjectionMaintainer(A, W, method="woodbury")
+    >>> pm.update(rng.standard_normal((4, 1)), np.array([[0.05]]))
+    >>> h = rng.standard_normal(16)
+    >>> p = pm.query(h)
+    >>> bool(np.allclose(pm.query(p), p))            # idempotent
+    True
+    """
+
+    def __init__(self, A_mats, W, *, form="sqrt", vec="F", method="lazy_pcg", eps_mp=0.1, ridge=0.0,
+                 max_pcg_iter=50, pcg_tol=1e-10, refactor_every=50, rng=None):
+        self.form = check_option(form, "form", FORMS)
+        self.vec = check_option(vec, "vec", VECS)
+        self.method = check_option(method, "method", METHODS)
+        self.eps_mp = check_real(eps_mp, "eps_mp", low=0, high=1, low_inclusive=False, high_inclusive=False)
+        if isinstance(ridge, str):
+            check_option(ridge, "ridge", ("pinv",))
+        else:
+            ridge = check_real(ridge, "ridge", low=0)
+        self.ridge = ridge
+        self.max_pcg_iter = check_int(max_pcg_iter, "max_pcg_iter", low=1)
+        self.refactor_every = check_int(refactor_every, "refactor_every", low=1)
+        self.m, self.n = _check_stack(A_mats)
+        xp = array_namespace(A_mats, W)
+        self.dtype = _dtype_of(xp, A_mats, W)
+        self.pcg_tol = max(check_tolerance(pcg_tol, "pcg_tol"), 100 * float(xp.finfo(self.dtype).eps))
+        self._xp = xp
+        self._A = xp.asarray(canonical_stack(xp.astype(A_mats, self.dtype), self.vec), copy=True)
+        self._symmetric = bool(float(xp.max(xp.abs(self._A - xp.permute_dims(self._A, (0, 2, 1)))))
+                               <= 1e-12 * float(xp.max(xp.abs(self._A))))
+        self._weight = _Weight.of(W, self.n, xp, self.dtype, self.form)
+        self._gen = as_rng(rng)
+        self.diagnostics = {"n_updates": 0, "n_queries": 0, "n_rebuilds": 0, "n_woodbury": 0,
+                            "pcg_iterations": 0, "pcg_iterations_total": 0, "drift": 0.0, "robust_answers": 0,
+                            "privacy_spent": 0.0}
+        self._pool = None
+        self._robust = None
+        self._commit(self._rebuilt(self._weight))
+
+    # ------------------------------------------------------------------ views
+    @property
+    def W(self):
+        """The current weight (a copy)."""
+        return self._xp.asarray(self._weight.W, copy=True)
+
+    def normal_matrix(self):
+        """``M = B B^T`` at the current ``W`` (m x m, computed afresh; without the ridge)."""
+        return gram(transform_stack(self._A, self._weight.factor, self.form))
+
+    def projector_dense(self):
+        """The dense ``n^2 x n^2`` projector, column by column through :meth:`query` (small ``n`` only)."""
+        xp, d = self._xp, self.n * self.n
+        eye = xp.eye(d, dtype=self.dtype)
+        cols = [self._project(xp.reshape(eye[:, j], (self.n, self.n)).T) for j in range(d)]
+        return xp.stack([vec_f(c) for c in cols], axis=1)
+
+    # ------------------------------------------------------------------ updates
+    def update(self, U=None, C=None, *, W_new=None):
+        """Apply ``W <- W + U C U^T`` (``U`` (n, k), ``C`` (k, k) symmetric or (k,) diagonal), or ``W <- W_new``.
+
+        Raises
+        ------
+        ValueError
+            If a shape does not fit, an input holds NaN or Inf, the new ``W`` is not positive definite, or the
+            new normal matrix is singular (with ``ridge=0``). The maintainer's state is then unchanged.
+        """
+        xp = self._xp
+        if (W_new is None) == (U is None):
+            raise ValueError("pass either U and C (W <- W + U C U^T) or W_new, not both and not neither")
+        if W_new is not None:
+            weight = _Weight.of(W_new, self.n, xp, self.dtype, self.form, name="W_new")
+            low_rank = None
+        else:
+            U, C = self._check_low_rank(U, C)
+            W_next = self._weight.W + U @ C @ U.T
+            try:
+                weight = _Weight.of(W_next, self.n, xp, self.dtype, self.form, name="W + U C U^T")
+            except ValueError as exc:
+                raise ValueError(f"the update would leave W indefinite or invalid: {exc}") from None
+            low_rank = (U, C)
+        if self.method == "rebuild":
+            state = self._rebuilt(weight)
+        elif self.method == "woodbury":
+            due = low_rank is None or self._n_woodbury_since + 1 >= self.refactor_every
+            state = self._rebuilt(weight) if due else self._woodbury(weight, *low_rank)
+        else:
+            drift = self._drift(weight)
+            state = self._rebuilt(weight) if drift > self.eps_mp else {"weight": weight, "drift": drift}
+        self._commit(state)
+        self.diagnostics["n_updates"] += 1
+
+    def _check_low_rank(self, U, C):
+        xp, n = self._xp, self.n
+        check_matrix(U, "U")
+        check_shape_agrees("U.shape[0]", U.shape[0], n, "n")
+        k = int(U.shape[1])
+        ndim = getattr(C, "ndim", None)
+        check_matrix(C, "C", ndim=ndim if ndim in (1, 2) else 2)
+        if C.ndim == 1:
+            check_shape_agrees("C.shape[0]", C.shape[0], k, "U.shape[1]")
+            C = xp.eye(k, dtype=self.dtype) * xp.astype(C, self.dtype)[None, :]  # diag(C)
+        else:
+            check_shape_agrees("C.shape[0]", C.shape[0], k, "U.shape[1]")
+            check_shape_agrees("C.shape[1]", C.shape[1], k, "U.shape[1]")
+            C = xp.astype(C, self.dtype)
+            scale = max(float(xp.max(xp.abs(C))), 1e-300)
+            if float(xp.max(xp.abs(C - C.T))) > 1e-8 * scale:
+                raise ValueError("C must be symmetric (so that W + U C U^T stays symmetric)")
+            C = (C + C.T) / 2
+        return xp.astype(U, self.dtype), C
+
+    def _drift(self, weight):
+        """``max |eig(W~^-1/2 W W~^-1/2) - 1|`` (sqrt form) or ``max |sqrt(eig(W~^-1 W^2 W~^-1)) - 1|``."""
+        xp = self._xp
+        R = self._ref_isqrt
+        if self.form == "sqrt":
+            lam = xp.linalg.eigvalsh(R @ weight.W @ R)
+        else:
+            lam = xp.sqrt(xp.clip(xp.linalg.eigvalsh(R @ (weight.W @ weight.W) @ R), 0.0, None))
+        return float(xp.max(xp.abs(lam - 1.0)))
+
+    def _rebuilt(self, weight):
+        """A fresh factorisation at `weight` (not yet committed)."""
+        M = gram(transform_stack(self._A, weight.factor, self.form))
+        factor = NormalFactor(M, self.ridge)
+        state = {"weight": weight, "factor": factor, "rebuilt": True, "drift": 0.0}
+        if self.method == "woodbury":
+            state["inverse"] = factor.inverse()
+        if self.method == "lazy_pcg":
+            state["ref_isqrt"] = weight.inverse_root(self.form)
+        return state
+
+    def _woodbury(self, weight, U, C):
+        """``M^-1`` after ``M <- M + Z K Z^T``: ``M^-1 - Y (I + K Z^T Y)^-1 K Y^T`` with ``Y = M^-1 Z``."""
+        xp = self._xp
+        Z, K = self._change_factor(weight, U, C)
+        inv = self._inverse
+        Y = inv @ Z
+        small = xp.eye(K.shape[0], dtype=self.dtype) + K @ (Z.T @ Y)
+        X = solve(small, K @ Y.T, xp)
+        new = inv - Y @ X
+        if not bool(xp.all(xp.isfinite(new))):
+            raise ValueError("the Woodbury update is numerically singular (the new normal matrix is singular)")
+        return {"weight": weight, "inverse": (new + new.T) / 2, "woodbury": True}
+
+    def _change_factor(self, weight, U, C):
+        """``(Z, K)`` with ``M(W + U C U^T) - M(W) = Z K Z^T``; ``Z`` is (m, r) (row i: ``A_i U`` flattened)."""
+        xp, m, n = self._xp, self.m, self.n
+        k = U.shape[1]
+        if self.form == "sqrt":
+            # M_ij changes by <A_i U, G A_j U C> + <A_i^T U, G A_j^T U C> with G = W + U C U^T / 2
+            G = (self._weight.W + weight.W) / 2
+            K = _kron_small(G, C, xp)
+            Z = xp.reshape(self._A @ U, (m, n * k))
+            if self._symmetric:
+                return Z, 2 * K
+            Zt = xp.reshape(xp.permute_dims(self._A, (0, 2, 1)) @ U, (m, n * k))
+            zeros = xp.zeros_like(K)
+            return xp.concat([Z, Zt], axis=1), xp.concat([xp.concat([K, zeros], axis=1),
+                                                          xp.concat([zeros, K], axis=1)], axis=0)
+        # identity form: W^2 changes by V D V^T with V = [W U, U], D = [[0, C], [C, C U^T U C]]
+        V = xp.concat([self._weight.W @ U, U], axis=1)
+        zero = xp.zeros_like(C)
+        D = xp.concat([xp.concat([zero, C], axis=1), xp.concat([C, C @ (U.T @ U) @ C], axis=1)], axis=0)
+        Z = xp.reshape(self._A @ V, (m, n * 2 * k))
+        return Z, _kron_small(xp.eye(n, dtype=self.dtype), D, xp)
+
+    def _commit(self, state):
+        self._weight = state["weight"]
+        if "factor" in state:
+            self._factor = state["factor"]
+        if "inverse" in state:
+            self._inverse = state["inverse"]
+        if "ref_isqrt" in state:
+            self._ref_isqrt = state["ref_isqrt"]
+        if state.get("rebuilt"):
+            self.diagnostics["n_rebuilds"] += 1
+            self._n_woodbury_since = 0
+        if state.get("woodbury"):
+            self.diagnostics["n_woodbury"] += 1
+            self._n_woodbury_since += 1
+        if "drift" in state:
+            self.diagnostics["drift"] = state["drift"]
+
+    # ------------------------------------------------------------------ queries
+    def query(self, h):
+        """``P h`` to the solver's accuracy.
+
+        Parameters
+        ----------
+        h : (n*n,) or (n, n) array
+            The vector, or its n x n matrix (read with the `vec` convention).
+
+        Returns
+        -------
+        (n*n,) or (n, n) array
+            ``P h``, shaped like `h`, in the working dtype.
+
+        Raises
+        ------
+        ValueError
+            If `h` has the wrong shape or holds NaN or Inf.
+        """
+        H, as_matrix = as_canonical_matrix(h, self.n, self.vec, self._xp, self.dtype, name="h")
+        X = self._project(H)
+        return user_matrix(X, self.vec) if as_matrix else vec_f(X)
+
+    def _project(self, H):
+        self.diagnostics["n_queries"] += 1
+        weight = self._weight
+        g = pair(self._A, transform(H, weight.factor, self.form))
+        y = self._solve(g)
+        return transform(gather(self._A, y), weight.factor, self.form)
+
+    def _solve(self, g):
+        if self.method == "rebuild":
+            return self._factor.solve(g)
+        if self.method == "woodbury":
+            return self._inverse @ g
+        y, iters, ok = pcg(self._normal_matvec, self._factor.solve, g, tol=self.pcg_tol,
+                           maxiter=self.max_pcg_iter)
+        self.diagnostics["pcg_iterations"] = iters
+        self.diagnostics["pcg_iterations_total"] += iters
+        if ok:
+            return y
+        self._commit(self._rebuilt(self._weight))  # too stale: refactorise at the current W and solve directly
+        return self._factor.solve(g)
+
+    def _normal_matvec(self, v):
+        """``(M + ridge I) v = [<A_i, T^2(sum_j v_j A_j)>] (+ ridge v)`` in ``O(m n^2 + n^3)``."""
+        X = gather(self._A, v)
+        W = self._weight.W
+        X = W @ X @ W if self.form == "sqrt" else X @ self._weight.squared
+        out = pair(self._A, X)
+        return out + self.ridge * v if self.ridge not in ("pinv", 0.0) else out
+
+    def query_sketched(self, h, idx=None, *, sketch_size=None, kind="gaussian", rng=None):
+        """Sketched estimate ``(R^T R P h)[idx]`` of selected coordinates of ``P h``.
+
+        ``R`` (``s x n^2``) is drawn by :func:`lowrank_la.sketch.make_sketch`; the estimate is unbiased with
+        standard deviation :func:`coordinate_estimate_std` (for ``"gaussian"`` and ``"countsketch"``). ``P h`` is
+        computed exactly and then sketched: this is the estimator whose statistics (and whose weakness against
+        adaptive queries) the robust layer is about, not a faster query.
+
+        Parameters
+        ----------
+        h : (n*n,) or (n, n) array
+        idx : int, sequence of int or None
+            Coordinates of the flat ``P h`` (``0 <= i < n^2``); all of them when None.
+        sketch_size : int, optional
+            ``s``; :func:`default_sketch_size` when None.
+        kind : str
+            Any kind of :func:`lowrank_la.sketch.make_sketch`.
+        rng : None, int or numpy.random.Generator
+            Randomness of ``R``; None draws from the maintainer's own generator. The same int gives the same
+            sketch, i.e. a fixed sketch reused across queries.
+
+        Returns
+        -------
+        (len(idx),) numpy array
+        """
+        d = self.n * self.n
+        idx = self._check_idx(idx)
+        s = default_sketch_size(d) if sketch_size is None else check_int(sketch_size, "sketch_size", low=1)
+        R = make_sketch(kind, s, d, rng=self._gen if rng is None else as_rng(rng))
+        v = _to_host(self.query(_flat(h, self.n, self.vec, self._xp)))
+        E = np.zeros((d, idx.shape[0]))
+        E[idx, np.arange(idx.shape[0])] = 1.0
+        return (R @ E).T @ (R @ v)
+
+    def robust_query(self, h, idx, T_max, *, delta=1e-6, eps_dp=1.0, sketch_size=None, n_sketches=None,
+                     n_bins=4096):
+        """DP-robust estimate of ``(P h)[idx]`` for up to `T_max` adaptively chosen queries (experimental).
+
+        Each coordinate is answered by an ``eps0``-DP median (exponential mechanism over `n_bins` bins on the
+        public range ``[-||h||, ||h||]``, which holds every coordinate of ``P h``) of the estimates of a pool of
+        ``K`` CountSketches. The pool is drawn at the first call for ``N = T_max len(idx)`` answers:
+        ``eps0`` makes ``N`` answers ``(eps_dp, delta)``-DP by advanced composition and
+        ``K = ceil(8 ln(n_bins N / 1e-3) / eps0)`` (``O(sqrt(N) log N)``) unless `n_sketches` is given. Every
+        answered coordinate is counted; when the budget of ``N`` is spent the call is refused
+        (:meth:`reset_robust` draws a fresh pool).
+
+        Parameters
+        ----------
+        h : (n*n,) or (n, n) array
+        idx : int or sequence of int
+            Coordinates of the flat ``P h``.
+        T_max : int
+            Number of queries the pool must serve (fixed at the first call).
+        delta, eps_dp : float
+            Total privacy budget ``(eps_dp, delta)`` of the answers about the sketches' randomness.
+        sketch_size : int, optional
+            Rows ``s`` of each CountSketch; :func:`default_sketch_size` when None.
+        n_sketches : int, optional
+            Pool size ``K``; the formula above when None (the privacy accounting does not depend on it).
+        n_bins : int
+            Resolution of the private median's grid.
+
+        Returns
+        -------
+        (len(idx),) numpy array
+
+        Raises
+        ------
+        ValueError
+            If the settings differ from the first call's.
+        RuntimeError
+            If the privacy budget is spent.
+        """
+        idx = self._check_idx(idx)
+        config = {"T_max": check_int(T_max, "T_max", low=1),
+                  "delta": check_real(delta, "delta", low=0, high=1, low_inclusive=False, high_inclusive=False),
+                  "eps_dp": check_real(eps_dp, "eps_dp", low=0, low_inclusive=False),
+                  "sketch_size": None if sketch_size is None else check_int(sketch_size, "sketch_size", low=1),
+                  "n_sketches": None if n_sketches is None else check_int(n_sketches, "n_sketches", low=1),
+                  "n_bins": check_int(n_bins, "n_bins", low=2)}
+        flat = _flat(h, self.n, self.vec, self._xp)
+        H, _ = as_canonical_matrix(flat, self.n, self.vec, self._xp, self.dtype, name="h")  # validate before drawing
+        if self._robust is None:
+            self._setup_pool(config, idx.shape[0])
+        elif any(self._robust[key] != value for key, value in config.items()):
+            raise ValueError(f"robust_query was set up with {_settings(self._robust)}; call reset_robust() to "
+                             "change its settings")
+        used, budget = self.diagnostics["robust_answers"], self._robust["budget"]
+        if used + idx.shape[0] > budget:
+            raise RuntimeError(f"the privacy budget of robust_query is spent: {used} of {budget} answers given "
+                               f"(T_max={self._robust['T_max']}); call reset_robust() for a fresh pool")
+        v = _to_host(vec_f(self._project(H)))
+        radius = float(np.linalg.norm(_to_host(flat)))
+        z = self._pool.estimates(v, idx)
+        eps0 = self._robust["eps0"]
+        out = np.empty(idx.shape[0])
+        for j in range(idx.shape[0]):
+            out[j] = private_median(z[:, j], -radius, radius, eps0, self._robust["n_bins"], self._gen)
+            self.diagnostics["robust_answers"] += 1
+        self.diagnostics["privacy_spent"] = composed_epsilon(eps0, self.diagnostics["robust_answers"],
+                                                             self._robust["delta"])
+        return out
+
+    def _setup_pool(self, config, n_idx):
+        budget = config["T_max"] * n_idx
+        eps0 = per_answer_epsilon(config["eps_dp"], budget, config["delta"])
+        d = self.n * self.n
+        s = config["sketch_size"] or default_sketch_size(d)
+        K = config["n_sketches"] or pool_size(eps0, config["n_bins"], budget)
+        self._pool = SketchPool.draw(K, s, d, self._gen)
+        self._robust = dict(config, budget=budget, eps0=eps0, pool_size=K, pool_sketch_size=s)
+
+    @property
+    def robust_settings(self):
+        """The robust layer's settings (``eps0``, ``pool_size``, ``budget``, ...), or None before its first use."""
+        return None if self._robust is None else dict(self._robust)
+
+    def reset_robust(self):
+        """Forget the sketch pool and its privacy accounting (the next :meth:`robust_query` draws a fresh pool)."""
+        self._pool = self._robust = None
+        self.diagnostics["robust_answers"] = 0
+        self.diagnostics["privacy_spent"] = 0.0
+
+    def _check_idx(self, idx):
+        d = self.n * self.n
+        if idx is None:
+            return np.arange(d)
+        arr = np.atleast_1d(np.asarray(idx))
+        if arr.ndim != 1 or arr.shape[0] == 0 or arr.dtype.kind not in "iu":
+            raise TypeError(f"idx must be an int or a non-empty 1-D sequence of ints, got {idx!r}")
+        if arr.min() < 0 or arr.max() >= d:
+            raise ValueError(f"idx must satisfy 0 <= idx < n^2 = {d}, got values in [{arr.min()}, {arr.max()}]")
+        return arr.astype(np.int64)
+
+    # ------------------------------------------------------------------ save / load
+    _CONFIG = ("form", "vec", "method", "eps_mp", "ridge", "max_pcg_iter", "pcg_tol", "refactor_every", "m", "n",
+               "diagnostics")
+
+    def save(self, path):
+        """Write the whole state (matrices, factorisation, counters, sketch pool, random state) to ``.npz``.
+
+        :meth:`load` returns a maintainer that continues bit-identically (on NumPy).
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> A = np.random.default_rng(0).standard_normal((5, 3, 3))
+        >>> pm = KroneckerProjectionMaintainer(A, np.eye(3), method="lazy_pcg")
+        >>> path = os.path.join(tempfile.mkdtemp(), "pm.npz")
+        >>> pm.save(path)
+        >>> twin = KroneckerProjectionMaintainer.load(path)
+        >>> h = np.arange(9.0)
+        >>> bool((pm.query(h) == twin.query(h)).all())
+        True
+        """
+        config = {name: getattr(self, name) for name in self._CONFIG}
+        config.update(version=_STATE_VERSION, dtype=str(np.dtype(_host_dtype(self.dtype))),
+                      rng=self._gen.bit_generator.state, symmetric=self._symmetric,
+                      n_woodbury_since=self._n_woodbury_since, robust=self._robust)
+        arrays = {"A": self._A, "W": self._weight.W, "lam": self._weight.lam, "Q": self._weight.Q,
+                  "factor_W": self._weight.factor}
+        arrays.update({f"nf_{k}": v for k, v in self._factor.state().items()})
+        if self.method == "woodbury":
+            arrays["inverse"] = self._inverse
+        if self.method == "lazy_pcg":
+            arrays["ref_isqrt"] = self._ref_isqrt
+        if self._pool is not None:
+            arrays.update(pool_hashes=self._pool.hashes, pool_signs=self._pool.signs)
+        arrays = {k: _to_host(v) for k, v in arrays.items()}
+        with open(os.fspath(path), "wb") as fh:
+            np.savez(fh, config=np.array(json.dumps(config)), **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """A maintainer restored from a file written by :meth:`save` (on NumPy)."""
+        with np.load(os.fspath(path), allow_pickle=False) as data:
+            arrays = {name: np.array(data[name]) for name in data.files}
+        config = json.loads(str(arrays.pop("config")))
+        if config.get("version") != _STATE_VERSION:
+            raise ValueError(f"path holds state version {config.get('version')}, this library reads version "
+                             f"{_STATE_VERSION}")
+        self = cls.__new__(cls)
+        for name in cls._CONFIG:
+            setattr(self, name, config[name])
+        self._xp = array_namespace(arrays["A"])
+        self.dtype = np.dtype(config["dtype"])
+        self._symmetric = config["symmetric"]
+        self._n_woodbury_since = config["n_woodbury_since"]
+        self._robust = config["robust"]
+        state = config["rng"]
+        bitgen = getattr(np.random, state["bit_generator"])()
+        bitgen.state = state
+        self._gen = np.random.Generator(bitgen)
+        self._A = arrays["A"]
+        W = arrays["W"]
+        self._weight = _Weight(W, arrays["lam"], arrays["Q"], arrays["factor_W"],
+                               W @ W if self.form == "identity" else None)
+        self._factor = NormalFactor.from_state(self.ridge, {k[3:]: v for k, v in arrays.items()
+                                                            if k.startswith("nf_")})
+        if "inverse" in arrays:
+            self._inverse = arrays["inverse"]
+        if "ref_isqrt" in arrays:
+            self._ref_isqrt = arrays["ref_isqrt"]
+        self._pool = None
+        if "pool_hashes" in arrays:
+            self._pool = SketchPool(arrays["pool_hashes"], arrays["pool_signs"], self._robust["pool_sketch_size"])
+        return self
+
+    def __repr__(self):
+        return (f"KroneckerProjectionMaintainer(m={self.m}, n={self.n}, form={self.form!r}, vec={self.vec!r}, "
+                f"method={self.method!r}, n_updates={self.diagnostics['n_updates']})")
+
+
+class _Weight:
+    """``W`` with its eigendecomposition, the factor of ``T`` (``W^1/2`` or ``W``) and, for the identity form,
+    ``W^2``."""
+
+    def __init__(self, W, lam, Q, factor, squared):
+        self.W, self.lam, self.Q, self.factor, self.squared = W, lam, Q, factor, squared
+
+    @classmethod
+    def of(cls, W, n, xp, dtype, form, *, name="W"):
+        W, lam, Q = _check_weight(W, n, xp, dtype, name=name, definite=True)
+        factor = _sqrt_from_eig(lam, Q, xp) if form == "sqrt" else W
+        return cls(W, lam, Q, factor, W @ W if form == "identity" else None)
+
+    def inverse_root(self, form):
+        """``W^-1/2`` (sqrt form) or ``W^-1`` (identity form: the drift is measured on ``W^2``)."""
+        power = 0.5 if form == "sqrt" else 1.0
+        return (self.Q * self.lam ** (-power)) @ self.Q.T
+
+
+def _kron_small(G, C, xp):
+    """``kron(G, C)`` of two small matrices (``n k x n k``): the kernel on row-major flattened ``n x k`` blocks."""
+    n, k = G.shape[0], C.shape[0]
+    return xp.reshape(G[:, None, :, None] * C[None, :, None, :], (n * k, n * k))
+
+
+def _flat(h, n, vec, xp):
+    """`h` as a flat vector of length ``n^2`` (an n x n matrix is vectorised with the `vec` convention)."""
+    ndim = getattr(h, "ndim", None)
+    if ndim == 2 and tuple(h.shape) == (n, n):
+        return xp.reshape(h.T if vec == "F" else h, (n * n,))
+    return h
+
+
+def _to_host(x):
+    if isinstance(x, np.ndarray):
+        return x
+    xp = array_namespace(x)
+    if is_numpy_namespace(xp):
+        return np.asarray(x)
+    if hasattr(x, "get"):
+        return x.get()
+    return np.asarray(x)
+
+
+def _host_dtype(dtype):
+    return np.float32 if "32" in str(dtype) else np.float64
+
+
+def _settings(config):
+    return ", ".join(f"{k}={v}" for k, v in config.items() if k in ("T_max", "delta", "eps_dp", "sketch_size",
+                                                                   "n_sketches", "n_bins"))

@@ -1,0 +1,145 @@
+"""Solves with the normal matrix ``M = B B^T``: a factorisation (Cholesky with a ridge, or a pseudo-inverse) and
+preconditioned conjugate gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+from .._array import array_namespace, is_numpy_namespace
+
+__all__ = ["NormalFactor", "SingularNormalMatrix", "pcg", "pinv_rtol"]
+
+
+class SingularNormalMatrix(ValueError):
+    """The normal matrix ``B B^T`` is singular (or not positive definite to working precision)."""
+
+
+def pinv_rtol(m, eps) -> float:
+    """Relative cutoff of the pseudo-inverse of an m x m matrix in a dtype of machine epsilon `eps`:
+    eigenvalues below ``max(1e-10, 10 m eps) * lambda_max`` count as zero."""
+    return max(1e-10, 10.0 * m * float(eps))
+
+
+class NormalFactor:
+    """``(M + ridge I)^-1`` by Cholesky (``ridge`` a float >= 0), or ``M^+`` by an eigendecomposition
+    (``ridge="pinv"``: eigenvalues below ``pinv_rtol * lambda_max`` are dropped).
+
+    Attributes
+    ----------
+    rank : int
+        Numerical rank kept (``m`` for the Cholesky path).
+    """
+
+    def __init__(self, M, ridge):
+        self.xp = xp = array_namespace(M)
+        m = M.shape[0]
+        self.ridge = ridge
+        if ridge == "pinv":
+            lam, V = xp.linalg.eigh(M)
+            cut = pinv_rtol(m, xp.finfo(M.dtype).eps) * max(float(lam[-1]), 0.0)
+            keep = lam > cut
+            self.rank = int(xp.sum(xp.astype(keep, xp.int64)))
+            if self.rank == 0:
+                raise SingularNormalMatrix("the normal matrix B B^T is zero")
+            self._V = V[:, keep]
+            self._inv_lam = 1.0 / lam[keep]
+            return
+        self.rank = m
+        shifted = M + ridge * xp.eye(m, dtype=M.dtype) if ridge else M
+        try:
+            if is_numpy_namespace(xp):
+                self._chol = scipy.linalg.cho_factor(shifted, lower=True, check_finite=False)
+            else:
+                self._chol = xp.linalg.cholesky(shifted)
+            bad = not _finite(self._chol[0] if is_numpy_namespace(xp) else self._chol, xp)
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError) as exc:
+            raise SingularNormalMatrix(_singular_message(ridge)) from exc
+        if bad:
+            raise SingularNormalMatrix(_singular_message(ridge))
+
+    def state(self) -> dict:
+        """The arrays that define the factorisation (for ``save``)."""
+        if self.ridge == "pinv":
+            return {"V": self._V, "inv_lam": self._inv_lam}
+        return {"chol": self._chol[0] if is_numpy_namespace(self.xp) else self._chol}
+
+    @classmethod
+    def from_state(cls, ridge, arrays) -> NormalFactor:
+        """The factorisation restored from :meth:`state` (NumPy arrays)."""
+        self = cls.__new__(cls)
+        self.xp, self.ridge = array_namespace(next(iter(arrays.values()))), ridge
+        if ridge == "pinv":
+            self._V, self._inv_lam = arrays["V"], arrays["inv_lam"]
+            self.rank = int(self._V.shape[1])
+        else:
+            self._chol = (arrays["chol"], True)
+            self.rank = int(arrays["chol"].shape[0])
+        return self
+
+    def solve(self, g):
+        """``(M + ridge I)^-1 g`` or ``M^+ g`` for ``g`` of shape (m,) or (m, N)."""
+        xp = self.xp
+        if self.ridge == "pinv":
+            coef = self._V.T @ g
+            coef = coef * (self._inv_lam if g.ndim == 1 else self._inv_lam[:, None])
+            return self._V @ coef
+        if is_numpy_namespace(xp):
+            return scipy.linalg.cho_solve(self._chol, g, check_finite=False)
+        L = self._chol
+        return xp.linalg.solve(L.T, xp.linalg.solve(L, g))
+
+    def inverse(self):
+        """The explicit ``(M + ridge I)^-1`` (or ``M^+``), exactly symmetric."""
+        xp = self.xp
+        if self.ridge == "pinv":
+            inv = (self._V * self._inv_lam) @ self._V.T
+        else:
+            m = self._chol[0].shape[0] if is_numpy_namespace(xp) else self._chol.shape[0]
+            dtype = self._chol[0].dtype if is_numpy_namespace(xp) else self._chol.dtype
+            inv = self.solve(xp.eye(m, dtype=dtype))
+        return (inv + inv.T) / 2
+
+
+def _finite(x, xp) -> bool:
+    return bool(xp.all(xp.isfinite(x)))
+
+
+def _singular_message(ridge) -> str:
+    return ("the normal matrix B B^T is singular or not positive definite to working precision (with symmetric "
+            "A_i it has rank <= n(n+1)/2, and linearly dependent A_i make it singular)"
+            + ("; pass ridge > 0 or ridge='pinv'" if not ridge else f"; even with ridge={ridge}"))
+
+
+def pcg(matvec, precondition, g, *, tol, maxiter):
+    """Preconditioned conjugate gradients for ``M y = g``, started at ``y0 = precondition(g)``.
+
+    Stops when ``sqrt(r^T z) <= tol sqrt(g^T z0)``, the residual in the preconditioner's inverse norm: with
+    ``M~ ~ M`` it is the energy-norm error, which is the error of ``B^T y`` (the projection's output), relative to
+    ``||B^T y*||``. Returns ``(y, n_iter, converged)`` (``n_iter`` counts products with ``M``).
+    """
+    xp = array_namespace(g)
+    z0 = precondition(g)
+    target = tol * float(xp.sqrt(xp.clip(xp.sum(g * z0), 0.0, None)))
+    y = z0
+    r = g - matvec(y)
+    z = precondition(r)
+    rz = float(xp.sum(r * z))
+    if target == 0.0 or np.sqrt(max(rz, 0.0)) <= target:
+        return y, 1, True
+    p = z
+    for it in range(1, maxiter + 1):
+        q = matvec(p)
+        pq = float(xp.sum(p * q))
+        if not pq > 0.0:  # the preconditioned operator lost definiteness (rounding): stop here
+            return y, it + 1, False
+        alpha = rz / pq
+        y = y + alpha * p
+        r = r - alpha * q
+        z = precondition(r)
+        rz_new = float(xp.sum(r * z))
+        if np.sqrt(max(rz_new, 0.0)) <= target:
+            return y, it + 1, True
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    return y, maxiter + 1, False
