@@ -7,6 +7,7 @@ Subpackages (imported on first use, as in scipy)
 ------------------------------------------------
 svd          randomized SVD (subspace, block Krylov, fixed accuracy, single pass) and truncated-SVD updating
 completion   matrix completion by alternating minimization
+factor       meta-factorization and its instances: generalized Nystrom, CUR, interpolative, UTV, pseudoinverses
 projection   dynamic maintenance of Kronecker-structured projections (interior-point SDP solvers)
 sensing      low-rank matrix sensing: ScaledGD(lambda), ScaledGD, GD, PrecGD, the l1 subgradient method
 sketch       sketch operators (Gaussian, sparse sign, CountSketch, SRHT, FJLT) and the fast Walsh-Hadamard transform
@@ -24,6 +25,7 @@ thread_limit         bound the threads of BLAS and of the Numba kernels
 rsvd, svd_tol        the most used names of :mod:`lowrank_la.svd`
 altmin_complete      matrix completion (:mod:`lowrank_la.completion`)
 scaled_gd_lambda, scaled_gd   matrix sensing (:mod:`lowrank_la.sensing`)
+meta_factorize, generalized_nystrom, cur, interpolative   :mod:`lowrank_la.factor`
 fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 """
 
@@ -33,9 +35,11 @@ from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult,
 
 __version__ = "0.1.0.dev0"
 
-_SUBPACKAGES = ("completion", "datasets", "experiments", "projection", "sensing", "sketch", "svd")
+_SUBPACKAGES = ("completion", "datasets", "experiments", "factor", "projection", "sensing", "sketch", "svd")
 _REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch", "rsvd": "svd", "svd_tol": "svd",
-               "altmin_complete": "completion", "scaled_gd_lambda": "sensing", "scaled_gd": "sensing"}
+               "altmin_complete": "completion", "scaled_gd_lambda": "sensing", "scaled_gd": "sensing",
+               "meta_factorize": "factor", "generalized_nystrom": "factor", "cur": "factor",
+               "interpolative": "factor"}
 
 __all__ = [
     "__version__",

@@ -1,0 +1,114 @@
+"""Row and column selection for CUR: leverage-score sampling, DEIM, pivoted QR of a sketch, uniform sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+from .._array import as_operator, as_rng
+from .._validate import check_option, check_rank
+
+__all__ = ["deim", "select_indices"]
+
+SELECTORS = ("leverage", "deim", "qr", "uniform")
+
+
+def deim(U):
+    """Indices of the discrete empirical interpolation method (Chaturantabut-Sorensen) for the columns of `U`.
+
+    Greedy: each new index is where the interpolation residual of the next basis vector is largest, so that
+    ``U[idx, :]`` is nonsingular when `U` has full column rank.
+
+    Parameters
+    ----------
+    U : (m, k) array
+        Basis (typically leading singular vectors), ``k <= m``.
+
+    Returns
+    -------
+    (k,) int array of distinct row indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.factor import deim
+    >>> U = np.linalg.qr(np.random.default_rng(0).standard_normal((30, 4)))[0]
+    >>> idx = deim(U)
+    >>> len(set(idx.tolist())), bool(abs(np.linalg.det(U[idx])) > 1e-6)
+    (4, True)
+    """
+    U = np.asarray(U)
+    m, k = U.shape
+    idx = [int(np.argmax(np.abs(U[:, 0])))]
+    for j in range(1, k):
+        coef = np.linalg.lstsq(U[idx, :j], U[idx, j], rcond=None)[0]
+        residual = np.abs(U[:, j] - U[:, :j] @ coef)
+        residual[idx] = -1.0  # never pick an index twice (a rank-deficient basis has zero residuals)
+        idx.append(int(np.argmax(residual)))
+    return np.asarray(idx, dtype=np.intp)
+
+
+def _leverage_sample(basis, k, gen):
+    """`k` distinct indices drawn with probability proportional to the leverage scores (row norms squared)."""
+    scores = np.sum(np.abs(basis) ** 2, axis=1)
+    scores = scores + 1e-12 * max(float(scores.mean()), np.finfo(float).tiny)  # zero scores stay drawable
+    return np.sort(gen.choice(basis.shape[0], size=k, replace=False, p=scores / scores.sum()))
+
+
+def select_indices(A, k, *, method="leverage", rng=None):
+    """Choose `k` rows and `k` columns of `A` for a CUR decomposition.
+
+    Parameters
+    ----------
+    A : (m, n) array, sparse matrix or LinearOperator
+        Touched through products only (``qr`` and ``uniform`` need one pass or none; ``leverage`` and ``deim``
+        the passes of a randomized SVD).
+    k : int
+        ``1 <= k <= min(m, n)``.
+    method : {"leverage", "deim", "qr", "uniform"}
+        "leverage": sample without replacement proportionally to the rank-k leverage scores (Drineas, Mahoney,
+        Muthukrishnan); "deim": DEIM on the leading k singular vectors (Sorensen-Embree); "qr": columns by
+        pivoted QR of a ``(k + 10) x n`` Gaussian sketch of ``A`` (randomized ID), rows by pivoted QR of
+        ``C^T``; "uniform": uniform without replacement.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    rows, cols : (k,) int arrays
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.factor import select_indices
+    >>> A = np.random.default_rng(0).standard_normal((40, 30))
+    >>> rows, cols = select_indices(A, 5, method="deim", rng=0)
+    >>> rows.shape, cols.shape
+    ((5,), (5,))
+    """
+    op = as_operator(A)
+    m, n = op.shape
+    k = check_rank(k, op.shape)
+    check_option(method, "method", SELECTORS)
+    gen = as_rng(rng)
+    if method == "uniform":
+        return np.sort(gen.choice(m, k, replace=False)), np.sort(gen.choice(n, k, replace=False))
+    if method == "qr":
+        sketch = gen.standard_normal((min(k + 10, m), m)).astype(op.dtype)
+        Y = op.rmatmat(sketch.T).T  # (l, n) = sketch @ A
+        cols = scipy.linalg.qr(Y, mode="r", pivoting=True, check_finite=False)[1][:k]
+        C = op.matmat(_selector(n, cols, op.dtype))
+        rows = scipy.linalg.qr(C.T, mode="r", pivoting=True, check_finite=False)[1][:k]
+        return np.sort(rows), np.sort(cols)
+    from ..svd import rsvd
+
+    U, _, Vh = rsvd(op, k, rng=gen)
+    if method == "deim":
+        return np.sort(deim(U)), np.sort(deim(Vh.T))
+    return _leverage_sample(U, k, gen), _leverage_sample(Vh.T, k, gen)
+
+
+def _selector(n, idx, dtype):
+    """The (n, len(idx)) matrix ``E`` with ``A @ E = A[:, idx]``."""
+    E = np.zeros((n, len(idx)), dtype=dtype)
+    E[np.asarray(idx), np.arange(len(idx))] = 1
+    return E

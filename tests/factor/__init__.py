@@ -1,0 +1,1 @@
+"""Tests of lowrank_la.factor."""
