@@ -7,9 +7,11 @@ Subpackages (imported on first use, as in scipy)
 ------------------------------------------------
 svd          randomized SVD (subspace, block Krylov, fixed accuracy, single pass) and truncated-SVD updating
 completion   matrix completion by alternating minimization
+matmul       approximate matrix multiplication: sampled, sketched and multilevel Monte Carlo
 factor       meta-factorization and its instances: generalized Nystrom, CUR, interpolative, UTV, pseudoinverses
 projection   dynamic maintenance of Kronecker-structured projections (interior-point SDP solvers)
 sensing      low-rank matrix sensing: ScaledGD(lambda), ScaledGD, GD, PrecGD, the l1 subgradient method
+tensor       Tucker and tensor-train decompositions, core-shape (multilinear rank) search under a size budget
 sketch       sketch operators (Gaussian, sparse sign, CountSketch, SRHT, FJLT) and the fast Walsh-Hadamard transform
 datasets     synthetic problems shared by the tests, the docs and the reproductions
 experiments  the registry of reproduced paper experiments (``python -m lowrank_la reproduce``)
@@ -26,6 +28,8 @@ rsvd, svd_tol        the most used names of :mod:`lowrank_la.svd`
 altmin_complete      matrix completion (:mod:`lowrank_la.completion`)
 scaled_gd_lambda, scaled_gd   matrix sensing (:mod:`lowrank_la.sensing`)
 meta_factorize, generalized_nystrom, cur, interpolative   :mod:`lowrank_la.factor`
+core_shape_search    :mod:`lowrank_la.tensor`
+mlmc_matmul          :mod:`lowrank_la.matmul`
 fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 """
 
@@ -35,11 +39,12 @@ from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult,
 
 __version__ = "0.1.0.dev0"
 
-_SUBPACKAGES = ("completion", "datasets", "experiments", "factor", "projection", "sensing", "sketch", "svd")
+_SUBPACKAGES = ("completion", "datasets", "experiments", "factor", "matmul", "projection", "sensing", "sketch", "svd",
+                "tensor")
 _REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch", "rsvd": "svd", "svd_tol": "svd",
                "altmin_complete": "completion", "scaled_gd_lambda": "sensing", "scaled_gd": "sensing",
                "meta_factorize": "factor", "generalized_nystrom": "factor", "cur": "factor",
-               "interpolative": "factor"}
+               "interpolative": "factor", "core_shape_search": "tensor", "mlmc_matmul": "matmul"}
 
 __all__ = [
     "__version__",
