@@ -275,29 +275,36 @@ def random_normal(gen, shape, *, dtype, xp, device=None):
 
 # --------------------------------------------------------------------------- small dense work
 
+#: Why the small dense work of the iterative methods calls ``numpy.linalg`` rather than ``scipy.linalg``.
+SMALL_WORK_NOTE = """\
+NumPy and scipy wheels each bundle their own OpenBLAS, with their own thread pools. A pool's threads spin for a
+while after each call before they sleep, so alternating between the two libraries in a loop (a GEMM in NumPy, a
+triangular solve in scipy, ...) makes each pool's threads wait for cores the other pool's spinning threads hold.
+On 2 cores this made a block Krylov SVD of a 6000 x 3000 matrix 2.5x slower (0.62 s against 0.25 s), the large
+GEMMs included. The loops therefore keep to NumPy's library: ``numpy.linalg.qr``, ``svd``, ``eigh``,
+``cholesky``, and ``inv`` of small triangles applied by GEMM instead of scipy's triangular solves. scipy remains
+where NumPy has no equivalent (pivoted LU) and in one-off work outside the loops."""
+
 def qr_econ(X, xp=None):
     """Economic QR ``X = Q R`` of a tall (m, l) block; returns ``(Q, R)``.
 
-    NumPy goes through ``scipy.linalg.qr`` (LAPACK geqrf/orgqr, dtype kept), CuPy through cuSOLVER,
-    anything else through ``xp.linalg.qr``.
+    NumPy goes through ``numpy.linalg.qr`` (LAPACK geqrf/orgqr, dtype kept; see :data:`SMALL_WORK_NOTE` for why
+    not scipy's), CuPy through cuSOLVER, anything else through ``xp.linalg.qr``.
     """
     xp = array_namespace(X) if xp is None else xp
-    if is_numpy_namespace(xp):
-        return scipy.linalg.qr(X, mode="economic", check_finite=False)
-    return xp.linalg.qr(X, mode="reduced")
+    return (np.linalg if is_numpy_namespace(xp) else xp.linalg).qr(X, mode="reduced")
 
 
 def times_inverse_upper(X, R, xp=None):
     """``X @ inv(R)`` for an upper-triangular (l, l) `R`.
 
-    On NumPy the (small) inverse is formed and applied by a GEMM, which runs at full BLAS-3 speed where a
-    triangular solve with ``m`` right-hand sides in the wrong memory order is several times slower; CholeskyQR2's
-    second round corrects the rounding this adds.
+    On NumPy the (small) inverse is formed (``numpy.linalg.inv``: see :data:`SMALL_WORK_NOTE`) and applied by a
+    GEMM, which runs at full BLAS-3 speed where a triangular solve with ``m`` right-hand sides in the wrong memory
+    order is several times slower; CholeskyQR2's second round corrects the rounding this adds.
     """
     xp = array_namespace(X) if xp is None else xp
     if is_numpy_namespace(xp):
-        eye = np.eye(R.shape[0], dtype=R.dtype)
-        return X @ scipy.linalg.solve_triangular(R, eye, lower=False, check_finite=False)
+        return X @ np.linalg.inv(R)
     if is_cupy_namespace(xp):
         import cupyx.scipy.linalg
 
@@ -343,15 +350,21 @@ def _cholqr2(X, xp):
     return Q, R
 
 
-def svd_tall(X, xp=None):
-    """Thin SVD of a tall (m, l) block, ``m >> l``, by CholeskyQR2 and the SVD of the (l, l) triangle.
+def svd_tall(X, xp=None, *, k=None):
+    """Thin SVD of a tall (m, l) block, ``m >> l``, from small factorisations: the top `k` triplets, or all.
 
     ``X = Q R`` by two BLAS-3 CholeskyQR rounds, then ``R = W diag(s) Vh`` and ``U = Q W``: a few GEMMs with
     the tall block instead of LAPACK's bidiagonalisation of it (about 10x faster for 3000 x 180 on 2 cores).
     The factorisation is backward stable, like gesdd, while ``cond(X) < 0.1 / sqrt(eps)`` (CholeskyQR2's
-    condition); beyond it, or where a Cholesky factorisation breaks down, it is :func:`svd_small`. Single
-    precision blocks are factored in double precision (they are small), and the factors returned in the input's
-    dtype.
+    condition); beyond it, or where a Cholesky factorisation breaks down, it is :func:`svd_small`.
+
+    With `k`, only the top `k` triplets are returned, and where they are well separated from rounding
+    (``eps s_1^2 / s_k^2 < 1e-10``) they come from the eigenpairs of the Gram matrix ``X^H X`` (one GEMM and an
+    (l, l) eigensolver): the relative error of ``s_i`` and the loss of orthogonality of ``U`` are then below
+    ``eps s_1^2 / s_k^2``, under 1e-10.
+
+    Single precision blocks are factored in double precision (they are small), and the factors returned in the
+    input's dtype.
 
     Examples
     --------
@@ -360,21 +373,41 @@ def svd_tall(X, xp=None):
     >>> U, s, Vh = svd_tall(X)
     >>> bool(np.allclose(s, np.linalg.svd(X, compute_uv=False)) and np.allclose(U.T @ U, np.eye(8)))
     True
+    >>> U3, s3, Vh3 = svd_tall(X, k=3)
+    >>> bool(np.allclose(s3, s[:3]) and np.allclose(np.abs(U3.T @ U[:, :3]), np.eye(3)))
+    True
     """
     xp = array_namespace(X) if xp is None else xp
     m, l = X.shape
     if m < 2 * l:
-        return svd_small(X, xp)
+        return _top(svd_small(X, xp), k)
     dtype = X.dtype
     wide = xp.float64 if dtype == xp.float32 else xp.complex128 if dtype == xp.complex64 else dtype
     Xw = xp.astype(X, wide)  # single precision factors in double: cond(X) up to ~1e7 instead of ~300
+    Xh = xp.conj(Xw.T) if xp.isdtype(wide, "complex floating") else Xw.T
+    eps = float(xp.finfo(wide).eps)
+
+    def back(U, s, Vh):
+        return SVDResult(xp.astype(U, dtype), xp.astype(s, xp.finfo(dtype).dtype), xp.astype(Vh, dtype))
+
+    if k is not None and k < l:
+        lam, Z = xp.linalg.eigh(Xh @ Xw)
+        lam, Z = xp.flip(lam[l - k:]), xp.flip(Z[:, l - k:], axis=1)  # the top k, descending
+        if float(lam[-1]) > 1e10 * eps * float(lam[0]):
+            s = xp.sqrt(lam)
+            Zh = xp.conj(Z.T) if xp.isdtype(wide, "complex floating") else Z.T
+            return back((Xw @ Z) / xp.reshape(s, (1, -1)), s, Zh)
     factors = _cholqr2(Xw, xp)
     if factors is not None:
         W, s, Vh = svd_small(factors[1], xp)
-        if float(s[-1]) > 10 * math.sqrt(float(xp.finfo(wide).eps)) * float(s[0]):
-            return SVDResult(xp.astype(factors[0] @ W, dtype), xp.astype(s, xp.finfo(dtype).dtype),
-                             xp.astype(Vh, dtype))
-    return svd_small(X, xp)
+        if float(s[-1]) > 10 * math.sqrt(eps) * float(s[0]):
+            return _top(back(factors[0] @ W, s, Vh), k)
+    return _top(svd_small(X, xp), k)
+
+
+def _top(result, k):
+    U, s, Vh = result
+    return result if k is None else SVDResult(U[:, :k], s[:k], Vh[:k, :])
 
 
 def lu_normalize(X, xp=None):
@@ -401,7 +434,7 @@ def svd_small(X, xp=None):
     xp = array_namespace(X) if xp is None else xp
     if is_numpy_namespace(xp):
         try:
-            return SVDResult(*scipy.linalg.svd(X, full_matrices=False, check_finite=False))
+            return SVDResult(*np.linalg.svd(X, full_matrices=False))
         except np.linalg.LinAlgError:
             return SVDResult(*scipy.linalg.svd(X, full_matrices=False, check_finite=False,
                                                lapack_driver="gesvd"))

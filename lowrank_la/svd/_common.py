@@ -154,11 +154,11 @@ def draw(prod: Products, gen, cols: int):
 # --------------------------------------------------------------------------- orthonormalisation
 
 def resolve_normalizer(normalizer, xp, dask):
-    """``"auto"``: pivoted LU between products on NumPy and CuPy (fbpca's scheme); QR elsewhere."""
+    """``"auto"``: CholeskyQR2 on NumPy and CuPy (BLAS-3, and NumPy's BLAS library only); QR elsewhere."""
     if normalizer != "auto":
         return normalizer
     if not dask and (is_numpy_namespace(xp) or is_cupy_namespace(xp)):
-        return "lu"
+        return "cholqr2"
     return "qr"
 
 
@@ -225,7 +225,7 @@ def svd_of_projection(Q, Bt, xp, *, dask=False, k=None):
 
         W, s, Zh = da.linalg.svd(Bt.rechunk({1: -1}))
     else:
-        W, s, Zh = svd_tall(Bt, xp)
+        W, s, Zh = svd_tall(Bt, xp, k=k)
     if k is not None:  # truncate before lifting: Q @ Zh^T costs m l k flops instead of m l^2
         W, s, Zh = W[:, :k], s[:k], Zh[:k, :]
     return Q @ Zh.T, s, W.T

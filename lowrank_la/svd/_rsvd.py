@@ -71,7 +71,8 @@ def randomized_range_finder(A, size, *, n_iter=4, normalizer="auto", rng=None):
     normalizer : {"auto", "lu", "qr", "cholqr2", "none"}
         Normaliser between products: "lu" (pivoted LU, the permuted lower factor: cheap, not orthonormal),
         "qr" (Householder; TSQR on Dask), "cholqr2" (CholeskyQR2, BLAS-3 only; QR if it breaks down), or
-        "none" (unstable beyond a few iterations). "auto" is "lu" on NumPy and CuPy and "qr" elsewhere. The
+        "none" (unstable beyond a few iterations). "auto" is "cholqr2" on NumPy and CuPy (BLAS-3 only, and on
+        NumPy it stays within NumPy's BLAS library: see the docs' randomized SVD page) and "qr" elsewhere. The
         final basis is always orthonormalised (QR, or CholeskyQR2 with ``normalizer="cholqr2"``).
     rng : None, int or numpy.random.Generator
         Source of randomness. The same seed gives the same bits on the same backend.
@@ -265,11 +266,7 @@ def _block_krylov_small_side(prod, b, q, k, gen):
 
 def _solve_upper(R, Y, xp):
     """``R^{-1} Y`` for upper-triangular `R`."""
-    if is_numpy_namespace(xp):
-        import scipy.linalg
-
-        return scipy.linalg.solve_triangular(R, Y, lower=False, check_finite=False)
-    return xp.linalg.solve(R, Y)
+    return xp.linalg.solve(R, Y)  # (k, k): small; NumPy's own LAPACK, see lowrank_la._array.SMALL_WORK_NOTE
 
 
 def _cholesky_upper(G, xp):
@@ -340,8 +337,8 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", normalizer="auto", method="subs
         and, through Chebyshev polynomials, matches subspace iteration of degree about ``q^2``.
     normalizer : {"auto", "lu", "qr", "cholqr2", "none"}
         Normaliser between the products of the subspace method (see :func:`randomized_range_finder`); "auto"
-        is pivoted LU between products and Householder QR at the end on NumPy and CuPy (fbpca's scheme),
-        and QR (TSQR on Dask) elsewhere. Block Krylov always orthogonalises fully (QR) and ignores it.
+        is CholeskyQR2 (Householder QR where it breaks down) on NumPy and CuPy, and QR (TSQR on Dask)
+        elsewhere. Block Krylov always orthogonalises fully and ignores it.
     method : {"subspace", "block_krylov"}
         "subspace": HMT range finder with normalised power iterations, then ``B = Q^T A``. "block_krylov":
         Musco and Musco's randomized block Krylov method with full re-orthogonalisation and a Rayleigh-Ritz
