@@ -183,9 +183,11 @@ def _block_krylov_small_side(prod, b, q, k, gen):
     ``U_k = W Z_k / s_k``, ``Vh_k = (V Z_k)^T``. Then one CholeskyQR step on ``U_k = W C`` through its Gram
     matrix ``C^T G C`` (small) and on ``Vh_k``. Orthogonalisation costs ``O(n w^2)`` instead of ``O(m w^2)``;
     the only O(m) work besides the products is the final ``U = W C'``, which is one more pass ``A (V C')`` when
-    ``A`` is sparse with ``nnz(A) < m w`` (cheaper than the ``m w k`` GEMM). The eigenvalues of ``G`` carry an
-    absolute error ``~ eps s_1^2``: where ``s_k^2 < 1e4 eps s_1^2`` the SVD of ``W`` is computed densely
-    instead. Returns None (the caller falls back to the m-side basis) if the CholeskyQR step breaks down.
+    ``A`` is sparse with ``nnz(A) < m w`` (cheaper than the ``m w k`` GEMM); the m x b blocks of ``W`` are then
+    dropped as soon as ``A^T W_j`` is formed, so memory is ``O(m b + n w)`` instead of ``O((m + n) w)``. The
+    eigenvalues of ``G`` carry an absolute error ``~ eps s_1^2``: where ``s_k^2 < 1e4 eps s_1^2`` the SVD of ``W``
+    is computed densely instead (``W`` recomputed by one more pass if it was dropped). Returns None (the caller
+    falls back to the m-side basis) if the CholeskyQR step breaks down.
     """
     xp = prod.xp
     n = prod.shape[1]
@@ -193,6 +195,9 @@ def _block_krylov_small_side(prod, b, q, k, gen):
     # the n x w bases fill preallocated blocks (no copies of the growing basis); the m x w blocks of W stay apart
     Vbuf = xp.empty((n, total), dtype=prod.dtype, device=prod.op.device)
     Pbuf = xp.empty((n, total), dtype=prod.dtype, device=prod.op.device)
+    op = prod.op
+    # sparse A with nnz(A) < m w: U = A (V C) by one more pass is cheaper than keeping the m x w blocks of W
+    sparse_cheaper = op.kind == "sparse" and not prod.transposed and op._A.nnz < prod.shape[0] * total
     Ws = []
     V = orthonormalize(draw(prod, gen, b), xp, method="qr")
     basis = 0
@@ -201,8 +206,10 @@ def _block_krylov_small_side(prod, b, q, k, gen):
         V = V[:, :width]
         Vbuf[:, basis:basis + width] = V
         W = prod.matmat(V)
-        Ws.append(W)
+        if not sparse_cheaper:
+            Ws.append(W)
         Pbuf[:, basis:basis + width] = prod.rmatmat(W)
+        del W
         basis += width
         if j == q or basis >= n:
             break
@@ -210,10 +217,6 @@ def _block_krylov_small_side(prod, b, q, k, gen):
         V = _orthogonalize_against(Vbuf[:, :basis], Pbuf[:, basis - width:basis - width + min(b, n - basis)], xp,
                                    False, gen, prod)
     V, P = Vbuf[:, :basis], Pbuf[:, :basis]
-
-    w = V.shape[1]
-    op = prod.op
-    sparse_cheaper = op.kind == "sparse" and not prod.transposed and op._A.nnz < prod.shape[0] * w
 
     def w_times(Y):  # W @ Y = A (V Y): one more sparse pass with k columns when nnz(A) < m w, else the blocks
         if sparse_cheaper:
@@ -250,7 +253,7 @@ def _block_krylov_small_side(prod, b, q, k, gen):
         # right projection A V V^T: the SVD of W = A V from the eigenpairs of G, or, where squaring loses the
         # k-th value (s_k^2 < 1e4 eps s_1^2), from a dense SVD of W (O(m w^2), no extra pass)
         if not float(lam[k - 1]) > 1e4 * eps * float(lam[0]):
-            Uw, sw, Zh = svd_small(xp.concat(Ws, axis=1), xp)
+            Uw, sw, Zh = svd_small(prod.matmat(V) if sparse_cheaper else xp.concat(Ws, axis=1), xp)
             return Uw[:, :k], sw[:k], (V @ Zh[:k, :].T).T
         s = xp.sqrt(lam[:k])
         C = Z[:, :k] / xp.reshape(s, (1, -1))  # U = W C
