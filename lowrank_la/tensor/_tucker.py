@@ -39,7 +39,7 @@ SUBSPACE_METHODS = ("auto", "gram", "svd", "randomized")
 
 
 class TuckerResult(NamedTuple):
-    """A Tucker decomposition ``X ~ core x_1 U_1 x_2 U_2 ... x_N U_N``.
+    """A Tucker decomposition ``X ~ core x_1 U_1 x_2 U_2 ··· x_N U_N`` (mode products with every factor).
 
     Attributes
     ----------
@@ -213,7 +213,7 @@ def _mode_product(X, M, mode, transpose, xp):
 
 
 def tucker_to_tensor(core, factors):
-    """The full tensor ``core x_1 U_1 x_2 U_2 ... x_N U_N`` of a Tucker decomposition.
+    """The full tensor ``core x_1 U_1 x_2 U_2 ··· x_N U_N`` of a Tucker decomposition.
 
     Parameters
     ----------
