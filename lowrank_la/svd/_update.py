@@ -35,6 +35,7 @@ from .._validate import (
     is_linear_operator,
     is_sparse,
 )
+from ._update_generic import zha_simon_update
 
 __all__ = ["SVD_UPDATE_METHODS", "TruncatedSVDUpdater", "svd_update"]
 
@@ -763,6 +764,10 @@ def _check_factors(U, s, Vh):
         check_matrix(a, name, ndim=nd)
         if is_sparse(a):
             raise TypeError(f"{name} must be a dense array, got a sparse matrix")
+        if hasattr(a, "__array_namespace__") and not isinstance(a, np.ndarray):
+            raise TypeError(f"{name} is a {type(a).__module__}.{type(a).__name__}: TruncatedSVDUpdater keeps its "
+                            "state in NumPy; update CuPy (or other array-API) factors on their device with "
+                            "svd_update(U, s, Vh, E), or pass NumPy arrays")
     U, s, Vh = np.asarray(U), np.asarray(s), np.asarray(Vh)
     dtype = working_dtype(np.result_type(U.dtype, s.dtype, Vh.dtype), np, name="U, s, Vh")
     k = s.shape[0]
@@ -781,7 +786,9 @@ def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True
     Parameters
     ----------
     U, s, Vh : arrays
-        The current rank-k truncated SVD, ``U`` (m, k), ``s`` (k,), ``Vh`` (k, n). Never modified.
+        The current rank-k truncated SVD, ``U`` (m, k), ``s`` (k,), ``Vh`` (k, n). Never modified. CuPy (or other
+        array-API) arrays are updated in their namespace and on their device by the dense Zha-Simon update
+        (GEMMs, one thin QR and one small SVD; ``method="zha-simon"`` only, `E` dense in the same namespace).
     E : array or sparse matrix
         The new rows (s, n) for ``kind="rows"``, the new columns (m, s) for ``kind="columns"``.
     kind : {"rows", "columns"}
@@ -823,6 +830,11 @@ def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True
     True
     """
     kind = check_option(kind, "kind", ["rows", "columns"])
+    if hasattr(U, "__array_namespace__") and not isinstance(U, np.ndarray):  # CuPy, or another array-API library
+        check_option(method, "method", ["zha-simon"])
+        if is_sparse(E):
+            raise TypeError("E must be a dense array of the namespace of U, s and Vh off NumPy, got a sparse matrix")
+        return zha_simon_update(U, s, Vh, E, kind=kind, flip_sign=flip_sign)
     up = TruncatedSVDUpdater(U=U, s=s, Vh=Vh, method=method, sparse_path=sparse_path, l=l, n_power=n_power,
                              flip_sign=flip_sign, rng=rng)
     if kind == "rows":
