@@ -43,6 +43,7 @@ __all__ = [
     "is_cupy_namespace",
     "is_numpy_namespace",
     "lu_normalize",
+    "one_blas_thread",
     "qr_econ",
     "random_normal",
     "solve",
@@ -506,6 +507,29 @@ def thread_limit(n: int | None):
             yield
     finally:
         numba.set_num_threads(previous)
+
+
+_BLAS_CONTROLLER = []  # one threadpoolctl controller, made on first use (making one rescans the libraries)
+
+
+def one_blas_thread():
+    """Context: BLAS and LAPACK on one thread, for loops of small dense work.
+
+    A multithreaded BLAS call on a k x k matrix costs more in waking and synchronising threads than in
+    arithmetic (and far more on a loaded machine, or where NumPy's and scipy's pools alternate: see
+    :data:`SMALL_WORK_NOTE`). Entering and leaving costs about 30 us.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with one_blas_thread():
+    ...     s = np.linalg.svd(np.eye(3), compute_uv=False)
+    """
+    if not _BLAS_CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER.append(ThreadpoolController())
+    return _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 # --------------------------------------------------------------------------- the operator adapter

@@ -31,7 +31,8 @@ import math
 
 import numba
 import numpy as np
-from threadpoolctl import ThreadpoolController
+
+from .._array import one_blas_thread
 
 __all__ = [
     "sampled_product",
@@ -48,7 +49,6 @@ __all__ = [
 
 _NNZ_PER_COL = 8  # nonzeros per column of the sparse sign sketch
 _JITTER = 1e-13  # relative ridge of the exact solve, at rounding level
-_CONTROLLER = []  # a threadpoolctl controller, made once (threadpool_limits() rescans the libraries: ~4 ms)
 
 
 _PARALLEL_MIN_WORK = 2_000_000  # flops below which a kernel runs on one thread (a parallel region costs ~10 us,
@@ -76,13 +76,6 @@ def _f64(x):
 
 def _i64(x):
     return np.asarray(x, dtype=np.int64)
-
-
-def _one_blas_thread():
-    """Context: BLAS on one thread, while Numba runs the segments in parallel (no oversubscription)."""
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 # --------------------------------------------------------------------------- sampled product
@@ -227,7 +220,7 @@ def segment_solve_exact(B, indptr, idx, vals, reg):
     n_seg, k = indptr.shape[0] - 1, B.shape[1]
     out = np.empty((n_seg, k))
     try:
-        with _one_blas_thread(), _threads_for(idx.shape[0] * k * k + n_seg * k**3):  # parallel over segments
+        with one_blas_thread(), _threads_for(idx.shape[0] * k * k + n_seg * k**3):  # parallel over segments
             _segment_solve_exact(_f64(B), _i64(indptr), idx, _f64(vals), _f64(reg), out)
     except (SystemError, np.linalg.LinAlgError):  # LU met an exactly zero pivot (a degenerate, coherent design)
         return segment_solve_exact_reference(B, indptr, idx, vals, reg)
@@ -512,7 +505,7 @@ def segment_solve_sketch(B, indptr, idx, vals, reg, *, use=None, oversample=4, s
     if use is None:
         use = np.ones(n_seg, dtype=np.bool_)
     iters = np.zeros(n_seg, dtype=np.int64)
-    with _one_blas_thread(), _threads_for(idx.shape[0] * k * 40 + n_seg * oversample * k**3):
+    with one_blas_thread(), _threads_for(idx.shape[0] * k * 40 + n_seg * oversample * k**3):
         _segment_solve_sketch(_f64(B), _i64(indptr), idx, _f64(vals), _f64(reg), np.asarray(use, np.bool_),
                               int(oversample), np.uint64(seed), float(tol), int(maxiter), out, iters)
     return out.astype(dtype, copy=False), iters

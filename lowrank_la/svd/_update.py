@@ -15,6 +15,7 @@ Simon. Two forms of every method:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -23,7 +24,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .._array import SVDResult, as_rng, flip_signs, svd_small, working_dtype
+from .._array import SVDResult, as_rng, flip_signs, one_blas_thread, svd_small, working_dtype
 from .._validate import (
     check_int,
     check_matrix,
@@ -236,21 +237,19 @@ class _Factor:
         return _Factor(self.buf.copy(), self.count, self.K.copy())
 
 
-def _lu(K):
-    """LU factors of K (LAPACK getrf) and an estimate of its 1-norm condition number (gecon)."""
-    getrf, gecon = scipy.linalg.get_lapack_funcs(("getrf", "gecon"), (K,))
-    lu, piv, info = getrf(K)
-    if info > 0:
-        return (lu, piv), math.inf
-    rcond, _ = gecon(lu, float(np.linalg.norm(K, 1)), norm="1")
-    return (lu, piv), (1.0 / rcond if rcond > 0 else math.inf)
+def _inverse(K):
+    """``inv(K)`` and its 1-norm condition number (``inf`` and None where K is singular).
 
-
-def _right_solve(rows, lu):
-    """``rows @ inv(K)`` from the LU factors of K: one solve with ``K^T`` (LAPACK getrs), no inverse."""
-    getrs, = scipy.linalg.get_lapack_funcs(("getrs",), (lu[0],))
-    x, _ = getrs(lu[0], lu[1], rows.T, trans=1)
-    return x.T
+    NumPy's LAPACK, not scipy's: an update alternates these k x k steps with NumPy GEMMs, and two OpenBLAS thread
+    pools spinning against each other made updates 10x slower on 2 threads (``lowrank_la._array.SMALL_WORK_NOTE``).
+    """
+    try:
+        Kinv = np.linalg.inv(K)
+    except np.linalg.LinAlgError:
+        return None, math.inf
+    if not np.all(np.isfinite(Kinv)):
+        return None, math.inf
+    return Kinv, float(np.linalg.norm(K, 1) * np.linalg.norm(Kinv, 1))
 
 
 # --------------------------------------------------------------------------- the updater
@@ -283,7 +282,7 @@ class TruncatedSVDUpdater:
     refactor_every : int, optional
         Refactorise (fold and re-orthonormalise, see Notes) after every this many updates.
     cond_limit : float
-        Safeguard: when an update would make the estimated condition number (LAPACK gecon) of ``U''`` or
+        Safeguard: when an update would make the 1-norm condition number of ``U''`` or
         ``V''`` exceed it, that side is folded, ``U' <- U' U''`` and ``U'' <- I`` (O(m k^2)), instead of
         being solved against an ill-conditioned ``U''``.
     init_iter : int
@@ -478,8 +477,8 @@ class TruncatedSVDUpdater:
             then unchanged.
         """
         E = self._check_update(E, "E", 1, self._v.count, "the current number of columns n")
-        cols = E.T
-        self._append(self._u, self._v, cols, transpose=False)
+        with self._small_work():
+            self._append(self._u, self._v, E.T, transpose=False)
 
     def add_columns(self, E):
         """Append the columns `E` (m, s), dense or sparse: ``A <- [A, E]``.
@@ -491,7 +490,8 @@ class TruncatedSVDUpdater:
             then unchanged.
         """
         E = self._check_update(E, "E", 0, self._u.count, "the current number of rows m")
-        self._append(self._v, self._u, E, transpose=True)
+        with self._small_work():
+            self._append(self._v, self._u, E, transpose=True)
 
     def update_low_rank(self, D, E):
         """Apply a low-rank edit ``A <- A + D E^T`` with `D` (m, s) and `E` (n, s), dense or sparse.
@@ -505,6 +505,14 @@ class TruncatedSVDUpdater:
         D = self._check_update(D, "D", 0, self._u.count, "the current number of rows m")
         E = self._check_update(E, "E", 0, self._v.count, "the current number of columns n")
         check_shape_agrees("E.shape[1]", E.shape[1], D.shape[1], "D.shape[1]")
+        with self._small_work():
+            self._low_rank(D, E)
+
+    def _small_work(self):
+        """The sparse-aware form does only small dense work (nothing proportional to m or n): one BLAS thread."""
+        return one_blas_thread() if self.sparse_path else contextlib.nullcontext()
+
+    def _low_rank(self, D, E):
         k = self.k
         left = self._side(self._u, D)
         right = self._side(self._v, E)
@@ -593,13 +601,13 @@ class TruncatedSVDUpdater:
                 buf += Q[0] @ G2
             return _Factor(buf, fac.count, fac.K), None, False
         K = fac.K @ (G1 - Q[1] @ G2) if G2.shape[0] else fac.K @ G1
-        lu, cond = _lu(K)
+        Kinv, cond = _inverse(K)
         if cond > self.cond_limit:
             buf = _with_capacity(fac.buf[: fac.count] @ K, fac.buf.shape[0])
             if G2.shape[0] and uid.size:
                 buf[uid] += Q[0] @ G2
             return _Factor(buf, fac.count, np.eye(k, dtype=self.dtype)), None, True
-        delta = _right_solve(Q[0] @ G2, lu) if G2.shape[0] else None
+        delta = (Q[0] @ G2) @ Kinv if G2.shape[0] else None
         return _Factor(fac.buf, fac.count, K), (uid, delta), False
 
     def _grow(self, fac, F):
@@ -610,13 +618,13 @@ class TruncatedSVDUpdater:
             W = np.concatenate([fac.buf[: fac.count] @ F1, F2])
             return _Factor(W, W.shape[0], fac.K), None, False
         K = fac.K @ F1
-        lu, cond = _lu(K)
+        Kinv, cond = _inverse(K)
         if cond > self.cond_limit:
             count = fac.count + F2.shape[0]
             buf = _with_capacity(fac.buf[: fac.count] @ K, max(count, fac.buf.shape[0]))
             buf[fac.count: count] = F2
             return _Factor(buf, count, np.eye(k, dtype=self.dtype)), None, True
-        return _Factor(fac.buf, fac.count, K), (None, _right_solve(F2, lu)), False
+        return _Factor(fac.buf, fac.count, K), (None, F2 @ Kinv), False
 
     def _commit(self, new_u, new_v, theta):
         """Install the new state; nothing before this point modified the updater."""
