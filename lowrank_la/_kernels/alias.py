@@ -122,6 +122,14 @@ def alias_draw(prob, alias, size, gen, xp=np):
     `prob` and `alias` must live in namespace `xp` (NumPy or CuPy). The integer part of ``n u`` picks the
     column and its fractional part decides between the column and its alias; with 53-bit uniforms this is
     exact to ``n / 2^53``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prob, alias = alias_table([0.5, 0.0, 0.5])
+    >>> draws = alias_draw(prob, alias, 1000, np.random.default_rng(0))
+    >>> draws.shape, bool((draws != 1).all())
+    ((1000,), True)
     """
     n = prob.shape[0]
     u = gen.random(size) * n

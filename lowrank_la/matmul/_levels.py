@@ -143,7 +143,6 @@ class MatmulLevels:
         return sums[0], sums[1], N * self.cost(l), sums[2], sums[3]
 
 
-
 class _Stack:
     """Random data: a stack of K products ``A[k] @ B[k]`` (NumPy or CuPy), each sample drawing k uniformly.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from .._validate import check_int, check_real
+from .._validate import check_int, check_option, check_real
 from ._levels import MatmulLevels
 from ._mlmc import mlmc
 
@@ -105,6 +105,7 @@ def mlmc_matmul(A, B, *, f=None, rtol=None, atol=None, max_cost=None, c0=8, M=2,
     atol = 0.0 if atol is None else check_real(atol, "atol", low=0, low_inclusive=False)
     L_max = levels.default_L_max if L_max is None else check_int(L_max, "L_max", low=0)
     n_pilot = check_int(n_pilot, "n_pilot", low=2)
+    check_option(return_info, "return_info", (False, True))
     if f is None:
         warnings.warn("mlmc_matmul with f=None: every level is an unbiased estimate of A @ B, so the multilevel "
                       "corrections have mean zero and cannot beat one level; using single-level Monte Carlo "

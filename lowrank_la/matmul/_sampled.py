@@ -77,6 +77,7 @@ def sampled_matmul(A, B, c, *, probs="norm", replace=True, rng=None, return_vari
     """
     ops = Operands(A, B)
     check_option(replace, "replace", (True, False))
+    check_option(return_variance, "return_variance", (False, True))
     c = check_count(c, "c", ops.n, replace=replace)
     if not replace and not (isinstance(probs, str) and probs == "uniform"):
         raise ValueError("replace=False is only available with probs='uniform' (the rescaling n/c assumes "

@@ -80,6 +80,7 @@ def sketched_matmul(A, B, s, *, kind="gaussian", rng=None, return_variance=False
 
     ops = Operands(A, B)
     check_option(kind, "kind", SKETCHED_KINDS)
+    check_option(return_variance, "return_variance", (False, True))
     n = ops.n
     if kind == "srht":
         s = check_int(s, "s", low=1, high=next_pow2(n), high_text=f"next_pow2(A.shape[1]) = {next_pow2(n)}")

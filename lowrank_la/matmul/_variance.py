@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_option
-from ._common import ColumnRowSampler, Operands, check_count
+from ._common import ColumnRowSampler, Operands, _to_host, check_count
 
 __all__ = ["matmul_variance"]
 
@@ -33,6 +33,14 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
         The expected squared Frobenius error (the trace of the estimator's covariance: all estimators are
         unbiased).
 
+    Raises
+    ------
+    ValueError
+        If the inner dimensions disagree, `c` is out of range, `method` is unknown, given probabilities are
+        invalid, ``replace=False`` comes with another method than "uniform", or an input holds NaN or Inf.
+    TypeError
+        If an input is not a dense real array.
+
     Notes
     -----
     With ``T1 = ||A||_F^2 ||B||_F^2``, ``T2 = sum_k ||A_k||^2 ||B_k||^2`` and ``F = ||A B||_F^2``: sampling with
@@ -52,8 +60,10 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
     if isinstance(method, str):
         check_option(method, "method", _METHODS)
     check_option(replace, "replace", (True, False))
+    if not replace and not (isinstance(method, str) and method == "uniform"):
+        raise ValueError("replace=False is only available with method='uniform'")
     c = check_count(c, "c", ops.n, replace=replace)
-    A64, B64 = (_host(X.compute() if ops.dask else X) for X in (ops.A, ops.B))
+    A64, B64 = (np.asarray(_to_host(X.compute() if ops.dask else X), dtype=np.float64) for X in (ops.A, ops.B))
     a, b = (A64 * A64).sum(axis=0), (B64 * B64).sum(axis=1)
     t1, t2 = a.sum() * b.sum(), float((a * b).sum())
     F = float(np.sum((A64 @ B64) ** 2))
@@ -65,13 +75,6 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
     if isinstance(method, str) and method == "uniform":
         factor = 1.0 / c if replace else (n - c) / (c * (n - 1)) if n > 1 else 0.0
         return float(max(n * t2 - F, 0.0) * factor)
-    if not replace:
-        raise ValueError("replace=False is only available with method='uniform'")
     p = ColumnRowSampler(ops, method).p
     ratio = np.divide(a * b, p, out=np.zeros_like(p), where=p > 0)
     return float(max(ratio.sum() - F, 0.0) / c)
-
-
-def _host(X):
-    """A float64 NumPy copy of a NumPy, CuPy or other array-API array."""
-    return np.asarray(X.get() if hasattr(X, "get") else X, dtype=np.float64)

@@ -37,7 +37,19 @@ class SensingOperator:
     * ``op.adjoint_error(rng)``: the mismatch of the identity ``<A(X), z> = <X, A*(z)>`` on random data.
 
     Inputs may be NumPy, CuPy or other array-API arrays; results come back in the input's namespace and
-    floating dtype (float32 stays float32). Inputs are never modified.
+    floating dtype (float32 stays float32). Inputs are never modified. A wrongly shaped input raises
+    ``ValueError`` naming it (``X`` or ``z``), as does NaN or Inf; complex or non-numeric input raises
+    ``TypeError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.sensing import SamplingOperator, SensingOperator
+    >>> op = SamplingOperator([0, 2], [1, 0], 3, normalize=False)
+    >>> isinstance(op, SensingOperator), op.shape, op.n_measurements
+    (True, (3, 3), 2)
+    >>> op.forward(np.arange(18.0).reshape(2, 3, 3)).tolist()       # a batch of two matrices
+    [[1.0, 6.0], [10.0, 15.0]]
     """
 
     symmetric = False
@@ -46,7 +58,8 @@ class SensingOperator:
         self._shape = _check_shape(shape, "shape")
         self._m = check_int(n_measurements, "n_measurements", low=1)
         if self.symmetric and self._shape[0] != self._shape[1]:
-            raise ValueError(f"a symmetric operator needs square matrices, got shape {self._shape}")
+            raise ValueError(f"symmetric=True needs square matrices, got shape={self._shape}; pass symmetric=False "
+                             "for rectangular ones")
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from .._array import ConvergenceWarning, SolverResult, array_namespace, as_rng, random_normal, working_dtype
-from .._validate import check_finite, check_int, check_option, check_rank, check_real, check_tolerance
+from .._validate import check_finite, check_int, check_matrix, check_option, check_rank, check_real, check_tolerance
 from ._operators import SensingOperator
 
 __all__ = ["DIVERGENCE_FACTOR", "Problem", "check_step", "default_tol", "iterate"]
@@ -56,9 +56,11 @@ class Problem:
             raise ValueError("y is all zeros: the only solution is M = 0")
         self.truth = None
         if truth is not None:
-            truth = xp.asarray(truth, dtype=self.dtype)
+            truth = xp.asarray(truth)
             if tuple(truth.shape) != tuple(op.shape):
                 raise ValueError(f"truth must have shape {op.shape}, got {tuple(truth.shape)}")
+            check_matrix(truth, "truth")  # numeric, real and finite
+            truth = xp.asarray(truth, dtype=self.dtype)
             self.truth = truth
             self.truth_norm = float(xp.linalg.matrix_norm(truth))
         self._spectrum = None
@@ -128,7 +130,7 @@ class Problem:
             part = xp.asarray(part)
             if tuple(part.shape) != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {tuple(part.shape)}")
-            check_finite(part, name)
+            check_matrix(part, name)  # numeric, real (complex is refused, not cast) and finite
             out.append(xp.asarray(part, dtype=self.dtype, copy=True))
         return out[0] if self.psd else tuple(out)
 
@@ -185,6 +187,8 @@ def iterate(problem: Problem, state, step, *, callback=None, name="solver", extr
     ``DIVERGENCE_FACTOR`` times the initial one) stops the run with the last finite iterate, ``converged=False``
     and a :class:`ConvergenceWarning`.
     """
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be None or a callable, got {type(callback).__name__}")
     xp = problem.xp
     M = _model(state, xp)
     res, rel = problem.residual(M)

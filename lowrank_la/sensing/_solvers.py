@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from .._array import as_rng, solve
+import numpy as np
+
+from .._array import as_rng, is_numpy_namespace
 from .._validate import check_option, check_real
 from ._problem import Problem, check_step, iterate
 
@@ -15,10 +17,14 @@ AUTO_LAMBDA = 0.1
 
 
 def _precondition(grad, gram, damping, xp):
-    """``grad (gram + damping I)^-1`` for a small symmetric positive (semi)definite `gram` (Cholesky solve)."""
+    """``grad (gram + damping I)^-1`` for a small symmetric positive (semi)definite `gram`.
+
+    Called once or twice per iteration between the NumPy products of the loop, so the (r, r) solve stays in
+    NumPy's LAPACK (``numpy.linalg.solve``), not scipy's: see ``lowrank_la._array.SMALL_WORK_NOTE``.
+    """
     r = gram.shape[0]
     P = gram + damping * xp.eye(r, dtype=gram.dtype) if damping else gram
-    return solve(P, grad.T, xp, assume_a="pos").T
+    return (np.linalg if is_numpy_namespace(xp) else xp.linalg).solve(P, grad.T).T
 
 
 def _auto_lambda(problem: Problem) -> float:
@@ -82,9 +88,11 @@ def scaled_gd_lambda(op, y, r, *, lam="auto", eta=0.5, alpha="auto", x0=None, n_
     Raises
     ------
     ValueError
-        `r` out of range, `y` not of length ``op.n_measurements`` or not finite, ``eta <= 0``, ``lam < 0``.
+        `r` out of range, `y` not of length ``op.n_measurements`` or not finite, ``eta <= 0``, ``lam < 0``,
+        `x0` or `truth` of the wrong shape or not finite.
     TypeError
-        `op` is not a sensing operator.
+        `op` is not a sensing operator, `y`, `x0` or `truth` is complex or not numeric, or `callback` is not
+        callable.
 
     Warns
     -----
@@ -247,6 +255,11 @@ def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_
     SolverResult
         The factor(s), ``converged``, ``diverged``, ``n_iter``, ``message``, ``history``, ``step``.
 
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`scaled_gd_lambda`.
+
     Notes
     -----
     Near the solution the error in the direction of ``sigma_i(M)`` contracts by ``1 - 2 eta sigma_i /
@@ -302,6 +315,11 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
     SolverResult
         ``X``, ``converged``, ``diverged``, ``n_iter``, ``message``, ``history`` (with ``history["lam"]``, the
         damping of each iteration).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`scaled_gd_lambda`.
 
     References
     ----------
@@ -372,6 +390,11 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
         ``X``, ``converged`` (the step fell below `tol`), ``diverged``, ``n_iter``, ``message``, ``history``
         (``residual``: the relative l2 residual, large with outliers; ``l1``: ``||A(X X^T) - y||_1 / ||y||_1``;
         ``error`` with `truth`).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`scaled_gd_lambda`, and ``decay`` outside ``(0, 1]``.
 
     References
     ----------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.linalg
 
 from .._array import as_rng, is_cupy_namespace, is_numpy_namespace, svd_small
 from .._validate import check_int, check_option
@@ -123,9 +122,7 @@ def _squared_singular_values(M, keep, method, gen, xp) -> np.ndarray:
         s = _to_host(svd_small(M, xp).s if is_numpy_namespace(xp) else xp.linalg.svdvals(M), xp)
         return (s * s)[:keep]
     G = xp.matmul(M, M.T) if rows <= cols else xp.matmul(M.T, M)
-    if is_numpy_namespace(xp):
-        lam = scipy.linalg.eigh(G, eigvals_only=True, check_finite=False,
-                                subset_by_index=[small - min(keep, small), small - 1])
-    else:
-        lam = _to_host(xp.linalg.eigvalsh(G), xp)
+    # numpy.linalg on NumPy (array-api-compat's eigvalsh), not scipy.linalg: this runs in a loop over the modes,
+    # between NumPy products (see lowrank_la._array.SMALL_WORK_NOTE)
+    lam = _to_host(xp.linalg.eigvalsh(G), xp)
     return np.maximum(lam[::-1], 0)[:keep]

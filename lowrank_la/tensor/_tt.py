@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._array import as_rng
-from .._validate import check_int, check_option
+from .._array import array_namespace, as_rng
+from .._validate import check_int, check_matrix, check_option
 from ._spectrum import HosvdSpectrum, _squared_singular_values
 from ._tucker import _check_shape, _check_subspace_method, _check_tensor, _leading_left_vectors
 
@@ -123,6 +123,11 @@ def tt_svd(X, ranks, *, svd="auto", rng=None):
         The cores ``G_k`` of shape ``(r_{k-1}, I_k, r_k)`` (``r_0 = r_N = 1``), in the namespace and dtype of `X`;
         the first N - 1 have orthonormal columns when reshaped to ``(r_{k-1} I_k, r_k)``.
 
+    Raises
+    ------
+    ValueError
+        If `X` has order < 2, is empty or holds NaN or Inf, or `ranks` does not have N - 1 entries in range.
+
     Notes
     -----
     ``||X - X_hat||_F^2 <= sum_k tail_k(r_k)``, where ``tail_k`` sums the squared singular values of the
@@ -165,20 +170,35 @@ def tt_svd(X, ranks, *, svd="auto", rng=None):
 def tt_to_tensor(cores):
     """The full tensor of a tensor train with cores ``G_k`` of shape ``(r_{k-1}, I_k, r_k)``, ``r_0 = r_N = 1``.
 
+    Parameters
+    ----------
+    cores : sequence of N >= 2 arrays
+        The cores, 3-D, finite, in one array-API namespace, with matching bond ranks
+        (``cores[k].shape[0] == cores[k - 1].shape[2]``).
+
+    Returns
+    -------
+    array of shape ``(I_1, ..., I_N)``
+        In the namespace and the (promoted) dtype of the cores.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than 2 cores, a core is not 3-D, is empty or holds NaN or Inf, or the ranks do not chain.
+
     Examples
     --------
     >>> import numpy as np
     >>> tt_to_tensor([np.ones((1, 2, 3)), np.ones((3, 4, 1))]).shape
     (2, 4)
     """
-    from .._array import array_namespace
-
     xp = array_namespace(*cores)
     if len(cores) < 2:
         raise ValueError(f"cores must hold at least 2 cores, got {len(cores)}")
     for k, G in enumerate(cores):
         if len(G.shape) != 3:
             raise ValueError(f"cores[{k}] must be 3-D (r_prev, I_k, r_next), got shape {tuple(G.shape)}")
+        check_matrix(G, f"cores[{k}]", ndim=3, allow_complex=True)  # non-empty, numeric, finite
     if cores[0].shape[0] != 1 or cores[-1].shape[2] != 1:
         raise ValueError("the first core must have shape (1, I_1, r_1) and the last (r_{N-1}, I_N, 1)")
     shape = [int(G.shape[1]) for G in cores]

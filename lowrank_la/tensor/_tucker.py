@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.linalg
 
 from .._array import (
     ConvergenceWarning,
@@ -177,6 +176,12 @@ def mode_product(X, M, mode, *, transpose=False):
     array
         ``Y`` of shape ``(I_1, ..., J, ..., I_N)`` with ``Y_(n) = M X_(n)``, in the namespace of `X`.
 
+    Raises
+    ------
+    ValueError
+        If `mode` is out of range, `M` is not 2-D or does not fit ``X.shape[mode]``, or `X` or `M` is empty or
+        holds NaN or Inf.
+
     Examples
     --------
     >>> import numpy as np
@@ -189,8 +194,8 @@ def mode_product(X, M, mode, *, transpose=False):
     xp = array_namespace(X, M)
     mode = _check_mode(mode, len(X.shape))
     transpose = check_option(transpose, "transpose", [False, True])
-    if len(M.shape) != 2:
-        raise ValueError(f"M must be 2-D, got an array of shape {tuple(M.shape)}")
+    check_matrix(X, "X", ndim=len(X.shape), allow_complex=True)  # non-empty, numeric, finite
+    check_matrix(M, "M", allow_complex=True)
     inner = 0 if transpose else 1
     check_shape_agrees(f"M.shape[{inner}]", M.shape[inner], X.shape[mode], f"X.shape[{mode}]")
     return _mode_product(X, M, mode, transpose, xp)
@@ -226,6 +231,11 @@ def tucker_to_tensor(core, factors):
     -------
     array of shape ``(I_1, ..., I_N)``
 
+    Raises
+    ------
+    ValueError
+        If the number or the shapes of the factors do not fit the core, or an array is empty or holds NaN or Inf.
+
     Examples
     --------
     >>> import numpy as np
@@ -238,9 +248,9 @@ def tucker_to_tensor(core, factors):
     xp = array_namespace(core, *factors)
     if len(factors) != len(core.shape):
         raise ValueError(f"len(factors)={len(factors)} must equal core.ndim = {len(core.shape)}")
+    check_matrix(core, "core", ndim=len(core.shape), allow_complex=True)  # non-empty, numeric, finite
     for n, U in enumerate(factors):
-        if len(U.shape) != 2:
-            raise ValueError(f"factors[{n}] must be 2-D, got shape {tuple(U.shape)}")
+        check_matrix(U, f"factors[{n}]", allow_complex=True)
         check_shape_agrees(f"factors[{n}].shape[1]", U.shape[1], core.shape[n], f"core.shape[{n}]")
     X = core
     for n, U in enumerate(factors):
@@ -303,12 +313,10 @@ def _leading_left_vectors(M, r, method, gen, xp):
         return rsvd(M, r, rng=gen, flip_sign=False).U
     if method == "gram" or (method == "randomized" and rows <= cols):
         G = xp.matmul(M, M.T)
-        if is_numpy_namespace(xp):
-            _, V = scipy.linalg.eigh(G, subset_by_index=[rows - r, rows - 1], check_finite=False)
-        else:
-            _, V = xp.linalg.eigh(G)
-            V = V[:, rows - r:]
-        return xp.flip(V, axis=1)  # descending
+        # numpy.linalg, not scipy.linalg, on NumPy: this runs in the loops of HOSVD, HOOI and TT-SVD, between
+        # NumPy products (see lowrank_la._array.SMALL_WORK_NOTE)
+        _, V = (np.linalg if is_numpy_namespace(xp) else xp.linalg).eigh(G)
+        return xp.flip(V[:, rows - r:], axis=1)  # descending
     U = svd_small(M, xp).U
     if U.shape[1] < r:  # a short unfolding (rows > cols): complete the basis with orthonormal directions
         fill = random_normal(as_rng(gen, xp), (rows, r - U.shape[1]), dtype=M.dtype, xp=xp)

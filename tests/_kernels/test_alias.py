@@ -43,3 +43,12 @@ def test_bad_probabilities_are_refused():
         alias_table_reference(np.array([0.5, -0.1]))
     with pytest.raises(ValueError, match="1-D"):
         alias_table(np.ones((2, 2)))
+
+
+def test_the_probabilities_are_not_modified():
+    for n in (5, 500):  # the Python loop and the Numba kernel
+        p = np.random.default_rng(n).random(n)
+        p0 = p.copy()
+        alias_table(p)
+        alias_table_reference(p)
+        np.testing.assert_array_equal(p, p0)

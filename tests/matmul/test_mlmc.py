@@ -121,6 +121,19 @@ def test_same_seed_same_bits_float32_and_inputs_untouched():
     assert np.array_equal(A, A0) and np.array_equal(B, B0)
 
 
+@pytest.mark.parametrize("stack", [False, True])
+def test_level_sampler_leaves_its_inputs_untouched(stack):
+    A, B = kernel_problem(n=64, dtype=np.float32)
+    if stack:
+        A, B = np.stack([A, 2 * A]), np.stack([B, B / 2])
+    A0, B0 = A.copy(), B.copy()
+    levels = MatmulLevels(A, B, f=np.tanh, c0=4)
+    fine, coarse = levels.draw(2, 10, rng=0)
+    assert fine.dtype == coarse.dtype == np.float32
+    levels(1, 10, np.random.default_rng(0))
+    assert np.array_equal(A, A0) and np.array_equal(B, B0)
+
+
 def test_max_cost_stops_with_warning():
     A, B = kernel_problem()
     with pytest.warns(ConvergenceWarning, match="max_cost"):
@@ -146,6 +159,7 @@ BAD = [
     (dict(coupling="random"), ValueError, "coupling"),
     (dict(sampler="optimal"), ValueError, "probs"),
     (dict(f="tanh"), TypeError, "f must be"),
+    (dict(return_info="yes"), ValueError, "return_info"),
 ]
 
 

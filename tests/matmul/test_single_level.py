@@ -114,6 +114,17 @@ def test_float32_kept_inputs_untouched_same_bits(estimator):
     assert np.array_equal(A, A0) and np.array_equal(B, B0)
 
 
+@pytest.mark.parametrize("method", ["norm", "uniform", "gaussian", "countsketch", "given"])
+def test_matmul_variance_leaves_its_inputs_untouched(method):
+    A, B = problem(dtype=np.float32)
+    A0, B0 = A.copy(), B.copy()
+    probs = np.full(A.shape[1], 1.0 / A.shape[1]) if method == "given" else method
+    p0 = np.array(probs, copy=True)
+    assert matmul_variance(A, B, 10, method=probs) > 0
+    assert np.array_equal(A, A0) and np.array_equal(B, B0)
+    assert np.array_equal(np.asarray(probs), p0)
+
+
 @pytest.mark.parametrize("estimator, kw", [(sampled_matmul, {"probs": "norm"}), (sampled_matmul, {"probs": "uniform"}),
                                            (sketched_matmul, {"kind": "gaussian"}),
                                            (sketched_matmul, {"kind": "countsketch"})])
@@ -147,6 +158,10 @@ BAD = [
     (lambda A, B: sampled_matmul(np.where(A > 0.5, np.nan, A), B, 5), ValueError, "A must be finite"),
     (lambda A, B: sampled_matmul(A, B.astype(complex), 5), TypeError, "complex"),
     (lambda A, B: sampled_matmul(A[0], B, 5), ValueError, "2-D"),
+    (lambda A, B: sampled_matmul(A, B, 5, return_variance="yes"), ValueError, "return_variance"),
+    (lambda A, B: sketched_matmul(A, B, 5, return_variance="no"), ValueError, "return_variance"),
+    (lambda A, B: matmul_variance(A, B, 5, method="gaussian", replace=False), ValueError, "replace=False"),
+    (lambda A, B: matmul_variance(A, B, 5, method="norm", replace=False), ValueError, "replace=False"),
 ]
 
 

@@ -110,6 +110,15 @@ def test_float32_stays_float32_and_inputs_are_untouched(name):
     assert op.adjoint_error(rng=0, dtype="float32") < 1e-5
 
 
+def test_sampling_indices_are_not_modified():
+    rows, cols = np.array([2, 0, 1], dtype=np.int32), np.array([1, 2, 0], dtype=np.int32)
+    r0, c0 = rows.copy(), cols.copy()
+    op = SamplingOperator(rows, cols, 3)
+    op.adjoint(op.forward(np.ones((3, 3))))
+    np.testing.assert_array_equal(rows, r0)
+    np.testing.assert_array_equal(cols, c0)
+
+
 def test_same_seed_same_operator():
     a, b = GaussianSensing(5, 20, rng=3), GaussianSensing(5, 20, rng=3)
     np.testing.assert_array_equal(a.todense(), b.todense())

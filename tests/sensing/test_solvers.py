@@ -239,6 +239,36 @@ def test_inputs_are_not_modified_and_seeds_repeat():
     np.testing.assert_array_equal(a.X, b.X)
 
 
+@pytest.mark.parametrize("solver, start", [(scaled_gd_lambda, "x0"), (scaled_gd, "init"), (gd, "init"),
+                                           (precgd, "init"), (subgradient_l1, "x0")])
+def test_every_solver_leaves_its_inputs_untouched(solver, start):
+    op, y, M = psd_problem(n=12, rank=2, m_factor=10, seed=18)
+    X0 = _start(n=12)
+    kw = {start: X0, "asymmetric": False} if solver is scaled_gd else {start: X0}
+    copies = y.copy(), X0.copy(), M.copy()
+    res = quiet(solver, op, y, 2, n_iter=5, truth=M, rng=0, **kw)
+    assert res.n_iter == 5
+    for arg, copy in zip((y, X0, M), copies):
+        np.testing.assert_array_equal(arg, copy)
+
+
+def test_precondition_solve_matches_a_cholesky_solve():
+    # the (r, r) solve runs in numpy.linalg (one BLAS library inside the loops); it must agree with scipy's posv
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    from lowrank_la._array import array_namespace
+    from lowrank_la.sensing._solvers import _precondition
+
+    gen = np.random.default_rng(4)
+    X, grad = gen.standard_normal((30, 4)), gen.standard_normal((30, 4))
+    gram = X.T @ X
+    for lam in (0.0, 0.3):
+        ref = scipy_linalg.solve(gram + lam * np.eye(4), grad.T, assume_a="pos").T
+        got = _precondition(grad, gram, lam, array_namespace(grad))
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+        assert _precondition(grad.astype(np.float32), gram.astype(np.float32), lam,
+                             array_namespace(grad)).dtype == np.float32
+
+
 def test_callback_sees_every_iteration_and_can_stop():
     op, y, M = psd_problem(seed=15)
     seen = []
@@ -295,6 +325,12 @@ def test_negative_lambda_and_non_square_psd_are_refused():
         scaled_gd_lambda(op, y, 1, x0=np.ones((6, 2)))
     with pytest.raises(ValueError, match="decay=1.5"):
         subgradient_l1(op, y, 1, decay=1.5)
+    with pytest.raises(TypeError, match="x0 has complex dtype"):
+        scaled_gd_lambda(op, y, 1, x0=np.ones((6, 1)) + 1j)
+    with pytest.raises(ValueError, match="truth must be finite"):
+        scaled_gd_lambda(op, y, 1, truth=np.full((6, 6), np.nan))
+    with pytest.raises(TypeError, match="callback must be None or a callable"):
+        scaled_gd_lambda(op, y, 1, callback=3)
 
 
 @pytest.mark.parametrize("solver", [gd, precgd, subgradient_l1])

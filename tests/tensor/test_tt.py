@@ -85,6 +85,20 @@ def test_exact_tt_ranks_are_found_at_their_size():
         assert res.ranks == (3, 4, 2) and res.surrogate_tail < 1e-10 * res.norm_sq
 
 
+def test_tt_functions_leave_their_inputs_untouched_and_keep_float32():
+    X = _tt_tensor((6, 5, 4), (2, 3), seed=3, noise=0.1).astype(np.float32)
+    before = X.copy()
+    cores = tt_svd(X, (2, 3), svd="gram")
+    saved = [G.copy() for G in cores]
+    assert all(G.dtype == np.float32 for G in cores)
+    assert tt_to_tensor(cores).dtype == np.float32
+    assert all(v.dtype == np.float32 for v in tt_spectrum(X).values)
+    tt_rank_search(X, 60)
+    np.testing.assert_array_equal(X, before)
+    for G, G0 in zip(cores, saved):
+        np.testing.assert_array_equal(G, G0)
+
+
 def test_tt_bad_input_is_refused():
     X = np.ones((3, 4, 5))
     with pytest.raises(ValueError, match="budget"):
@@ -99,3 +113,5 @@ def test_tt_bad_input_is_refused():
         tt_rank_search(None, 100)
     with pytest.raises(ValueError, match="cores"):
         tt_to_tensor([np.ones((1, 2, 3)), np.ones((2, 4, 1))])
+    with pytest.raises(ValueError, match=r"cores\[0\] must be finite"):
+        tt_to_tensor([np.full((1, 2, 3), np.inf), np.ones((3, 4, 1))])

@@ -153,6 +153,35 @@ def test_float32_stays_float32_and_input_untouched():
     np.testing.assert_array_equal(X, before)
 
 
+def test_every_tucker_function_leaves_its_inputs_untouched():
+    X = la.datasets.tucker_tensor((10, 9, 8), (2, 2, 2), noise=0.1, rng=0, dtype="float32")
+    before = X.copy()
+    for method in (hosvd, st_hosvd):
+        core, factors = method(X, (2, 2, 2), svd="gram")
+        assert core.dtype == np.float32
+    saved = core.copy(), [U.copy() for U in factors]
+    M = np.ones((3, 9), np.float32)
+    assert tucker_to_tensor(core, factors).dtype == np.float32
+    mode_product(X, M, 1)
+    fold(unfold(X, 2), 2, X.shape)
+    np.testing.assert_array_equal(X, before)
+    np.testing.assert_array_equal(M, np.ones((3, 9), np.float32))
+    np.testing.assert_array_equal(core, saved[0])
+    for U, U0 in zip(factors, saved[1]):
+        np.testing.assert_array_equal(U, U0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gram_subspace_matches_the_svd_subspace(dtype):
+    # the Gram path (numpy.linalg.eigh of X_(n) X_(n)^T) spans the leading left singular subspace
+    X = np.random.default_rng(6).standard_normal((7, 8, 9)).astype(dtype)
+    for n, r in enumerate((2, 3, 4)):
+        U_gram = hosvd(X, (2, 3, 4), svd="gram").factors[n]
+        U_svd = np.linalg.svd(unfold(X, n).astype(np.float64))[0][:, :r]
+        assert U_gram.dtype == dtype
+        np.testing.assert_allclose(U_gram @ U_gram.T, U_svd @ U_svd.T, atol=100 * TOL[dtype])
+
+
 def test_integer_input_is_promoted():
     X = np.arange(60).reshape(3, 4, 5)
     assert hosvd(X, (1, 1, 1)).core.dtype == np.float64
@@ -200,6 +229,14 @@ def test_bad_ranks_are_refused():
         mode_product(X, np.ones((2, 3)), 1)
     with pytest.raises(ValueError, match="shape"):
         fold(np.ones((3, 4)), 0, (3, 4, 5))
+    with pytest.raises(ValueError, match="X must be finite"):
+        mode_product(np.full((3, 4), np.inf), np.ones((2, 4)), 1)
+    with pytest.raises(ValueError, match="M must be finite"):
+        mode_product(X, np.full((2, 4), np.nan), 1)
+    with pytest.raises(ValueError, match="M must be 2-D"):
+        mode_product(X, np.ones(4), 1)
+    with pytest.raises(ValueError, match=r"factors\[1\] must be finite"):
+        tucker_to_tensor(np.ones((1, 1)), [np.ones((3, 1)), np.full((4, 1), np.nan)])
 
 
 def test_st_hosvd_order_does_not_break_the_bound():
