@@ -47,6 +47,13 @@ def mf_svd(A, k, *, check=True):
     MetaFactorization
         ``info["s"]`` holds the k leading singular values.
 
+    Raises
+    ------
+    ValueError
+        If `k` is out of range or `A` holds NaN or Inf.
+    TypeError
+        If `A` is a LinearOperator or a Dask array (these instances factorize A itself).
+
     Examples
     --------
     >>> import numpy as np
@@ -79,6 +86,13 @@ def mf_cpqr(A, k, *, check=True):
     -------
     MetaFactorization
         ``F Q_k^T A = Q_k Q_k^T A``, the one-sided CPQR truncation; ``info["perm"]`` is the column permutation.
+
+    Raises
+    ------
+    ValueError
+        If `k` is out of range or `A` holds NaN or Inf.
+    TypeError
+        If `A` is a LinearOperator or a Dask array (these instances factorize A itself).
 
     Examples
     --------
@@ -126,6 +140,13 @@ def utv(A, k, *, variant="svd"):
     -------
     MetaFactorization
         ``F = U``, ``G = T``, ``H = V``; ``Yt = U^+`` and ``X = (V^T)^+``.
+
+    Raises
+    ------
+    ValueError
+        If `k` is out of range or `A` holds NaN or Inf.
+    TypeError
+        If `A` is a LinearOperator or a Dask array (these instances factorize A itself).
 
     Examples
     --------

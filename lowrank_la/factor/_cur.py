@@ -31,6 +31,15 @@ class CURDecomposition(MetaFactorization):
         The selected row and column indices.
     C, U, R : arrays
         Aliases of ``F``, ``G`` and ``H.T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.factor import cur_from_indices
+    >>> A = np.outer([1.0, 2.0, 3.0], [1.0, 1.0, 2.0, 0.5])
+    >>> d = cur_from_indices(A, [1], [2])
+    >>> d.C.shape, d.U.shape, d.R.shape, bool(np.allclose(d.C @ d.U @ d.R, A))
+    ((3, 1), (1, 1), (1, 4), True)
     """
 
     def __init__(self, F, G, H, Yt, X, info, *, rows, cols, apply_factors=None):
@@ -132,6 +141,8 @@ def cur_from_indices(A, rows, cols, *, core="optimal", rcond=None):
     >>> bool(mf.relative_error(A) < 1e-10)
     True
     """
+    if isinstance(A, (list, tuple)):
+        A = np.asarray(A)  # C and R are read from A itself
     op = as_operator(A)
     m, n = op.shape
     rows = _check_indices(rows, m, "rows")

@@ -31,6 +31,15 @@ class InterpolativeDecomposition(MetaFactorization):
         Column permutation; ``idx[:k]`` are the skeleton columns (scipy's ``idx``).
     proj : (k, n - k) array
         Interpolation coefficients, ``A[:, idx[:k]] @ proj ~ A[:, idx[k:]]`` (scipy's ``proj``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.factor import interpolative
+    >>> A = np.outer([1.0, 2.0, 3.0], [1.0, 1.0, 2.0, 0.5])
+    >>> d = interpolative(A, 1, rand=False)
+    >>> d.idx[:1].tolist(), bool(np.allclose(d.skeleton @ d.interp_matrix, A))
+    ([2], True)
     """
 
     def __init__(self, F, G, H, Yt, X, info, *, k, idx, proj):
@@ -123,13 +132,16 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=0, rng=None):
     >>> d.k, bool(np.allclose(A[:, d.idx[:d.k]] @ d.proj, A[:, d.idx[d.k:]]))
     (6, True)
     """
+    if isinstance(A, (list, tuple)):
+        A = np.asarray(A)  # the skeleton columns are read from A itself
     op = as_operator(A)
     m, n = op.shape
     oversample = check_int(oversample, "oversample", low=0)
     n_iter = check_int(n_iter, "n_iter", low=0)
     if not rand and is_linear_operator(A):
         raise TypeError("rand=False needs a dense or sparse A; a LinearOperator is factorized with rand=True")
-    if isinstance(k_or_eps, numbers.Real) and not isinstance(k_or_eps, numbers.Integral) and k_or_eps < 1:
+    if isinstance(k_or_eps, numbers.Real) and not isinstance(k_or_eps, numbers.Integral) and not k_or_eps >= 1:
+        # a precision (NaN included, so that check_real names it)
         eps, k = check_real(k_or_eps, "k_or_eps", low=0, high=1, low_inclusive=False, high_inclusive=False), None
     else:
         upper = min(m, n)

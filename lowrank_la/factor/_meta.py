@@ -25,7 +25,21 @@ METHODS = ("qr", "lstsq", "pinv")
 
 
 class RankConditionWarning(UserWarning):
-    """A rank condition of the projector equations fails: a frame is rank deficient or a test matrix loses rank."""
+    """A rank condition of the projector equations fails: a frame is rank deficient or a test matrix loses rank.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from lowrank_la.factor import RankConditionWarning, meta_factorize
+    >>> A = np.outer(np.arange(1.0, 6.0), np.arange(1.0, 5.0))
+    >>> F = np.hstack([A[:, :1], A[:, :1]])          # two equal columns: rank 1 < 2 columns
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = meta_factorize(A, F, A.T[:, :1])
+    >>> caught[0].category is RankConditionWarning
+    True
+    """
 
 
 class MetaFactorization:
@@ -56,6 +70,14 @@ class MetaFactorization:
     The low-rank operator is applied through its factors (``matvec`` costs ``O((m + n) k + kf kh)``) and never
     formed unless :meth:`reconstruct` is called. Instances may apply it through an equivalent, better conditioned
     triple (CUR goes through the orthonormal factors of ``C`` and ``R``); ``F @ G @ H.T`` is the same matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.factor import MetaFactorization
+    >>> mf = MetaFactorization(np.ones((3, 1)), np.array([[2.0]]), np.ones((4, 1)))
+    >>> mf.shape, mf.rank, mf.matvec(np.ones(4)).tolist()
+    ((3, 4), 1, [8.0, 8.0, 8.0])
     """
 
     def __init__(self, F, G, H, Yt=None, X=None, info=None, *, apply_factors=None):

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.linalg
 
 from .._array import array_namespace, as_operator, is_numpy_namespace, qr_econ, working_dtype
-from .._validate import check_matrix, check_real, check_shape_agrees
+from .._validate import check_matrix, check_real, check_shape_agrees, is_linear_operator, is_sparse
 from ._meta import (
     RankConditionWarning,
     as_frame,
@@ -41,6 +41,13 @@ def rank_factorization(A, *, rcond=None):
     D : (r, n) array
     pivots : (r,) int array
 
+    Raises
+    ------
+    ValueError
+        If `A` is not 2-D, is empty or holds NaN or Inf, or `rcond` is out of range.
+    TypeError
+        If `A` is not a dense real array.
+
     Examples
     --------
     >>> import numpy as np
@@ -50,6 +57,8 @@ def rank_factorization(A, *, rcond=None):
     >>> B.shape, D.shape, bool(np.allclose(B @ D, A))
     ((3, 1), (1, 3), True)
     """
+    if is_sparse(A) or is_linear_operator(A):
+        raise TypeError(f"A must be a dense array for rank_factorization, got {type(A).__name__}")
     check_matrix(A, "A")
     A = np.asarray(A)
     A = A.astype(working_dtype(A.dtype, array_namespace(A)), copy=False)

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.linalg
 
 from .._array import as_operator, as_rng
-from .._validate import check_option, check_rank
+from .._validate import check_matrix, check_option, check_rank, is_linear_operator, is_sparse
 
 __all__ = ["deim", "select_indices"]
 
@@ -28,6 +28,13 @@ def deim(U):
     -------
     (k,) int array of distinct row indices.
 
+    Raises
+    ------
+    ValueError
+        If `U` is not 2-D, has more columns than rows, or holds NaN or Inf.
+    TypeError
+        If `U` is not a dense numeric array.
+
     Examples
     --------
     >>> import numpy as np
@@ -37,8 +44,15 @@ def deim(U):
     >>> len(set(idx.tolist())), bool(abs(np.linalg.det(U[idx])) > 1e-6)
     (4, True)
     """
+    if isinstance(U, (list, tuple)):
+        U = np.asarray(U)
+    if is_sparse(U) or is_linear_operator(U):
+        raise TypeError(f"U must be a dense array, got {type(U).__name__}")
+    check_matrix(U, "U", allow_complex=True)
     U = np.asarray(U)
     m, k = U.shape
+    if k > m:
+        raise ValueError(f"U.shape[1]={k} must satisfy U.shape[1] <= U.shape[0] = {m} (DEIM picks one row per column)")
     idx = [int(np.argmax(np.abs(U[:, 0])))]
     for j in range(1, k):
         coef = np.linalg.lstsq(U[idx, :j], U[idx, j], rcond=None)[0]
@@ -75,6 +89,11 @@ def select_indices(A, k, *, method="leverage", rng=None):
     Returns
     -------
     rows, cols : (k,) int arrays
+
+    Raises
+    ------
+    ValueError
+        If `k` or `method` is out of range, or `A` holds NaN or Inf.
 
     Examples
     --------

@@ -60,11 +60,18 @@ def _check_weight(W, n, xp, dtype, *, name="W", definite=False):
     return W, lam, Q
 
 
-def _dtype_of(xp, *arrays, name="A_mats"):
-    dtype = arrays[0].dtype
-    for a in arrays[1:]:
-        dtype = xp.result_type(dtype, a.dtype)
-    return working_dtype(dtype, xp, name=name)
+def _namespace_and_dtype(*named):
+    """Shared namespace and working dtype of ``(array, name)`` pairs; non-arrays, non-numeric and complex dtypes
+    are refused with ``TypeError`` naming the argument."""
+    for a, name in named:
+        if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+            raise TypeError(f"{name} must be an array, got {type(a).__name__}")
+    xp = array_namespace(*(a for a, _ in named))
+    dtype = None
+    for a, name in named:
+        working_dtype(a.dtype, xp, name=name)  # the check, by name; the working dtype is that of the result type
+        dtype = a.dtype if dtype is None else xp.result_type(dtype, a.dtype)
+    return xp, working_dtype(dtype, xp, name=named[0][1])
 
 
 # --------------------------------------------------------------------------- the map T and its pieces
@@ -141,11 +148,12 @@ def canonical_stack(A, vec):
 
 
 def _prepare(A_mats, W, form, vec, extra=()):
+    """Validated options and stack, the namespace, the working dtype and ``T``'s factor; `extra` holds
+    ``(array, name)`` pairs of the other array arguments."""
     check_option(form, "form", FORMS)
     check_option(vec, "vec", VECS)
     m, n = _check_stack(A_mats)
-    xp = array_namespace(A_mats, W, *extra)
-    dtype = _dtype_of(xp, A_mats, W, *extra)
+    xp, dtype = _namespace_and_dtype((A_mats, "A_mats"), (W, "W"), *extra)
     Wsym, lam, Q = _check_weight(W, n, xp, dtype)
     factor = Wsym if form == "identity" else _sqrt_from_eig(lam, Q, xp)
     A = canonical_stack(xp.astype(A_mats, dtype), vec)
@@ -179,6 +187,8 @@ def kron_apply_B(A_mats, W, h, *, form="sqrt", vec="F"):
     ------
     ValueError
         If a shape does not fit, ``W`` is not symmetric PSD, or an input holds NaN or Inf.
+    TypeError
+        If an argument is not an array, or has a complex or non-numeric dtype.
 
     Notes
     -----
@@ -195,7 +205,7 @@ def kron_apply_B(A_mats, W, h, *, form="sqrt", vec="F"):
     >>> bool(np.allclose(kron_apply_B(A, W, h, form="identity"), dense @ h))
     True
     """
-    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec, (h,))
+    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec, ((h, "h"),))
     H, _ = as_canonical_matrix(h, n, vec, xp, dtype, name="h")
     return pair(A, transform(H, factor, form))
 
@@ -223,6 +233,8 @@ def kron_apply_BT(A_mats, W, y, *, form="sqrt", vec="F", shape="vector"):
     ------
     ValueError
         If a shape does not fit, ``W`` is not symmetric PSD, or an input holds NaN or Inf.
+    TypeError
+        If an argument is not an array, or has a complex or non-numeric dtype.
 
     Examples
     --------
@@ -235,7 +247,7 @@ def kron_apply_BT(A_mats, W, y, *, form="sqrt", vec="F", shape="vector"):
     True
     """
     check_option(shape, "shape", ("vector", "matrix"))
-    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec, (y,))
+    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec, ((y, "y"),))
     check_matrix(y, "y", ndim=1)
     check_shape_agrees("y.shape[0]", y.shape[0], m, "m = A_mats.shape[0]")
     X = transform(gather(A, xp.astype(y, dtype)), factor, form)
@@ -263,6 +275,8 @@ def kron_normal_matrix(A_mats, W, *, form="sqrt", vec="F"):
     ------
     ValueError
         If a shape does not fit, ``W`` is not symmetric PSD, or an input holds NaN or Inf.
+    TypeError
+        If an argument is not an array, or has a complex or non-numeric dtype.
 
     Notes
     -----

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from .._array import array_namespace, as_rng, is_numpy_namespace, solve
+from .._array import array_namespace, as_rng, is_numpy_namespace, solve, working_dtype
 from .._validate import (
     check_int,
     check_matrix,
@@ -24,7 +24,7 @@ from ._kron import (
     VECS,
     _check_stack,
     _check_weight,
-    _dtype_of,
+    _namespace_and_dtype,
     _sqrt_from_eig,
     as_canonical_matrix,
     canonical_stack,
@@ -50,11 +50,27 @@ _STATE_VERSION = 1
 def default_sketch_size(dim: int) -> int:
     """``min(dim, ceil(ln(dim / 1e-6) / 0.25^2))``: the JL size for one coordinate at distortion 0.25.
 
+    Parameters
+    ----------
+    dim : int
+        Dimension of the sketched vectors (``n^2`` for the projection's queries), ``dim >= 1``.
+
+    Returns
+    -------
+    int
+        The sketch size ``s``, ``1 <= s <= dim``.
+
+    Raises
+    ------
+    ValueError
+        If ``dim < 1``.
+
     Examples
     --------
     >>> default_sketch_size(4096)
     355
     """
+    dim = check_int(dim, "dim", low=1)
     return min(dim, math.ceil(math.log(dim / SKETCH_DELTA) / SKETCH_EPS**2))
 
 
@@ -66,6 +82,29 @@ def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
 
     Both estimates are unbiased.
 
+    Parameters
+    ----------
+    v : (d,) array
+        The sketched vector (``P h`` for the projection's queries); finite, real.
+    idx : int or sequence of int
+        Coordinates, ``0 <= i < d``.
+    sketch_size : int
+        Rows ``s >= 1`` of the sketch ``R``.
+    kind : {"gaussian", "countsketch"}
+        The kind of ``R``.
+
+    Returns
+    -------
+    (len(idx),) numpy array
+        The standard deviations, in the working dtype of `v` (float32 stays float32; computed in float64).
+
+    Raises
+    ------
+    ValueError
+        If `v` is not 1-D or holds NaN or Inf, an index is out of range, ``sketch_size < 1`` or `kind` unknown.
+    TypeError
+        If `idx` does not hold integers, `v` is not numeric, or `sketch_size` is not an integer.
+
     Examples
     --------
     >>> import numpy as np
@@ -73,11 +112,25 @@ def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
     [1.166]
     """
     check_option(kind, "kind", ("gaussian", "countsketch"))
-    v = np.asarray(v, dtype=np.float64)
-    vi = v[np.asarray(idx)]
-    total = float(v @ v)
+    s = check_int(sketch_size, "sketch_size", low=1)
+    v = _to_host(v) if hasattr(v, "shape") else np.asarray(v)
+    check_matrix(v, "v", ndim=1)
+    dtype = _host_dtype(working_dtype(v.dtype, np, name="v"))
+    idx = _check_coordinates(idx, v.shape[0], "v.shape[0]")
+    v = v.astype(np.float64)
+    vi = v[idx]
     sign = 1.0 if kind == "gaussian" else -1.0
-    return np.sqrt(np.clip(total + sign * vi**2, 0.0, None) / check_int(sketch_size, "sketch_size", low=1))
+    return np.sqrt(np.clip(float(v @ v) + sign * vi**2, 0.0, None) / s).astype(dtype)
+
+
+def _check_coordinates(idx, d, d_text):
+    """`idx` (an int or a non-empty 1-D sequence of ints) as an int64 array with ``0 <= idx < d``."""
+    arr = np.atleast_1d(np.asarray(idx))
+    if arr.ndim != 1 or arr.shape[0] == 0 or arr.dtype.kind not in "iu":
+        raise TypeError(f"idx must be an int or a non-empty 1-D sequence of ints, got {idx!r}")
+    if arr.min() < 0 or arr.max() >= d:
+        raise ValueError(f"idx must satisfy 0 <= idx < {d_text} = {d}, got values in [{arr.min()}, {arr.max()}]")
+    return arr.astype(np.int64)
 
 
 class KroneckerProjectionMaintainer:
@@ -138,6 +191,8 @@ class KroneckerProjectionMaintainer:
     ValueError
         If shapes do not fit, ``W`` is not symmetric positive definite, an option is out of range, or ``M`` is
         singular with ``ridge=0``.
+    TypeError
+        If `A_mats` or `W` is not an array, or has a complex or non-numeric dtype.
 
     Notes
     -----
@@ -184,8 +239,7 @@ class KroneckerProjectionMaintainer:
         self.max_pcg_iter = check_int(max_pcg_iter, "max_pcg_iter", low=1)
         self.refactor_every = check_int(refactor_every, "refactor_every", low=1)
         self.m, self.n = _check_stack(A_mats)
-        xp = array_namespace(A_mats, W)
-        self.dtype = _dtype_of(xp, A_mats, W)
+        xp, self.dtype = _namespace_and_dtype((A_mats, "A_mats"), (W, "W"))
         self.pcg_tol = max(check_tolerance(pcg_tol, "pcg_tol"), 100 * float(xp.finfo(self.dtype).eps))
         self._xp = xp
         self._A = xp.asarray(canonical_stack(xp.astype(A_mats, self.dtype), self.vec), copy=True)
@@ -221,11 +275,29 @@ class KroneckerProjectionMaintainer:
     def update(self, U=None, C=None, *, W_new=None):
         """Apply ``W <- W + U C U^T`` (``U`` (n, k), ``C`` (k, k) symmetric or (k,) diagonal), or ``W <- W_new``.
 
+        Parameters
+        ----------
+        U : (n, k) array, optional
+            Directions of the change (never modified).
+        C : (k, k) or (k,) array, optional
+            Symmetric coefficients, or the diagonal of diagonal ones.
+        W_new : (n, n) array, optional
+            The new weight, symmetric positive definite, instead of `U` and `C`.
+
         Raises
         ------
         ValueError
             If a shape does not fit, an input holds NaN or Inf, the new ``W`` is not positive definite, or the
             new normal matrix is singular (with ``ridge=0``). The maintainer's state is then unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> A = np.random.default_rng(0).standard_normal((5, 3, 3))
+        >>> pm = KroneckerProjectionMaintainer(A, np.eye(3), method="woodbury")
+        >>> pm.update(np.ones((3, 1)) / 3, np.array([0.9]))
+        >>> bool(np.allclose(pm.W, np.eye(3) + 0.1))
+        True
         """
         xp = self._xp
         if (W_new is None) == (U is None):
@@ -380,7 +452,7 @@ class KroneckerProjectionMaintainer:
             return self._factor.solve(g)
         if self.method == "woodbury":
             return self._inverse @ g
-        y, iters, ok = pcg(self._normal_matvec, self._factor.solve, g, tol=self.pcg_tol,
+        y, iters, ok = pcg(self._normal_matvec, self._factor.solve_in_loop, g, tol=self.pcg_tol,
                            maxiter=self.max_pcg_iter)
         self.diagnostics["pcg_iterations"] = iters
         self.diagnostics["pcg_iterations_total"] += iters
@@ -421,15 +493,26 @@ class KroneckerProjectionMaintainer:
         Returns
         -------
         (len(idx),) numpy array
+            In the working dtype (float32 stays float32).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> A = np.random.default_rng(0).standard_normal((5, 3, 3))
+        >>> pm = KroneckerProjectionMaintainer(A, np.eye(3), rng=0)
+        >>> h = np.arange(9.0)
+        >>> est = pm.query_sketched(h, [0, 4], sketch_size=9, rng=1)   # estimates (P h)[[0, 4]], unbiased
+        >>> est.shape, est.dtype
+        ((2,), dtype('float64'))
         """
         d = self.n * self.n
         idx = self._check_idx(idx)
         s = default_sketch_size(d) if sketch_size is None else check_int(sketch_size, "sketch_size", low=1)
+        v = _to_host(self.query(_flat(h, self.n, self.vec, self._xp)))  # validates h before anything is drawn
         R = make_sketch(kind, s, d, rng=self._gen if rng is None else as_rng(rng))
-        v = _to_host(self.query(_flat(h, self.n, self.vec, self._xp)))
         E = np.zeros((d, idx.shape[0]))
         E[idx, np.arange(idx.shape[0])] = 1.0
-        return (R @ E).T @ (R @ v)
+        return np.asarray((R @ E).T @ (R @ v), dtype=_host_dtype(self.dtype))
 
     def robust_query(self, h, idx, T_max, *, delta=1e-6, eps_dp=1.0, sketch_size=None, n_sketches=None,
                      n_bins=4096):
@@ -462,6 +545,7 @@ class KroneckerProjectionMaintainer:
         Returns
         -------
         (len(idx),) numpy array
+            In the working dtype (float32 stays float32).
 
         Raises
         ------
@@ -469,6 +553,15 @@ class KroneckerProjectionMaintainer:
             If the settings differ from the first call's.
         RuntimeError
             If the privacy budget is spent.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> A = np.random.default_rng(0).standard_normal((5, 3, 3))
+        >>> pm = KroneckerProjectionMaintainer(A, np.eye(3), rng=0)
+        >>> out = pm.robust_query(np.arange(9.0), [0, 4], 10, n_sketches=50)
+        >>> out.shape, pm.diagnostics["robust_answers"], pm.robust_settings["budget"]
+        ((2,), 2, 20)
         """
         idx = self._check_idx(idx)
         config = {"T_max": check_int(T_max, "T_max", low=1),
@@ -492,7 +585,7 @@ class KroneckerProjectionMaintainer:
         radius = float(np.linalg.norm(_to_host(flat)))
         z = self._pool.estimates(v, idx)
         eps0 = self._robust["eps0"]
-        out = np.empty(idx.shape[0])
+        out = np.empty(idx.shape[0], dtype=_host_dtype(self.dtype))
         for j in range(idx.shape[0]):
             out[j] = private_median(z[:, j], -radius, radius, eps0, self._robust["n_bins"], self._gen)
             self.diagnostics["robust_answers"] += 1
@@ -524,12 +617,7 @@ class KroneckerProjectionMaintainer:
         d = self.n * self.n
         if idx is None:
             return np.arange(d)
-        arr = np.atleast_1d(np.asarray(idx))
-        if arr.ndim != 1 or arr.shape[0] == 0 or arr.dtype.kind not in "iu":
-            raise TypeError(f"idx must be an int or a non-empty 1-D sequence of ints, got {idx!r}")
-        if arr.min() < 0 or arr.max() >= d:
-            raise ValueError(f"idx must satisfy 0 <= idx < n^2 = {d}, got values in [{arr.min()}, {arr.max()}]")
-        return arr.astype(np.int64)
+        return _check_coordinates(idx, d, "n^2")
 
     # ------------------------------------------------------------------ save / load
     _CONFIG = ("form", "vec", "method", "eps_mp", "ridge", "max_pcg_iter", "pcg_tol", "refactor_every", "m", "n",

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.sparse
 from scipy.sparse.linalg import aslinearoperator
 
 from lowrank_la.factor import (
@@ -139,3 +140,26 @@ def test_pinv_formulas_on_array_api_backends(xp_dense_backend):
     gen = np.random.default_rng(2)
     P, Q = gen.standard_normal((25, 6)), gen.standard_normal((18, 6))
     assert rel(be.tonumpy(randomized_pinv(be.asarray(A), be.asarray(P), be.asarray(Q))), exact) < 1e-10
+
+
+def test_pinv_formulas_leave_their_inputs_untouched():
+    A = low_rank(30, 20, 4)
+    gen = np.random.default_rng(3)
+    B, D, _ = rank_factorization(A)
+    P, Q = gen.standard_normal((30, 6)), gen.standard_normal((20, 6))
+    copies = [x.copy() for x in (A, B, D, P, Q)]
+    pinv_from_rank_factorization(B, D)
+    randomized_pinv(A, P, Q)
+    rank_factorization(A, rcond=1e-8)
+    for x, c in zip((A, B, D, P, Q), copies):
+        assert np.array_equal(x, c)
+
+
+def test_rank_factorization_refuses_non_dense_input_by_name():
+    A = low_rank(10, 8, 2)
+    with pytest.raises(TypeError, match="A must be a dense array for rank_factorization"):
+        rank_factorization(scipy.sparse.csr_array(A))
+    with pytest.raises(TypeError, match="A must be a dense array for rank_factorization"):
+        rank_factorization(aslinearoperator(A))
+    with pytest.raises(ValueError, match="rcond=1.5 must satisfy"):
+        rank_factorization(A, rcond=1.5)

@@ -130,3 +130,32 @@ def test_bad_input_is_refused():
     bad[0, 1] = np.inf
     with pytest.raises(ValueError, match="A must be finite"):
         cur(bad, 3)
+
+
+def test_deim_refuses_bad_bases_by_name_and_leaves_them_untouched():
+    U = np.linalg.qr(np.random.default_rng(3).standard_normal((20, 4)))[0]
+    copy = U.copy()
+    assert np.array_equal(deim(U), deim(U.tolist()))  # nested lists are read as arrays
+    assert np.array_equal(U, copy)
+    with pytest.raises(ValueError, match="U must be 2-D"):
+        deim(U[:, 0])
+    with pytest.raises(ValueError, match=r"U.shape\[1\]=20 must satisfy U.shape\[1\] <= U.shape\[0\] = 4"):
+        deim(U.T)
+    bad = U.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match="U must be finite"):
+        deim(bad)
+    with pytest.raises(TypeError, match="U must be a dense array"):
+        deim(scipy.sparse.csr_array(U))
+
+
+def test_cur_from_indices_leaves_indices_untouched_and_reads_lists():
+    A = low_rank(30, 20, 3)
+    rows, cols = np.array([9, 1, 4]), np.array([7, 0, 3])
+    copies = (A.copy(), rows.copy(), cols.copy())
+    for core in ("optimal", "cross"):
+        mf = cur_from_indices(A, rows, cols, core=core)
+        assert rel(mf.reconstruct(), A) < 1e-10
+        assert rel(cur_from_indices(A.tolist(), rows, cols, core=core).reconstruct(), A) < 1e-10
+    for x, c in zip((A, rows, cols), copies):
+        assert np.array_equal(x, c)

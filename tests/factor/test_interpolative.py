@@ -86,3 +86,23 @@ def test_power_iterations_sharpen_the_randomized_skeleton():
     assert power < 1.2 * deterministic
     with pytest.raises(ValueError, match="n_iter=-1"):
         interpolative(A, 3, n_iter=-1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rand", [True, False])
+def test_inputs_are_not_modified(dtype, rand):
+    A = low_rank(40, 30, 4, dtype=dtype)
+    copy = A.copy()
+    d = interpolative(A, 4, rand=rand, rng=0)
+    interpolative(A, 1e-6, rand=rand, rng=0)
+    assert np.array_equal(A, copy)
+    assert d.F.dtype == d.H.dtype == d.Yt.dtype == d.X.dtype == dtype
+    assert rel(interpolative(A.tolist(), 4, rand=rand, rng=0).reconstruct(), d.reconstruct()) < 1e-4
+
+
+def test_nan_precision_is_refused_by_name():
+    A = low_rank(30, 20, 3)
+    with pytest.raises(ValueError, match="k_or_eps=nan must be a finite number"):
+        interpolative(A, float("nan"))
+    with pytest.raises(TypeError, match="k_or_eps must be an integer"):
+        interpolative(A, 5.0)

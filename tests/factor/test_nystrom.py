@@ -98,3 +98,16 @@ def test_array_api_backends(xp_dense_backend):
     A = low_rank(50, 40, 4)
     mf = generalized_nystrom(be.asarray(A), 4, rng=0)
     assert rel(be.tonumpy(mf.reconstruct()), A) < 1e-9
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sketches_are_not_modified(dtype):
+    A = low_rank(50, 40, 4, dtype=dtype)
+    gen = np.random.default_rng(3)
+    Omega, Psi = gen.standard_normal((40, 4)).astype(dtype), gen.standard_normal((50, 6)).astype(dtype)
+    copies = (A.copy(), Omega.copy(), Psi.copy())
+    for eps_trunc in (None, 1e-3):
+        mf = nystrom_from_sketches(A, Omega, Psi, eps_trunc=eps_trunc)
+        assert mf.G.dtype == mf.Yt.dtype == mf.X.dtype == dtype
+    for x, c in zip((A, Omega, Psi), copies):
+        assert np.array_equal(x, c)

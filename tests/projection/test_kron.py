@@ -129,3 +129,33 @@ def test_fuzzed_shapes_are_answered_or_refused_by_name(m, n1, n2, w, d, bad):
         assert any(name in str(exc) for name in ("A_mats", "W", "h"))
         return
     assert out.shape == (m,) and m >= 1 and n1 == n2 == w >= 1 and d == n1 * n1 and bad is None
+
+
+def test_products_leave_every_input_untouched():
+    A, W = problem(4, 5, 1, symmetric=False)
+    gen = np.random.default_rng(2)
+    h, y = gen.standard_normal(16), gen.standard_normal(5)
+    H = h.reshape(4, 4)
+    copies = [x.copy() for x in (A, W, h, y, H)]
+    for form in FORMS:
+        for vec in VECS:
+            kron_apply_B(A, W, h, form=form, vec=vec)
+            kron_apply_B(A, W, H, form=form, vec=vec)
+            kron_apply_BT(A, W, y, form=form, vec=vec, shape="matrix")
+            kron_normal_matrix(A, W, form=form, vec=vec)
+    for x, c in zip((A, W, h, y, H), copies):
+        assert (x == c).all()
+
+
+@pytest.mark.parametrize("call, err, match", [
+    (lambda A, W: kron_apply_B(A, W + 0j, np.ones(16)), TypeError, "W has complex dtype"),
+    (lambda A, W: kron_apply_B(A, W, np.ones(16) + 0j), TypeError, "h has complex dtype"),
+    (lambda A, W: kron_apply_BT(A, W, np.ones(5) + 0j), TypeError, "y has complex dtype"),
+    (lambda A, W: kron_apply_B(A, W.tolist(), np.ones(16)), TypeError, "W must be an array"),
+    (lambda A, W: kron_apply_B(A, W, [1.0] * 16), TypeError, "h must be an array"),
+    (lambda A, W: kron_apply_BT(A, W, np.array(["a"] * 5)), TypeError, "y must hold numbers"),
+])
+def test_wrong_kinds_are_refused_with_the_right_name(call, err, match):
+    A, W = problem(4, 5, 0)
+    with pytest.raises(err, match=match):
+        call(A, W)

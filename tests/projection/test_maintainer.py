@@ -300,3 +300,21 @@ def test_dense_backends_agree_with_numpy(xp_dense_backend, method, form):
     assert np.allclose(be.tonumpy(pm.query(be.asarray(h))), ref, atol=1e-10)
     est = pm.query_sketched(be.asarray(h), [0, 1], rng=0)
     assert isinstance(est, np.ndarray) and est.shape == (2,)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-4), (np.float64, 1e-12)])
+@pytest.mark.parametrize("ridge", [0.0, 0.5, "pinv"])
+def test_loop_solve_of_the_normal_factor_equals_its_solve(dtype, tol, ridge):
+    from lowrank_la.projection._normal import NormalFactor
+
+    A, W = problem(4, 8, 15)
+    pm = KroneckerProjectionMaintainer(A, W, method="rebuild")
+    M = pm.normal_matrix().astype(dtype)
+    g = np.random.default_rng(0).standard_normal(8).astype(dtype)
+    factor = NormalFactor(M, ridge)
+    want = factor.solve(g)
+    for f in (factor, NormalFactor.from_state(ridge, factor.state())):
+        got = f.solve_in_loop(g)
+        assert got.dtype == dtype
+        assert np.linalg.norm(got - want) <= tol * np.linalg.norm(want)
+    assert (factor.solve_in_loop(g) == NormalFactor.from_state(ridge, factor.state()).solve_in_loop(g)).all()

@@ -140,3 +140,50 @@ def test_robust_query_validates():
         pm.robust_query(np.ones(8), [0], 3, n_sketches=10)
     with pytest.raises(ValueError, match="kind='x'"):
         coordinate_estimate_std(np.ones(3), [0], 2, kind="x")
+
+
+def test_sketched_queries_keep_float32_and_leave_h_untouched():
+    A, W = problem(4, 6, 0, dtype=np.float32)
+    pm = KroneckerProjectionMaintainer(A, W, rng=0)
+    h = np.random.default_rng(1).standard_normal(16).astype(np.float32)
+    H = h.reshape(4, 4).copy()
+    copies = (h.copy(), H.copy())
+    assert pm.query_sketched(h, [0, 3]).dtype == np.float32
+    assert pm.query_sketched(H, [0, 3], kind="countsketch").dtype == np.float32
+    assert pm.robust_query(h, [1], 3, n_sketches=20).dtype == np.float32
+    assert (h == copies[0]).all() and (H == copies[1]).all()
+    v = pm.query(h)
+    std = coordinate_estimate_std(v, [0, 1], 8)
+    assert std.dtype == np.float32
+    assert np.allclose(std, coordinate_estimate_std(v.astype(np.float64), [0, 1], 8), rtol=1e-6)
+    assert (v == pm.query(h)).all()
+
+
+def test_bad_h_leaves_the_sketch_generator_untouched():
+    A, W = problem(4, 6, 0)
+    one, two = KroneckerProjectionMaintainer(A, W, rng=3), KroneckerProjectionMaintainer(A, W, rng=3)
+    with pytest.raises(ValueError, match="h must be finite"):
+        one.query_sketched(np.full(16, np.nan), [0])
+    h = np.arange(16.0)
+    assert (one.query_sketched(h, [0, 5]) == two.query_sketched(h, [0, 5])).all()
+
+
+@pytest.mark.parametrize("call, err, match", [
+    (lambda: coordinate_estimate_std(np.array([1.0, np.nan]), [0], 4), ValueError, "v must be finite"),
+    (lambda: coordinate_estimate_std(np.ones((2, 2)), [0], 4), ValueError, "v must be 1-D"),
+    (lambda: coordinate_estimate_std(np.ones(3), [3], 4), ValueError, r"0 <= idx < v.shape\[0\] = 3"),
+    (lambda: coordinate_estimate_std(np.ones(3), [0.5], 4), TypeError, "idx must be"),
+    (lambda: coordinate_estimate_std(np.ones(3), [0], 0), ValueError, "sketch_size=0 must satisfy"),
+    (lambda: default_sketch_size(0), ValueError, "dim=0 must satisfy dim >= 1"),
+    (lambda: default_sketch_size(10.5), TypeError, "dim must be an integer"),
+])
+def test_helpers_refuse_bad_arguments_by_name(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
+
+
+def test_coordinate_estimate_std_leaves_v_untouched():
+    v = np.array([3.0, -4.0, 1.0])
+    copy = v.copy()
+    assert np.allclose(coordinate_estimate_std(v, 1, 2, "countsketch"), np.sqrt((26.0 - 16.0) / 2))
+    assert (v == copy).all()
