@@ -162,6 +162,7 @@ def default_rcond(shape, dtype, xp) -> float:
 
 
 def numerical_rank(s, rcond, xp) -> int:
+    """Number of singular values `s` above ``rcond * max(s)`` (0 for an empty or zero spectrum)."""
     if s.shape[0] == 0:
         return 0
     top = float(xp.max(s))
@@ -169,6 +170,7 @@ def numerical_rank(s, rcond, xp) -> int:
 
 
 def singular_values(M, xp):
+    """Singular values of a small dense `M`, descending."""
     if is_numpy_namespace(xp):
         return scipy.linalg.svdvals(M, check_finite=False)
     return xp.linalg.svd(M, full_matrices=False)[1]

@@ -23,6 +23,7 @@ def default_tol(dtype) -> float:
 
 
 def check_step(eta, name="eta"):
+    """A step size: a real number ``> 0`` (``ValueError`` naming `name` otherwise)."""
     return check_real(eta, name, low=0, low_inclusive=False)
 
 
