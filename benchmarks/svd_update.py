@@ -24,6 +24,8 @@ The peers:
   ``k`` (those combinations are skipped).
 * ``svds``: one recomputation of the final matrix from scratch (an updating stream needs one per batch).
 
+``SVDUpdateThreads`` times the sparse-aware update on 1 and 2 threads (the others pin one BLAS thread).
+
 Run: ``asv run --python=same --quick --bench SVDUpdate`` and compare the rows of one run as ratios.
 """
 
@@ -114,6 +116,31 @@ class SVDUpdate(_Base):
     def track_sv_error(self, data, form, method, k, s):
         self._run()
         return _relative_error(self.up.s, self.ref)
+
+
+class SVDUpdateThreads(_Base):
+    """The sparse-aware Zha-Simon update (k = 64, s = 10) with BLAS and Numba on 1 and on 2 threads.
+
+    Its small dense work must not get slower with more threads (it ran 10x to 40x slower on 2 threads before
+    the updater ran it on one BLAS thread and in NumPy's LAPACK: see ``lowrank_la._array.SMALL_WORK_NOTE``).
+    """
+
+    params = ([1, 2],)
+    param_names = ["threads"]
+
+    def setup(self, data, threads):
+        U, sv, Vh = data["init"][64]
+        self.batches = self._batches(data, 10)
+        self.up = TruncatedSVDUpdater(U=U, s=sv, Vh=Vh, method="zha-simon", rng=0)
+        self._threads = contextlib.ExitStack()
+        self._threads.enter_context(thread_limit(threads))
+
+    def teardown(self, data, threads):
+        self._threads.close()
+
+    def time_updates(self, data, threads):
+        for E in self.batches:
+            self.up.add_rows(E)
 
 
 class SVDUpdatePeers(_Base):
