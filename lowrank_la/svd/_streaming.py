@@ -7,7 +7,6 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 
 from .._array import SVDResult, as_rng, flip_signs, qr_econ, svd_small
@@ -369,8 +368,9 @@ class StreamingSketch:
         U1, T1 = qr_econ(_dense(self._Phi @ Q))
         U2, T2 = qr_econ(_dense(self._Psi @ P))
         core = U1.T @ self._Z @ U2
-        left = scipy.linalg.solve_triangular(T1, core, lower=False, check_finite=False)        # T1^{-1} core
-        C = scipy.linalg.solve_triangular(T2, left.T, lower=False, check_finite=False).T        # ... T2^{-T}
+        # (k, k) solves in NumPy's LAPACK, not scipy's, between NumPy products: lowrank_la._array.SMALL_WORK_NOTE
+        left = np.linalg.solve(T1, core)            # T1^{-1} core
+        C = np.linalg.solve(T2, left.T).T           # ... T2^{-T}
         return LowRankFactors(Q, C.astype(self._dtype, copy=False), P)
 
     def fixed_rank(self, r=None, *, flip_sign=True) -> SVDResult:
