@@ -52,6 +52,7 @@ __all__ = [
     "svd_tall",
     "thread_limit",
     "times_inverse_upper",
+    "to_numpy",
     "working_dtype",
 ]
 
@@ -155,6 +156,26 @@ def is_numpy_namespace(xp) -> bool:
 def is_cupy_namespace(xp) -> bool:
     """True if `xp` is CuPy's namespace (plain or array-api-compat's wrapper)."""
     return array_api_compat.is_cupy_namespace(xp)
+
+
+def to_numpy(x):
+    """A NumPy array with the values of `x`: NumPy arrays as they are, Dask arrays computed, CuPy arrays copied
+    from the device, other array-API arrays through ``numpy.asarray``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.arange(3.0)
+    >>> to_numpy(a) is a
+    True
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if is_dask(x):
+        x = x.compute()
+    if type(x).__module__.split(".")[0] == "cupy":
+        return x.get()
+    return np.asarray(x)
 
 
 def device_of(x):

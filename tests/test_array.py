@@ -20,6 +20,7 @@ from lowrank_la._array import (
     spawn_rngs,
     svd_small,
     svd_tall,
+    to_numpy,
     working_dtype,
 )
 
@@ -175,6 +176,13 @@ def test_tall_svd_falls_back_to_lapack_on_rank_deficient_input():
     assert np.allclose(s, np.linalg.svd(X, compute_uv=False), atol=1e-10)
     assert np.allclose((U * s) @ Vh, X)
     assert np.allclose(U.T @ U, np.eye(4))
+
+
+def test_to_numpy_returns_the_values_on_the_host(xp_backend):
+    a = np.arange(12.0).reshape(4, 3)
+    out = to_numpy(xp_backend.asarray(a))
+    assert type(out) is np.ndarray and np.array_equal(out, a)
+    assert to_numpy(a) is a
 
 
 def test_flip_signs_rule_and_invariance(xp_dense_backend):

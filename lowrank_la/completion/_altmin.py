@@ -15,9 +15,9 @@ from .._array import (
     array_namespace,
     as_rng,
     device_of,
-    is_cupy_namespace,
     is_numpy_namespace,
     qr_econ,
+    to_numpy,
 )
 from .._kernels.completion import (
     sampled_product,
@@ -174,12 +174,6 @@ def _input_namespace(vals):
     if hasattr(vals, "__array_namespace__") and not isinstance(vals, np.ndarray):
         return array_namespace(vals), device_of(vals)
     return None, None
-
-
-def _to_host(x, xp):
-    if x is None or xp is None or isinstance(x, (list, tuple)):
-        return x
-    return x.get() if is_cupy_namespace(xp) else np.asarray(x)
 
 
 class _DeviceSteps:
@@ -349,7 +343,8 @@ def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver
         raise TypeError("rank must be given")
     xp, device = _input_namespace(vals)
     on_device = xp is not None and not is_numpy_namespace(xp)
-    rows, cols, vals = (_to_host(x, xp) for x in (rows, cols, vals))
+    if on_device:
+        rows, cols, vals = (to_numpy(x) for x in (rows, cols, vals))
     obs = parse_observations(rows, cols, vals, shape)
     m, n = obs.shape
     k = check_rank(rank, (m, n), "rank")
@@ -462,7 +457,7 @@ def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver
         history["time"].append(time.perf_counter() - start)
         history["inner_steps"].append((steps_v, steps_u))
         if truth is not None:
-            history["error"].append(completion_error(_to_host(U, xp), _to_host(V_warm, xp), truth))
+            history["error"].append(completion_error(to_numpy(U), to_numpy(V_warm), truth))
         if not math.isfinite(residual):
             break
         if residual <= tol:

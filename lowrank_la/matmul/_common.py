@@ -6,7 +6,15 @@ import math
 
 import numpy as np
 
-from .._array import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
+from .._array import (
+    array_namespace,
+    as_rng,
+    device_of,
+    is_cupy_namespace,
+    is_numpy_namespace,
+    to_numpy,
+    working_dtype,
+)
 from .._validate import check_int, check_matrix, check_option, check_shape_agrees, is_dask, is_sparse
 
 __all__ = []
@@ -116,7 +124,7 @@ class ColumnRowSampler:
             if probs == "uniform":
                 p = np.full(n, 1.0 / n)
             else:
-                w = _to_host(ops.column_row_weights())
+                w = to_numpy(ops.column_row_weights())
                 total = float(w.sum())
                 p = w / total if total > 0 else np.full(n, 1.0 / n)  # A B = 0: any p is exact
         else:
@@ -157,17 +165,9 @@ class ColumnRowSampler:
         return ops.xp.reshape(ops.xp.take(self._inv, ops.xp.reshape(idx, (-1,)), axis=0), idx.shape)
 
 
-def _to_host(x):
-    if type(x) is np.ndarray:
-        return x
-    if hasattr(x, "get"):
-        return x.get()
-    return np.asarray(x)
-
-
 def _check_probs(probs, n, ops):
     try:
-        p = np.asarray(_to_host(probs), dtype=np.float64)
+        p = np.asarray(to_numpy(probs), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"probs must be 'norm', 'uniform' or a 1-D array of {n} probabilities") from exc
     if p.shape != (n,):
@@ -181,7 +181,7 @@ def _check_probs(probs, n, ops):
         raise ValueError(f"probs must sum to one, got sum(probs) = {total:.9g}")
     zero = p == 0
     if zero.any():
-        w = _to_host(ops.column_row_weights())
+        w = to_numpy(ops.column_row_weights())
         bad = np.nonzero(zero & (w > 0))[0]
         if bad.size:
             raise ValueError(f"probs must be positive wherever ||A[:, k]|| ||B[k, :]|| > 0, but probs[{bad[0]}] "

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._array import array_namespace, as_rng, is_cupy_namespace, is_numpy_namespace, working_dtype
+from .._array import array_namespace, as_rng, is_cupy_namespace, is_numpy_namespace, to_numpy, working_dtype
 from .._validate import check_int, check_matrix, check_option, check_shape_agrees
 from ._common import PROBS_KINDS, ColumnRowSampler, Operands
-from ._common import _to_host as _host
 
 __all__ = ["MatmulLevels"]
 
@@ -172,7 +171,7 @@ class _Stack:
 
             xp = self.xp
             A64, B64 = xp.astype(A, xp.float64), xp.astype(B, xp.float64)
-            w = _host(xp.linalg.vector_norm(A64, axis=1) * xp.linalg.vector_norm(B64, axis=2))  # (K, n)
+            w = to_numpy(xp.linalg.vector_norm(A64, axis=1) * xp.linalg.vector_norm(B64, axis=2))  # (K, n)
             w = np.where(w.sum(axis=1, keepdims=True) > 0, w, 1.0)
             tables = [alias_table(row) for row in w]
             dev = xp if is_cupy_namespace(xp) else np

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array import to_numpy
 from .._validate import check_option
-from ._common import ColumnRowSampler, Operands, _to_host, check_count
+from ._common import ColumnRowSampler, Operands, check_count
 
 __all__ = ["matmul_variance"]
 
@@ -63,7 +64,7 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
     if not replace and not (isinstance(method, str) and method == "uniform"):
         raise ValueError("replace=False is only available with method='uniform'")
     c = check_count(c, "c", ops.n, replace=replace)
-    A64, B64 = (np.asarray(_to_host(X.compute() if ops.dask else X), dtype=np.float64) for X in (ops.A, ops.B))
+    A64, B64 = (np.asarray(to_numpy(X.compute() if ops.dask else X), dtype=np.float64) for X in (ops.A, ops.B))
     a, b = (A64 * A64).sum(axis=0), (B64 * B64).sum(axis=1)
     t1, t2 = a.sum() * b.sum(), float((a * b).sum())
     F = float(np.sum((A64 @ B64) ** 2))

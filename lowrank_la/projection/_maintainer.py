@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from .._array import array_namespace, as_rng, is_numpy_namespace, solve, working_dtype
+from .._array import array_namespace, as_rng, solve, to_numpy, working_dtype
 from .._validate import (
     check_int,
     check_matrix,
@@ -113,7 +113,7 @@ def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
     """
     check_option(kind, "kind", ("gaussian", "countsketch"))
     s = check_int(sketch_size, "sketch_size", low=1)
-    v = _to_host(v) if hasattr(v, "shape") else np.asarray(v)
+    v = to_numpy(v) if hasattr(v, "shape") else np.asarray(v)
     check_matrix(v, "v", ndim=1)
     dtype = _host_dtype(working_dtype(v.dtype, np, name="v"))
     idx = _check_coordinates(idx, v.shape[0], "v.shape[0]")
@@ -508,7 +508,7 @@ class KroneckerProjectionMaintainer:
         d = self.n * self.n
         idx = self._check_idx(idx)
         s = default_sketch_size(d) if sketch_size is None else check_int(sketch_size, "sketch_size", low=1)
-        v = _to_host(self.query(_flat(h, self.n, self.vec, self._xp)))  # validates h before anything is drawn
+        v = to_numpy(self.query(_flat(h, self.n, self.vec, self._xp)))  # validates h before anything is drawn
         R = make_sketch(kind, s, d, rng=self._gen if rng is None else as_rng(rng))
         E = np.zeros((d, idx.shape[0]))
         E[idx, np.arange(idx.shape[0])] = 1.0
@@ -581,8 +581,8 @@ class KroneckerProjectionMaintainer:
         if used + idx.shape[0] > budget:
             raise RuntimeError(f"the privacy budget of robust_query is spent: {used} of {budget} answers given "
                                f"(T_max={self._robust['T_max']}); call reset_robust() for a fresh pool")
-        v = _to_host(vec_f(self._project(H)))
-        radius = float(np.linalg.norm(_to_host(flat)))
+        v = to_numpy(vec_f(self._project(H)))
+        radius = float(np.linalg.norm(to_numpy(flat)))
         z = self._pool.estimates(v, idx)
         eps0 = self._robust["eps0"]
         out = np.empty(idx.shape[0], dtype=_host_dtype(self.dtype))
@@ -653,7 +653,7 @@ class KroneckerProjectionMaintainer:
             arrays["ref_isqrt"] = self._ref_isqrt
         if self._pool is not None:
             arrays.update(pool_hashes=self._pool.hashes, pool_signs=self._pool.signs)
-        arrays = {k: _to_host(v) for k, v in arrays.items()}
+        arrays = {k: to_numpy(v) for k, v in arrays.items()}
         with open(os.fspath(path), "wb") as fh:
             np.savez(fh, config=np.array(json.dumps(config)), **arrays)
 
@@ -729,17 +729,6 @@ def _flat(h, n, vec, xp):
     if ndim == 2 and tuple(h.shape) == (n, n):
         return xp.reshape(h.T if vec == "F" else h, (n * n,))
     return h
-
-
-def _to_host(x):
-    if isinstance(x, np.ndarray):
-        return x
-    xp = array_namespace(x)
-    if is_numpy_namespace(xp):
-        return np.asarray(x)
-    if hasattr(x, "get"):
-        return x.get()
-    return np.asarray(x)
 
 
 def _host_dtype(dtype):

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._array import ConvergenceWarning, SVDResult, as_rng
+from .._array import ConvergenceWarning, SVDResult, as_rng, to_numpy
 from .._validate import check_int, check_option, check_rank, check_tolerance
 from ._common import draw, finish, orthonormalize, prepare, svd_of_projection
 
@@ -194,7 +194,7 @@ def _qb(prod, gen, *, block_size, n_power, max_rank, threshold=None, norm2=None,
         rank += w
         if threshold is None:
             continue
-        rows2 = np.asarray(_host(xp.sum(Bti * Bti, axis=0)), dtype=np.float64)
+        rows2 = np.asarray(to_numpy(xp.sum(Bti * Bti, axis=0)), dtype=np.float64)
         indicator = norm2 - (sumB2 + float(rows2.sum()))
         history.append(indicator / norm2 if norm2 > 0 else 0.0)
         if reliable:
@@ -228,14 +228,6 @@ def _qb(prod, gen, *, block_size, n_power, max_rank, threshold=None, norm2=None,
                     err2, converged = tail, True
                     break
     return Q, Bt, rank, err2, converged, history
-
-
-def _host(x):
-    if hasattr(x, "compute"):
-        x = x.compute()
-    if hasattr(x, "get"):
-        x = x.get()
-    return np.asarray(x)
 
 
 def _eps(dtype):
@@ -439,7 +431,7 @@ def svd_tol(A, tol, *, relative=True, block_size=10, n_power=1, max_rank=None, f
         converged = True
         err2 = max(norm2 - _host_sum2(Bt, xp), 0.0)
     U, s, Vh = svd_of_projection(Q, Bt, xp, dask=dask)
-    s2 = np.asarray(_host(s), dtype=np.float64) ** 2
+    s2 = np.asarray(to_numpy(s), dtype=np.float64) ** 2
     tails = np.concatenate([np.cumsum(s2[::-1])[::-1], [0.0]])  # tails[j] = sum_{i >= j} s_i^2
     keep = r
     if converged:
@@ -455,5 +447,5 @@ def svd_tol(A, tol, *, relative=True, block_size=10, n_power=1, max_rank=None, f
 
 
 def _host_sum2(X, xp):
-    return float(np.sum(np.asarray(_host(xp.sum(X * X, axis=0)), dtype=np.float64)))
+    return float(np.sum(np.asarray(to_numpy(xp.sum(X * X, axis=0)), dtype=np.float64)))
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._array import as_rng, is_cupy_namespace, is_numpy_namespace, svd_small
+from .._array import as_rng, is_numpy_namespace, svd_small, to_numpy
 from .._validate import check_int, check_option
 from ._tucker import _check_tensor, unfold
 
@@ -101,14 +101,6 @@ def hosvd_spectrum(X, *, method="gram", max_rank=None, rng=None):
     return HosvdSpectrum(values, norm_sq, tuple(int(s) for s in X.shape))
 
 
-def _to_host(a, xp) -> np.ndarray:
-    if is_numpy_namespace(xp):
-        return np.asarray(a)
-    if is_cupy_namespace(xp):
-        return a.get()
-    return np.asarray(a)
-
-
 def _squared_singular_values(M, keep, method, gen, xp) -> np.ndarray:
     """The leading `keep` (or fewer, when the unfolding is short) squared singular values of `M`, descending."""
     rows, cols = M.shape
@@ -116,13 +108,13 @@ def _squared_singular_values(M, keep, method, gen, xp) -> np.ndarray:
     if method == "randomized" and keep < small:
         from ..svd import rsvd
 
-        s = _to_host(rsvd(M, keep, rng=gen, flip_sign=False).s, xp)
+        s = to_numpy(rsvd(M, keep, rng=gen, flip_sign=False).s)
         return s * s
     if method == "svd":
-        s = _to_host(svd_small(M, xp).s if is_numpy_namespace(xp) else xp.linalg.svdvals(M), xp)
+        s = to_numpy(svd_small(M).s if is_numpy_namespace(xp) else xp.linalg.svdvals(M))
         return (s * s)[:keep]
     G = xp.matmul(M, M.T) if rows <= cols else xp.matmul(M.T, M)
     # numpy.linalg on NumPy (array-api-compat's eigvalsh), not scipy.linalg: this runs in a loop over the modes,
     # between NumPy products (see lowrank_la._array.SMALL_WORK_NOTE)
-    lam = _to_host(xp.linalg.eigvalsh(G), xp)
+    lam = to_numpy(xp.linalg.eigvalsh(G))
     return np.maximum(lam[::-1], 0)[:keep]
