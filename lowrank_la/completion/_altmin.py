@@ -425,27 +425,24 @@ def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver
     history = {"residual": [], "time": [], "inner_steps": []}
     if truth is not None:
         history["error"] = []
+    def half_step(design, seg, warm, axis, n_other, eps, seed):
+        """Every regression of one half-step: batched on a device namespace, by the chosen solver on NumPy."""
+        ridge = _ridges(seg, k, n_other, reg)
+        if on_device:
+            return batched_exact_solve(design, steps.segments(seg), steps.put(ridge), xp), 0.0
+        return _half_step(design, seg, warm, chosen[axis], eps, maxiter[chosen[axis]], ridge, int(seed))
+
     converged = False
     it = 0
     for it in range(1, n_iter + 1):
         eps = solver_tol(it - 1)
         # V half-step: one regression per column on the rows U[I_j]
-        seg = obs_for(2 * it - 1).by_col
-        if on_device:
-            V_raw, steps_v = batched_exact_solve(U, steps.segments(seg), steps.put(_ridges(seg, k, m, reg)), xp), 0.0
-        else:
-            V_raw, steps_v = _half_step(U, seg, V_warm, chosen["V"], eps, maxiter[chosen["V"]],
-                                        _ridges(seg, k, m, reg), int(seeds[2 * it - 2]))
+        V_raw, steps_v = half_step(U, obs_for(2 * it - 1).by_col, V_warm, "V", m, eps, seeds[2 * it - 2])
         V, R_v = _orthonormalize(V_raw, xp)
         U_warm = _contiguous(U @ R_v.T)
         V = _contiguous(V)
         # U half-step: one regression per row on the rows V[J_i]
-        seg = obs_for(2 * it).by_row
-        if on_device:
-            U_raw, steps_u = batched_exact_solve(V, steps.segments(seg), steps.put(_ridges(seg, k, n, reg)), xp), 0.0
-        else:
-            U_raw, steps_u = _half_step(V, seg, U_warm, chosen["U"], eps, maxiter[chosen["U"]],
-                                        _ridges(seg, k, n, reg), int(seeds[2 * it - 1]))
+        U_raw, steps_u = half_step(V, obs_for(2 * it).by_row, U_warm, "U", n, eps, seeds[2 * it - 1])
         U, R_u = _orthonormalize(U_raw, xp)
         U = _contiguous(U)
         V_warm = _contiguous(V @ R_u.T)  # U @ V_warm.T == U_raw @ V.T: the model after this iteration
