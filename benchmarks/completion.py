@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from lowrank_la._array import ConvergenceWarning
+from lowrank_la._backend import ConvergenceWarning
 from lowrank_la._kernels.completion import sampled_product
 from lowrank_la.completion import altmin_complete, completion_error
 from lowrank_la.completion._altmin import _half_step, _ridges

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from lowrank_la._array import ConvergenceWarning
+from lowrank_la._backend import ConvergenceWarning
 from lowrank_la.matmul import mlmc_matmul, sampled_matmul, sketched_matmul
 
 METHODS = ["exact", "dkm-norm", "dkm-uniform", "gaussian", "countsketch", "srht", "sparse_sign"]

@@ -23,7 +23,7 @@ import contextlib
 
 import numpy as np
 
-from lowrank_la._array import thread_limit
+from lowrank_la._backend import thread_limit
 from lowrank_la.projection import KroneckerProjectionMaintainer
 
 METHODS = ["rebuild", "woodbury", "lazy_pcg"]

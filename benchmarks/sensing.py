@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from lowrank_la._array import ConvergenceWarning
+from lowrank_la._backend import ConvergenceWarning
 from lowrank_la.sensing import GaussianSensing, gd, precgd, scaled_gd, scaled_gd_lambda, subgradient_l1
 
 R_STAR = 3

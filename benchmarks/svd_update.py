@@ -37,7 +37,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg
 from threadpoolctl import threadpool_limits
 
-from lowrank_la._array import thread_limit
+from lowrank_la._backend import thread_limit
 from lowrank_la.datasets import sparse_power_law
 from lowrank_la.svd._update import TruncatedSVDUpdater
 
@@ -122,7 +122,7 @@ class SVDUpdateThreads(_Base):
     """The sparse-aware Zha-Simon update (k = 64, s = 10) with BLAS and Numba on 1 and on 2 threads.
 
     Its small dense work must not get slower with more threads (it ran 10x to 40x slower on 2 threads before
-    the updater ran it on one BLAS thread and in NumPy's LAPACK: see ``lowrank_la._array.SMALL_WORK_NOTE``).
+    the updater ran it on one BLAS thread and in NumPy's LAPACK: see ``lowrank_la._backend.SMALL_WORK_NOTE``).
     """
 
     params = ([1, 2],)

@@ -35,7 +35,7 @@ fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 
 import importlib
 
-from ._array import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult, as_operator, thread_limit
+from ._backend import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult, as_operator, thread_limit
 
 __version__ = "0.1.0.dev0"
 

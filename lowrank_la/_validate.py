@@ -5,7 +5,7 @@ Each check raises ``ValueError`` (a value out of range, a shape that does not fi
 allowed, for example ``k=80 must satisfy 1 <= k <= min(m, n) = 50``. The checks never modify their input.
 
 This module is the lowest layer of the package: it knows array kinds only by duck typing and through
-array-api-compat, so that ``_array`` can build on it.
+array-api-compat, so that ``_backend`` can build on it.
 """
 
 from __future__ import annotations

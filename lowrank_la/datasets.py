@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse
 
-from ._array import as_rng
+from ._backend import as_rng
 from ._validate import (
     check_dtype,
     check_int,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 import lowrank_la as la
-from lowrank_la._array import as_operator
+from lowrank_la._backend import as_operator
 
 M, N, L = 57, 31, 5
 

@@ -32,7 +32,7 @@ import math
 import numba
 import numpy as np
 
-from .._array import one_blas_thread
+from .._backend import one_blas_thread
 
 __all__ = [
     "sampled_product",

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .._array import (
+from .._backend import (
     ConvergenceWarning,
     SolverResult,
     array_namespace,

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._array import working_dtype
+from .._backend import working_dtype
 from .._validate import check_int, is_sparse
 
 __all__ = ["Observations", "Segments", "parse_observations"]

@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from .._array import ConvergenceWarning, as_rng, thread_limit
+from .._backend import ConvergenceWarning, as_rng, thread_limit
 from .._kernels.completion import sampled_product
 from ..completion import altmin_complete
 from ..completion._altmin import _half_step, _ridges

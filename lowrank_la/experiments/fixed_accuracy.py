@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 from .. import datasets
-from .._array import as_rng, thread_limit
+from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]

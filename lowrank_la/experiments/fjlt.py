@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .._array import as_rng, thread_limit
+from .._backend import as_rng, thread_limit
 from ..sketch import FJLT, jl_min_dim, max_distortion
 from ._registry import ExperimentResult, best_time, pyplot, register
 

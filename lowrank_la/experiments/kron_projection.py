@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 
-from .._array import as_rng, thread_limit
+from .._backend import as_rng, thread_limit
 from ..projection import KroneckerProjectionMaintainer, coordinate_estimate_std
 from ._registry import ExperimentResult, pyplot, register
 

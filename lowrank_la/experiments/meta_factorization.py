@@ -45,7 +45,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from .._array import as_rng, thread_limit
+from .._backend import as_rng, thread_limit
 from ..factor import (
     RankConditionWarning,
     cur_from_indices,

@@ -40,7 +40,7 @@ import warnings
 
 import numpy as np
 
-from .._array import ConvergenceWarning, as_rng, thread_limit
+from .._backend import ConvergenceWarning, as_rng, thread_limit
 from ..matmul import matmul_variance, mlmc_matmul, sampled_matmul, sketched_matmul
 from ._registry import ExperimentResult, pyplot, register
 

@@ -38,7 +38,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from .. import datasets
-from .._array import as_rng, thread_limit
+from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
 
 __all__ = ["run"]

@@ -48,7 +48,7 @@ import warnings
 
 import numpy as np
 
-from .._array import ConvergenceWarning, thread_limit
+from .._backend import ConvergenceWarning, thread_limit
 from ..sensing import GaussianSensing, gd, precgd, scaled_gd, scaled_gd_lambda, subgradient_l1
 from ._registry import ExperimentResult, pyplot, register
 

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.linalg
 
 from .. import datasets
-from .._array import as_rng, thread_limit
+from .._backend import as_rng, thread_limit
 from ..svd._streaming import StreamingSketch
 from ._registry import ExperimentResult, pyplot, register
 

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg
 
-from .._array import as_rng, thread_limit
+from .._backend import as_rng, thread_limit
 from ..datasets import sparse_power_law
 from ._registry import ExperimentResult, pyplot, register
 

@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from .._array import ConvergenceWarning, thread_limit
+from .._backend import ConvergenceWarning, thread_limit
 from ..tensor import core_shape_search, hooi, hosvd_spectrum
 from ._registry import ExperimentResult, pyplot, register
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._array import as_operator
+from .._backend import as_operator
 from .._validate import check_option, check_rank, is_linear_operator
 from ._meta import MetaFactorization, default_rcond, frame_pinv, meta_factorize
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._array import as_operator
+from .._backend import as_operator
 from .._validate import check_option, check_real, is_linear_operator, is_sparse
 from ._meta import MetaFactorization, default_rcond, numerical_rank, singular_values, small_pinv
 from ._select import SELECTORS, _selector, select_indices

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 import scipy.linalg
 
-from .._array import as_operator, as_rng, qr_econ
+from .._backend import as_operator, as_rng, qr_econ
 from .._validate import check_int, check_real, is_linear_operator
 from ._cur import _columns
 from ._meta import MetaFactorization, default_rcond, frame_pinv

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
-from .._array import array_namespace, as_operator, is_numpy_namespace, qr_econ, svd_small
+from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, svd_small
 from .._validate import check_matrix, check_option, check_real, check_shape_agrees
 
 __all__ = ["MetaFactorization", "RankConditionWarning", "meta_factorize"]

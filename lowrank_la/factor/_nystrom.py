@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .._array import as_operator, as_rng, qr_econ, random_normal, svd_small
+from .._backend import as_operator, as_rng, qr_econ, random_normal, svd_small
 from .._validate import check_option, check_rank, check_real
 from ._meta import MetaFactorization, as_frame, default_rcond, numerical_rank, singular_values, solve_upper
 

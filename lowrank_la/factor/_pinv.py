@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from .._array import array_namespace, as_operator, is_numpy_namespace, qr_econ, working_dtype
+from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, working_dtype
 from .._validate import check_matrix, check_real, check_shape_agrees, is_linear_operator, is_sparse
 from ._meta import (
     RankConditionWarning,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._array import as_operator, as_rng
+from .._backend import as_operator, as_rng
 from .._validate import check_matrix, check_option, check_rank, is_linear_operator, is_sparse
 
 __all__ = ["deim", "select_indices"]

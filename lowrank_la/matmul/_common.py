@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._array import (
+from .._backend import (
     array_namespace,
     as_rng,
     device_of,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._array import array_namespace, as_rng, is_cupy_namespace, is_numpy_namespace, to_numpy, working_dtype
+from .._backend import array_namespace, as_rng, is_cupy_namespace, is_numpy_namespace, to_numpy, working_dtype
 from .._validate import check_int, check_matrix, check_option, check_shape_agrees
 from ._common import PROBS_KINDS, ColumnRowSampler, Operands
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array import ConvergenceWarning, array_namespace, as_rng
+from .._backend import ConvergenceWarning, array_namespace, as_rng
 from .._validate import check_int, check_real
 
 __all__ = ["MLMCInfo", "mlmc"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._array import to_numpy
+from .._backend import to_numpy
 from .._validate import check_option
 from ._common import ColumnRowSampler, Operands, check_count
 

@@ -17,7 +17,7 @@ that is how it is computed here.
 
 from __future__ import annotations
 
-from .._array import array_namespace, working_dtype
+from .._backend import array_namespace, working_dtype
 from .._validate import check_matrix, check_option, check_shape_agrees
 
 __all__ = ["FORMS", "VECS", "kron_apply_B", "kron_apply_BT", "kron_normal_matrix"]

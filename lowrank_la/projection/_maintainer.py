@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from .._array import array_namespace, as_rng, solve, to_numpy, working_dtype
+from .._backend import array_namespace, as_rng, solve, to_numpy, working_dtype
 from .._validate import (
     check_int,
     check_matrix,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._array import array_namespace, is_numpy_namespace
+from .._backend import array_namespace, is_numpy_namespace
 
 __all__ = ["NormalFactor", "SingularNormalMatrix", "pcg", "pinv_rtol"]
 
@@ -97,7 +97,7 @@ class NormalFactor:
         On NumPy the Cholesky path applies the explicit, exactly symmetric ``(M + ridge I)^-1`` (formed once per
         factorisation from the Cholesky factor by LAPACK potri, ``2 m^3 / 3`` flops) by one NumPy product, at the
         cost of the two triangular solves of :meth:`solve`: a loop of NumPy products then never alternates with
-        scipy's BLAS, whose thread pool spins against NumPy's (see :data:`lowrank_la._array.SMALL_WORK_NOTE`).
+        scipy's BLAS, whose thread pool spins against NumPy's (see :data:`lowrank_la._backend.SMALL_WORK_NOTE`).
         Elsewhere it is :meth:`solve`.
         """
         if self.ridge == "pinv" or not is_numpy_namespace(self.xp):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._array import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
+from .._backend import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
 from .._validate import check_dtype, check_finite, check_int, check_option, check_shape_agrees
 
 __all__ = ["GaussianSensing", "LinearMapSensing", "SamplingOperator", "SensingOperator"]

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .._array import ConvergenceWarning, SolverResult, array_namespace, as_rng, random_normal, working_dtype
+from .._backend import ConvergenceWarning, SolverResult, array_namespace, as_rng, random_normal, working_dtype
 from .._validate import check_finite, check_int, check_matrix, check_option, check_rank, check_real, check_tolerance
 from ._operators import SensingOperator
 

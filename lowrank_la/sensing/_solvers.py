@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._array import as_rng, is_numpy_namespace
+from .._backend import as_rng, is_numpy_namespace
 from .._validate import check_option, check_real
 from ._problem import Problem, check_step, iterate
 
@@ -20,7 +20,7 @@ def _precondition(grad, gram, damping, xp):
     """``grad (gram + damping I)^-1`` for a small symmetric positive (semi)definite `gram`.
 
     Called once or twice per iteration between the NumPy products of the loop, so the (r, r) solve stays in
-    NumPy's LAPACK (``numpy.linalg.solve``), not scipy's: see ``lowrank_la._array.SMALL_WORK_NOTE``.
+    NumPy's LAPACK (``numpy.linalg.solve``), not scipy's: see ``lowrank_la._backend.SMALL_WORK_NOTE``.
     """
     r = gram.shape[0]
     P = gram + damping * xp.eye(r, dtype=gram.dtype) if damping else gram

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._array import array_namespace, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
+from .._backend import array_namespace, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
 from .._kernels.fwht import fwht_cupy, fwht_numba, fwht_reference
 from .._validate import check_finite, check_int, check_option, is_dask
 

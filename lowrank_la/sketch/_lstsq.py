@@ -6,7 +6,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 
-from .._array import SolverResult, as_rng, qr_econ, working_dtype
+from .._backend import SolverResult, as_rng, qr_econ, working_dtype
 from .._validate import check_finite, check_int, check_matrix, check_shape_agrees, check_tolerance, is_sparse
 from ._operators import make_sketch
 

@@ -9,7 +9,7 @@ import scipy.fft
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .._array import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
+from .._backend import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
 from .._kernels.fwht import fwht_numba
 from .._kernels.sparse_apply import pack_columns, rows_times_sparse_t
 from .._validate import (

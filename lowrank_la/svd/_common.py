@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._array import (
+from .._backend import (
     as_operator,
     cholesky_qr2,
     flip_signs,

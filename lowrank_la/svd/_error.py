@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._array import array_namespace, as_rng, svd_small
+from .._backend import array_namespace, as_rng, svd_small
 from .._validate import check_int, check_option, check_shape_agrees
 from ._common import draw, orthonormalize, prepare
 

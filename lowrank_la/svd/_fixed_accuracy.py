@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._array import ConvergenceWarning, SVDResult, as_rng, to_numpy
+from .._backend import ConvergenceWarning, SVDResult, as_rng, to_numpy
 from .._validate import check_int, check_option, check_rank, check_tolerance
 from ._common import draw, finish, orthonormalize, prepare, svd_of_projection
 

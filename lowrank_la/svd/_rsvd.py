@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .._array import (
+from .._backend import (
     SVDResult,
     as_rng,
     is_cupy_namespace,
@@ -269,7 +269,7 @@ def _block_krylov_small_side(prod, b, q, k, gen):
 
 def _solve_upper(R, Y, xp):
     """``R^{-1} Y`` for upper-triangular `R`."""
-    return xp.linalg.solve(R, Y)  # (k, k): small; NumPy's own LAPACK, see lowrank_la._array.SMALL_WORK_NOTE
+    return xp.linalg.solve(R, Y)  # (k, k): small; NumPy's own LAPACK, see lowrank_la._backend.SMALL_WORK_NOTE
 
 
 def _cholesky_upper(G, xp):

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .._array import SVDResult, as_rng, flip_signs, qr_econ, svd_small
+from .._backend import SVDResult, as_rng, flip_signs, qr_econ, svd_small
 from .._validate import (
     check_dtype,
     check_finite,
@@ -368,7 +368,7 @@ class StreamingSketch:
         U1, T1 = qr_econ(_dense(self._Phi @ Q))
         U2, T2 = qr_econ(_dense(self._Psi @ P))
         core = U1.T @ self._Z @ U2
-        # (k, k) solves in NumPy's LAPACK, not scipy's, between NumPy products: lowrank_la._array.SMALL_WORK_NOTE
+        # (k, k) solves in NumPy's LAPACK, not scipy's, between NumPy products: lowrank_la._backend.SMALL_WORK_NOTE
         left = np.linalg.solve(T1, core)            # T1^{-1} core
         C = np.linalg.solve(T2, left.T).T           # ... T2^{-T}
         return LowRankFactors(Q, C.astype(self._dtype, copy=False), P)

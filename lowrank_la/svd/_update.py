@@ -24,7 +24,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .._array import SVDResult, as_rng, flip_signs, one_blas_thread, svd_small, working_dtype
+from .._backend import SVDResult, as_rng, flip_signs, one_blas_thread, svd_small, working_dtype
 from .._validate import (
     check_int,
     check_matrix,
@@ -241,7 +241,7 @@ def _inverse(K):
     """``inv(K)`` and its 1-norm condition number (``inf`` and None where K is singular).
 
     NumPy's LAPACK, not scipy's: an update alternates these k x k steps with NumPy GEMMs, and two OpenBLAS thread
-    pools spinning against each other made updates 10x slower on 2 threads (``lowrank_la._array.SMALL_WORK_NOTE``).
+    pools spinning against each other made updates 10x slower on 2 threads (``lowrank_la._backend.SMALL_WORK_NOTE``).
     """
     try:
         Kinv = np.linalg.inv(K)

@@ -16,7 +16,7 @@ Cost ``O((m + n) k (k + s) + (k + s)^3)`` per update.
 
 from __future__ import annotations
 
-from .._array import SVDResult, array_namespace, flip_signs, qr_econ, svd_small, working_dtype
+from .._backend import SVDResult, array_namespace, flip_signs, qr_econ, svd_small, working_dtype
 from .._validate import check_matrix, check_option, check_rank, check_shape_agrees
 
 __all__ = ["zha_simon_update"]

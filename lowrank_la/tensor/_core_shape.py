@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._array import ConvergenceWarning
+from .._backend import ConvergenceWarning
 from .._validate import check_int, check_option, check_real
 from ._spectrum import HosvdSpectrum, hosvd_spectrum
 from ._tucker import _check_tensor, hooi

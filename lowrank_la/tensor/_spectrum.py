@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._array import as_rng, is_numpy_namespace, svd_small, to_numpy
+from .._backend import as_rng, is_numpy_namespace, svd_small, to_numpy
 from .._validate import check_int, check_option
 from ._tucker import _check_tensor, unfold
 
@@ -115,6 +115,6 @@ def _squared_singular_values(M, keep, method, gen, xp) -> np.ndarray:
         return (s * s)[:keep]
     G = xp.matmul(M, M.T) if rows <= cols else xp.matmul(M.T, M)
     # numpy.linalg on NumPy (array-api-compat's eigvalsh), not scipy.linalg: this runs in a loop over the modes,
-    # between NumPy products (see lowrank_la._array.SMALL_WORK_NOTE)
+    # between NumPy products (see lowrank_la._backend.SMALL_WORK_NOTE)
     lam = to_numpy(xp.linalg.eigvalsh(G))
     return np.maximum(lam[::-1], 0)[:keep]

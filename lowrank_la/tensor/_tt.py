@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._array import array_namespace, as_rng
+from .._backend import array_namespace, as_rng
 from .._validate import check_int, check_matrix, check_option
 from ._spectrum import HosvdSpectrum, _squared_singular_values
 from ._tucker import _check_shape, _check_subspace_method, _check_tensor, _leading_left_vectors

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._array import (
+from .._backend import (
     ConvergenceWarning,
     SolverResult,
     array_namespace,
@@ -314,7 +314,7 @@ def _leading_left_vectors(M, r, method, gen, xp):
     if method == "gram" or (method == "randomized" and rows <= cols):
         G = xp.matmul(M, M.T)
         # numpy.linalg, not scipy.linalg, on NumPy: this runs in the loops of HOSVD, HOOI and TT-SVD, between
-        # NumPy products (see lowrank_la._array.SMALL_WORK_NOTE)
+        # NumPy products (see lowrank_la._backend.SMALL_WORK_NOTE)
         _, V = (np.linalg if is_numpy_namespace(xp) else xp.linalg).eigh(G)
         return xp.flip(V[:, rows - r:], axis=1)  # descending
     U = svd_small(M, xp).U

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from lowrank_la._array import ConvergenceWarning
+from lowrank_la._backend import ConvergenceWarning
 from lowrank_la.completion import altmin_complete, completion_error, halfstep_costs
 from lowrank_la.datasets import incoherent_low_rank
 

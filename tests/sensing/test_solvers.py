@@ -255,7 +255,7 @@ def test_every_solver_leaves_its_inputs_untouched(solver, start):
 def test_precondition_solve_matches_a_cholesky_solve():
     # the (r, r) solve runs in numpy.linalg (one BLAS library inside the loops); it must agree with scipy's posv
     scipy_linalg = pytest.importorskip("scipy.linalg")
-    from lowrank_la._array import array_namespace
+    from lowrank_la._backend import array_namespace
     from lowrank_la.sensing._solvers import _precondition
 
     gen = np.random.default_rng(4)

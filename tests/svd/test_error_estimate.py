@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import aslinearoperator
 
 import lowrank_la as la
-from lowrank_la._array import as_operator
+from lowrank_la._backend import as_operator
 from lowrank_la.svd import rsvd, svd_error_estimate
 
 

@@ -11,7 +11,7 @@ from scipy.sparse.linalg import aslinearoperator
 
 import lowrank_la as la
 from lowrank_la import ConvergenceWarning
-from lowrank_la._array import as_operator
+from lowrank_la._backend import as_operator
 from lowrank_la.svd import SVDTolResult, rand_qb, svd_tol
 
 # Yu, Gu and Li's three test spectra (genTestMatrix.m) with the paper's tolerances for them

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 import lowrank_la as la
-from lowrank_la._array import as_operator
+from lowrank_la._backend import as_operator
 from lowrank_la.svd import _rsvd, randomized_range_finder, rsvd
 
 METHODS = ["subspace", "block_krylov"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lowrank_la as la
-from lowrank_la._array import ConvergenceWarning
+from lowrank_la._backend import ConvergenceWarning
 from lowrank_la.tensor import (
     fold,
     hooi,

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from lowrank_la import ConvergenceWarning, SolverResult, SVDResult, thread_limit
-from lowrank_la._array import (
+from lowrank_la._backend import (
     array_namespace,
     as_rng,
     cholesky_qr2,

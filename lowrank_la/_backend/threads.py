@@ -1,0 +1,59 @@
+"""Thread control: bound the threads of BLAS and of the Numba kernels."""
+
+from __future__ import annotations
+
+import contextlib
+
+from .._validate import check_int
+
+__all__ = ["one_blas_thread", "thread_limit"]
+
+
+@contextlib.contextmanager
+def thread_limit(n: int | None):
+    """Bound the threads of BLAS/LAPACK (through threadpoolctl) and of the Numba kernels inside a block.
+
+    ``None`` changes nothing.
+
+    Examples
+    --------
+    >>> with thread_limit(1):
+    ...     pass
+    """
+    if n is None:
+        yield
+        return
+    n = check_int(n, "n", low=1)
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+_BLAS_CONTROLLER = []  # one threadpoolctl controller, made on first use (making one rescans the libraries)
+
+
+def one_blas_thread():
+    """Context: BLAS and LAPACK on one thread, for loops of small dense work.
+
+    A multithreaded BLAS call on a k x k matrix costs more in waking and synchronising threads than in
+    arithmetic (and far more on a loaded machine, or where NumPy's and scipy's pools alternate: see
+    :data:`SMALL_WORK_NOTE`). Entering and leaving costs about 30 us.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with one_blas_thread():
+    ...     s = np.linalg.svd(np.eye(3), compute_uv=False)
+    """
+    if not _BLAS_CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER.append(ThreadpoolController())
+    return _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas")
