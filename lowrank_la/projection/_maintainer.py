@@ -36,7 +36,7 @@ from ._kron import (
     user_matrix,
     vec_f,
 )
-from ._normal import NormalFactor, pcg
+from ._normal import NormalFactor, pcg, pinv_rtol
 from ._private import SketchPool, composed_epsilon, per_answer_epsilon, pool_size, private_median
 
 __all__ = ["METHODS", "KroneckerProjectionMaintainer", "coordinate_estimate_std", "default_sketch_size"]
@@ -162,7 +162,10 @@ class KroneckerProjectionMaintainer:
     eps_mp : float
         Drift threshold of ``lazy_pcg``, ``0 < eps_mp < 1``.
     ridge : float >= 0 or "pinv"
-        ``0`` (default): ``M`` must be nonsingular. ``ridge > 0``: answers ``B^T (B B^T + ridge I)^-1 B h``, a
+        ``0`` (default): ``M`` must be nonsingular: a normal matrix whose reciprocal condition number (LAPACK's
+        1-norm estimate from the Cholesky factor, ``O(m^2)``) is below ``max(1e-10, 10 m eps)``, for example
+        from a repeated constraint matrix, is refused with a ValueError, so that every answer is a projection.
+        ``ridge > 0``: answers ``B^T (B B^T + ridge I)^-1 B h``, a
         shrunk projection (symmetric, contracting, *not* idempotent). ``"pinv"``: answers
         ``B^T (B B^T)^+ B h``, the orthogonal projection onto the row space of ``B``, also when ``M`` is singular
         (symmetric ``A_i`` with ``m > n(n+1)/2``, or dependent ``A_i``); eigenvalues of ``M`` below
@@ -372,6 +375,8 @@ class KroneckerProjectionMaintainer:
         inv = self._inverse
         Y = inv @ Z
         small = xp.eye(K.shape[0], dtype=self.dtype) + K @ (Z.T @ Y)
+        if not np.linalg.cond(to_numpy(small)) < 1.0 / pinv_rtol(self.m, float(xp.finfo(self.dtype).eps)):
+            return self._rebuilt(weight)  # an ill-conditioned correction: refactorise (which refuses a singular M)
         X = solve(small, K @ Y.T, xp)
         new = inv - Y @ X
         if not bool(xp.all(xp.isfinite(new))):

@@ -151,6 +151,21 @@ def test_rank_deficient_pinv_path_is_still_a_projection(method, form):
     assert abs(np.trace(P) - n * (n + 1) / 2) <= 1e-8
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("seed, symmetric", [(1, True), (3, True), (4, False)])
+def test_issue15_item5_repeated_constraint_matrix_is_refused_or_projected(method, seed, symmetric):
+    # one A_i repeated: B B^T is singular, but rounding let the Cholesky factorisation through, and queries were
+    # not projections (||P(Ph) - Ph|| / ||Ph|| up to 1.45)
+    A, W = problem(5, 6, seed, symmetric=symmetric)
+    A[3] = A[0]
+    with pytest.raises(ValueError, match=r"A_mats is singular.*ridge='pinv'"):
+        KroneckerProjectionMaintainer(A, W, method=method)
+    pm = KroneckerProjectionMaintainer(A, W, method=method, ridge="pinv")
+    h = np.random.default_rng(1).standard_normal(25)
+    p = pm.query(h)
+    assert np.linalg.norm(pm.query(p) - p) <= 1e-8 * np.linalg.norm(p)
+
+
 def test_ridge_semantics():
     A, W = problem(4, 6, 10)
     lam = 0.5
