@@ -10,9 +10,11 @@ array-api-compat, so that ``_backend`` can build on it.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
+import types
 from collections.abc import Iterable, Sequence
 
 import array_api_compat
@@ -20,6 +22,8 @@ import numpy as np
 import scipy.sparse
 
 __all__ = [
+    "as_matrix",
+    "canonical_sparse",
     "check_finite",
     "check_int",
     "check_matrix",
@@ -32,6 +36,7 @@ __all__ = [
     "is_dask",
     "is_linear_operator",
     "is_sparse",
+    "refuse_random_state",
 ]
 
 
@@ -238,19 +243,23 @@ def _finite_fast(data, xp) -> bool:
 
 
 def check_matrix(A, name: str = "A", *, allow_complex: bool = False, finite: bool = True,
-                 ndim: int = 2) -> None:
+                 ndim: int | tuple[int, ...] | None = 2, allow_empty: bool = False) -> None:
     """Check a matrix argument: `ndim`-dimensional, non-empty, numeric, finite.
 
     Accepts dense arrays of any array-API namespace, scipy/cupyx sparse matrices and arrays, LinearOperators
-    (shape only) and Dask arrays (shape and dtype only; values are not computed).
+    (shape only) and Dask arrays (shape and dtype only; values are not computed). `ndim` is the required
+    number of dimensions, a tuple of the allowed ones, or None for any number from one up. `allow_empty`
+    accepts a zero-length dimension.
     """
     shape = getattr(A, "shape", None)
     if shape is None:
         raise TypeError(f"{name} must be an array, a sparse matrix or a LinearOperator, "
                         f"got {type(A).__name__}")
-    if len(shape) != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got an array of shape {tuple(shape)}")
-    if any(int(s) == 0 for s in shape):
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if (len(shape) not in allowed) if allowed is not None else len(shape) == 0:
+        wanted = " or ".join(f"{d}-D" for d in allowed) if allowed is not None else "at least 1-D"
+        raise ValueError(f"{name} must be {wanted}, got an array of shape {tuple(shape)}")
+    if not allow_empty and any(int(s) == 0 for s in shape):
         raise ValueError(f"{name} must be non-empty, got shape {tuple(shape)}")
     dtype = getattr(A, "dtype", None)
     if dtype is not None and not is_linear_operator(A):
@@ -293,3 +302,248 @@ def check_shape_agrees(name: str, actual: int, expected: int, what: str) -> None
     """
     if int(actual) != int(expected):
         raise ValueError(f"{name}={actual} must equal {what} = {expected}")
+
+
+# --------------------------------------------------------------------------- the input rule
+
+_ACCEPTED = ("a NumPy or other array-API array, a scipy.sparse matrix, a list or tuple of numbers, "
+             "or a pandas DataFrame or Series")
+
+
+def as_matrix(A, name: str = "A", *, ndim: int | tuple[int, ...] | None = 2, allow_complex: bool = False,
+              finite: bool = True, sparse: bool = True, operator: bool = False, allow_empty: bool = False):
+    """Convert an array argument by the library's one input rule, then validate it.
+
+    The rule: arrays of any array-API library (NumPy, CuPy, array-api-strict, torch, Dask) are taken as they
+    are; anything ``numpy.asarray`` turns into a numeric array (lists, tuples, pandas DataFrames and Series,
+    ``numpy.matrix``, objects with ``__array__``) becomes a plain ``numpy.ndarray``; scipy.sparse input becomes
+    a canonical CSR or CSC matrix (:func:`canonical_sparse`); LinearOperators are taken where `operator` is
+    true. Everything else is refused with a ``TypeError`` that names the argument and says what to pass. The
+    result is then checked by :func:`check_matrix` (dimensions, non-empty, numeric dtype, finite).
+
+    Parameters
+    ----------
+    A : array_like, sparse matrix or LinearOperator
+        The argument.
+    name : str
+        Its name, for error messages.
+    ndim : int, tuple of int or None
+        The allowed number(s) of dimensions (None: any from one up).
+    allow_complex : bool
+        Accept complex dtypes.
+    finite : bool
+        Refuse NaN and Inf, and check the index structure of sparse input. ``False`` skips both O(size)
+        passes: the escape for trusted input (malformed sparse indices may then crash the process).
+    sparse : bool
+        Accept scipy/cupyx sparse input (else ``TypeError``, suggesting ``.toarray()``).
+    operator : bool
+        Accept LinearOperators (anything with ``matmat``, ``rmatmat`` and ``shape``).
+    allow_empty : bool
+        Accept a zero-length dimension (refused by default).
+
+    Returns
+    -------
+    array, sparse matrix or LinearOperator
+        `A` itself where it is already in an accepted form; otherwise a converted copy or view. The caller's
+        object is never modified.
+
+    Examples
+    --------
+    >>> as_matrix([[1, 2], [3, 4]]).dtype
+    dtype('int64')
+    >>> as_matrix({"a": 1})
+    Traceback (most recent call last):
+    ...
+    TypeError: A must be a NumPy or other array-API array, a scipy.sparse matrix, a list or tuple of numbers, \
+or a pandas DataFrame or Series; got dict
+    """
+    if is_sparse(A):
+        if not sparse:
+            raise TypeError(f"{name} must be a dense array, got a sparse {type(A).__name__}; pass "
+                            f"{name}.toarray() if it fits in memory")
+        if scipy.sparse.issparse(A):
+            A = canonical_sparse(A, name, check=finite)
+    elif is_linear_operator(A) and not hasattr(A, "__array_namespace__"):
+        if not operator:
+            raise TypeError(f"{name} must be an array, got a {type(A).__name__} (a linear operator), which this "
+                            "function cannot use; pass the matrix itself")
+    else:
+        A = _as_dense(A, name)
+    check_matrix(A, name, allow_complex=allow_complex, finite=finite, ndim=ndim, allow_empty=allow_empty)
+    return A
+
+
+def _as_dense(A, name: str):
+    """The dense part of the input rule: array-API arrays as they are, array-likes through ``numpy.asarray``."""
+    if type(A) is np.ndarray or is_dask(A):
+        return A
+    if isinstance(A, np.matrix):
+        return np.asarray(A)
+    if array_api_compat.is_array_api_obj(A) and not isinstance(A, np.generic):
+        return A
+    if type(A).__module__.split(".")[0] == "pandas" and hasattr(A, "to_numpy"):
+        return _from_pandas(A, name)
+    if not isinstance(A, (list, tuple, numbers.Number, np.generic)) and not hasattr(A, "__array__"):
+        raise TypeError(f"{name} must be {_ACCEPTED}; got {type(A).__name__}")
+    try:
+        out = np.asarray(A)
+    except (ValueError, TypeError) as exc:  # ragged nested sequences
+        raise TypeError(f"{name} must be {_ACCEPTED}; its entries could not be read as one numeric array "
+                        f"({exc})") from exc
+    if out.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must hold numbers; it was read as an array of dtype {out.dtype}")
+    return out
+
+
+def _from_pandas(A, name: str):
+    """A DataFrame or Series as a NumPy array; nullable columns give NaN for missing values (then refused)."""
+    out = A.to_numpy()
+    if out.dtype == object:  # nullable extension dtypes (Int64, boolean, Float64) or non-numeric columns
+        try:
+            out = A.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must hold numbers; this pandas {type(A).__name__} has non-numeric "
+                            "values") from exc
+    if out.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must hold numbers; this pandas {type(A).__name__} has dtype {out.dtype}")
+    return out
+
+
+def canonical_sparse(A, name: str = "A", *, check: bool = True):
+    """A scipy.sparse matrix as CSR or CSC with sorted, unique indices, its index structure checked.
+
+    CSR and CSC input is returned as it is where its structure is canonical already; otherwise (unsorted or
+    duplicate indices, which scipy allows and which stand for their sum) a canonical copy is returned. Other
+    formats (COO, DOK, LIL, DIA, BSR) are converted to CSR. With `check`, indices out of range, a malformed
+    ``indptr`` and non-integer index arrays are refused with ``ValueError`` before any kernel sees them (one
+    O(nnz) pass; scipy's own conversions can crash the process on such input). The caller's matrix is never
+    modified.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> A = sp.csr_array(([1.0, 2.0], [1, 1], [0, 2, 2]), shape=(2, 3))   # a duplicate in row 0
+    >>> canonical_sparse(A).toarray().tolist()
+    [[0.0, 3.0, 0.0], [0.0, 0.0, 0.0]]
+    >>> A.indices[0] = 7
+    >>> canonical_sparse(A)
+    Traceback (most recent call last):
+    ...
+    ValueError: A is a malformed csr sparse matrix: its indices must satisfy 0 <= index < 3, got 7
+    """
+    fmt = A.format
+    if fmt in ("csr", "csc"):
+        if not check:
+            return A
+        canonical = _check_compressed(A, name, A.shape if fmt == "csr" else A.shape[::-1], fmt)
+        if canonical:
+            return A
+        A = A.copy()
+        A.has_canonical_format = False  # a cached flag may be stale when the arrays were edited in place
+        A.sum_duplicates()
+        return A
+    if check:
+        if fmt == "bsr":
+            r, c = A.blocksize
+            _check_compressed(A, name, (A.shape[0] // r, A.shape[1] // c), fmt)
+        elif fmt == "coo":
+            _check_coordinates(A.coords, A.data, A.shape, name, fmt)
+        elif fmt == "lil":
+            lengths = [len(row) for row in A.rows]
+            cols = np.concatenate([np.asarray(row, dtype=np.int64) for row in A.rows]) if len(lengths) else []
+            rows = np.repeat(np.arange(len(lengths)), lengths)
+            if [len(v) for v in A.data] != lengths:
+                raise ValueError(f"{name} is a malformed lil sparse matrix: its rows and data differ in length")
+            _check_coordinates((rows, cols), cols, A.shape, name, fmt)
+        elif fmt == "dok":
+            keys = np.array(list(A.keys()), dtype=np.int64).reshape(-1, 2)
+            _check_coordinates(tuple(keys.T), keys, A.shape, name, fmt)
+    return A.tocsr()
+
+
+def _malformed(name: str, fmt: str, what: str) -> ValueError:
+    return ValueError(f"{name} is a malformed {fmt} sparse matrix: {what}")
+
+
+def _index_vector(x, name: str, fmt: str, label: str) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim != 1 or x.dtype.kind not in "iu":
+        raise _malformed(name, fmt, f"its {label} must be a 1-D integer array, got dtype {x.dtype} and shape "
+                                    f"{x.shape}")
+    return x
+
+
+def _check_bounds(idx: np.ndarray, size: int, name: str, fmt: str, label: str) -> None:
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise _malformed(name, fmt, f"its {label} must satisfy 0 <= index < {size}, got {bad}")
+
+
+def _check_compressed(A, name: str, shape: tuple[int, int], fmt: str) -> bool:
+    """Check a CSR/CSC/BSR index structure of `shape` (major, minor); True when it is canonical."""
+    major, minor = int(shape[0]), int(shape[1])
+    indptr = _index_vector(A.indptr, name, fmt, "indptr")
+    indices = _index_vector(A.indices, name, fmt, "indices")
+    if indptr.size != major + 1:
+        raise _malformed(name, fmt, f"its indptr must have length {major + 1}, got {indptr.size}")
+    steps = np.diff(indptr)
+    if int(indptr[0]) != 0 or (steps.size and int(steps.min()) < 0):
+        raise _malformed(name, fmt, "its indptr must start at 0 and be non-decreasing")
+    nnz = int(indptr[-1])
+    if nnz > indices.size or nnz > A.data.shape[0]:
+        raise _malformed(name, fmt, f"indptr[-1]={nnz} exceeds the {min(indices.size, A.data.shape[0])} stored "
+                                    "entries")
+    indices = indices[:nnz]
+    _check_bounds(indices, minor, name, fmt, "indices")
+    if nnz < indices.size or nnz < A.data.shape[0]:
+        return False
+    rising = np.diff(indices) > 0
+    starts = indptr[1:-1]
+    starts = starts[(starts > 0) & (starts < nnz)] - 1  # positions where a new row begins: no order needed
+    rising[starts] = True
+    return bool(rising.all())
+
+
+def _check_coordinates(coords, data, shape, name: str, fmt: str) -> None:
+    labels = ("row", "col") if len(coords) == 2 else tuple(f"coords[{i}]" for i in range(len(coords)))
+    for idx, size, label in zip(coords, shape, labels):
+        idx = _index_vector(idx, name, fmt, f"{label} indices")
+        if idx.size != np.shape(data)[0]:
+            raise _malformed(name, fmt, f"its {label} indices and data differ in length")
+        _check_bounds(idx, int(size), name, fmt, f"{label} indices")
+
+
+def refuse_random_state(func):
+    """Decorate a public callable that takes ``rng=`` so that ``random_state=`` gets a helpful ``TypeError``.
+
+    scikit-learn users type ``random_state``; lowrank_la follows scipy's SPEC 7 and takes ``rng``. The wrapper
+    is made with the decorated function's globals, so that doctest still finds its examples.
+
+    Examples
+    --------
+    >>> @refuse_random_state
+    ... def draw(n, *, rng=None):
+    ...     return n
+    >>> draw(3, random_state=0)
+    Traceback (most recent call last):
+    ...
+    TypeError: draw() takes rng= (scipy's SPEC 7), not random_state=; pass rng=0
+    """
+    wrapper = types.FunctionType(_refusing.__code__, func.__globals__, func.__name__, None,
+                                 (types.CellType(func),))
+    return functools.wraps(func)(wrapper)
+
+
+def _make_refusing():
+    func = None
+
+    def refusing(*args, **kwargs):
+        if "random_state" in kwargs:
+            raise TypeError(f"{func.__qualname__}() takes rng= (scipy's SPEC 7), not random_state=; pass "
+                            f"rng={kwargs['random_state']!r}")
+        return func(*args, **kwargs)
+
+    return refusing
+
+
+_refusing = _make_refusing()

@@ -165,8 +165,10 @@ def test_lists_and_np_matrix_are_accepted_and_an_operator_is_not_rewrapped(rng):
     assert np.allclose(as_operator(legacy).matmat(np.eye(N)), A)
     op = as_operator(A)
     assert as_operator(op) is op
-    with pytest.raises(TypeError, match=r"^A must hold numbers"):
+    with pytest.raises(TypeError, match=r"^A must be .*entries could not be read as one numeric array"):
         as_operator([[1, "a"], [2]])
+    with pytest.raises(TypeError, match=r"^A must hold numbers"):
+        as_operator([[1, "a"], [2, "b"]])
 
 
 def test_shape_mismatch_in_a_product_is_refused(rng):

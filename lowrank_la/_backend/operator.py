@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_matrix, check_shape_agrees, is_dask, is_linear_operator, is_sparse
+from .._validate import as_matrix, check_shape_agrees, is_dask, is_linear_operator, is_sparse
 from .namespace import array_namespace, device_of, is_numpy_namespace, working_dtype
 
 __all__ = ["MatrixOperator", "as_operator"]
@@ -84,8 +84,16 @@ class MatrixOperator:
         return self.H
 
     def matmat(self, X):
-        """``A @ X`` for a block `X` of shape (n, l) or a vector of shape (n,)."""
+        """``A @ X`` for a block `X` of shape (n, l) or a vector of shape (n,).
+
+        `X` is checked as a public argument: 1-D or 2-D, numeric, finite, ``X.shape[0] == n``; lists and other
+        array-likes are converted by the input rule. A block without columns costs no pass.
+        """
+        if self.kind != "dask" or not is_dask(X):
+            X = as_matrix(X, "X", ndim=(1, 2), allow_complex=True, allow_empty=True)
         check_shape_agrees("X.shape[0]", X.shape[0], self.shape[1], "the operator's shape[1]")
+        if X.ndim == 2 and X.shape[1] == 0:
+            return self._empty_result(X)
         self._counter.count += 1
         return self._rproduct(X) if self._adjoint else self._product(X)
 
@@ -132,6 +140,10 @@ class MatrixOperator:
         if self.is_complex:  # conj(A^T conj(Y)): avoids a conjugated copy of A
             return self.xp.conj(A.T @ self.xp.conj(Y))
         return A.T @ Y
+
+    def _empty_result(self, X):
+        xp = np if is_numpy_namespace(self.xp) else self.xp
+        return xp.zeros((self.shape[0], 0), dtype=self.dtype)
 
     def _as_result(self, Y):
         Y = np.asarray(Y)
@@ -192,15 +204,18 @@ def as_operator(A, *, name: str = "A", allow_complex: bool = False, check_finite
     A : (m, n) array, sparse matrix or array, LinearOperator, or Dask array
         Dense arrays of any array-API namespace (NumPy, CuPy, array-api-strict, torch), scipy.sparse or
         cupyx.scipy.sparse matrices and arrays (kept sparse), ``scipy.sparse.linalg.LinearOperator``
-        (anything with ``matmat``, ``rmatmat``, ``shape`` and ``dtype``), or a ``dask.array.Array``. Lists
-        and ``numpy.matrix`` are converted with ``numpy.asarray``. A ``MatrixOperator`` is returned as is.
+        (anything with ``matmat``, ``rmatmat``, ``shape`` and ``dtype``), or a ``dask.array.Array``. Lists,
+        tuples, pandas DataFrames and ``numpy.matrix`` are converted by the library's input rule
+        (:func:`lowrank_la._validate.as_matrix`). Sparse input other than CSR and CSC is converted to CSR, and
+        sparse index structure is checked. A ``MatrixOperator`` is returned as is.
     name : str
         The argument's name in error messages.
     allow_complex : bool
         Accept complex input; otherwise it is refused with ``TypeError``.
     check_finite : bool
-        Refuse NaN and Inf (in the stored entries, for sparse input). Dask arrays and LinearOperators
-        cannot be checked without computing and are not.
+        Refuse NaN and Inf (in the stored entries, for sparse input) and malformed sparse index structure.
+        ``False`` skips both O(size) passes, for trusted input. Dask arrays and LinearOperators cannot be
+        checked without computing and are not.
 
     Returns
     -------
@@ -209,7 +224,7 @@ def as_operator(A, *, name: str = "A", allow_complex: bool = False, check_finite
     Raises
     ------
     ValueError
-        If `A` is not 2-D, is empty, or holds NaN or Inf.
+        If `A` is not 2-D, is empty, holds NaN or Inf, or is a sparse matrix with malformed indices.
     TypeError
         If `A` is not a matrix, or has a dtype the function does not support.
 
@@ -225,14 +240,7 @@ def as_operator(A, *, name: str = "A", allow_complex: bool = False, check_finite
     """
     if isinstance(A, MatrixOperator):
         return A
-    if isinstance(A, (list, tuple, np.matrix)):
-        try:
-            A = np.asarray(A)
-        except ValueError:  # ragged nested lists
-            A = np.empty(0, dtype=object)
-        if A.dtype == object:
-            raise TypeError(f"{name} must hold numbers; its entries could not be read as one numeric array")
-    check_matrix(A, name, allow_complex=allow_complex, finite=check_finite)
+    A = as_matrix(A, name, allow_complex=allow_complex, finite=check_finite, operator=True)
     if is_linear_operator(A) and not hasattr(A, "__array_namespace__"):
         xp = array_namespace(np.empty(0))
         dtype = working_dtype(np.dtype(A.dtype), xp, name=name, allow_complex=allow_complex)
