@@ -29,13 +29,14 @@ import scipy.sparse
 
 from ._backend import as_rng
 from ._validate import (
+    as_matrix,
     check_dtype,
     check_int,
-    check_matrix,
     check_option,
     check_rank,
     check_real,
     check_shape_agrees,
+    refuse_random_state,
 )
 
 __all__ = [
@@ -189,6 +190,7 @@ def spectrum(kind, n, *, rank=None, decay=None, power=None, scale=None, rate=Non
 
 # --------------------------------------------------------------------------- dense matrices
 
+@refuse_random_state
 def matrix_with_spectrum(m, n, s, *, rng=None, dtype="float64", return_factors=False):
     """A dense (m, n) matrix ``U @ diag(s) @ V.T`` with Haar-random orthonormal `U` and `V`.
 
@@ -247,8 +249,7 @@ def matrix_with_spectrum(m, n, s, *, rng=None, dtype="float64", return_factors=F
     """
     m = check_int(m, "m", low=1)
     n = check_int(n, "n", low=1)
-    s = np.asarray(s)
-    check_matrix(s, "s", ndim=1)
+    s = as_matrix(s, "s", ndim=1, sparse=False)
     check_int(s.shape[0], "len(s)", high=min(m, n), high_text=f"min(m, n) = {min(m, n)}")
     s = s.astype(np.float64)
     if np.any(s < 0):
@@ -264,6 +265,7 @@ def matrix_with_spectrum(m, n, s, *, rng=None, dtype="float64", return_factors=F
     return A
 
 
+@refuse_random_state
 def low_rank_matrix(m, n, rank, *, singular_values=None, noise=0.0, rng=None, dtype="float64"):
     """An (m, n) matrix of exact rank `rank`, plus optional Gaussian noise.
 
@@ -318,8 +320,7 @@ def low_rank_matrix(m, n, rank, *, singular_values=None, noise=0.0, rng=None, dt
     if singular_values is None:
         s = np.linspace(1.0, 0.5, rank)
     else:
-        s = np.asarray(singular_values)
-        check_matrix(s, "singular_values", ndim=1)
+        s = as_matrix(singular_values, "singular_values", ndim=1, sparse=False)
         check_shape_agrees("len(singular_values)", s.shape[0], rank, "rank")
         if np.any(s <= 0):
             raise ValueError(f"singular_values must be positive, but the smallest is {s.min()}")
@@ -329,6 +330,7 @@ def low_rank_matrix(m, n, rank, *, singular_values=None, noise=0.0, rng=None, dt
     return _add_relative_noise(gen, matrix_with_spectrum(m, n, s, rng=gen), noise).astype(dtype)
 
 
+@refuse_random_state
 def low_rank_plus_noise(n, rank, xi, *, rng=None, dtype="float64"):
     """Tropp et al.'s LowRank+Noise matrix ``diag(1, ..., 1, 0, ..., 0) + (xi / n) G G^T``.
 
@@ -386,6 +388,7 @@ def low_rank_plus_noise(n, rank, xi, *, rng=None, dtype="float64"):
     return A.astype(dtype)
 
 
+@refuse_random_state
 def incoherent_low_rank(m, n, rank, *, condition_number=1.0, rng=None, dtype="float64", return_factors=False):
     """A rank-`rank` matrix with Haar-random singular vectors and a given condition number.
 
@@ -487,14 +490,14 @@ def coherence(U):
     >>> la.datasets.coherence(np.eye(6)[:, :2]), la.datasets.coherence(np.full((4, 1), 0.5))
     (3.0, 1.0)
     """
-    U = np.asarray(U)
-    check_matrix(U, "U")
+    U = as_matrix(U, "U", sparse=False)
     m, r = U.shape
     return float(m / r * np.max(np.sum(U.astype(np.float64) ** 2, axis=1)))
 
 
 # --------------------------------------------------------------------------- sparse matrices
 
+@refuse_random_state
 def sparse_power_law(m, n, *, nnz, exponent=2.0, rng=None, dtype="float64", format="csr"):
     """A sparse (m, n) matrix with Gaussian values whose row and column degrees follow a power law.
 
@@ -589,6 +592,7 @@ def sparse_power_law(m, n, *, nnz, exponent=2.0, rng=None, dtype="float64", form
 
 # --------------------------------------------------------------------------- tensors
 
+@refuse_random_state
 def tucker_tensor(shape, ranks, *, noise=0.0, core="gaussian", rng=None, dtype="float64",
                   return_factors=False):
     """A tensor of multilinear rank `ranks` (a Tucker core times orthonormal factors), plus optional noise.
@@ -664,8 +668,7 @@ def tucker_tensor(shape, ranks, *, noise=0.0, core="gaussian", rng=None, dtype="
         check_option(core, "core", ["gaussian"])
         G = gen.standard_normal(ranks)
     else:
-        G = np.asarray(core)
-        check_matrix(G, "core", ndim=len(shape))
+        G = as_matrix(core, "core", ndim=len(shape), sparse=False)
         for k, r in enumerate(ranks):
             check_shape_agrees(f"core.shape[{k}]", G.shape[k], r, f"ranks[{k}]")
         G = G.astype(np.float64)
