@@ -19,7 +19,7 @@ from __future__ import annotations
 from .._backend import SVDResult, array_namespace, flip_signs, qr_econ, svd_small, working_dtype
 from .._validate import check_matrix, check_option, check_rank, check_shape_agrees
 
-__all__ = ["zha_simon_update"]
+__all__ = ["check_factors", "orthonormality_tolerance", "zha_simon_update"]
 
 
 def zha_simon_update(U, s, Vh, E, *, kind="rows", flip_sign=True):
@@ -30,10 +30,7 @@ def zha_simon_update(U, s, Vh, E, *, kind="rows", flip_sign=True):
     xp = array_namespace(U, s, Vh, E)
     dtype = working_dtype(xp.result_type(U.dtype, s.dtype, Vh.dtype, E.dtype), xp, name="U, s, Vh, E")
     U, s, Vh, E = (xp.astype(a, dtype) for a in (U, s, Vh, E))
-    k = s.shape[0]
-    check_shape_agrees("U.shape[1]", U.shape[1], k, "len(s)")
-    check_shape_agrees("Vh.shape[0]", Vh.shape[0], k, "len(s)")
-    check_rank(k, (U.shape[0], Vh.shape[1]), name="len(s)")
+    check_factors(U, s, Vh, xp)
     if kind == "rows":
         check_shape_agrees("E.shape[1]", E.shape[1], Vh.shape[1], "the number of columns, Vh.shape[1]")
         U2, s2, Vh2 = _add_rows(U, s, Vh, E, xp)
@@ -44,6 +41,33 @@ def zha_simon_update(U, s, Vh, E, *, kind="rows", flip_sign=True):
     if flip_sign:
         U2, Vh2 = flip_signs(U2, Vh2, xp)
     return SVDResult(U2, s2, Vh2)
+
+
+def orthonormality_tolerance(dtype) -> float:
+    """Largest ``max |Q^T Q - I|`` accepted of given factors: 1e-6 for float64, 1e-3 for float32."""
+    return 1e-3 if "32" in str(dtype) else 1e-6
+
+
+def check_factors(U, s, Vh, xp):
+    """Refuse factors that are not a truncated SVD: shapes, ``s >= 0``, orthonormal ``U`` columns and ``Vh`` rows.
+
+    ``s`` may come in any order (the update sorts it with the factors). Orthonormality is checked to
+    :func:`orthonormality_tolerance` on ``U^T U`` and ``Vh Vh^T``, ``O((m + n) k^2)``, the cost of one update.
+    """
+    k = s.shape[0]
+    check_shape_agrees("U.shape[1]", U.shape[1], k, "len(s)")
+    check_shape_agrees("Vh.shape[0]", Vh.shape[0], k, "len(s)")
+    check_rank(k, (U.shape[0], Vh.shape[1]), name="len(s)")
+    low = float(xp.min(s))
+    if not low >= 0:
+        raise ValueError(f"s must be non-negative, got min(s) = {low}")
+    tol = orthonormality_tolerance(s.dtype)
+    eye = xp.eye(k, dtype=s.dtype, device=getattr(s, "device", None))
+    for name, what, gram, product in (("U", "columns", U.T @ U, "U^T U"), ("Vh", "rows", Vh @ Vh.T, "Vh Vh^T")):
+        err = float(xp.max(xp.abs(gram - eye)))
+        if not err <= tol:
+            raise ValueError(f"{name} must have orthonormal {what}: max |{product} - I| = {err:.3g} exceeds {tol:g} "
+                             f"for {s.dtype}")
 
 
 def _add_rows(U, s, Vh, E, xp):

@@ -351,3 +351,40 @@ def test_operators_are_refused_as_updates(rng):
     up = TruncatedSVDUpdater(A, 2, rng=0)
     with pytest.raises(TypeError, match="E must be a dense array or a sparse matrix"):
         up.add_rows(aslinearoperator(np.ones((2, 10))))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_issue15_item7_non_orthonormal_factors_are_refused(rng, dtype):
+    # U scaled by 2 (or a Vh row pair mixed) was accepted and the update silently returned the factors of another
+    # matrix
+    A = rng.standard_normal((20, 10))
+    U, S, Vh = (a.astype(dtype) for a in _svd_k(A, 3))
+    E = rng.standard_normal((2, 10)).astype(dtype)
+    with pytest.raises(ValueError, match=r"U must have orthonormal columns: max \|U\^T U - I\| = 3 exceeds"):
+        svd_update(2 * U, S, Vh, E)
+    mixed = Vh.copy()
+    mixed[0] += mixed[1]
+    with pytest.raises(ValueError, match=r"Vh must have orthonormal rows: max \|Vh Vh\^T - I\| = 1 exceeds"):
+        TruncatedSVDUpdater(U=U, s=S, Vh=mixed)
+    with pytest.raises(ValueError, match="s must be finite"):
+        svd_update(U, np.array([1.0, np.nan, 0.5], dtype=dtype), Vh, E)
+
+
+def test_issue15_item7_ascending_s_is_sorted_with_its_factors(rng):
+    A = rng.standard_normal((20, 10))
+    U, S, Vh = _svd_k(A, 3)
+    E = rng.standard_normal((2, 10))
+    want = svd_update(U, S, Vh, E)
+    got = svd_update(U[:, ::-1], S[::-1], Vh[::-1], E)
+    assert np.all(np.diff(got.s) <= 0)
+    assert np.allclose(got.s, want.s, rtol=1e-13) and np.allclose((got.U * got.s) @ got.Vh, (want.U * want.s) @ want.Vh)
+
+
+def test_issue15_item7_generic_path_refuses_non_orthonormal_factors(rng):
+    xp = pytest.importorskip("array_api_strict")
+    A = rng.standard_normal((20, 10))
+    U, S, Vh = _svd_k(A, 3)
+    with pytest.raises(ValueError, match="U must have orthonormal columns"):
+        svd_update(xp.asarray(2 * U), xp.asarray(S), xp.asarray(Vh), xp.asarray(A[:2]))
+    with pytest.raises(ValueError, match="s must be non-negative"):
+        svd_update(xp.asarray(U), xp.asarray(-S), xp.asarray(Vh), xp.asarray(A[:2]))
