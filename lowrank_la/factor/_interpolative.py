@@ -6,15 +6,17 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 import scipy.linalg
 
-from .._backend import as_operator, as_rng, qr_econ
-from .._validate import check_int, check_real, is_linear_operator
+from .._backend import as_rng, qr_econ, svd_small
+from .._validate import check_int, check_real, is_linear_operator, is_sparse, refuse_random_state
 from ._cur import _columns
-from ._meta import MetaFactorization, default_rcond, frame_pinv
+from ._input import PreparedMatrix
+from ._meta import MetaFactorization, default_rcond, frame_pinv, numerical_rank
 
 __all__ = ["InterpolativeDecomposition", "interpolative"]
 
@@ -77,43 +79,139 @@ def _sketched_rows(op, n_rows, gen, n_iter):
     return Yt.T
 
 
-def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=0, rng=None):
+def _triangular_proj(R, k, rcond):
+    """``R11^{-1} R12`` for the leading k pivots of a column-pivoted ``R``; a basic solution (zero rows) for the
+    pivots past the numerical rank of ``R11`` (a zero or rank-deficient matrix)."""
+    diag = np.abs(np.diag(R[:k, :k]))
+    r = int(np.sum(diag > rcond * diag[0])) if diag.size and diag[0] > 0 else 0
+    proj = np.zeros((k, R.shape[1] - k), dtype=R.dtype)
+    proj[:r] = scipy.linalg.solve_triangular(R[:r, :r], R[:r, k:], check_finite=False)
+    return proj
+
+
+def _refit(op, C, idx, k, rcond):
+    """Least-squares coefficients ``proj = C^+ A[:, idx[k:]]`` of the skeleton ``C = A[:, idx[:k]]`` (one pass).
+
+    Returns ``(proj, U, W)`` with ``U`` an orthonormal basis of ``col(C)`` and ``W = U^T A``, so that the
+    residual of the decomposition is ``A - U W``.
+    """
+    U, s, Vh = svd_small(C, np)
+    r = numerical_rank(s, rcond, np)
+    U = U[:, :r]
+    W = op.rmatmat(U).T                                   # (r, n) = U^T A
+    proj = (Vh[:r].T / s[:r]) @ W[:, idx[k:]]
+    return proj.astype(op.dtype, copy=False), U, W
+
+
+def _residual_norm(op, U, W, gen, n_steps=4, block=4):
+    """Power estimate (a lower bound, sharp after a few steps) of ``||A - U W||_2`` (``2 n_steps`` passes)."""
+    V = qr_econ(gen.standard_normal((op.shape[1], block)).astype(op.dtype))[0]
+    top = 0.0
+    for _ in range(n_steps):
+        Z = qr_econ(op.matmat(V) - U @ (W @ V))[0]
+        V = op.rmatmat(Z) - W.T @ (U.T @ Z)            # E^T Z
+        top = float(np.linalg.norm(V, 2))
+        if top == 0:
+            break
+        V = qr_econ(V)[0]
+    return top
+
+
+def _randomized_precision(op, eps, oversample, n_iter, gen, columns, rcond):
+    """Smallest verified rank: pivots of a growing sketch, then the rank grows until the estimated spectral
+    error ``||A - C proj||_2`` is at most ``eps`` times the estimate of ``||A||_2``."""
+    m, n = op.shape
+    top_rank = min(m, n)
+    n_rows = min(m, 32 + oversample)
+    while True:
+        R, idx = _pivoted_r(_sketched_rows(op, n_rows, gen, n_iter))
+        k = min(_rank_at(R, eps), top_rank)
+        if k <= n_rows - oversample or n_rows == m:
+            break
+        n_rows = min(m, 2 * n_rows)
+    while True:
+        C = columns(idx[:k])
+        proj, U, W = _refit(op, C, idx, k, rcond)
+        error = _residual_norm(op, U, W, gen)
+        scale = max(float(np.linalg.norm(W, 2)) if W.size else 0.0, error)  # both bound ||A||_2 from below
+        if error <= eps * scale or k == top_rank:
+            return k, idx, proj, C, error / scale if scale > 0 else 0.0
+        k = min(top_rank, max(k + 1, math.ceil(1.25 * k)))
+        if k > n_rows - oversample and n_rows < m:  # past the pivots this sketch ranks: draw a larger one
+            n_rows = min(m, k + oversample)
+            idx = _pivoted_r(_sketched_rows(op, n_rows, gen, n_iter))[1]
+
+
+def _deterministic_precision(R, eps):
+    """Smallest rank whose ID error ``||R22||_2`` (exact, from the full pivoted R) is at most ``eps ||R||_2``."""
+    scale = float(np.linalg.norm(R, 2))
+
+    def error(k):  # nonincreasing in k: R22 shrinks to a trailing block of itself
+        return float(np.linalg.norm(R[k:, k:], 2)) / scale if k < R.shape[0] and scale > 0 else 0.0
+
+    failed, k = _rank_at(R, eps) - 1, _rank_at(R, eps)
+    while error(k) > eps:
+        failed, k = k, min(R.shape[0], k + max(1, k // 8))
+    while k - failed > 1:  # bisect between the last rank that failed and one that meets eps
+        mid = (failed + k) // 2
+        failed, k = (mid, k) if error(mid) > eps else (failed, mid)
+    return k, error(k)
+
+
+@refuse_random_state
+def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=1, rng=None):
     """Column interpolative decomposition of `A`, of fixed rank or to a relative precision.
 
     Parameters
     ----------
     A : (m, n) array, sparse matrix or LinearOperator
-        Never modified. With ``rand=True`` it is touched through products only (a sketch ``S A`` and the
-        skeleton columns ``A E``); ``rand=False`` needs a dense or sparse `A`.
+        Never modified. With ``rand=True`` it is touched through products only (a sketch ``S A``, the skeleton
+        columns ``A E`` and ``U^T A`` for the coefficients); ``rand=False`` needs a dense or sparse `A`. Arrays
+        of other array-API namespaces (array-api-strict, CuPy, ...) are factorized on the host in NumPy (the
+        pivoted QR has no array-API form) and the factors come back in the input's namespace and on its device.
     k_or_eps : int or float
-        An integer ``1 <= k <= min(m, n)``: the rank; a float in ``(0, 1)``: the relative precision, the rank
-        being the number of pivots with ``|R_jj| > eps |R_00|`` (scipy's convention: ``eps_or_k < 1`` is a
-        precision).
+        An integer ``1 <= k <= min(m, n)``: the rank; a float in ``(0, 1)``: the relative precision, met in the
+        spectral norm, ``||A - A[:, idx[:k]] P||_2 <= eps ||A||_2`` (scipy's convention: ``eps_or_k < 1`` is a
+        precision). The rank starts at the number of pivots with ``|R_jj| > eps |R_00|`` and grows until the
+        error, exact (``rand=False``) or estimated by a power method (``rand=True``), meets `eps`.
     rand : bool
-        Pivot on a Gaussian sketch ``S A`` with ``k + oversample`` rows (randomized ID) instead of ``A``; for a
-        precision the sketch doubles until the rank found is ``oversample`` below its size.
+        Pivot on a Gaussian sketch ``S (A A^T)^q A`` with ``k + oversample`` rows (randomized ID) instead of
+        ``A``; for a precision the sketch doubles until the rank found is ``oversample`` below its size.
     oversample : int
         Extra sketch rows, ``>= 0``.
     n_iter : int
-        Power iterations ``q >= 0`` of the sketch, ``S (A A^T)^q A`` (randomized only): each costs two more passes
-        and sharpens the pivots on slowly decaying spectra.
+        Power iterations ``q >= 0`` of the sketch (randomized only): each costs two more passes and sharpens
+        the pivots on slowly decaying spectra. The default ``1`` makes the randomized ID at least as accurate as
+        ``scipy.linalg.interpolative.interp_decomp(A, k, rand=True)`` on the camera image (see Notes).
     rng : None, int or numpy.random.Generator
 
     Returns
     -------
     InterpolativeDecomposition
         ``k``, ``idx``, ``proj`` (as in ``scipy.linalg.interpolative.interp_decomp``) and the meta-factorization
-        ``F = A[:, idx[:k]]``, ``G = I``, ``H = P^T``.
+        ``F = A[:, idx[:k]]``, ``G = I``, ``H = P^T``. In precision mode ``info`` holds the achieved relative
+        spectral error (``"relative_error"``, exact, deterministic) or its estimate
+        (``"relative_error_estimate"``, randomized).
 
     Raises
     ------
     ValueError
-        If `k_or_eps` is out of range or `A` holds NaN or Inf.
+        If `k_or_eps` is out of range, `A` holds NaN or Inf, or `A` is so far from unit scale that
+        ``Yt = F^+`` is not representable (largest entry ``~1e-310``).
+    TypeError
+        If `A` is not a matrix, or ``rand=False`` with a LinearOperator.
 
     Notes
     -----
-    Column-pivoted QR ``Y[:, idx] = Q [R11 R12]`` of ``Y = A`` (or ``S A``) gives ``proj = R11^{-1} R12``. Cost:
-    ``O(mn min(m, n))`` deterministic, ``O(mn (k + p) + n (k + p)^2)`` randomized.
+    Column-pivoted QR ``Y[:, idx] = Q [R11 R12]`` of ``Y = A`` (or of the sketch) chooses the skeleton. The
+    deterministic ID takes ``proj = R11^{-1} R12``, the least-squares coefficients; the randomized ID does not
+    take them from the sketch (they interpolate the sketch, not ``A``: 2.2x to 3.7x the best rank-k error on
+    the camera image) but refits them on ``A``, ``proj = C^+ A[:, idx[k:]]``, in one more pass. On the camera
+    image (512 x 512, k = 20, 50, 100) the default reaches 1.46, 1.36, 1.43 times the best rank-k Frobenius
+    error, against 1.61, 1.43, 1.46 for scipy's ``rand=True``. A zero matrix, or pivots past the numerical rank
+    of ``A``, get zero coefficients (scipy returns NaN there); a zero matrix has rank 1 in precision mode, as in
+    scipy. Cost: ``O(mn min(m, n))`` deterministic, ``O(mn (k + p)(2 + 2q) + n (k + p)^2)`` randomized, plus
+    ``8`` passes per rank tried in randomized precision mode.
 
     References
     ----------
@@ -132,13 +230,12 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=0, rng=None):
     >>> d.k, bool(np.allclose(A[:, d.idx[:d.k]] @ d.proj, A[:, d.idx[d.k:]]))
     (6, True)
     """
-    if isinstance(A, (list, tuple)):
-        A = np.asarray(A)  # the skeleton columns are read from A itself
-    op = as_operator(A)
+    prep = PreparedMatrix(A, "A", operator=True)
+    op = prep.op
     m, n = op.shape
     oversample = check_int(oversample, "oversample", low=0)
     n_iter = check_int(n_iter, "n_iter", low=0)
-    if not rand and is_linear_operator(A):
+    if not rand and is_linear_operator(prep.given):
         raise TypeError("rand=False needs a dense or sparse A; a LinearOperator is factorized with rand=True")
     if isinstance(k_or_eps, numbers.Real) and not isinstance(k_or_eps, numbers.Integral) and not k_or_eps >= 1:
         # a precision (NaN included, so that check_real names it)
@@ -148,29 +245,32 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=0, rng=None):
         k = check_int(k_or_eps, "k_or_eps", low=1, high=upper, high_text=f"min(m, n) = {upper}")
         eps = None
     gen = as_rng(rng)
+    rcond = default_rcond(op.shape, op.dtype, np)
+    info = {"rand": bool(rand)}
     if not rand:
-        dense = A.toarray() if hasattr(A, "toarray") else np.asarray(A)
-        R, idx = _pivoted_r(dense.astype(op.dtype, copy=False))
+        work = prep.work
+        R, idx = _pivoted_r(work.toarray() if is_sparse(work) else work)
+        if k is None:
+            k, info["relative_error"] = _deterministic_precision(R, eps)
+        proj = _triangular_proj(R, k, rcond)
+        C = _columns(op, prep.work, idx[:k])
     elif k is not None:
-        R, idx = _pivoted_r(_sketched_rows(op, min(k + oversample, m), gen, n_iter))
+        idx = _pivoted_r(_sketched_rows(op, min(k + oversample, m), gen, n_iter))[1]
+        C = _columns(op, prep.work, idx[:k])
+        proj = _refit(op, C, idx, k, rcond)[0]
     else:
-        n_rows = min(m, 32 + oversample)
-        while True:
-            R, idx = _pivoted_r(_sketched_rows(op, n_rows, gen, n_iter))
-            if _rank_at(R, eps) <= n_rows - oversample or n_rows == m:
-                break
-            n_rows = min(m, 2 * n_rows)
-    if k is None:
-        k = min(_rank_at(R, eps), n)
-    k = min(k, R.shape[0])
-    proj = scipy.linalg.solve_triangular(R[:k, :k], R[:k, k:], check_finite=False)
+        k, idx, proj, C, info["relative_error_estimate"] = _randomized_precision(
+            op, eps, oversample, n_iter, gen, lambda cols: _columns(op, prep.work, cols), rcond)
     P = np.zeros((k, n), dtype=op.dtype)
     P[:, idx[:k]] = np.eye(k, dtype=op.dtype)
     P[:, idx[k:]] = proj
-    F = _columns(op, A, idx[:k])
-    H = P.T
-    rcond = default_rcond(F.shape, op.dtype, np)
-    Yt, rank_f, _ = frame_pinv(F, method="qr", rcond=rcond, xp=np)
-    Xt, _, _ = frame_pinv(H, method="qr", rcond=rcond, xp=np)
-    info = {"rank_F": rank_f, "rand": bool(rand)}
-    return InterpolativeDecomposition(F, np.eye(k, dtype=op.dtype), H, Yt, Xt.T, info, k=k, idx=idx, proj=proj)
+    F = prep.given[:, idx[:k]] if prep.shift else C   # the skeleton: A's own entries
+    if is_sparse(F):
+        F = F.toarray()
+    Yt, info["rank_F"], _ = frame_pinv(C, method="qr", rcond=default_rcond(C.shape, op.dtype, np), xp=np)
+    Yt = prep.unscale(Yt, -1)
+    prep.refuse_unrepresentable("the projector factor Yt = F^+", Yt)
+    Xt = frame_pinv(P.T, method="qr", rcond=default_rcond(P.shape, op.dtype, np), xp=np)[0]
+    out = prep.out
+    return InterpolativeDecomposition(out(F), out(np.eye(k, dtype=op.dtype)), out(P.T), out(Yt), out(Xt.T), info,
+                                      k=k, idx=out(idx), proj=out(proj))
