@@ -1,4 +1,5 @@
-"""What the matmul estimators share: input checks, column-row sampling probabilities, index draws, gathers."""
+"""What the matmul estimators share: input checks, column-row sampling probabilities, index draws, gathers, and
+the power-of-two rescaling that keeps squares and products of extreme-scale inputs inside the float range."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .._backend import (
     to_numpy,
     working_dtype,
 )
-from .._validate import check_int, check_matrix, check_option, check_shape_agrees, is_dask, is_sparse
+from .._validate import as_matrix, check_int, check_option, check_shape_agrees, is_dask, is_sparse
 
 __all__ = []
 
@@ -29,15 +30,22 @@ class Operands:
     (:meth:`gather`); dense inputs of any array-API namespace are used as they are.
     """
 
-    def __init__(self, A, B):
-        for X, name in ((A, "A"), (B, "B")):
-            check_matrix(X, name)
-            if is_sparse(X) or not hasattr(X, "__getitem__"):
-                raise TypeError(f"{name} must be a dense array (NumPy, CuPy, array-API) or a Dask array, got "
-                                f"{type(X).__name__}")
+    def __init__(self, A, B, *, sparse=False):
+        A = as_matrix(A, "A", sparse=sparse)
+        B = as_matrix(B, "B", sparse=sparse)
         check_shape_agrees("B.shape[0]", B.shape[0], A.shape[1], "A.shape[1]")
+        self.sparse = is_sparse(A) or is_sparse(B)
         self.dask = is_dask(A) or is_dask(B)
-        if self.dask:
+        if self.sparse:
+            if not all(_scipy_sparse(X) or type(X) is np.ndarray for X in (A, B)):
+                raise TypeError("a sparse A or B must be scipy.sparse, with the other one scipy.sparse or a NumPy "
+                                f"array; got {type(A).__name__} and {type(B).__name__}")
+            self.xp = array_namespace(np.empty(0))
+            self.dtype = working_dtype(np.result_type(A.dtype, B.dtype), self.xp)
+            self.device = "cpu"
+            A = A.tocsc() if is_sparse(A) else A  # columns of A are sampled: CSC; rows of B: CSR
+            B = B.tocsr() if is_sparse(B) else B
+        elif self.dask:
             import dask.array as da
 
             A, B = da.asarray(A), da.asarray(B)
@@ -57,16 +65,39 @@ class Operands:
         return as_rng(rng, self.xp if is_cupy_namespace(self.xp) else None)
 
     def column_row_weights(self):
-        """``||A[:, k]|| ||B[k, :]||`` for every k (one pass over A and B), as float64 in the namespace."""
+        """Weights proportional to ``||A[:, k]|| ||B[k, :]||`` for every k, as float64 in the namespace (NumPy
+        for sparse and Dask input), largest 1 (all 0 when ``A B`` has no nonzero column-row pair).
+
+        One pass over A and B; a second, with A and B rescaled by powers of two, where a norm overflowed or
+        may have underflowed (entries beyond about ``1e+-135`` in float64).
+        """
+        a, b = self.norms(self.A, 0)[0], self.norms(self.B, 1)[0]
+        return _unit(a, self.xp) * _unit(b, self.xp)
+
+    def norms(self, X, axis):
+        """``(norms, e)``: the Euclidean norms of the columns (axis 0) or rows (axis 1) of X are ``norms 2^e``, in
+        float64 (NumPy for sparse and Dask input), computed from X rescaled by ``2^-e`` where they would over-
+        or underflow."""
         xp = self.xp
+        if is_sparse(X):
+            e = max_exponent(X, xp)
+            Xs = scale_pow2(X.astype(np.float64), -e)
+            return np.sqrt(np.asarray(abs(Xs).power(2).sum(axis=axis), dtype=np.float64).reshape(-1)), e
         if self.dask:
             import dask
 
-            a, b = dask.compute(_dask_norms(self.A, 0), _dask_norms(self.B, 1))
-            return np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)
-        a = xp.linalg.vector_norm(xp.astype(self.A, self.dtype, copy=False), axis=0)
-        b = xp.linalg.vector_norm(xp.astype(self.B, self.dtype, copy=False), axis=1)
-        return xp.astype(a, xp.float64) * xp.astype(b, xp.float64)
+            norms = np.asarray(dask.compute(_dask_norms(X, axis, 0))[0], dtype=np.float64)
+            if _safe_norms(norms):
+                return norms, 0
+            e = exponent(dask.compute(abs(X).max())[0])
+            return np.asarray(dask.compute(_dask_norms(X, axis, e))[0], dtype=np.float64), e
+        X64 = xp.astype(X, xp.float64)
+        with np.errstate(over="ignore", under="ignore"):  # detected below, and recomputed rescaled
+            norms = xp.linalg.vector_norm(X64, axis=axis)
+        if _safe_norms(to_numpy(norms)):
+            return norms, 0
+        e = exponent(xp.max(xp.abs(X64)))
+        return xp.linalg.vector_norm(scale_pow2(X64, -e), axis=axis), e
 
     def gather(self, idx):
         """``(A[:, idx], B[idx, :])`` in the working dtype, for an int index array of any shape ``S``.
@@ -74,6 +105,11 @@ class Operands:
         Returns arrays of shapes ``(m, *S)`` and ``(*S, p)``. Dask reads only the distinct picked indices.
         """
         xp = self.xp
+        if self.sparse:  # a 1-D draw: the picked columns of the CSC A and rows of the CSR B, kept sparse
+            flat = np.asarray(idx).reshape(-1)
+            Ag = self.A[:, flat].astype(self.dtype) if is_sparse(self.A) else np.take(self.A, flat, axis=1)
+            Bg = self.B[flat, :].astype(self.dtype) if is_sparse(self.B) else np.take(self.B, flat, axis=0)
+            return Ag.astype(self.dtype, copy=False), Bg.astype(self.dtype, copy=False)
         if self.dask:
             flat = np.asarray(idx).reshape(-1)
             uniq, inverse = np.unique(flat, return_inverse=True)
@@ -92,15 +128,75 @@ class Operands:
     def to_namespace(self, x, dtype=None):
         """A host (NumPy) array in the operands' namespace and device."""
         xp = self.xp
-        if self.dask or type(x) is type(xp.empty(0)):
+        if self.dask or self.sparse or type(x) is type(xp.empty(0)):
             return x if dtype is None else xp.astype(x, dtype)
         return xp.asarray(np.asarray(x), dtype=dtype, device=self.device)
 
 
-def _dask_norms(X, axis):
+def _scipy_sparse(X) -> bool:
+    import scipy.sparse
+
+    return scipy.sparse.issparse(X)
+
+
+def _dask_norms(X, axis, e):
     import dask.array as da
 
-    return da.sqrt(da.sum(da.square(X.astype(np.float64)), axis=axis))
+    X = X.astype(np.float64) * math.ldexp(1.0, -e) if e else X.astype(np.float64)
+    return da.sqrt(da.sum(da.square(X), axis=axis))
+
+
+def _safe_norms(norms) -> bool:
+    """Whether float64 norms are free of overflow and of underflowed squares (largest norm within 2^+-450; a zero
+    largest norm is checked again, rescaled)."""
+    top = float(np.max(norms))
+    return 2.0**-450 < top < 2.0**450
+
+
+def _unit(norms, xp):
+    """`norms` divided by their largest (kept as they are when all zero)."""
+    top = float(xp.max(norms))
+    return norms / top if top > 0 else norms
+
+
+def exponent(amax) -> int:
+    """The power-of-two exponent ``e`` with ``amax = f 2^e``, ``0.5 <= f < 1`` (0 for 0 or a non-finite value)."""
+    amax = float(amax)
+    return math.frexp(amax)[1] if amax != 0.0 and math.isfinite(amax) else 0
+
+
+def max_exponent(X, xp) -> int:
+    """:func:`exponent` of ``max |X|`` (dense array of namespace `xp`, or a scipy.sparse matrix)."""
+    if is_sparse(X):
+        return exponent(np.abs(X.data).max()) if X.nnz else 0
+    return exponent(xp.max(xp.abs(X)))
+
+
+def scale_pow2(X, e):
+    """``X 2^e``, exact unless the result is subnormal (two factors when ``2^e`` itself is out of range)."""
+    if e == 0:
+        return X
+    if abs(e) < 1000:
+        return X * math.ldexp(1.0, e)
+    return (X * math.ldexp(1.0, e // 2)) * math.ldexp(1.0, e - e // 2)
+
+
+def outside_safe_range(e, dtype) -> bool:
+    """Whether a max-abs exponent `e` is so extreme in `dtype` that products or squares may over/underflow."""
+    limit = np.finfo(np.dtype(str(dtype).split(".")[-1])).maxexp // 4
+    return abs(e) > limit
+
+
+def ldexp_checked(value, e, what):
+    """``value 2^e`` as a float; ``ValueError`` when it overflows or a positive value underflows to zero."""
+    try:
+        out = math.ldexp(float(value), e)
+    except OverflowError:
+        out = math.inf
+    if (value > 0 and out == 0.0) or not math.isfinite(out):
+        raise ValueError(f"{what} = {float(value):.6g} * 2^{e} is outside the float64 range; rescale A or B "
+                         "(it is proportional to the square of their scale)")
+    return out
 
 
 class ColumnRowSampler:
@@ -124,7 +220,7 @@ class ColumnRowSampler:
             if probs == "uniform":
                 p = np.full(n, 1.0 / n)
             else:
-                w = to_numpy(ops.column_row_weights())
+                w = np.asarray(to_numpy(ops.column_row_weights()), dtype=np.float64)
                 total = float(w.sum())
                 p = w / total if total > 0 else np.full(n, 1.0 / n)  # A B = 0: any p is exact
         else:
@@ -196,19 +292,39 @@ def check_count(c, name, n=None, *, replace=True):
     return check_int(c, name, low=1, high=n, high_text=f"n = A.shape[1] = {n} (without replacement)")
 
 
-def terms_variance(Ac, Br, est, c, fpc=1.0):
+def terms_variance(Ac, Br, est, c, fpc=1.0, *, shift=0):
     """Unbiased estimate of ``E ||est - A B||_F^2`` when ``est = sum_j Ac[:, j] Br[j, :]`` is the mean of ``c``
     exchangeable unbiased terms ``z_j = c Ac[:, j] Br[j, :]`` (i.i.d., or a simple random sample times the
     finite-population correction `fpc`).
 
     ``sum_j ||z_j - est||^2 = c^2 sum_j ||a_j||^2 ||b_j||^2 - 2 c sum_j a_j^T est b_j + c ||est||^2``, divided by
-    ``c (c - 1)``; NaN for ``c = 1``.
+    ``c (c - 1)``, times ``4^shift`` (the factors were scaled by ``2^-shift``); NaN for ``c = 1``. The factors
+    are rescaled by powers of two first (``Ac`` and ``Br`` scipy.sparse or dense), so that the squares neither
+    overflow nor underflow; ``ValueError`` when the variance itself is outside the float64 range.
     """
     if c < 2:
         return math.nan
-    xp = array_namespace(Ac, Br, est)
-    Ac, Br, est = (xp.astype(x, xp.float64) for x in (Ac, Br, est))
-    norms = xp.sum(Ac * Ac, axis=0) * xp.sum(Br * Br, axis=1)
-    cross = xp.sum(xp.matmul(xp.permute_dims(Ac, (1, 0)), est) * Br)
-    total = c * c * xp.sum(norms) - 2 * c * cross + c * xp.sum(est * est)
-    return max(float(total), 0.0) * fpc / (c * (c - 1))
+    if is_sparse(Ac) or is_sparse(Br) or is_sparse(est):
+        xp = array_namespace(np.empty(0))
+    else:
+        xp = array_namespace(Ac, Br, est)
+    ea, eb = max_exponent(Ac, xp), max_exponent(Br, xp)
+    Ac, Br, est = (_as_float64(X, xp) for X in (Ac, Br, est))
+    Ac, Br, est = scale_pow2(Ac, -ea), scale_pow2(Br, -eb), scale_pow2(est, -ea - eb)
+    if is_sparse(Ac) or is_sparse(Br) or is_sparse(est):
+        a = np.asarray(abs(Ac).power(2).sum(axis=0) if is_sparse(Ac) else np.sum(Ac * Ac, axis=0)).reshape(-1)
+        b = np.asarray(abs(Br).power(2).sum(axis=1) if is_sparse(Br) else np.sum(Br * Br, axis=1)).reshape(-1)
+        AtE = Ac.T @ est
+        cross = float(AtE.multiply(Br).sum() if is_sparse(AtE) else (Br.multiply(AtE).sum() if is_sparse(Br)
+                                                                      else np.sum(AtE * Br)))
+        est_sq = float(est.power(2).sum()) if is_sparse(est) else float(np.sum(est * est))
+        total = c * c * float(np.sum(a * b)) - 2 * c * cross + c * est_sq
+    else:
+        norms = xp.sum(Ac * Ac, axis=0) * xp.sum(Br * Br, axis=1)
+        cross = xp.sum(xp.matmul(xp.permute_dims(Ac, (1, 0)), est) * Br)
+        total = float(c * c * xp.sum(norms) - 2 * c * cross + c * xp.sum(est * est))
+    return ldexp_checked(max(total, 0.0) * fpc / (c * (c - 1)), 2 * (ea + eb + shift), "the estimated squared error")
+
+
+def _as_float64(X, xp):
+    return X.astype(np.float64) if is_sparse(X) else xp.astype(X, xp.float64)

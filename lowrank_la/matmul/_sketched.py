@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from .._validate import check_int, check_option
-from ._common import Operands, check_count, terms_variance
+import numpy as np
+
+from .._validate import check_int, check_option, refuse_random_state
+from ._common import (
+    Operands,
+    check_count,
+    exponent,
+    ldexp_checked,
+    max_exponent,
+    outside_safe_range,
+    scale_pow2,
+    terms_variance,
+)
 
 __all__ = ["SKETCHED_KINDS", "sketched_matmul"]
 
@@ -11,13 +22,15 @@ SKETCHED_KINDS = ("gaussian", "countsketch", "srht", "sparse_sign")
 _SPARSE_SIGN_NNZ = 8
 
 
+@refuse_random_state
 def sketched_matmul(A, B, s, *, kind="gaussian", rng=None, return_variance=False):
     """Approximate ``A @ B`` by ``(A S^T)(S B)`` with a random ``s x n`` sketch ``S``.
 
     Parameters
     ----------
     A : (m, n) array
-        Dense array of any array-API namespace or a Dask array.
+        Dense array of any array-API namespace or a Dask array (lists, tuples, DataFrames and ``numpy.matrix``
+        are converted to NumPy arrays).
     B : (n, p) array
         As `A`.
     s : int
@@ -40,7 +53,10 @@ def sketched_matmul(A, B, s, *, kind="gaussian", rng=None, return_variance=False
     Raises
     ------
     ValueError
-        If the inner dimensions disagree, `s` is out of range, `kind` is unknown, or an input holds NaN or Inf.
+        If the inner dimensions disagree, `s` is out of range, `kind` is unknown, an input holds NaN or Inf, or
+        the estimate (or the variance) is outside the float range.
+    TypeError
+        If an input is sparse, complex or not an array.
 
     Notes
     -----
@@ -59,7 +75,9 @@ def sketched_matmul(A, B, s, *, kind="gaussian", rng=None, return_variance=False
     closed form with ``||A B||_F^2`` replaced by its unbiased estimate ``||P||_F^2 - variance`` for
     CountSketch and sparse sign (``(T1 - 2 T2 + ||P||_F^2) / (s + 1)``, one more pass over A and B). Cost:
     the sketch applications (``O(m n s)`` Gaussian, ``O(nnz)`` CountSketch, ``O((m + p) n log n)`` SRHT)
-    plus ``O(m p s)``.
+    plus ``O(m p s)``. The sketched factors ``A S^T`` and ``S B`` are rescaled by powers of two (exact) where
+    their entries are extreme enough for the product or the squares to over- or underflow, so that
+    ``sketched_matmul(c A, B) = c sketched_matmul(A, B)`` for any representable result.
 
     References
     ----------
@@ -96,28 +114,32 @@ def sketched_matmul(A, B, s, *, kind="gaussian", rng=None, return_variance=False
         AS, SB = dask.compute(AS, SB)
     xp = ops.xp
     AS, SB = xp.astype(AS, ops.dtype), xp.astype(SB, ops.dtype)
-    P = xp.matmul(AS, SB)
+    ea, eb = max_exponent(AS, xp), max_exponent(SB, xp)
+    if not (outside_safe_range(ea, ops.dtype) or outside_safe_range(eb, ops.dtype)):
+        ea = eb = 0
+    AS, SB = scale_pow2(AS, -ea), scale_pow2(SB, -eb)
+    P0 = xp.matmul(AS, SB)
+    P = scale_pow2(P0, ea + eb)
+    if ea + eb and not bool(xp.all(xp.isfinite(P))):
+        raise ValueError("the estimate of A @ B overflows the float range of its dtype: its entries exceed "
+                         f"{float(np.finfo(ops.dtype).max):.3g}")
     if not return_variance:
         return P
     if kind == "gaussian":
-        return P, terms_variance(AS, SB, P, s)
+        return P, terms_variance(AS, SB, P0, s, shift=ea + eb)
     if kind == "srht":
-        return P, terms_variance(AS, SB, P, s, fpc=1.0 - s / next_pow2(n))
-    t1, t2 = _frobenius_terms(ops)
-    est_sq = float(xp.sum(xp.astype(P, xp.float64) ** 2))
-    return P, max(t1 - 2 * t2 + est_sq, 0.0) / (s + 1)
+        return P, terms_variance(AS, SB, P0, s, fpc=1.0 - s / next_pow2(n), shift=ea + eb)
+    t1, t2, e = _frobenius_terms(ops)
+    est = xp.astype(P0, xp.float64)
+    est_sq = float(xp.sum(scale_pow2(est, ea + eb - e) ** 2))
+    return P, ldexp_checked(max(t1 - 2 * t2 + est_sq, 0.0) / (s + 1), 2 * e, "the estimated squared error")
 
 
 def _frobenius_terms(ops):
-    """``(||A||_F^2 ||B||_F^2, sum_k ||A_k||^2 ||B_k||^2)`` in one pass over A and B."""
-    if ops.dask:
-        import dask
-        import dask.array as da
-
-        a, b = dask.compute(da.sum(da.square(ops.A.astype("f8")), axis=0),
-                            da.sum(da.square(ops.B.astype("f8")), axis=1))
-        return float(a.sum()) * float(b.sum()), float((a * b).sum())
-    xp = ops.xp
-    A, B = xp.astype(ops.A, xp.float64), xp.astype(ops.B, xp.float64)
-    a, b = xp.sum(A * A, axis=0), xp.sum(B * B, axis=1)
-    return float(xp.sum(a)) * float(xp.sum(b)), float(xp.sum(a * b))
+    """``(T1, T2, e)``: ``||A||_F^2 ||B||_F^2 = T1 4^e`` and ``sum_k ||A_k||^2 ||B_k||^2 = T2 4^e``, in one pass over
+    A and B (two where the norms need rescaling)."""
+    xp = np if ops.dask else ops.xp
+    (a, ea), (b, eb) = ops.norms(ops.A, 0), ops.norms(ops.B, 1)
+    ka, kb = exponent(xp.max(a)), exponent(xp.max(b))
+    a, b = scale_pow2(a, -ka) ** 2, scale_pow2(b, -kb) ** 2
+    return float(xp.sum(a)) * float(xp.sum(b)), float(xp.sum(a * b)), ea + ka + eb + kb

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._backend import to_numpy
 from .._validate import check_option
-from ._common import ColumnRowSampler, Operands, check_count
+from ._common import ColumnRowSampler, Operands, check_count, exponent, ldexp_checked, scale_pow2
 
 __all__ = ["matmul_variance"]
 
@@ -38,16 +38,19 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
     ------
     ValueError
         If the inner dimensions disagree, `c` is out of range, `method` is unknown, given probabilities are
-        invalid, ``replace=False`` comes with another method than "uniform", or an input holds NaN or Inf.
+        invalid, ``replace=False`` comes with another method than "uniform", an input holds NaN or Inf, or the
+        variance is outside the float64 range (it scales with the square of the scales of A and B).
     TypeError
-        If an input is not a dense real array.
+        If an input is not a dense real array (lists, tuples, DataFrames and ``numpy.matrix`` are converted).
 
     Notes
     -----
     With ``T1 = ||A||_F^2 ||B||_F^2``, ``T2 = sum_k ||A_k||^2 ||B_k||^2`` and ``F = ||A B||_F^2``: sampling with
     probabilities p gives ``(sum_k ||A_k||^2 ||B_k||^2 / p_k - F) / c`` (times ``(n - c)/(n - 1)`` for uniform
     sampling without replacement, where the sum is ``n T2``); Gaussian ``(T1 + F) / c``; CountSketch and sparse
-    sign ``(T1 - 2 T2 + F) / c``. Costs one product ``A B`` (meant for tests and experiments).
+    sign ``(T1 - 2 T2 + F) / c``. Costs one product ``A B`` (meant for tests and experiments). A and B are
+    scaled by powers of two (exact) to a largest entry near one before the squares are formed, so inputs of any
+    scale give ``c_A^2 c_B^2`` times the variance of the unscaled ones.
 
     Examples
     --------
@@ -65,17 +68,21 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
         raise ValueError("replace=False is only available with method='uniform'")
     c = check_count(c, "c", ops.n, replace=replace)
     A64, B64 = (np.asarray(to_numpy(X.compute() if ops.dask else X), dtype=np.float64) for X in (ops.A, ops.B))
+    ea, eb = exponent(np.abs(A64).max()), exponent(np.abs(B64).max())
+    A64, B64 = scale_pow2(A64, -ea), scale_pow2(B64, -eb)
     a, b = (A64 * A64).sum(axis=0), (B64 * B64).sum(axis=1)
     t1, t2 = a.sum() * b.sum(), float((a * b).sum())
     F = float(np.sum((A64 @ B64) ** 2))
-    if isinstance(method, str) and method == "gaussian":
-        return float((t1 + F) / c)
-    if isinstance(method, str) and method in ("countsketch", "sparse_sign"):
-        return float((t1 - 2 * t2 + F) / c)
     n = ops.n
-    if isinstance(method, str) and method == "uniform":
+    if isinstance(method, str) and method == "gaussian":
+        value = (t1 + F) / c
+    elif isinstance(method, str) and method in ("countsketch", "sparse_sign"):
+        value = (t1 - 2 * t2 + F) / c
+    elif isinstance(method, str) and method == "uniform":
         factor = 1.0 / c if replace else (n - c) / (c * (n - 1)) if n > 1 else 0.0
-        return float(max(n * t2 - F, 0.0) * factor)
-    p = ColumnRowSampler(ops, method).p
-    ratio = np.divide(a * b, p, out=np.zeros_like(p), where=p > 0)
-    return float(max(ratio.sum() - F, 0.0) / c)
+        value = max(n * t2 - F, 0.0) * factor
+    else:
+        p = ColumnRowSampler(ops, method).p
+        ratio = np.divide(a * b, p, out=np.zeros_like(p), where=p > 0)
+        value = max(ratio.sum() - F, 0.0) / c
+    return ldexp_checked(max(float(value), 0.0), 2 * (ea + eb), "the expected squared error")
