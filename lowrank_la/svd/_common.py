@@ -7,10 +7,14 @@
   stream per chunk of the dimension it spans;
 * :func:`orthonormalize` / :func:`normalize` are the orthonormaliser (Householder QR, CholeskyQR2, TSQR on
   Dask) and the cheap power-iteration normaliser (pivoted LU);
-* :func:`sign_fix` applies the library's sign rule lazily on Dask and through ``flip_signs`` elsewhere.
+* :func:`sign_fix` applies the library's sign rule lazily on Dask and through ``flip_signs`` elsewhere;
+* :func:`times_pow2`, :func:`pow2_exponent` and :func:`safe_norm` are the exact power-of-two rescaling that
+  keeps the algorithms scale invariant (``f(c A) = c f(A)`` for ``c`` from 1e-310 to 1e300).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -24,6 +28,7 @@ from .._backend import (
     qr_econ,
     random_normal,
     svd_tall,
+    to_numpy,
 )
 from .._validate import is_dask, is_sparse
 
@@ -72,6 +77,7 @@ class Products:
         m, n = op.shape
         self.shape = (n, m) if transposed else (m, n)
         self.mu = None
+        self.scale_exp = 0  # the products are those of 2**scale_exp * C (see :meth:`rescale`)
         if center:  # column means, one pass: mu = A^T 1 / m
             ones = self._ones(m, op.shape, 0)
             self.mu = op.rmatmat(ones) / m
@@ -106,11 +112,23 @@ class Products:
             X = X - self.xp.reshape(self.mu, (-1, 1)) * self.xp.reshape(self.xp.sum(Y, axis=0), (1, -1))
         return X
 
+    def rescale(self, exponent: int) -> None:
+        """Make the products those of ``2**exponent * C`` (exact; folded into the blocks, `A` is untouched)."""
+        self.scale_exp = int(exponent)
+
+    def _scaled(self, product, X):
+        """``2**scale_exp * product(X)``: most of the factor on the (unit-sized) block, the rest on the result."""
+        e = self.scale_exp
+        if e == 0:
+            return product(X)
+        pre = max(-_step(self.dtype), min(_step(self.dtype), e))
+        return times_pow2(product(times_pow2(X, pre, self.dtype)), e - pre, self.dtype)
+
     def matmat(self, X):
-        return self._at(X) if self.transposed else self._a(X)
+        return self._scaled(self._at if self.transposed else self._a, X)
 
     def rmatmat(self, Y):
-        return self._a(Y) if self.transposed else self._at(Y)
+        return self._scaled(self._a if self.transposed else self._at, Y)
 
 
 def prepare(A, *, center=False, transpose="auto", name="A"):
@@ -121,6 +139,59 @@ def prepare(A, *, center=False, transpose="auto", name="A"):
     m, n = op.shape
     transposed = (m < n) if transpose == "auto" else bool(transpose)
     return Products(op, raw, center=center, transposed=transposed), transposed
+
+
+# --------------------------------------------------------------------------- exact power-of-two scaling
+
+def _step(dtype) -> int:
+    """The largest exponent ``e`` such that ``2.0**e`` and ``2.0**-e`` are normal numbers of `dtype`."""
+    return 100 if "float32" in str(dtype) else 1000
+
+
+def times_pow2(X, exponent: int, dtype=None):
+    """``X * 2**exponent``, exact unless the result under/overflows, in steps that keep each factor normal."""
+    step = _step(X.dtype if dtype is None else dtype)
+    e = int(exponent)
+    while e != 0:
+        part = max(-step, min(step, e))
+        X = X * (2.0 ** part)
+        e -= part
+    return X
+
+
+def pow2_exponent(magnitude: float) -> int:
+    """The exponent ``e`` with ``2**e * magnitude`` in ``[0.5, 1)`` (0 for zero, Inf or NaN)."""
+    if magnitude == 0 or not math.isfinite(magnitude):
+        return 0
+    return -math.frexp(magnitude)[1]
+
+
+def ldexp_safe(x: float, exponent: int) -> float:
+    """``x 2^exponent`` as a Python float, Inf where it overflows (``math.ldexp`` raises there)."""
+    try:
+        return math.ldexp(x, exponent)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def safe_norm(X, xp) -> float:
+    """``||X||_F`` without overflow or underflow in its squares (scaled by a power of two from ``max |X|``).
+
+    Returns a Python float; Inf where the norm itself exceeds the float64 range, NaN where `X` holds NaN.
+    """
+    if is_dask(X):
+        import dask.array as xp
+    big = host_float(xp.max(xp.abs(X)))
+    if big == 0 or not math.isfinite(big):
+        return big
+    e = pow2_exponent(big)
+    Xs = times_pow2(X.astype(np.float64) if is_dask(X) else xp.astype(X, xp.float64), e, np.float64)
+    return ldexp_safe(math.sqrt(host_float(xp.sum(Xs * Xs))), -e)
+
+
+def host_float(x) -> float:
+    """A 0-d array of any backend (Dask computed, CuPy copied) as a Python float."""
+    return float(to_numpy(x))
 
 
 # --------------------------------------------------------------------------- random test matrices

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .._backend import array_namespace, as_rng, svd_small
-from .._validate import check_int, check_option, check_shape_agrees
-from ._common import draw, orthonormalize, prepare
+from .._validate import as_matrix, check_int, check_option, check_shape_agrees, is_dask, refuse_random_state
+from ._common import draw, host_float, ldexp_safe, orthonormalize, pow2_exponent, prepare, safe_norm, times_pow2
 
 __all__ = ["svd_error_estimate"]
 
@@ -16,12 +14,7 @@ __all__ = ["svd_error_estimate"]
 _POWER_STEPS = 4
 
 
-def _to_float(x):
-    if hasattr(x, "compute"):
-        x = x.compute()
-    return float(np.asarray(x))
-
-
+@refuse_random_state
 def svd_error_estimate(A, U, s, Vh, *, norm="fro", n_samples=10, rng=None):
     """Randomized estimate of ``||A - U diag(s) Vh||`` in the Frobenius or the spectral norm.
 
@@ -62,11 +55,16 @@ def svd_error_estimate(A, U, s, Vh, *, norm="fro", n_samples=10, rng=None):
       ``||R||_F^2 = E ||R g||^2`` for ``g ~ N(0, I_n)``; the estimate is
       ``sqrt(mean_i ||R g_i||^2)`` over ``N`` probes. Unbiased for ``||R||_F^2``, with relative standard
       deviation at most ``sqrt(2/N)`` (attained when ``R`` has rank one). One pass over `A`.
-    * ``"2"``: ``4`` steps of block power iteration with ``N`` vectors on ``R^T R``, then the largest singular
+    * ``"2"``: ``4`` steps of block power iteration with ``N`` vectors on ``R^T R`` (orthonormalised after
+      each product with ``R`` and with ``R^T``), then the largest singular
       value of ``R Q``. This is a lower bound of ``||R||_2`` (a Rayleigh quotient), usually tight within a
       few percent when the top singular values of ``R`` are separated. For an upper bound, HMT [1]_ (Sec.
       4.3, Lemma 4.1) give ``||R||_2 <= 10 sqrt(2/pi) max_{i<=r} ||R w_i||`` with probability at least
       ``1 - 10^-r`` for ``r`` Gaussian vectors ``w_i``. Cost: 9 passes over `A` (2 per step, 1 at the end).
+
+    The products run on ``2^e A`` and ``2^e s`` with ``2^e max(s)`` about one, and the norms are taken of
+    rescaled blocks, so the estimate is scale invariant (``f(c A, c s) = c f(A, s)`` from ``c = 1e-310`` to
+    ``1e300``).
 
     Flops: ``O(N (nnz(A) + (m + n) r))`` per pass; memory ``O((m + n) N)``.
 
@@ -98,37 +96,39 @@ def svd_error_estimate(A, U, s, Vh, *, norm="fro", n_samples=10, rng=None):
     prod, _ = prepare(A, transpose=False)
     m, n = prod.shape
     xp = prod.xp
-    for name, arr, nd in (("U", U, 2), ("s", s, 1), ("Vh", Vh, 2)):
-        if getattr(arr, "ndim", None) != nd:
-            raise ValueError(f"{name} must be {nd}-D, got {type(arr).__name__} of shape {getattr(arr, 'shape', None)}")
+    U = as_matrix(U, "U", ndim=2)
+    s = as_matrix(s, "s", ndim=1)
+    Vh = as_matrix(Vh, "Vh", ndim=2)
     r = U.shape[1]
     check_shape_agrees("U.shape[0]", U.shape[0], m, "A.shape[0]")
     check_shape_agrees("s.shape[0]", s.shape[0], r, "U.shape[1]")
     check_shape_agrees("Vh.shape[0]", Vh.shape[0], r, "U.shape[1]")
     check_shape_agrees("Vh.shape[1]", Vh.shape[1], n, "A.shape[1]")
-    for name, arr in (("U", U), ("s", s), ("Vh", Vh)):
-        ns = array_namespace(arr)
-        if not hasattr(arr, "dask") and not bool(ns.all(ns.isfinite(arr))):
-            raise ValueError(f"{name} must be finite, but it holds NaN or Inf")
-    s_col = array_namespace(s).reshape(s, (-1, 1))
+    ns = array_namespace(s)
+    # work with 2^e A and 2^e s, 2^e max(s) about one: the residual's entries and squares stay in range
+    e = pow2_exponent(host_float(ns.max(ns.abs(s)))) if not is_dask(s) else 0
+    prod.rescale(e)
+    s_col = times_pow2(ns.reshape(s, (-1, 1)), e)
 
-    def residual(X):  # R X
+    def residual(X):  # 2^e R X
         return prod.matmat(X) - U @ (s_col * (Vh @ X))
 
-    def residual_t(Y):  # R^T Y
+    def residual_t(Y):  # 2^e R^T Y
         return prod.rmatmat(Y) - Vh.T @ (s_col * (U.T @ Y))
 
     gen = as_rng(rng)
     G = draw(prod, gen, n_samples)
     if norm == "fro":
-        RG = residual(G)
-        total = _to_float(xp.sum(RG * RG))
-        return math.sqrt(total / n_samples)
+        return ldexp_safe(safe_norm(residual(G), xp) / math.sqrt(n_samples), -e)
     X = G
-    for _ in range(_POWER_STEPS):
-        X = orthonormalize(residual_t(residual(X)), xp, method="qr", dask=prod.dask)
+    for _ in range(_POWER_STEPS):  # orthonormalised after each factor: R^T R X is never formed (it overflows)
+        X = orthonormalize(residual(X), xp, method="qr", dask=prod.dask)
+        X = orthonormalize(residual_t(X), xp, method="qr", dask=prod.dask)
     RX = residual(X)
     if prod.dask:
         RX = RX.compute()
-        xp = None
-    return float(np.asarray(svd_small(RX, xp).s[0]))
+        xp = array_namespace(RX)
+    f = pow2_exponent(host_float(xp.max(xp.abs(RX))))
+    top = host_float(svd_small(times_pow2(RX, f), xp).s[0])
+    return ldexp_safe(top, -(e + f))
+

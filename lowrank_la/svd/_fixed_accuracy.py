@@ -9,8 +9,18 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._backend import ConvergenceWarning, SVDResult, as_rng, to_numpy
-from .._validate import check_int, check_option, check_rank, check_tolerance
-from ._common import draw, finish, orthonormalize, prepare, svd_of_projection
+from .._validate import check_int, check_option, check_rank, check_tolerance, refuse_random_state
+from ._common import (
+    draw,
+    finish,
+    host_float,
+    ldexp_safe,
+    orthonormalize,
+    pow2_exponent,
+    prepare,
+    svd_of_projection,
+    times_pow2,
+)
 
 __all__ = ["QBResult", "SVDTolResult", "rand_qb", "svd_tol"]
 
@@ -76,63 +86,90 @@ def _rebuild_tol(fields, rank, error_estimate, converged):
 
 # --------------------------------------------------------------------------- norms
 
-def _compute(x):
-    if hasattr(x, "compute"):
-        x = x.compute()
-    return float(np.asarray(x))
+def _blocks(prod):
+    """The blocks of ``A`` (float64, unscaled) as ``(block, rows, cols)`` slices, read once (one pass).
 
-
-def _fro2(prod, Q=None, Bt=None):
-    """``||A - Q Bt^T||_F^2`` computed directly (``||A||_F^2`` without `Q`), in float64; one read of ``A``.
-
-    Dense input is read in row blocks and sparse input in densified row blocks of about ``2^22`` entries (the
-    whole matrix is never densified); a LinearOperator is applied to blocks of the identity (``n / 256``
-    products).
+    Dense input in row blocks and sparse input in densified row blocks of about ``2^22`` entries (the whole
+    matrix is never densified); a LinearOperator applied to blocks of the identity (``n / 256`` products).
     """
     op, xp = prod.op, prod.xp
     m, n = op.shape
     A = op._A
-    if op.kind == "dask":
-        import dask.array as da
-
-        R = A.astype(np.float64)
-        if Q is not None:
-            R = R - (Q @ Bt.T).astype(np.float64)
-        op._counter.count += 1
-        return _compute(da.sum(R * R))
     if op.kind == "linear_operator":
-        total = 0.0
         for c0 in range(0, n, 256):
             c1 = min(n, c0 + 256)
             E = np.zeros((n, c1 - c0), dtype=prod.dtype)
             E[np.arange(c0, c1), np.arange(c1 - c0)] = 1
-            R = op.matmat(E)
-            if Q is not None:
-                R = R - Q @ Bt[c0:c1].T
-            total += float(np.sum(np.square(R, dtype=np.float64)))
-        return total
+            yield np.asarray(op.matmat(E), dtype=np.float64), slice(None), slice(c0, c1)
+        return
     op._counter.count += 1
-    if op.kind == "sparse" and Q is None:
-        S = A if getattr(A, "has_canonical_format", False) else A.tocsr()
-        if not getattr(S, "has_canonical_format", True):
-            S = S.copy()
-            S.sum_duplicates()
-        data = S.data
-        mod = xp if not hasattr(data, "get") else __import__("cupy")
-        return float(mod.sum(mod.square(data.astype(np.float64))))
     if op.kind == "sparse":
         A = A.tocsr()
     rows = max(1, _BLOCK_ENTRIES // n)
-    total = 0.0
     for r0 in range(0, m, rows):
         r1 = min(m, r0 + rows)
-        block = A[r0:r1] if op.kind == "sparse" else A[r0:r1, :]
-        if op.kind == "sparse":
-            block = block.toarray()
-        if Q is not None:
-            block = block - Q[r0:r1, :] @ Bt.T
-        block = xp.astype(block, xp.float64)
-        total += float(xp.sum(block * block))
+        block = A[r0:r1].toarray() if op.kind == "sparse" else A[r0:r1, :]
+        yield xp.astype(block, xp.float64), slice(r0, r1), slice(None)
+
+
+def _lassq_pair(block, xp):
+    """``(e, ssq)`` with ``||block||_F^2 = ssq 2^(-2e)`` and ``ssq`` of order one (LAPACK's lassq idea)."""
+    big = host_float(xp.max(xp.abs(block)))
+    if big == 0:
+        return 0, 0.0
+    e = pow2_exponent(big)
+    scaled = times_pow2(block, e, np.float64)
+    return e, host_float(xp.sum(scaled * scaled))
+
+
+def _lassq_chunk(block):
+    e, ssq = _lassq_pair(np.asarray(block, dtype=np.float64), np)
+    return np.array([[float(e), ssq]])
+
+
+def _fro_scaled(prod):
+    """``(e, ||2^e A||_F^2)`` with ``2^e ||A||_F`` about one: no square under- or overflows; one read of A."""
+    op, xp = prod.op, prod.xp
+    if op.kind == "dask":
+        A = op._A
+        pairs = A.map_blocks(_lassq_chunk, dtype=np.float64,
+                             chunks=((1,) * len(A.chunks[0]), (2,) * len(A.chunks[1])))
+        op._counter.count += 1
+        pairs = np.asarray(pairs.compute()).reshape(-1, 2)
+        pairs = [(int(e), ssq) for e, ssq in pairs]
+    elif op.kind == "sparse":
+        S = op._A
+        if not getattr(S, "has_canonical_format", True):
+            S = S.tocsr().copy()
+            S.sum_duplicates()
+        op._counter.count += 1
+        data = S.data
+        mod = xp if not hasattr(data, "get") else __import__("cupy")
+        pairs = [_lassq_pair(mod.astype(data, mod.float64) if mod is xp else data.astype(np.float64), mod)]
+    else:
+        pairs = [_lassq_pair(block, np if isinstance(block, np.ndarray) else xp) for block, _, _ in _blocks(prod)]
+    pairs = [(e, ssq) for e, ssq in pairs if ssq > 0]
+    if not pairs:
+        return 0, 0.0
+    top = min(e for e, _ in pairs)  # the exponent of the largest block
+    total = sum(math.ldexp(ssq, 2 * (top - e)) for e, ssq in pairs)
+    e = top - round(math.log2(total) / 2)
+    return e, math.ldexp(total, 2 * (e - top))
+
+
+def _fro2(prod, Q, Bt):
+    """``||2^e A - Q Bt^T||_F^2`` (``e = prod.scale_exp``) computed directly in float64; one read of ``A``."""
+    op, xp = prod.op, prod.xp
+    e = prod.scale_exp
+    if op.kind == "dask":
+        R = times_pow2(op._A.astype(np.float64), e, np.float64) - (Q @ Bt.T).astype(np.float64)
+        op._counter.count += 1
+        return host_float((R * R).sum())
+    total = 0.0
+    for block, rows, cols in _blocks(prod):
+        mod = np if isinstance(block, np.ndarray) else xp
+        R = times_pow2(block, e, np.float64) - mod.astype(Q[rows, :] @ Bt[cols, :].T, mod.float64)
+        total += host_float(mod.sum(R * R))
     return total
 
 
@@ -235,6 +272,7 @@ def _eps(dtype):
     return float(np.finfo(np.float32 if "32" in name else np.float64).eps)
 
 
+@refuse_random_state
 def rand_qb(A, *, tol=None, rank=None, block_size=10, n_power=0, rng=None):
     """Blocked randomized QB factorisation ``A ~ Q B`` stopped by a relative Frobenius tolerance or a rank.
 
@@ -317,20 +355,24 @@ def rand_qb(A, *, tol=None, rank=None, block_size=10, n_power=0, rng=None):
     threshold = norm2 = None
     reliable = True
     if tol is not None:
-        norm2 = _fro2(prod)
+        e, norm2 = _fro_scaled(prod)
+        prod.rescale(e)  # run on 2^e A, ||2^e A||_F about 1: no square under- or overflows
         threshold = tol**2 * norm2
         reliable = tol**2 >= _RELIABLE * _eps(prod.dtype)
     Q, Bt, r, err2, converged, history = _qb(prod, gen, block_size=block_size, n_power=n_power,
                                              max_rank=max_rank, threshold=threshold, norm2=norm2,
                                              reliable=reliable)
+    error = None if tol is None else (math.sqrt(err2 / norm2) if norm2 > 0 else 0.0)
+    B = times_pow2(Bt.T, -prod.scale_exp, prod.dtype)
+    if error is not None and not math.isfinite(error):
+        converged = False
     if not converged:
         warnings.warn(f"rand_qb reached rank={r} before ||A - QB||_F <= tol ||A||_F with tol={tol} "
-                      f"(estimate {math.sqrt(err2 / norm2) if norm2 else 0.0:.3g}); raise rank",
-                      ConvergenceWarning, stacklevel=2)
-    error = None if tol is None else (math.sqrt(err2 / norm2) if norm2 > 0 else 0.0)
-    return QBResult(Q, Bt.T, r, error, converged, history)
+                      f"(estimate {error:.3g}); raise rank", ConvergenceWarning, stacklevel=2)
+    return QBResult(Q, B, r, error, converged, history)
 
 
+@refuse_random_state
 def svd_tol(A, tol, *, relative=True, block_size=10, n_power=1, max_rank=None, flip_sign=True, rng=None):
     """Truncated SVD meeting a Frobenius-norm tolerance, with a near-optimal rank (randQB_EI).
 
@@ -416,11 +458,15 @@ def svd_tol(A, tol, *, relative=True, block_size=10, n_power=1, max_rank=None, f
     max_rank = min(prod.shape) if max_rank is None else check_rank(max_rank, prod.shape, "max_rank")
     gen = as_rng(rng)
     xp, dask = prod.xp, prod.dask
-    norm2 = _fro2(prod)
-    threshold = tol**2 * norm2 if relative else (tol**2 if tol < 1e150 else math.inf)
+    e, norm2 = _fro_scaled(prod)
+    prod.rescale(e)  # run on 2^e A, ||2^e A||_F about 1: no square under- or overflows
+    if relative:
+        threshold = tol**2 * norm2
+    else:
+        t = ldexp_safe(tol, e)
+        threshold = t * t  # Inf where tol is beyond the range: rank 1 suffices
     rel2 = threshold / norm2 if norm2 > 0 else 1.0
     reliable = rel2 >= _RELIABLE * _eps(prod.dtype)
-    scale = math.sqrt(norm2) if relative and norm2 > 0 else 1.0
     if norm2 == 0 or threshold >= norm2:  # the zero matrix, or tol above ||A||_F: rank 1 suffices
         max_rank_run = 1
     else:
@@ -438,12 +484,18 @@ def svd_tol(A, tol, *, relative=True, block_size=10, n_power=1, max_rank=None, f
         fits = np.nonzero(err2 + tails <= threshold)[0]
         keep = max(1, int(fits[0])) if fits.size else r
     err2 = err2 + float(tails[keep])
+    if relative:
+        error = math.sqrt(err2 / norm2) if norm2 > 0 else 0.0
+    else:
+        error = ldexp_safe(math.sqrt(err2), -e)
+    if not (math.isfinite(err2) and np.all(np.isfinite(s2))):
+        converged = False  # NaN or Inf from the products: never reported as converged
     if not converged:
         warnings.warn(f"svd_tol reached max_rank={max_rank} before the tolerance tol={tol} "
-                      f"(error estimate {math.sqrt(err2) / scale:.3g}); raise max_rank", ConvergenceWarning,
-                      stacklevel=2)
+                      f"(error estimate {error:.3g}); raise max_rank", ConvergenceWarning, stacklevel=2)
     U, s, Vh = finish(U, s, Vh, keep, transposed=False, flip_sign=flip_sign, xp=xp, dask=dask)
-    return SVDTolResult(U, s, Vh, rank=keep, error_estimate=math.sqrt(err2) / scale, converged=bool(converged))
+    s = times_pow2(s, -e, prod.dtype)  # the singular values of A, not of 2^e A
+    return SVDTolResult(U, s, Vh, rank=keep, error_estimate=error, converged=bool(converged))
 
 
 def _host_sum2(X, xp):

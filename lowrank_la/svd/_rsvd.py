@@ -13,7 +13,7 @@ from .._backend import (
     svd_small,
     times_inverse_upper,
 )
-from .._validate import check_int, check_option, check_rank
+from .._validate import check_int, check_option, check_rank, refuse_random_state
 from ._common import (
     NORMALIZERS,
     draw,
@@ -56,6 +56,7 @@ def _range_finder(prod, size, q, normalizer, gen):
     return orthonormalize(Y, xp, method=final, dask=dask)
 
 
+@refuse_random_state
 def randomized_range_finder(A, size, *, n_iter=4, normalizer="auto", rng=None):
     """Orthonormal basis ``Q`` (m, size) of the dominant range of `A`, by randomized subspace iteration.
 
@@ -318,6 +319,7 @@ def _dask_concat(blocks):
     return da.concatenate(blocks, axis=1).rechunk({1: -1})
 
 
+@refuse_random_state
 def rsvd(A, k, *, oversamples=10, n_iter="auto", normalizer="auto", method="subspace", block_size=None,
          transpose="auto", center=False, flip_sign=True, rng=None):
     """Truncated SVD of `A` by randomized subspace iteration or randomized block Krylov.

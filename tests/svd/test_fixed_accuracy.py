@@ -197,3 +197,89 @@ def test_generic_backends(xp_dense_backend):
     qb = rand_qb(X, rank=12, block_size=5, n_power=1, rng=0)
     Q, B = xp_dense_backend.tonumpy(qb.Q), xp_dense_backend.tonumpy(qb.B)
     assert np.allclose(Q.T @ Q, np.eye(12), atol=1e-12) and np.allclose(B, Q.T @ A, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- scale invariance (issue 15 item 3)
+
+SCALES = [1e-300, 1e-310, 1e154, 1e300]
+
+
+def _scale_case():
+    s_true = la.datasets.spectrum("exponential", 60, scale=7)
+    return la.datasets.matrix_with_spectrum(120, 60, s_true, rng=0)
+
+
+def _kinds(B):
+    return {"dense": B, "sparse": sp.csr_array(B), "operator": aslinearoperator(B),
+            "list": B.tolist()}
+
+
+@pytest.mark.parametrize("c", SCALES)
+@pytest.mark.parametrize("kind", ["dense", "sparse", "operator", "list"])
+def test_item3_svd_tol_is_scale_invariant(c, kind):
+    A = _scale_case()
+    ref = svd_tol(A, 1e-3, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = svd_tol(_kinds(A * c)[kind], 1e-3, rng=0)
+    assert res.converged and res.rank == ref.rank
+    assert res.error_estimate == pytest.approx(ref.error_estimate, rel=1e-3 if c < 1e-305 else 1e-6)
+    np.testing.assert_allclose(np.asarray(res.s) / c, ref.s, rtol=1e-6 if c > 1e-305 else 1e-4)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_item3_svd_tol_absolute_tolerance_scales(c):
+    A = _scale_case()
+    ref = svd_tol(A, 1e-2, relative=False, rng=0)
+    res = svd_tol(A * c, 1e-2 * c, relative=False, rng=0)
+    assert res.converged and res.rank == ref.rank
+    assert res.error_estimate / c == pytest.approx(ref.error_estimate, rel=1e-6)
+
+
+def test_item3_svd_tol_direct_residual_path_is_scale_invariant():
+    A = la.datasets.matrix_with_spectrum(120, 60, la.datasets.spectrum("exponential", 60, scale=25), rng=0)
+    ref = svd_tol(A, 1e-7, rng=0)  # tol^2 < 100 eps: the directly computed residual
+    res = svd_tol(A * 1e300, 1e-7, rng=0)
+    assert res.converged == ref.converged and res.rank == ref.rank
+    assert res.error_estimate == pytest.approx(ref.error_estimate, rel=1e-4)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_item3_rand_qb_is_scale_invariant(c):
+    A = _scale_case()
+    ref = rand_qb(A, tol=1e-3, rng=0)
+    res = rand_qb(A * c, tol=1e-3, rng=0)
+    assert res.converged and res.rank == ref.rank
+    assert res.error_estimate == pytest.approx(ref.error_estimate, rel=1e-6)
+    np.testing.assert_allclose(res.B / c, ref.B, rtol=1e-6, atol=1e-9 * np.abs(ref.B).max())
+
+
+def test_item3_svd_tol_dask_is_scale_invariant():
+    da = pytest.importorskip("dask.array")
+    A = _scale_case()
+    ref = svd_tol(da.from_array(A, chunks=(40, 30)), 1e-3, rng=0)  # Dask draws its own streams
+    res = svd_tol(da.from_array(A * 1e300, chunks=(40, 30)), 1e-3, rng=0)
+    assert res.converged and res.rank == ref.rank
+    assert res.error_estimate == pytest.approx(ref.error_estimate, rel=1e-3)
+
+
+@pytest.mark.parametrize("c", SCALES)
+@pytest.mark.parametrize("norm", ["fro", "2"])
+def test_item8_svd_error_estimate_is_scale_invariant(c, norm):
+    A = _scale_case()
+    U, s, Vh = la.svd.rsvd(A, 5, rng=0)
+    ref = la.svd.svd_error_estimate(A, U, s, Vh, norm=norm, rng=0)
+    est = la.svd.svd_error_estimate(A * c, U, s * c, Vh, norm=norm, rng=0)
+    assert np.isfinite(est)
+    assert est / c == pytest.approx(ref, rel=1e-6 if c > 1e-305 else 1e-4)
+
+
+def test_item8_svd_error_estimate_takes_lists_and_refuses_random_state():
+    A = _scale_case()
+    U, s, Vh = la.svd.rsvd(A, 5, rng=0)
+    ref = la.svd.svd_error_estimate(A, U, s, Vh, rng=0)
+    assert la.svd.svd_error_estimate(A.tolist(), U.tolist(), s.tolist(), Vh.tolist(), rng=0) == ref
+    with pytest.raises(TypeError, match="random_state"):
+        la.svd.svd_error_estimate(A, U, s, Vh, random_state=0)
+    with pytest.raises(TypeError, match="random_state"):
+        svd_tol(A, 1e-3, random_state=0)
