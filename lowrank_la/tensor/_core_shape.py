@@ -17,9 +17,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .._backend import ConvergenceWarning
-from .._validate import check_int, check_option, check_real
-from ._spectrum import HosvdSpectrum, hosvd_spectrum
-from ._tucker import _check_tensor, hooi
+from .._validate import check_option, check_real, refuse_random_state
+from ._spectrum import HosvdSpectrum, _scaled_hosvd_spectrum
+from ._tucker import _check_count, _check_tensor, _unscale_squares, hooi
 
 __all__ = ["EXACT_STATE_LIMIT", "CoreShapeResult", "core_shape_path", "core_shape_search", "rre_greedy"]
 
@@ -62,9 +62,9 @@ class CoreShapeResult(NamedTuple):
         Seconds spent computing the spectrum here (0 when it was passed in).
     method : str
         The method that produced the shape (``"auto"`` reports the one it picked).
-    rre : float
-        ``"rre_greedy"`` only: the squared relative error ``||X - X_hat||^2 / ||X||^2`` of its last fit (NaN
-        for the other methods).
+    rre : float or None
+        ``"rre_greedy"`` only: the squared relative error ``||X - X_hat||^2 / ||X||^2`` of its last fit (None
+        for the other methods, which fit nothing).
     """
 
     ranks: tuple
@@ -80,7 +80,7 @@ class CoreShapeResult(NamedTuple):
     solve_time: float
     spectrum_time: float
     method: str
-    rre: float = math.nan
+    rre: float | None = None
 
 
 class _TooManyShapes(Exception):
@@ -379,18 +379,25 @@ def _rre_greedy(X, prob: _Packing, fit, seed):
 
 # --------------------------------------------------------------------------- public functions
 
-def _resolve_spectrum(X, spectrum, spectrum_method, needs_x):
-    """``(X, spectrum, seconds)``: validate X and/or the spectrum, computing it when not given."""
+def _resolve_spectrum(X, spectrum, spectrum_method, needs_x, fn):
+    """``(X, spectrum, seconds)``: validate X and/or the spectrum, computing it when not given.
+
+    A computed spectrum is in float64 whatever the tensor's dtype (the search works in float64): a float32
+    tensor far from unit scale, whose squared singular values float32 cannot hold, is searched all the same.
+    """
     if X is None and spectrum is None:
         raise ValueError("give the tensor X, or its spectrum (spectrum=hosvd_spectrum(X)), or both")
     if X is None and needs_x:
         raise ValueError("method='rre_greedy' fits Tucker decompositions: it needs the tensor X")
     seconds = 0.0
     if X is not None:
-        X, _ = _check_tensor(X)
+        X, xp = _check_tensor(X)
     if spectrum is None:
         start = time.perf_counter()
-        spectrum = hosvd_spectrum(X, method=spectrum_method)
+        values, norm_sq, e = _scaled_hosvd_spectrum(X, spectrum_method, None, None, xp)
+        values, norm_sq = _unscale_squares([np.asarray(v, dtype=np.float64) for v in values], norm_sq, e,
+                                           np.float64, fn)
+        spectrum = HosvdSpectrum(values, norm_sq, tuple(int(s) for s in X.shape))
         seconds = time.perf_counter() - start
     else:
         spectrum = _check_spectrum(spectrum)
@@ -416,7 +423,7 @@ def _check_spectrum(spectrum) -> HosvdSpectrum:
         v = np.asarray(v, dtype=np.float64)
         if v.ndim != 1 or v.size == 0 or not np.all(np.isfinite(v)) or np.any(v < 0):
             raise ValueError(f"spectrum[{n}] must be a non-empty 1-D array of finite non-negative values")
-        if np.any(np.diff(v) > 1e-12 * max(float(v[0]), 1e-300)):
+        if np.any(np.diff(v) > 1e-12 * float(v[0])):
             raise ValueError(f"spectrum[{n}] must be non-increasing (squared singular values, descending)")
         clean.append(v)
     return HosvdSpectrum(clean, float(norm_sq), tuple(int(s) for s in shape))
@@ -427,14 +434,14 @@ def _search(X, spectrum, budget, opts):
     milp_args = (eps, opts["include_small_bruteforce"], opts["refine"], opts["milp_options"])
     shape = spectrum.shape
     smallest = 1 + sum(shape)
-    budget = check_int(budget, "budget")
+    budget = _check_count(budget, "budget")
     if budget < smallest:
         raise ValueError(f"budget={budget} must be at least the size of the smallest shape (1, ..., 1), "
                          f"1 + sum(shape) = {smallest} for shape {shape}")
     prob = _Packing(spectrum, budget, consistent)
     start = time.perf_counter()
     n_milps = n_fits = 0
-    rre = math.nan
+    rre = None
     used = method
     if method == "auto":
         try:
@@ -487,6 +494,7 @@ def _options(method, eps, include_small_bruteforce, refine, enforce_rank_consist
             "tucker_fn": tucker_fn, "rng": rng}
 
 
+@refuse_random_state
 def core_shape_search(X=None, budget=None, *, spectrum=None, method="auto", eps=0.5, include_small_bruteforce=True,
                       refine=True, enforce_rank_consistency=False, milp_options=None, spectrum_method="gram",
                       tucker_fn=None, rng=0):
@@ -499,7 +507,7 @@ def core_shape_search(X=None, budget=None, *, spectrum=None, method="auto", eps=
         ``method="rre_greedy"``.
     budget : int
         Largest parameter count ``tucker_size(shape, r) = prod R_n + sum I_n R_n``, at least that of
-        ``(1, ..., 1)``, ``1 + sum I_n``.
+        ``(1, ..., 1)``, ``1 + sum I_n``; an integral float (``4e4``) is taken as that integer.
     spectrum : HosvdSpectrum or sequence of 1-D arrays, optional
         The squared higher-order singular values (:func:`hosvd_spectrum`), to share between budgets. A plain
         sequence is read as the full spectra (length ``I_n`` each).
@@ -547,8 +555,11 @@ def core_shape_search(X=None, budget=None, *, spectrum=None, method="auto", eps=
     Raises
     ------
     ValueError
-        If `budget` is below ``1 + sum I_n``, `X` has order < 2 or holds NaN or Inf, the spectrum is malformed or
-        does not match `X`, no shape satisfies the consistency rule, or "exact" would enumerate too many shapes.
+        If `budget` is below ``1 + sum I_n`` or not a whole number, `X` has order < 2 or holds NaN or Inf, the
+        spectrum is malformed or does not match `X`, no shape satisfies the consistency rule, "exact" would
+        enumerate too many shapes, or ``||X||_F^2`` (reported in ``norm_sq`` and the bounds) is outside the normal
+        range of float64 (a float64 tensor at the scale ``1e300`` or ``1e-300``; the shape does not depend on the
+        scale, so divide X by a power of two first).
 
     Notes
     -----
@@ -576,14 +587,20 @@ def core_shape_search(X=None, budget=None, *, spectrum=None, method="auto", eps=
     """
     opts = _options(method, eps, include_small_bruteforce, refine, enforce_rank_consistency, milp_options,
                     spectrum_method, tucker_fn, rng)
+    return _search_one(X, budget, spectrum, opts, "core_shape_search")
+
+
+def _search_one(X, budget, spectrum, opts, fn):
+    """One search, `fn` being the public function's name for the messages."""
     if budget is None:
-        raise TypeError("core_shape_search() needs a budget (an int)")
+        raise TypeError(f"{fn}() needs a budget (an int)")
     X, spectrum, spectrum_seconds = _resolve_spectrum(X, spectrum, opts["spectrum_method"],
-                                                      opts["method"] == "rre_greedy")
+                                                      opts["method"] == "rre_greedy", fn)
     result = _search(X, spectrum, budget, opts)
     return result._replace(spectrum_time=spectrum_seconds)
 
 
+@refuse_random_state
 def core_shape_path(X=None, budgets=(), *, spectrum=None, method="auto", eps=0.5, include_small_bruteforce=True,
                     refine=True, enforce_rank_consistency=False, milp_options=None, spectrum_method="gram",
                     tucker_fn=None, rng=0):
@@ -594,7 +611,7 @@ def core_shape_path(X=None, budgets=(), *, spectrum=None, method="auto", eps=0.5
     X : array of order N >= 2, optional
         The tensor; may be None when `spectrum` is given (except for ``method="rre_greedy"``).
     budgets : sequence of int
-        The budgets, each at least ``1 + sum I_n``.
+        The budgets, each at least ``1 + sum I_n`` (integral floats such as ``4e4`` accepted).
     spectrum, method, eps, include_small_bruteforce, refine, enforce_rank_consistency, milp_options
         As in :func:`core_shape_search`.
     spectrum_method, tucker_fn, rng
@@ -619,13 +636,14 @@ def core_shape_path(X=None, budgets=(), *, spectrum=None, method="auto", eps=0.5
     if isinstance(budgets, (str, bytes)) or not isinstance(budgets, (Sequence, np.ndarray)):
         raise TypeError(f"budgets must be a sequence of ints, got {type(budgets).__name__}")
     X, spectrum, spectrum_seconds = _resolve_spectrum(X, spectrum, opts["spectrum_method"],
-                                                      opts["method"] == "rre_greedy")
+                                                      opts["method"] == "rre_greedy", "core_shape_path")
     results = [_search(X, spectrum, b, opts) for b in budgets]
     if results:
         results[0] = results[0]._replace(spectrum_time=spectrum_seconds)
     return results
 
 
+@refuse_random_state
 def rre_greedy(X, budget, *, tucker_fn=None, enforce_rank_consistency=False, rng=0):
     """The greedy core-shape search on the true Tucker loss (the baseline of Ghadiri et al.).
 
@@ -639,7 +657,7 @@ def rre_greedy(X, budget, *, tucker_fn=None, enforce_rank_consistency=False, rng
     X : array of order N >= 2
         The tensor.
     budget : int
-        Parameter budget, at least ``1 + sum I_n``.
+        Parameter budget, at least ``1 + sum I_n`` (an integral float such as ``4e4`` is accepted).
     tucker_fn : callable, optional
         ``tucker_fn(X, ranks, seed) -> float``: the squared relative error of a fit. Default: :func:`hooi` with
         ``init="svd"`` and ``n_iter_max=20``. The official code starts each fit at random (TensorLy's
@@ -668,5 +686,5 @@ def rre_greedy(X, budget, *, tucker_fn=None, enforce_rank_consistency=False, rng
     >>> res.ranks, res.n_params, res.n_fits
     ((3, 3, 3), 117, 19)
     """
-    return core_shape_search(X, budget, method="rre_greedy", tucker_fn=tucker_fn,
-                             enforce_rank_consistency=enforce_rank_consistency, rng=rng)
+    opts = _options("rre_greedy", 0.5, True, True, enforce_rank_consistency, None, "gram", tucker_fn, rng)
+    return _search_one(X, budget, None, opts, "rre_greedy")

@@ -7,8 +7,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .._backend import as_rng, is_numpy_namespace, svd_small, to_numpy
-from .._validate import check_int, check_option
-from ._tucker import _check_tensor, unfold
+from .._validate import check_int, check_option, refuse_random_state
+from ._tucker import _check_tensor, _normalise, _unfold, _unscale_squares
 
 __all__ = ["HosvdSpectrum", "hosvd_spectrum"]
 
@@ -33,6 +33,7 @@ class HosvdSpectrum(NamedTuple):
     shape: tuple
 
 
+@refuse_random_state
 def hosvd_spectrum(X, *, method="gram", max_rank=None, rng=None):
     """Squared singular values of every unfolding ``X_(n)`` of a tensor (its higher-order singular values).
 
@@ -61,15 +62,18 @@ def hosvd_spectrum(X, *, method="gram", max_rank=None, rng=None):
     Raises
     ------
     ValueError
-        If `X` has order < 2, is empty or holds NaN or Inf, `max_rank` is out of range, or
-        ``method="randomized"`` comes without `max_rank`.
+        If `X` has order < 2, is empty or holds NaN or Inf, `max_rank` is out of range,
+        ``method="randomized"`` comes without `max_rank`, or ``||X||_F^2`` is outside the normal range of the
+        dtype (squared singular values of a tensor at the scale ``1e300`` or ``1e-300`` cannot be represented).
 
     Notes
     -----
     Cost of "gram": ``sum_n min(I_n, J_n) |X|`` flops for the Gram matrices (``J_n = |X| / I_n``) plus
     ``sum_n min(I_n, J_n)^3`` for the eigensolves. The absolute error of the Gram eigenvalues is about
     ``eps ||X||_F^2``, harmless for the tails, which are sums of them. For every mode
-    ``sum_i values[n][i] = ||X||_F^2`` (when not truncated).
+    ``sum_i values[n][i] = ||X||_F^2`` (when not truncated). A tensor whose largest entry is far from 1 (beyond
+    ``2**±256`` in float64, ``2**±32`` in float32) is scaled by a power of two first, so that the Gram matrices
+    neither overflow nor underflow, and the values are scaled back exactly.
 
     Examples
     --------
@@ -89,16 +93,23 @@ def hosvd_spectrum(X, *, method="gram", max_rank=None, rng=None):
         max_rank = check_int(max_rank, "max_rank", low=1)
     elif method == "randomized":
         raise ValueError("max_rank is required with method='randomized' (the number of leading values per mode)")
-    gen = as_rng(rng)
+    values, norm_sq, e = _scaled_hosvd_spectrum(X, method, max_rank, as_rng(rng), xp)
+    values, norm_sq = _unscale_squares(values, norm_sq, e, values[0].dtype, "hosvd_spectrum")
+    return HosvdSpectrum(values, norm_sq, tuple(int(s) for s in X.shape))
+
+
+def _scaled_hosvd_spectrum(X, method, max_rank, gen, xp):
+    """``(values, norm_sq, e)``: the spectrum of ``X * 2**e``, for the `e` of :func:`_normalise`."""
+    X, e = _normalise(X, xp)
     norm_sq = float(xp.linalg.vector_norm(X)) ** 2
     values = []
     for n, size in enumerate(X.shape):
         keep = size if max_rank is None else min(size, max_rank)
-        s2 = _squared_singular_values(unfold(X, n), keep, method, gen, xp)
+        s2 = _squared_singular_values(_unfold(X, n, xp), keep, method, gen, xp)
         padded = np.zeros(keep, dtype=s2.dtype)
         padded[:min(keep, s2.shape[0])] = s2[:keep]
         values.append(padded)
-    return HosvdSpectrum(values, norm_sq, tuple(int(s) for s in X.shape))
+    return values, norm_sq, e
 
 
 def _squared_singular_values(M, keep, method, gen, xp) -> np.ndarray:

@@ -14,9 +14,18 @@ from typing import NamedTuple
 import numpy as np
 
 from .._backend import array_namespace, as_rng
-from .._validate import check_int, check_matrix, check_option
+from .._validate import as_matrix, check_int, check_option, refuse_random_state
 from ._spectrum import HosvdSpectrum, _squared_singular_values
-from ._tucker import _check_shape, _check_subspace_method, _check_tensor, _leading_left_vectors
+from ._tucker import (
+    _check_count,
+    _check_shape,
+    _check_subspace_method,
+    _check_tensor,
+    _leading_left_vectors,
+    _normalise,
+    _unscale,
+    _unscale_squares,
+)
 
 __all__ = ["TTRankResult", "tt_rank_search", "tt_size", "tt_spectrum", "tt_svd", "tt_to_tensor"]
 
@@ -103,6 +112,7 @@ def tt_size(shape, ranks):
     return sum(full[k] * shape[k] * full[k + 1] for k in range(len(shape)))
 
 
+@refuse_random_state
 def tt_svd(X, ranks, *, svd="auto", rng=None):
     """TT-SVD (Oseledets 2011): a tensor train with bond ranks `ranks` by sequential truncated SVDs.
 
@@ -155,6 +165,7 @@ def tt_svd(X, ranks, *, svd="auto", rng=None):
     ranks = _check_tt_ranks(ranks, shape)
     method = _check_subspace_method(svd)
     gen = as_rng(rng)
+    X, e = _normalise(X, xp)  # the first N - 1 cores are orthonormal: only the last carries the scale
     cores, left = [], 1
     C = xp.reshape(X, (shape[0], -1))
     for k, r in enumerate(ranks):
@@ -163,7 +174,7 @@ def tt_svd(X, ranks, *, svd="auto", rng=None):
         C = xp.matmul(U.T, C)
         left = r
         C = xp.reshape(C, (left * shape[k + 1], -1))
-    cores.append(xp.reshape(C, (left, shape[-1], 1)))
+    cores.append(xp.reshape(_unscale(C, e, xp, "the last core"), (left, shape[-1], 1)))
     return cores
 
 
@@ -192,13 +203,13 @@ def tt_to_tensor(cores):
     >>> tt_to_tensor([np.ones((1, 2, 3)), np.ones((3, 4, 1))]).shape
     (2, 4)
     """
-    xp = array_namespace(*cores)
+    if isinstance(cores, (str, bytes)) or not isinstance(cores, (list, tuple)):
+        raise TypeError(f"cores must be a list of 3-D arrays, got {type(cores).__name__}")
     if len(cores) < 2:
         raise ValueError(f"cores must hold at least 2 cores, got {len(cores)}")
-    for k, G in enumerate(cores):
-        if len(G.shape) != 3:
-            raise ValueError(f"cores[{k}] must be 3-D (r_prev, I_k, r_next), got shape {tuple(G.shape)}")
-        check_matrix(G, f"cores[{k}]", ndim=3, allow_complex=True)  # non-empty, numeric, finite
+    cores = [as_matrix(G, f"cores[{k}]", ndim=3, allow_complex=True, sparse=False)  # non-empty, numeric, finite
+             for k, G in enumerate(cores)]
+    xp = array_namespace(*cores)
     if cores[0].shape[0] != 1 or cores[-1].shape[2] != 1:
         raise ValueError("the first core must have shape (1, I_1, r_1) and the last (r_{N-1}, I_N, 1)")
     shape = [int(G.shape[1]) for G in cores]
@@ -226,6 +237,12 @@ def tt_spectrum(X, *, method="gram"):
         ``values[k]`` of length ``min(I_1 ... I_{k+1}, I_{k+2} ... I_N)`` (0-based k), descending; ``norm_sq``;
         ``shape`` (the tensor's).
 
+    Raises
+    ------
+    ValueError
+        If `X` has order < 2, is empty or holds NaN or Inf, or ``||X||_F^2`` is outside the normal range of its
+        dtype (squared singular values of a tensor at the scale ``1e300`` or ``1e-300`` cannot be represented).
+
     Examples
     --------
     >>> import numpy as np
@@ -236,13 +253,21 @@ def tt_spectrum(X, *, method="gram"):
     """
     X, xp = _check_tensor(X)
     method = check_option(method, "method", ["gram", "svd"])
+    values, norm_sq, e = _scaled_tt_spectrum(X, method, xp)
+    values, norm_sq = _unscale_squares(values, norm_sq, e, values[0].dtype, "tt_spectrum")
+    return HosvdSpectrum(values, norm_sq, tuple(int(s) for s in X.shape))
+
+
+def _scaled_tt_spectrum(X, method, xp):
+    """``(values, norm_sq, e)``: the sequential-unfolding spectrum of ``X * 2**e`` (see :func:`_normalise`)."""
+    X, e = _normalise(X, xp)
     shape = tuple(int(s) for s in X.shape)
     norm_sq = float(xp.linalg.vector_norm(X)) ** 2
     values = []
     for k, top in enumerate(_max_ranks(shape)):
         M = xp.reshape(X, (math.prod(shape[:k + 1]), -1))
         values.append(_squared_singular_values(M, top, method, None, xp)[:top])
-    return HosvdSpectrum(values, norm_sq, shape)
+    return values, norm_sq, e
 
 
 def _tt_exact(prefix, shape, budget, limit):
@@ -311,7 +336,8 @@ def tt_rank_search(X=None, budget=None, *, spectrum=None, method="exact"):
     X : array of order N >= 2, optional
         The tensor; may be None when `spectrum` (from :func:`tt_spectrum`) is given.
     budget : int
-        Largest ``tt_size(shape, ranks)``, at least ``sum_n I_n`` (all ranks 1).
+        Largest ``tt_size(shape, ranks)``, at least ``sum_n I_n`` (all ranks 1); an integral float such as ``4e4``
+        is taken as that integer.
     spectrum : HosvdSpectrum, optional
         :func:`tt_spectrum` of the tensor, to share between budgets.
     method : {"exact", "greedy"}
@@ -325,8 +351,9 @@ def tt_rank_search(X=None, budget=None, *, spectrum=None, method="exact"):
     Raises
     ------
     ValueError
-        If `budget` is below ``sum_n I_n``, `X` is not a finite tensor of order >= 2, or "exact" would enumerate
-        too many rank tuples.
+        If `budget` is below ``sum_n I_n`` or not a whole number, `X` is not a finite tensor of order >= 2,
+        "exact" would enumerate too many rank tuples, or ``||X||_F^2`` (in ``norm_sq`` and the bounds) is outside
+        the normal range of float64 (the ranks do not depend on the scale: divide X by a power of two first).
 
     Examples
     --------
@@ -341,12 +368,16 @@ def tt_rank_search(X=None, budget=None, *, spectrum=None, method="exact"):
     method = check_option(method, "method", ["exact", "greedy"])
     if X is None and spectrum is None:
         raise ValueError("give the tensor X, or its spectrum (spectrum=tt_spectrum(X))")
-    if spectrum is None:
-        spectrum = tt_spectrum(X)
+    if spectrum is None:  # in float64 whatever X's dtype, as the search works in float64
+        X, xp = _check_tensor(X)
+        values, norm_sq, e = _scaled_tt_spectrum(X, "gram", xp)
+        values, norm_sq = _unscale_squares([np.asarray(v, dtype=np.float64) for v in values], norm_sq, e,
+                                           np.float64, "tt_rank_search")
+        spectrum = HosvdSpectrum(values, norm_sq, tuple(int(s) for s in X.shape))
     elif not isinstance(spectrum, HosvdSpectrum):
         raise TypeError(f"spectrum must be the HosvdSpectrum of tt_spectrum, got {type(spectrum).__name__}")
     shape = spectrum.shape
-    budget = check_int(budget, "budget")
+    budget = _check_count(budget, "budget")
     if budget < sum(shape):
         raise ValueError(f"budget={budget} must be at least the size of the all-ones ranks, sum(shape) = "
                          f"{sum(shape)} for shape {shape}")

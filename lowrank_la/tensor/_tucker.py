@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -11,7 +12,6 @@ import numpy as np
 
 from .._backend import (
     ConvergenceWarning,
-    SolverResult,
     array_namespace,
     as_rng,
     is_numpy_namespace,
@@ -20,7 +20,14 @@ from .._backend import (
     svd_small,
     working_dtype,
 )
-from .._validate import check_int, check_matrix, check_option, check_real, check_shape_agrees
+from .._validate import (
+    as_matrix,
+    check_int,
+    check_option,
+    check_real,
+    check_shape_agrees,
+    refuse_random_state,
+)
 
 __all__ = [
     "TuckerResult",
@@ -37,8 +44,17 @@ __all__ = [
 SUBSPACE_METHODS = ("auto", "gram", "svd", "randomized")
 
 
-class TuckerResult(NamedTuple):
+class _TuckerFields(NamedTuple):
+    core: Any
+    factors: list
+
+
+class TuckerResult(_TuckerFields):
     """A Tucker decomposition ``X ~ core x_1 U_1 x_2 U_2 ··· x_N U_N`` (mode products with every factor).
+
+    A named tuple ``(core, factors)``: ``core, factors = hosvd(X, ranks)`` unpacks it, and
+    :func:`tucker_to_tensor` takes it whole. Iterative routines add attributes that are not tuple fields
+    (:func:`hooi`: ``converged``, ``n_iter`` and ``history``).
 
     Attributes
     ----------
@@ -46,27 +62,137 @@ class TuckerResult(NamedTuple):
         The core tensor.
     factors : list of arrays
         The factor matrices ``U_n`` of shape ``(I_n, R_n)``, with orthonormal columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = TuckerResult(np.ones((2, 2)), [np.eye(3, 2), np.eye(4, 2)], converged=True, n_iter=3)
+    >>> core, factors = res
+    >>> res.converged, res.n_iter
+    (True, 3)
+    >>> res
+    TuckerResult(core=<array (2, 2) float64>, factors=[<array (3, 2)>, <array (4, 2)>], converged=True, n_iter=3)
     """
 
-    core: Any
-    factors: list
+    def __new__(cls, core, factors, **info):
+        self = super().__new__(cls, core, factors)
+        self.__dict__.update(info)
+        return self
+
+    def _replace(self, **fields):
+        """A copy with some of ``core``, ``factors`` and the extra attributes replaced."""
+        return type(self)(**{**self._asdict(), **self.__dict__, **fields})
+
+    def __repr__(self) -> str:
+        def brief(value):
+            if hasattr(value, "shape"):
+                return f"<array {tuple(value.shape)}>"
+            if isinstance(value, dict):
+                return "{" + ", ".join(f"{k!r}: <{len(v)} values>" if isinstance(v, (list, tuple)) or
+                                       hasattr(v, "shape") else f"{k!r}: {v!r}" for k, v in value.items()) + "}"
+            return repr(value)
+
+        core = f"<array {tuple(self.core.shape)} {self.core.dtype}>" if hasattr(self.core, "shape") else repr(self.core)
+        parts = [f"core={core}", "factors=[" + ", ".join(brief(U) for U in self.factors) + "]"]
+        parts += [f"{key}={brief(value)}" for key, value in self.__dict__.items()]
+        return f"TuckerResult({', '.join(parts)})"
 
 
 # --------------------------------------------------------------------------- validation
 
+def _as_tensor(X, name: str = "X", *, min_order: int = 2, allow_complex: bool = False):
+    """The library's input rule for a dense tensor: lists and DataFrames become NumPy arrays, array-API arrays
+    stay as they are; then order >= `min_order`, non-empty, numeric and finite are checked."""
+    X = as_matrix(X, name, ndim=None, allow_complex=allow_complex, sparse=False)
+    if len(X.shape) < min_order:
+        raise ValueError(f"{name} must have order (ndim) >= {min_order}, got an array of shape {tuple(X.shape)}")
+    return X
+
+
 def _check_tensor(X, name: str = "X", *, min_order: int = 2):
-    """Validate a dense tensor of order >= `min_order`; return ``(X, xp)`` with X in its working dtype."""
-    shape = getattr(X, "shape", None)
-    if shape is None:
-        raise TypeError(f"{name} must be an array, got {type(X).__name__}")
-    if len(shape) < min_order:
-        raise ValueError(f"{name} must have order (ndim) >= {min_order}, got an array of shape {tuple(shape)}")
-    check_matrix(X, name, ndim=len(shape))
+    """Validate a dense real tensor of order >= `min_order`; return ``(X, xp)`` with X in its working dtype."""
+    X = _as_tensor(X, name, min_order=min_order)
     xp = array_namespace(X)
     dtype = working_dtype(X.dtype, xp, name=name)
     if X.dtype != dtype:
         X = xp.astype(X, dtype)
     return X, xp
+
+
+def _check_count(value, name: str) -> int:
+    """A whole number given as an int or as an integral float (``4e4``); anything else is a ``TypeError``, as
+    :func:`lowrank_la._validate.check_int` refuses non-integers."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_, numbers.Integral)):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise TypeError(f"{name} must be a whole number (an integer, or an integral float such as 4e4), got "
+                            f"{value!r}")
+        value = int(value)
+    return check_int(value, name)
+
+
+# --------------------------------------------------------------------------- power-of-two scaling
+
+def _max_exponent(dtype, xp) -> int:
+    """The e with ``finfo(dtype).max < 2**e``: 128 for float32, 1024 for float64."""
+    return math.frexp(float(xp.finfo(dtype).max))[1]
+
+
+def _times_power_of_two(A, e: int, xp):
+    """``A * 2**e``, exact unless the result leaves the normal range, in steps each representable in A's dtype."""
+    step = _max_exponent(A.dtype, xp) - 2
+    while e != 0:
+        part = max(-step, min(step, e))
+        A = A * math.ldexp(1.0, part)
+        e -= part
+    return A
+
+
+def _normalise(X, xp):
+    """``(X * 2**e, e)``, scaled so that ``max |X|`` lies in ``[1/2, 1)``, when it lies outside
+    ``[2**-L, 2**L]`` with ``L`` a quarter of the dtype's exponent range (256 for float64, 32 for float32);
+    otherwise ``(X, 0)``, untouched.
+
+    Gram matrices square the entries, and norms sum their squares: at ``max |X| = 1e154`` they overflow, at
+    ``1e-300`` they underflow to zero. Scaling by a power of two is exact, so results computed on the scaled
+    copy and scaled back by ``2**-e`` are those of the unscaled arithmetic. Costs two reductions (no copy)
+    when the tensor is in range, and one scaled copy when not.
+    """
+    amax = max(abs(float(xp.max(X))), abs(float(xp.min(X))))
+    if amax == 0.0:
+        return X, 0
+    e = -math.frexp(amax)[1]
+    if abs(e) <= _max_exponent(X.dtype, xp) // 4:
+        return X, 0
+    return _times_power_of_two(X, e, xp), e
+
+
+def _unscale(A, e: int, xp, what: str):
+    """``A * 2**-e`` (undo :func:`_normalise` on a result linear in X); refuse a result that overflows."""
+    if e == 0:
+        return A
+    A = _times_power_of_two(A, -e, xp)
+    if not bool(xp.all(xp.isfinite(A))):
+        raise ValueError(f"{what} overflows {A.dtype}: X (max |X| ~ 2**{-e}) is too large for it to be represented")
+    return A
+
+
+def _unscale_squares(values, norm_sq: float, e: int, dtype, fn: str):
+    """Squared singular values and ``||X||_F^2`` of ``X * 2**e``, scaled back by ``4**-e``.
+
+    ``values`` are host NumPy arrays. They must fit `dtype` (the working dtype of the values) and
+    ``norm_sq`` float64: a tensor whose squared norm leaves the normal range is refused, since squaring its
+    values overflows or flushes them to zero.
+    """
+    if e == 0 or norm_sq == 0.0:
+        return values, norm_sq
+    log2 = math.log2(norm_sq) - 2 * e
+    info = np.finfo(dtype)
+    low, high = math.log2(float(info.tiny)), math.log2(float(info.max))
+    if not low <= log2 < high:
+        raise ValueError(f"{fn} works with squared singular values, and ||X||_F^2 = 2**{log2:.0f} is outside the "
+                         f"normal range of {np.dtype(dtype).name}, [2**{low:.0f}, 2**{high:.0f}]: scale X by a power "
+                         "of two first (the ranks and the relative errors do not depend on the scale)")
+    return [np.ldexp(v, -2 * e).astype(v.dtype, copy=False) for v in values], math.ldexp(norm_sq, -2 * e)
 
 
 def _check_mode(mode, order: int, name: str = "mode") -> int:
@@ -85,6 +211,8 @@ def _check_ranks(ranks, shape: Sequence[int], name: str = "ranks") -> tuple[int,
 
 
 def _check_shape(shape, name: str = "shape") -> tuple[int, ...]:
+    if isinstance(shape, np.ndarray) and shape.ndim == 1:
+        shape = shape.tolist()
     if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
         raise TypeError(f"{name} must be a sequence of ints, got {type(shape).__name__}")
     check_int(len(shape), f"len({name})", low=1)
@@ -98,8 +226,9 @@ def unfold(X, mode):
 
     Parameters
     ----------
-    X : array of order N >= 1
-        The tensor, in any array-API namespace.
+    X : array_like of order N >= 2
+        The tensor: an array of any array-API namespace, or a nested list (read by ``numpy.asarray``);
+        non-empty, numeric (complex allowed) and finite.
     mode : int
         The mode ``0 <= mode <= N - 1`` whose fibres become the columns.
 
@@ -108,6 +237,13 @@ def unfold(X, mode):
     array of shape ``(I_n, prod_{k != n} I_k)``
         Column ``j`` is the mode-n fibre at the remaining indices in C (row-major) order: the convention of
         TensorLy and of Kolda's ``tenmat`` up to the column order. :func:`fold` inverts it.
+
+    Raises
+    ------
+    TypeError
+        If `X` is not numeric (object or string dtype) or not array-like.
+    ValueError
+        If `X` has order < 2, is empty or holds NaN or Inf, or `mode` is out of range.
 
     Examples
     --------
@@ -118,9 +254,12 @@ def unfold(X, mode):
     >>> bool((fold(unfold(X, 1), 1, X.shape) == X).all())
     True
     """
+    X = _as_tensor(X, allow_complex=True)
     xp = array_namespace(X)
-    order = len(X.shape)
-    mode = _check_mode(mode, order)
+    return _unfold(X, _check_mode(mode, len(X.shape)), xp)
+
+
+def _unfold(X, mode, xp):
     return xp.reshape(xp.moveaxis(X, mode, 0), (X.shape[mode], -1))
 
 
@@ -129,16 +268,24 @@ def fold(M, mode, shape):
 
     Parameters
     ----------
-    M : (I_n, prod_{k != n} I_k) array
-        An unfolding.
+    M : (I_n, prod_{k != n} I_k) array_like
+        An unfolding: an array of any array-API namespace or a nested list; numeric (complex allowed), finite.
     mode : int
         Its mode, ``0 <= mode <= len(shape) - 1``.
     shape : sequence of int
-        Shape of the tensor.
+        Shape of the tensor, at least 2 modes.
 
     Returns
     -------
     array of shape `shape`
+
+    Raises
+    ------
+    TypeError
+        If `M` is not numeric or `shape` is not a sequence of ints.
+    ValueError
+        If `M` is not 2-D, holds NaN or Inf, or does not have the shape of the mode-`mode` unfolding, or
+        `shape` has fewer than 2 modes.
 
     Examples
     --------
@@ -147,7 +294,10 @@ def fold(M, mode, shape):
     [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     """
     shape = _check_shape(shape)
+    if len(shape) < 2:
+        raise ValueError(f"shape={shape} must have at least 2 modes (the tensor's order is >= 2)")
     mode = _check_mode(mode, len(shape))
+    M = as_matrix(M, "M", ndim=2, allow_complex=True, sparse=False)
     xp = array_namespace(M)
     rest = shape[:mode] + shape[mode + 1:]
     expected = (shape[mode], math.prod(rest))
@@ -162,9 +312,9 @@ def mode_product(X, M, mode, *, transpose=False):
 
     Parameters
     ----------
-    X : array of order N
-        The tensor, of shape ``(I_1, ..., I_N)``.
-    M : (J, I_n) array
+    X : array_like of order N
+        The tensor, of shape ``(I_1, ..., I_N)`` (an array of any array-API namespace, or a nested list).
+    M : (J, I_n) array_like
         The matrix (``(I_n, J)`` with ``transpose=True``, which multiplies by ``M^T`` without forming it).
     mode : int
         The mode ``0 <= mode <= N - 1``.
@@ -191,11 +341,11 @@ def mode_product(X, M, mode, *, transpose=False):
     >>> bool(np.allclose(unfold(mode_product(X, np.ones((5, 3)), 1), 1), np.ones((5, 3)) @ unfold(X, 1)))
     True
     """
+    X = as_matrix(X, "X", ndim=None, allow_complex=True, sparse=False)  # non-empty, numeric, finite
+    M = as_matrix(M, "M", ndim=2, allow_complex=True, sparse=False)
     xp = array_namespace(X, M)
     mode = _check_mode(mode, len(X.shape))
     transpose = check_option(transpose, "transpose", [False, True])
-    check_matrix(X, "X", ndim=len(X.shape), allow_complex=True)  # non-empty, numeric, finite
-    check_matrix(M, "M", allow_complex=True)
     inner = 0 if transpose else 1
     check_shape_agrees(f"M.shape[{inner}]", M.shape[inner], X.shape[mode], f"X.shape[{mode}]")
     return _mode_product(X, M, mode, transpose, xp)
@@ -217,15 +367,16 @@ def _mode_product(X, M, mode, transpose, xp):
     return xp.reshape(Y, out_shape)
 
 
-def tucker_to_tensor(core, factors):
+def tucker_to_tensor(core, factors=None):
     """The full tensor ``core x_1 U_1 x_2 U_2 ··· x_N U_N`` of a Tucker decomposition.
 
     Parameters
     ----------
-    core : array of shape ``(R_1, ..., R_N)``
-        The core.
+    core : array of shape ``(R_1, ..., R_N)``, or TuckerResult
+        The core; or a whole decomposition, the :class:`TuckerResult` of :func:`hosvd`, :func:`st_hosvd` or
+        :func:`hooi` (or any ``(core, factors)`` pair), with `factors` left out.
     factors : sequence of N arrays
-        ``U_n`` of shape ``(I_n, R_n)``.
+        ``U_n`` of shape ``(I_n, R_n)``; omitted when `core` is a whole decomposition.
 
     Returns
     -------
@@ -233,6 +384,8 @@ def tucker_to_tensor(core, factors):
 
     Raises
     ------
+    TypeError
+        If `factors` is missing and `core` is not a ``(core, factors)`` pair, or an array is not numeric.
     ValueError
         If the number or the shapes of the factors do not fit the core, or an array is empty or holds NaN or Inf.
 
@@ -244,14 +397,24 @@ def tucker_to_tensor(core, factors):
     >>> core, factors = hosvd(X, (3, 2, 2))
     >>> bool(np.allclose(tucker_to_tensor(core, factors), X))
     True
+    >>> bool(np.allclose(tucker_to_tensor(hooi(X, (3, 2, 2))), X))
+    True
     """
-    xp = array_namespace(core, *factors)
+    if factors is None:
+        if not (isinstance(core, (tuple, list)) and len(core) == 2):
+            raise TypeError("tucker_to_tensor() needs factors, or a whole decomposition as its first argument: a "
+                            f"TuckerResult or a (core, factors) pair; got {type(core).__name__}")
+        core, factors = core
+    if isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence):
+        raise TypeError(f"factors must be a sequence of matrices, one per mode, got {type(factors).__name__}")
+    core = as_matrix(core, "core", ndim=None, allow_complex=True, sparse=False)  # non-empty, numeric, finite
     if len(factors) != len(core.shape):
         raise ValueError(f"len(factors)={len(factors)} must equal core.ndim = {len(core.shape)}")
-    check_matrix(core, "core", ndim=len(core.shape), allow_complex=True)  # non-empty, numeric, finite
+    factors = [as_matrix(U, f"factors[{n}]", ndim=2, allow_complex=True, sparse=False)
+               for n, U in enumerate(factors)]
     for n, U in enumerate(factors):
-        check_matrix(U, f"factors[{n}]", allow_complex=True)
         check_shape_agrees(f"factors[{n}].shape[1]", U.shape[1], core.shape[n], f"core.shape[{n}]")
+    xp = array_namespace(core, *factors)
     X = core
     for n, U in enumerate(factors):
         X = _mode_product(X, U, n, False, xp)
@@ -342,6 +505,7 @@ def _project_all_but(X, factors, skip, xp):
 
 # --------------------------------------------------------------------------- HOSVD and ST-HOSVD
 
+@refuse_random_state
 def hosvd(X, ranks, *, svd="auto", rng=None):
     """Truncated higher-order SVD (De Lathauwer, De Moor, Vandewalle 2000).
 
@@ -397,10 +561,12 @@ def hosvd(X, ranks, *, svd="auto", rng=None):
     ranks = _check_ranks(ranks, X.shape)
     method = _check_subspace_method(svd)
     gen = as_rng(rng)
-    factors = [_leading_left_vectors(unfold(X, n), r, method, gen, xp) for n, r in enumerate(ranks)]
-    return TuckerResult(_project_all_but(X, factors, None, xp), factors)
+    X, e = _normalise(X, xp)
+    factors = [_leading_left_vectors(_unfold(X, n, xp), r, method, gen, xp) for n, r in enumerate(ranks)]
+    return TuckerResult(_unscale(_project_all_but(X, factors, None, xp), e, xp, "the core"), factors)
 
 
+@refuse_random_state
 def st_hosvd(X, ranks, *, order=None, svd="auto", rng=None):
     """Sequentially truncated HOSVD (Vannieuwenhoven, Vandebril, Meerbergen 2012).
 
@@ -460,15 +626,16 @@ def st_hosvd(X, ranks, *, order=None, svd="auto", rng=None):
             raise ValueError(f"order={order} must be a permutation of 0, ..., {N - 1}")
     gen = as_rng(rng)
     factors = [None] * N
-    Y = X
+    Y, e = _normalise(X, xp)
     for n in order:
-        factors[n] = _leading_left_vectors(unfold(Y, n), ranks[n], method, gen, xp)
+        factors[n] = _leading_left_vectors(_unfold(Y, n, xp), ranks[n], method, gen, xp)
         Y = _mode_product(Y, factors[n], n, True, xp)
-    return TuckerResult(Y, factors)
+    return TuckerResult(_unscale(Y, e, xp, "the core"), factors)
 
 
 # --------------------------------------------------------------------------- HOOI
 
+@refuse_random_state
 def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None):
     """Higher-order orthogonal iteration (Tucker-ALS) for a Tucker decomposition of multilinear rank `ranks`.
 
@@ -493,11 +660,10 @@ def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None
 
     Returns
     -------
-    SolverResult
-        ``core``, ``factors`` (orthonormal columns), ``converged`` (bool; True when ``tol=0``, which asks for
-        exactly `n_iter_max` sweeps), ``n_iter`` (sweeps run) and
-        ``history["error"]`` (the relative error after each sweep, a Python list), in the namespace and dtype
-        of `X`.
+    TuckerResult
+        ``(core, factors)`` (orthonormal columns), in the namespace and dtype of `X`, with the attributes
+        ``converged`` (bool; True when ``tol=0``, which asks for exactly `n_iter_max` sweeps), ``n_iter`` (sweeps
+        run) and ``history["error"]`` (the relative error after each sweep, a Python list).
 
     Raises
     ------
@@ -507,7 +673,8 @@ def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None
     Warns
     -----
     ConvergenceWarning
-        If ``tol > 0`` and it was not met within `n_iter_max` sweeps.
+        If ``tol > 0`` and it was not met within `n_iter_max` sweeps, or if a sweep produced NaN or Inf (then
+        ``converged=False`` and the iteration stops).
 
     Notes
     -----
@@ -538,27 +705,35 @@ def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None
     method = _check_subspace_method(svd)
     gen = as_rng(rng)
     N = len(ranks)
+    X, e = _normalise(X, xp)  # the errors are relative and the factors scale-free: only the core is scaled back
     if init == "svd":
-        factors = list(hosvd(X, ranks, svd=method, rng=gen).factors)
+        factors = [_leading_left_vectors(_unfold(X, n, xp), r, method, gen, xp) for n, r in enumerate(ranks)]
     else:
         factors = [qr_econ(random_normal(as_rng(gen, xp), (X.shape[n], r), dtype=X.dtype, xp=xp), xp)[0]
                    for n, r in enumerate(ranks)]
     norm_x = float(xp.linalg.vector_norm(X))
     scale = norm_x if norm_x > 0 else 1.0
-    errors, converged = [], False
+    errors, converged, broke_down = [], False, False
     for _ in range(n_iter_max):
         for n in range(N):
             Y = _project_all_but(X, factors, n, xp)
-            factors[n] = _leading_left_vectors(unfold(Y, n), ranks[n], method, gen, xp)
+            factors[n] = _leading_left_vectors(_unfold(Y, n, xp), ranks[n], method, gen, xp)
         core = _mode_product(Y, factors[N - 1], N - 1, True, xp)
         norm_core = float(xp.linalg.vector_norm(core))
+        if not math.isfinite(norm_core):
+            broke_down = True
+            break
         errors.append(math.sqrt(max(norm_x**2 - norm_core**2, 0.0)) / scale)
         if tol > 0 and len(errors) > 1 and abs(errors[-2] - errors[-1]) < tol:
             converged = True
             break
+    if broke_down:
+        warnings.warn(f"hooi broke down: the core of sweep {len(errors) + 1} holds NaN or Inf", ConvergenceWarning,
+                      stacklevel=2)
+        return TuckerResult(core, factors, converged=False, n_iter=len(errors), history={"error": errors})
     if tol > 0 and not converged:
         warnings.warn(f"hooi did not meet tol={tol} in n_iter_max={n_iter_max} sweeps (last change "
                       f"{abs(errors[-2] - errors[-1]) if len(errors) > 1 else float('nan'):.3g})",
                       ConvergenceWarning, stacklevel=2)
-    return SolverResult(core=core, factors=factors, converged=converged or tol == 0, n_iter=len(errors),
-                        history={"error": errors})
+    return TuckerResult(_unscale(core, e, xp, "the core"), factors, converged=converged or tol == 0,
+                        n_iter=len(errors), history={"error": errors})
