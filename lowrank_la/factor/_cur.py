@@ -8,17 +8,20 @@ Frames ``F = C = A[:, J]`` and ``H = R^T = A[I, :]^T``. The optimal core (test m
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
-from .._backend import as_operator
-from .._validate import check_option, check_real, is_linear_operator, is_sparse
-from ._meta import MetaFactorization, default_rcond, numerical_rank, singular_values, small_pinv
+from .._validate import check_option, check_real, is_linear_operator, is_sparse, refuse_random_state
+from ._input import PreparedMatrix
+from ._meta import MetaFactorization, RankConditionWarning, default_rcond, numerical_rank, singular_values, small_pinv
 from ._select import SELECTORS, _selector, select_indices
 
 __all__ = ["CURDecomposition", "cur", "cur_from_indices"]
 
 CORES = ("optimal", "cross")
+CROSS_AMPLIFICATION = 1e3  # above it, the cross core warns (the error ratio to the optimal core was >~ 10)
 
 
 class CURDecomposition(MetaFactorization):
@@ -141,41 +144,71 @@ def cur_from_indices(A, rows, cols, *, core="optimal", rcond=None):
     >>> bool(mf.relative_error(A) < 1e-10)
     True
     """
-    if isinstance(A, (list, tuple)):
-        A = np.asarray(A)  # C and R are read from A itself
-    op = as_operator(A)
-    m, n = op.shape
+    prep = PreparedMatrix(A, "A", operator=True)
+    m, n = prep.op.shape
     rows = _check_indices(rows, m, "rows")
     cols = _check_indices(cols, n, "cols")
     check_option(core, "core", CORES)
     if rcond is not None:
         rcond = check_real(rcond, "rcond", low=0, high=1, low_inclusive=False, high_inclusive=False)
-    C = _columns(op, A, cols)                        # (m, kc)
-    Rt = _columns(op.T, A.T, rows)                   # (n, kr) = A[rows, :]^T
+    return _from_prepared(prep, rows, cols, core, rcond)
+
+
+def _from_prepared(prep, rows, cols, core, rcond):
+    """:func:`cur_from_indices` for a prepared `A` and checked arguments."""
+    op = prep.op
+    C_work = _columns(op, prep.work, cols)           # (m, kc), on the working scale
+    Rt_work = _columns(op.T, prep.work.T, rows)      # (n, kr) = A[rows, :]^T
+    if prep.shift:                                   # the factors returned are A's own entries
+        C, Rt = _columns(op, prep.given, cols), _columns(op.T, prep.given.T, rows)
+    else:
+        C, Rt = C_work, Rt_work
     if core == "cross":
-        W = C[rows, :]                               # A[I, J], (kr, kc)
-        cut = rcond if rcond is not None else default_rcond(W.shape, op.dtype, np)
-        U = small_pinv(W, cut, np)                        # (kc, kr)
-        Yt = np.zeros((len(cols), m), dtype=op.dtype)
-        Yt[:, rows] = U
-        X = np.zeros((n, len(rows)), dtype=op.dtype)
-        X[cols, :] = U
-        info = {"core": "cross", "rank_W": numerical_rank(singular_values(W, np), cut, np)}
-        return CURDecomposition(C, U, Rt, Yt, X, info, rows=rows, cols=cols)
+        return _cross(prep, C, Rt, C_work, Rt_work, rows, cols, rcond)
     cut_c = rcond if rcond is not None else default_rcond(C.shape, op.dtype, np)
     cut_r = rcond if rcond is not None else default_rcond(Rt.shape, op.dtype, np)
-    Qc, Rc, perm_c, rank_c = _rank_revealing_qr(C, cut_c)
-    Qr, Rr, perm_r, rank_r = _rank_revealing_qr(Rt, cut_r)
+    Qc, Rc, perm_c, rank_c = _rank_revealing_qr(C_work, cut_c)
+    Qr, Rr, perm_r, rank_r = _rank_revealing_qr(Rt_work, cut_r)
     M = Qc.T @ op.matmat(Qr)                         # (rank_c, rank_r)
     Yt = _basic_inverse(Qc, Rc, perm_c, len(cols))   # (kc, m), C Yt = Q_c Q_c^T
     X = _basic_inverse(Qr, Rr, perm_r, len(rows)).T  # (n, kr), X R = Q_r Q_r^T
     U = np.zeros((len(cols), len(rows)), dtype=op.dtype)
     inner = scipy.linalg.solve_triangular(Rc, M, check_finite=False)
     U[np.ix_(perm_c[:rank_c], perm_r[:rank_r])] = scipy.linalg.solve_triangular(Rr, inner.T, check_finite=False).T
+    U, Yt, X, M = prep.unscale(U, -1), prep.unscale(Yt, -1), prep.unscale(X, -1), prep.unscale(M, 1)
+    prep.refuse_unrepresentable("the core U = C^+ A R^+", U, Yt, X)
     info = {"core": "optimal", "rank_C": rank_c, "rank_R": rank_r}
-    return CURDecomposition(C, U, Rt, Yt, X, info, rows=rows, cols=cols, apply_factors=(Qc, M, Qr))
+    out = prep.out
+    return CURDecomposition(out(C), out(U), out(Rt), out(Yt), out(X), info, rows=out(rows), cols=out(cols),
+                            apply_factors=(out(Qc), out(M), out(Qr)))
 
 
+def _cross(prep, C, Rt, C_work, Rt_work, rows, cols, rcond):
+    """The cross core ``U = A[rows, cols]^+``, and a warning when it amplifies the error of the cross."""
+    m, n = prep.op.shape
+    dtype = prep.dtype
+    W = C_work[rows, :]                              # A[I, J], (kr, kc)
+    cut = rcond if rcond is not None else default_rcond(W.shape, dtype, np)
+    U = small_pinv(W, cut, np)                       # (kc, kr)
+    amplification = (1 + float(np.linalg.norm(C_work @ U, 2))) * (1 + float(np.linalg.norm(U @ Rt_work.T, 2)))
+    if amplification > CROSS_AMPLIFICATION:
+        warnings.warn(f"the cross core A[rows, cols]^+ is ill-conditioned: the error of C U R may reach "
+                      f"(1 + ||C U||)(1 + ||U R||) = {amplification:.3g} times that of the best approximation from "
+                      "these rows and columns; use core='optimal', select='qr', or truncate the core with rcond",
+                      RankConditionWarning, stacklevel=4)
+    U = prep.unscale(U, -1)
+    prep.refuse_unrepresentable("the cross core U = A[rows, cols]^+", U)
+    Yt = np.zeros((len(cols), m), dtype=dtype)
+    Yt[:, rows] = U
+    X = np.zeros((n, len(rows)), dtype=dtype)
+    X[cols, :] = U
+    info = {"core": "cross", "rank_W": numerical_rank(singular_values(W, np), cut, np),
+            "cross_amplification": amplification}
+    out = prep.out
+    return CURDecomposition(out(C), out(U), out(Rt), out(Yt), out(X), info, rows=out(rows), cols=out(cols))
+
+
+@refuse_random_state
 def cur(A, k, *, select="leverage", core="optimal", rcond=None, rng=None):
     """Rank-k CUR decomposition ``A ~ C U R`` with `k` selected columns and rows.
 
@@ -225,9 +258,12 @@ def cur(A, k, *, select="leverage", core="optimal", rcond=None, rng=None):
     >>> mf.C.shape, mf.U.shape, mf.R.shape, bool(mf.relative_error(A) < 1e-10)
     ((60, 5), (5, 5), (5, 45), True)
     """
-    op = as_operator(A)
+    prep = PreparedMatrix(A, "A", operator=True)
     check_option(select, "select", SELECTORS)
-    rows, cols = select_indices(op, k, method=select, rng=rng)
-    result = cur_from_indices(A, rows, cols, core=core, rcond=rcond)
+    check_option(core, "core", CORES)
+    if rcond is not None:
+        rcond = check_real(rcond, "rcond", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    rows, cols = select_indices(prep.op, k, method=select, rng=rng)
+    result = _from_prepared(prep, rows, cols, core, rcond)
     result.info["select"] = select
     return result

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._backend import as_operator, as_rng
-from .._validate import check_matrix, check_option, check_rank, is_linear_operator, is_sparse
+from .._backend import as_rng, to_numpy
+from .._validate import as_matrix, check_option, check_rank, refuse_random_state
+from ._input import PreparedMatrix
 
 __all__ = ["deim", "select_indices"]
 
@@ -44,12 +45,7 @@ def deim(U):
     >>> len(set(idx.tolist())), bool(abs(np.linalg.det(U[idx])) > 1e-6)
     (4, True)
     """
-    if isinstance(U, (list, tuple)):
-        U = np.asarray(U)
-    if is_sparse(U) or is_linear_operator(U):
-        raise TypeError(f"U must be a dense array, got {type(U).__name__}")
-    check_matrix(U, "U", allow_complex=True)
-    U = np.asarray(U)
+    U = to_numpy(as_matrix(U, "U", allow_complex=True, sparse=False))
     m, k = U.shape
     if k > m:
         raise ValueError(f"U.shape[1]={k} must satisfy U.shape[1] <= U.shape[0] = {m} (DEIM picks one row per column)")
@@ -69,6 +65,7 @@ def _leverage_sample(basis, k, gen):
     return np.sort(gen.choice(basis.shape[0], size=k, replace=False, p=scores / scores.sum()))
 
 
+@refuse_random_state
 def select_indices(A, k, *, method="leverage", rng=None):
     """Choose `k` rows and `k` columns of `A` for a CUR decomposition.
 
@@ -104,7 +101,12 @@ def select_indices(A, k, *, method="leverage", rng=None):
     >>> rows.shape, cols.shape
     ((5,), (5,))
     """
-    op = as_operator(A)
+    prep = PreparedMatrix(A, "A", operator=True)
+    rows, cols = _select(prep.op, k, method, rng)
+    return prep.out(rows), prep.out(cols)
+
+
+def _select(op, k, method, rng):
     m, n = op.shape
     k = check_rank(k, op.shape)
     check_option(method, "method", SELECTORS)
