@@ -295,8 +295,10 @@ def svd_of_projection(Q, Bt, xp, *, dask=False, k=None):
         import dask.array as da
 
         W, s, Zh = da.linalg.svd(Bt.rechunk({1: -1}))
-    else:
-        W, s, Zh = svd_tall(Bt, xp, k=k)
+    else:  # factored at a unit scale: the Gram matrices of svd_tall would under/overflow beyond about 1e+-150
+        e = pow2_exponent(host_float(xp.max(xp.abs(Bt))))
+        W, s, Zh = svd_tall(times_pow2(Bt, e), xp, k=k)
+        s = times_pow2(s, -e)
     if k is not None:  # truncate before lifting: Q @ Zh^T costs m l k flops instead of m l^2
         W, s, Zh = W[:, :k], s[:k], Zh[:k, :]
     return Q @ Zh.T, s, W.T

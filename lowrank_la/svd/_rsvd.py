@@ -18,11 +18,14 @@ from ._common import (
     NORMALIZERS,
     draw,
     finish,
+    host_float,
     normalize,
     orthonormalize,
+    pow2_exponent,
     prepare,
     resolve_normalizer,
     svd_of_projection,
+    times_pow2,
 )
 
 __all__ = ["KRYLOV_MEMORY_BUDGET", "randomized_range_finder", "rsvd"]
@@ -47,11 +50,12 @@ def _check_n_iter(n_iter, name="n_iter"):
 def _range_finder(prod, size, q, normalizer, gen):
     """HMT Algorithm 4.4 with a normaliser between products; returns ``Q`` with `size` orthonormal columns."""
     xp, dask = prod.xp, prod.dask
-    Y = prod.matmat(draw(prod, gen, size))
+    # every product at a unit column scale first (the span is unchanged): no Gram matrix under- or overflows
+    Y = _unit_columns(prod.matmat(draw(prod, gen, size)), xp)
     for _ in range(q):
         Y = normalize(Y, xp, method=normalizer, dask=dask)
-        Z = normalize(prod.rmatmat(Y), xp, method=normalizer, dask=dask)
-        Y = prod.matmat(Z)
+        Z = normalize(_unit_columns(prod.rmatmat(Y), xp), xp, method=normalizer, dask=dask)
+        Y = _unit_columns(prod.matmat(Z), xp)
     final = "cholqr2" if normalizer == "cholqr2" else "qr"
     return orthonormalize(Y, xp, method=final, dask=dask)
 
@@ -139,7 +143,7 @@ def _block_krylov(prod, b, q, gen):
         Zbuf = xp.empty((n, total), dtype=prod.dtype, device=prod.op.device)
     Qs, Zs = [], []
     basis = 0
-    Y = prod.matmat(draw(prod, gen, b))
+    Y = _unit_columns(prod.matmat(draw(prod, gen, b)), xp)
     for j in range(q + 1):
         Y = Y[:, :min(b, lmax - basis)]  # at most lmax - basis new directions exist
         if basis:
@@ -160,7 +164,7 @@ def _block_krylov(prod, b, q, gen):
         basis += width
         if j == q or basis >= lmax:
             break
-        Y = prod.matmat(Z)
+        Y = _unit_columns(prod.matmat(_unit_columns(Z, xp)), xp)  # the span only: no c^2 that overflows
         del Z
     if dask:  # no data-dependent sweeps on a lazy graph: re-orthonormalise the whole basis, Bt <- Bt R^-1
         import dask.array as da
@@ -207,6 +211,10 @@ def _block_krylov_small_side(prod, b, q, k, gen):
         V = V[:, :width]
         Vbuf[:, basis:basis + width] = V
         W = prod.matmat(V)
+        if j == 0:  # continue with 2^e A, 2^e max|A V| about one: the Gram matrices of W stay in range
+            e = pow2_exponent(host_float(xp.max(xp.abs(W))))
+            prod.rescale(e)
+            W = times_pow2(W, e)
         if not sparse_cheaper:
             Ws.append(W)
         Pbuf[:, basis:basis + width] = prod.rmatmat(W)
@@ -266,6 +274,14 @@ def _block_krylov_small_side(prod, b, q, k, gen):
         return None
     X, s2, Yh = svd_small((R1 * xp.reshape(s, (1, -1))) @ R2.T, xp)
     return w_times(C @ _solve_upper(R1, X, xp)), s2, (Vh.T @ _solve_upper(R2, Yh.T, xp)).T
+
+
+def _unit_columns(Y, xp):
+    """`Y` with each column divided by its largest magnitude (a Krylov block's span, at a unit scale)."""
+    if hasattr(Y, "dask"):
+        import dask.array as xp
+    big = xp.max(xp.abs(Y), axis=0)
+    return Y / xp.where(big > 0, big, xp.ones_like(big))
 
 
 def _solve_upper(R, Y, xp):
@@ -472,9 +488,11 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", normalizer="auto", method="subs
             small = _block_krylov_small_side(prod, b, q, k, gen)
         if small is not None:
             U, s, Vh = small
+            s = times_pow2(s, -prod.scale_exp)  # the small side ran on 2^e A
             return SVDResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp))
         Q, Bt = _block_krylov(prod, b, q, gen)
     U, s, Vh = svd_of_projection(Q, Bt, xp, dask=dask, k=k)
+    s = times_pow2(s, -prod.scale_exp)  # 2^e A where the small side set a scale and then fell back
     return SVDResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp, dask=dask))
 
 

@@ -372,3 +372,23 @@ def test_block_krylov_tall_exact_low_rank():
     assert np.linalg.norm(A - (U * s) @ Vh) <= 1e-13 * np.linalg.norm(A)
     U, s, Vh = rsvd(sp.csc_array(A), 7, method="block_krylov", block_size=3, n_iter=6, rng=0)
     assert np.linalg.norm(A - (U * s) @ Vh) <= 1e-12 * np.linalg.norm(A)
+
+
+@pytest.mark.parametrize("method", ["subspace", "block_krylov"])
+@pytest.mark.parametrize("shape", [(120, 80), (80, 120), (400, 60)])
+@pytest.mark.parametrize("c", [1e-310, 1e-300, 1e154, 1e300])
+def test_item3_rsvd_block_krylov_is_scale_invariant(method, shape, c):
+    """Block Krylov multiplied A A^T blocks without rescaling: c^2 under/overflowed (s off by 16% at 1e+-300)."""
+    m, n = shape
+    A = la.datasets.matrix_with_spectrum(m, n, la.datasets.spectrum("polynomial", min(m, n), power=1), rng=0)
+    ref = la.svd.rsvd(A, 8, method=method, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = la.svd.rsvd(A * c, 8, method=method, rng=0)
+    np.testing.assert_allclose(res.s / c, ref.s, rtol=1e-6)
+    np.testing.assert_allclose(np.abs(res.U.T @ ref.U), np.eye(8), atol=1e-6)
+
+
+def test_item3_rsvd_refuses_random_state():
+    with pytest.raises(TypeError, match=r"rsvd\(\) takes rng="):
+        la.svd.rsvd(np.ones((6, 5)), 2, random_state=0)
