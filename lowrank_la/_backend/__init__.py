@@ -6,6 +6,7 @@
 * :mod:`.linalg`: small dense work on the fast path per backend, and the sign rule ``flip_signs``;
 * :mod:`.threads`: bounds on BLAS and Numba threads;
 * :mod:`.operator`: the operator adapter ``as_operator`` (block products, pass counting, sparse kept sparse).
+* :mod:`.storage`: the one reader of saved state (``.npz`` files checked field by field against a schema).
 
 The rest of the package imports these names from here.
 """

@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from .._backend import array_namespace, as_rng, solve, to_numpy, working_dtype
+from .._backend.storage import ArrayField, ConfigField, generator_state, read_state
 from .._validate import (
     check_int,
     check_matrix,
@@ -246,8 +247,7 @@ class KroneckerProjectionMaintainer:
         self.pcg_tol = max(check_tolerance(pcg_tol, "pcg_tol"), 100 * float(xp.finfo(self.dtype).eps))
         self._xp = xp
         self._A = xp.asarray(canonical_stack(xp.astype(A_mats, self.dtype), self.vec), copy=True)
-        self._symmetric = bool(float(xp.max(xp.abs(self._A - xp.permute_dims(self._A, (0, 2, 1)))))
-                               <= 1e-12 * float(xp.max(xp.abs(self._A))))
+        self._symmetric = _is_symmetric_stack(self._A, xp)
         self._weight = _Weight.of(W, self.n, xp, self.dtype, self.form)
         self._gen = as_rng(rng)
         self.diagnostics = {"n_updates": 0, "n_queries": 0, "n_rebuilds": 0, "n_woodbury": 0,
@@ -647,7 +647,7 @@ class KroneckerProjectionMaintainer:
         """
         config = {name: getattr(self, name) for name in self._CONFIG}
         config.update(version=_STATE_VERSION, dtype=str(np.dtype(_host_dtype(self.dtype))),
-                      rng=self._gen.bit_generator.state, symmetric=self._symmetric,
+                      rng=generator_state(self._gen), symmetric=self._symmetric,
                       n_woodbury_since=self._n_woodbury_since, robust=self._robust)
         arrays = {"A": self._A, "W": self._weight.W, "lam": self._weight.lam, "Q": self._weight.Q,
                   "factor_W": self._weight.factor}
@@ -664,26 +664,50 @@ class KroneckerProjectionMaintainer:
 
     @classmethod
     def load(cls, path):
-        """A maintainer restored from a file written by :meth:`save` (on NumPy)."""
-        with np.load(os.fspath(path), allow_pickle=False) as data:
-            arrays = {name: np.array(data[name]) for name in data.files}
-        config = json.loads(str(arrays.pop("config")))
-        if config.get("version") != _STATE_VERSION:
-            raise ValueError(f"path holds state version {config.get('version')}, this library reads version "
-                             f"{_STATE_VERSION}")
+        """A maintainer restored from a file written by :meth:`save` (on NumPy).
+
+        Every field is checked against the schema of the format (:data:`_CONFIG_SCHEMA`, :func:`_array_schema`)
+        before the maintainer is built: settings, counters and the robust layer's accounting (known option
+        names, ranges), the random state (a bit generator from a fixed table), dtypes and shapes of the matrices
+        and factorisations, finiteness, positive eigenvalues and Cholesky diagonal, the sketch pool's hashes and
+        signs in range, and the symmetry flag against ``A``.
+
+        Raises
+        ------
+        ValueError
+            If the file is not a readable ``.npz`` archive, or a field does not fit the format; the message
+            names the file and the field.
+        """
+        f = read_state(path, "config")
+        config = f.config(_CONFIG_SCHEMA)
+        m, n, robust = config["m"], config["n"], config["robust"]
+        if config["n_woodbury_since"] >= config["refactor_every"]:
+            raise f.error("n_woodbury_since", f"must be below refactor_every = {config['refactor_every']}, got "
+                                              f"{config['n_woodbury_since']}")
+        dims = {"m": m, "n": n, "n2": n * n}
+        if robust is not None:
+            dims.update(pool=robust["pool_size"], pool_sketch_size=robust["pool_sketch_size"])
+            if config["diagnostics"]["robust_answers"] > robust["budget"]:
+                raise f.error("diagnostics.robust_answers", f"must be at most robust.budget = {robust['budget']}, "
+                                                            f"got {config['diagnostics']['robust_answers']}")
+        schema, required = _array_schema(config["method"], config["ridge"], robust is not None)
+        arrays = f.arrays(schema, dims, required=required, dtype=np.dtype(config["dtype"]))
+        A = arrays["A"]
+        if _is_symmetric_stack(A, np) != config["symmetric"]:
+            raise f.error("symmetric", f"must say whether the A_i are symmetric ({not config['symmetric']}), got "
+                                       f"{config['symmetric']}")
+        if "nf_chol" in arrays and not (np.diagonal(arrays["nf_chol"]) > 0).all():
+            raise f.error("nf_chol", "must be a Cholesky factor, with a positive diagonal")
         self = cls.__new__(cls)
         for name in cls._CONFIG:
             setattr(self, name, config[name])
-        self._xp = array_namespace(arrays["A"])
+        self._xp = array_namespace(A)
         self.dtype = np.dtype(config["dtype"])
         self._symmetric = config["symmetric"]
         self._n_woodbury_since = config["n_woodbury_since"]
-        self._robust = config["robust"]
-        state = config["rng"]
-        bitgen = getattr(np.random, state["bit_generator"])()
-        bitgen.state = state
-        self._gen = np.random.Generator(bitgen)
-        self._A = arrays["A"]
+        self._robust = robust
+        self._gen = config["rng"]
+        self._A = A
         W = arrays["W"]
         self._weight = _Weight(W, arrays["lam"], arrays["Q"], arrays["factor_W"],
                                W @ W if self.form == "identity" else None)
@@ -694,13 +718,68 @@ class KroneckerProjectionMaintainer:
         if "ref_isqrt" in arrays:
             self._ref_isqrt = arrays["ref_isqrt"]
         self._pool = None
-        if "pool_hashes" in arrays:
-            self._pool = SketchPool(arrays["pool_hashes"], arrays["pool_signs"], self._robust["pool_sketch_size"])
+        if robust is not None:
+            self._pool = SketchPool(arrays["pool_hashes"], arrays["pool_signs"], robust["pool_sketch_size"])
         return self
 
     def __repr__(self):
         return (f"KroneckerProjectionMaintainer(m={self.m}, n={self.n}, form={self.form!r}, vec={self.vec!r}, "
                 f"method={self.method!r}, n_updates={self.diagnostics['n_updates']})")
+
+
+_COUNT = ConfigField("int", low=0)
+
+#: The configuration of a saved maintainer.
+_CONFIG_SCHEMA = {
+    "form": ConfigField("option", options=FORMS),
+    "vec": ConfigField("option", options=VECS),
+    "method": ConfigField("option", options=METHODS),
+    "eps_mp": ConfigField("real", low=0, high=1, open=(True, True)),
+    "ridge": ConfigField("real", low=0, options=("pinv",)),
+    "max_pcg_iter": ConfigField("int", low=1),
+    "pcg_tol": ConfigField("real", low=0, open=(True, False)),
+    "refactor_every": ConfigField("int", low=1),
+    "m": ConfigField("int", low=1),
+    "n": ConfigField("int", low=1),
+    "diagnostics": ConfigField("dict", fields={
+        "n_updates": _COUNT, "n_queries": _COUNT, "n_rebuilds": _COUNT, "n_woodbury": _COUNT,
+        "pcg_iterations": _COUNT, "pcg_iterations_total": _COUNT, "drift": ConfigField("real", low=0),
+        "robust_answers": _COUNT, "privacy_spent": ConfigField("real", low=0)}),
+    "version": ConfigField("const", options=(_STATE_VERSION,)),
+    "dtype": ConfigField("option", options=("float32", "float64")),
+    "rng": ConfigField("rng"),
+    "symmetric": ConfigField("bool"),
+    "n_woodbury_since": _COUNT,
+    "robust": ConfigField("dict", optional=True, fields={
+        "T_max": ConfigField("int", low=1), "delta": ConfigField("real", low=0, high=1, open=(True, True)),
+        "eps_dp": ConfigField("real", low=0, open=(True, False)),
+        "sketch_size": ConfigField("int", low=1, optional=True), "n_sketches": ConfigField("int", low=1, optional=True),
+        "n_bins": ConfigField("int", low=2), "budget": ConfigField("int", low=1),
+        "eps0": ConfigField("real", low=0, open=(True, False)), "pool_size": ConfigField("int", low=1),
+        "pool_sketch_size": ConfigField("int", low=1)}),
+}
+
+
+def _array_schema(method, ridge, robust):
+    """The arrays of a saved maintainer (all kinds), and those a state with these settings holds."""
+    schema = {
+        "A": ArrayField(("m", "n", "n")), "W": ArrayField(("n", "n")),
+        "lam": ArrayField(("n",), low=0, open=(True, False)),
+        "Q": ArrayField(("n", "n")), "factor_W": ArrayField(("n", "n")), "nf_chol": ArrayField(("m", "m")),
+        "nf_V": ArrayField(("m", "rank")), "nf_inv_lam": ArrayField(("rank",), low=0, open=(True, False)),
+        "inverse": ArrayField(("m", "m")), "ref_isqrt": ArrayField(("n", "n")),
+        "pool_hashes": ArrayField(("pool", "n2"), ("int32",), low=0, high="pool_sketch_size", open=(False, True)),
+        "pool_signs": ArrayField(("pool", "n2"), ("int8",), values=(-1, 1)),
+    }
+    required = ["A", "W", "lam", "Q", "factor_W"] + (["nf_V", "nf_inv_lam"] if ridge == "pinv" else ["nf_chol"])
+    required += {"woodbury": ["inverse"], "lazy_pcg": ["ref_isqrt"], "rebuild": []}[method]
+    required += ["pool_hashes", "pool_signs"] if robust else []
+    return schema, required
+
+
+def _is_symmetric_stack(A, xp):
+    """Whether every ``A_i`` is symmetric to ``1e-12`` of the largest entry."""
+    return bool(float(xp.max(xp.abs(A - xp.permute_dims(A, (0, 2, 1))))) <= 1e-12 * float(xp.max(xp.abs(A))))
 
 
 class _Weight:

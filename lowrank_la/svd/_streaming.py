@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import SVDResult, as_rng, flip_signs, qr_econ, svd_small
+from .._backend.storage import INDEX_DTYPES, ArrayField, ConfigField, read_state
 from .._validate import (
     check_dtype,
     check_finite,
@@ -453,42 +454,81 @@ class StreamingSketch:
     def load(cls, path) -> StreamingSketch:
         """Read a sketch written by :meth:`save`; the result continues the stream bit-identically.
 
+        Every field is checked against the schema of the format (:data:`_META_SCHEMA`, :func:`_array_schema`)
+        before the sketch is built: sizes and options, dtypes and shapes of the sketches and test matrices,
+        finiteness, and for sparse sign test matrices the index structure (in range, sorted, ``min(d, 8)``
+        entries ``+-1`` per column), so that a tampered file cannot crash a later :meth:`linear_update`.
+
         Raises
         ------
         ValueError
-            If the file is not a saved StreamingSketch, or its arrays do not fit its parameters.
+            If the file is not a readable ``.npz`` archive, or a field does not fit the format; the message
+            names the file and the field.
         """
-        with np.load(path, allow_pickle=False) as data:
-            if "meta" not in data.files:
-                raise ValueError(f"path={str(path)!r} is not a saved StreamingSketch (no 'meta' entry)")
-            meta = json.loads(str(data["meta"]))
-            if meta.get("format") != "lowrank_la.StreamingSketch" or meta.get("version") != _FORMAT_VERSION:
-                raise ValueError(f"path={str(path)!r} holds format {meta.get('format')!r} version "
-                                 f"{meta.get('version')!r}; expected lowrank_la.StreamingSketch version "
-                                 f"{_FORMAT_VERSION}")
-            self = cls.__new__(cls)
-            m, n = _check_shape(tuple(meta["shape"]))
-            self._shape, self._rank = (m, n), check_rank(meta["rank"], (m, n), "rank")
-            self._k, self._s = int(meta["range_size"]), int(meta["core_size"])
-            self._sketch = check_option(meta["sketch"], "sketch", SKETCH_KINDS)
-            self._dtype = check_dtype(meta["dtype"])
-            self._n_updates = int(meta["n_updates"])
-            k, s = self._k, self._s
-            expected = {"X": (k, n), "Y": (m, k), "Z": (s, s),
-                        "Upsilon": (k, m), "Omega": (k, n), "Phi": (s, m), "Psi": (s, n)}
-            for name in ("X", "Y", "Z"):
-                setattr(self, "_" + name, _loaded(data[name], expected[name], name, self._dtype))
-            for name in ("Upsilon", "Omega", "Phi", "Psi"):
-                if self._sketch == "sparse_sign":
-                    shape = tuple(int(v) for v in data[name + "_shape"])
-                    if shape != expected[name]:
-                        raise ValueError(f"{name} in the file has shape {shape}, expected {expected[name]}")
-                    values = _loaded(data[name + "_data"], None, name, self._dtype)
-                    M = sp.csc_array((values, data[name + "_indices"], data[name + "_indptr"]), shape=shape)
-                else:
-                    M = _loaded(data[name], expected[name], name, self._dtype)
-                setattr(self, "_" + name, M)
+        f = read_state(path, "meta")
+        meta = f.config(_META_SCHEMA)
+        (m, n), rank, k, s = meta["shape"], meta["rank"], meta["range_size"], meta["core_size"]
+        if rank > min(m, n):
+            raise f.error("rank", f"must satisfy 1 <= rank <= min(m, n) = {min(m, n)}, got {rank}")
+        if not rank <= k <= min(m, n):
+            raise f.error("range_size", f"must satisfy rank = {rank} <= range_size <= min(m, n) = {min(m, n)}, "
+                                        f"got {k}")
+        if s < k:
+            raise f.error("core_size", f"must satisfy core_size >= range_size = {k}, got {s}")
+        dtype = np.dtype(meta["dtype"])
+        schema, required = _array_schema(meta["sketch"])
+        arrays = f.arrays(schema, {"m": m, "n": n, "k": k, "s": s}, required=required, dtype=dtype)
+        tests = {}
+        for name, (size, d) in (("Upsilon", (k, m)), ("Omega", (k, n)), ("Phi", (s, m)), ("Psi", (s, n))):
+            if meta["sketch"] == "gaussian":
+                tests[name] = arrays[name]
+                continue
+            indices, indptr = arrays[name + "_indices"], arrays[name + "_indptr"]
+            if tuple(int(v) for v in arrays[name + "_shape"]) != (size, d):
+                raise f.error(name + "_shape", f"must be ({size}, {d}), got {tuple(arrays[name + '_shape'])}")
+            f.compressed_structure(name, indices, indptr, d, size)
+            zeta = min(size, SPARSE_NNZ_PER_COL)
+            if (np.diff(indptr) != zeta).any():
+                raise f.error(name + "_indptr", f"must give every column {zeta} = min({size}, "
+                                                f"{SPARSE_NNZ_PER_COL}) entries")
+            tests[name] = sp.csc_array((arrays[name + "_data"], indices, indptr), shape=(size, d))
+        self = cls.__new__(cls)
+        self._shape, self._rank, self._k, self._s = (m, n), rank, k, s
+        self._sketch, self._dtype, self._n_updates = meta["sketch"], dtype, meta["n_updates"]
+        self._X, self._Y, self._Z = arrays["X"], arrays["Y"], arrays["Z"]
+        self._Upsilon, self._Omega, self._Phi, self._Psi = (tests[name] for name in ("Upsilon", "Omega", "Phi",
+                                                                                     "Psi"))
         return self
+
+
+#: The configuration of a saved sketch.
+_META_SCHEMA = {
+    "format": ConfigField("const", options=("lowrank_la.StreamingSketch",)),
+    "version": ConfigField("const", options=(_FORMAT_VERSION,)),
+    "shape": ConfigField("int", low=1, length=2),
+    "rank": ConfigField("int", low=1),
+    "range_size": ConfigField("int", low=1),
+    "core_size": ConfigField("int", low=1),
+    "sketch": ConfigField("option", options=SKETCH_KINDS),
+    "dtype": ConfigField("option", options=("float32", "float64")),
+    "n_updates": ConfigField("int", low=0),
+}
+
+_TEST_MATRICES = {"Upsilon": ("k", "m"), "Omega": ("k", "n"), "Phi": ("s", "m"), "Psi": ("s", "n")}
+
+
+def _array_schema(sketch):
+    """The arrays of a saved sketch (all kinds) and those a sketch of kind `sketch` holds."""
+    schema = {"X": ArrayField(("k", "n")), "Y": ArrayField(("m", "k")), "Z": ArrayField(("s", "s"))}
+    for name, shape in _TEST_MATRICES.items():
+        schema[name] = ArrayField(shape)
+        schema[name + "_data"] = ArrayField((f"nnz_{name}",), values=(-1, 1))
+        schema[name + "_indices"] = ArrayField((f"nnz_{name}",), INDEX_DTYPES)
+        schema[name + "_indptr"] = ArrayField((f"ptr_{name}",), INDEX_DTYPES)
+        schema[name + "_shape"] = ArrayField((2,), ("int64",))
+    suffixes = ("",) if sketch == "gaussian" else ("_data", "_indices", "_indptr", "_shape")
+    required = ["X", "Y", "Z"] + [name + suffix for name in _TEST_MATRICES for suffix in suffixes]
+    return schema, required
 
 
 # ---------------------------------------------------------------------- helpers
@@ -606,12 +646,3 @@ def _check_update(H, dtype):
     if kind == "f":
         check_finite(H, "H")
     return H.astype(dtype, copy=False)
-
-
-def _loaded(a, shape, name, dtype):
-    if a.dtype != dtype:
-        raise ValueError(f"{name} in the file has dtype {a.dtype}, expected {dtype}")
-    if shape is not None and a.shape != tuple(shape):
-        raise ValueError(f"{name} in the file has shape {a.shape}, expected {tuple(shape)}")
-    return np.ascontiguousarray(a)
-

@@ -25,6 +25,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .._backend import SVDResult, as_rng, flip_signs, one_blas_thread, svd_small, working_dtype
+from .._backend.storage import ArrayField, ConfigField, generator_state, read_state
 from .._validate import (
     check_int,
     check_matrix,
@@ -680,7 +681,7 @@ class TruncatedSVDUpdater:
         """
         config = {name: getattr(self, name) for name in self._CONFIG}
         config["version"] = _STATE_VERSION
-        config["rng"] = self._gen.bit_generator.state
+        config["rng"] = generator_state(self._gen)
         config["u_count"], config["v_count"] = self._u.count, self._v.count
         with open(os.fspath(path), "wb") as fh:
             np.savez(fh, u_buf=self._u.buf, u_K=self._u.K, v_buf=self._v.buf, v_K=self._v.K, s=self._s,
@@ -688,24 +689,38 @@ class TruncatedSVDUpdater:
 
     @classmethod
     def load(cls, path):
-        """An updater restored from a file written by :meth:`save`."""
-        with np.load(os.fspath(path), allow_pickle=False) as data:
-            arrays = {name: np.array(data[name]) for name in data.files}
-        config = json.loads(str(arrays["config"]))
-        if config.get("version") != _STATE_VERSION:
-            raise ValueError(f"path holds state version {config.get('version')}, this library reads "
-                             f"version {_STATE_VERSION}")
+        """An updater restored from a file written by :meth:`save`.
+
+        Every field is checked against the schema of the format (:data:`_CONFIG_SCHEMA`, :data:`_ARRAY_SCHEMA`)
+        before the updater is built: settings and counters (known method names, ranges), the random state (a
+        bit generator from a fixed table), dtypes and shapes of the factors, finiteness, ``s`` non-negative and
+        descending, row counts within the buffers.
+
+        Raises
+        ------
+        ValueError
+            If the file is not a readable ``.npz`` archive, or a field does not fit the format; the message
+            names the file and the field.
+        """
+        f = read_state(path, "config")
+        config = f.config(_CONFIG_SCHEMA)
+        arrays = f.arrays(_ARRAY_SCHEMA, {})
+        s = arrays["s"]
+        if s.shape[0] and (np.diff(s) > 0).any():
+            raise f.error("s", "must be descending")
+        for side in ("u", "v"):
+            count, capacity = config[f"{side}_count"], arrays[f"{side}_buf"].shape[0]
+            if not s.shape[0] <= count <= capacity:
+                raise f.error(f"{side}_count", f"must satisfy k = {s.shape[0]} <= {side}_count <= the rows of "
+                                               f"{side}_buf = {capacity}, got {count}")
         self = cls.__new__(cls)
         for name in cls._CONFIG:
             setattr(self, name, config[name])
-        state = config["rng"]
-        bitgen = getattr(np.random, state["bit_generator"])()
-        bitgen.state = state
-        self._gen = np.random.Generator(bitgen)
+        self._gen = config["rng"]
         self._u = _Factor(arrays["u_buf"], config["u_count"], arrays["u_K"])
         self._v = _Factor(arrays["v_buf"], config["v_count"], arrays["v_K"])
-        self._s = arrays["s"]
-        self.dtype = self._s.dtype
+        self._s = s
+        self.dtype = s.dtype
         self._cache = None
         return self
 
@@ -713,6 +728,34 @@ class TruncatedSVDUpdater:
         form = "sparse-aware" if self.sparse_path else "dense"
         return (f"TruncatedSVDUpdater(shape={self.shape}, k={self.k}, method={self.method!r} ({form}), "
                 f"n_updates={self.n_updates})")
+
+
+#: The configuration of a saved updater.
+_CONFIG_SCHEMA = {
+    "method": ConfigField("option", options=SVD_UPDATE_METHODS),
+    "sparse_path": ConfigField("bool"),
+    "l": ConfigField("int", low=1),
+    "n_power": ConfigField("int", low=0),
+    "refactor_every": ConfigField("int", low=1, optional=True),
+    "cond_limit": ConfigField("real", low=1),
+    "flip_sign": ConfigField("bool"),
+    "n_updates": ConfigField("int", low=0),
+    "n_refactorizations": ConfigField("int", low=0),
+    "n_folds": ConfigField("int", low=0),
+    "version": ConfigField("const", options=(_STATE_VERSION,)),
+    "rng": ConfigField("rng"),
+    "u_count": ConfigField("int", low=1),
+    "v_count": ConfigField("int", low=1),
+}
+
+#: The arrays of a saved updater: ``s`` binds the rank k and the dtype, the buffers their capacities.
+_ARRAY_SCHEMA = {
+    "s": ArrayField(("k",), low=0),
+    "u_buf": ArrayField(("u_capacity", "k")),
+    "u_K": ArrayField(("k", "k")),
+    "v_buf": ArrayField(("v_capacity", "k")),
+    "v_K": ArrayField(("k", "k")),
+}
 
 
 def _apply_extra(fac, extra):

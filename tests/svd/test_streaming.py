@@ -221,7 +221,7 @@ def test_save_load_mid_stream_continues_bit_identically(tmp_path, kind, dtype):
 def test_load_refuses_a_foreign_file(tmp_path):
     path = tmp_path / "other.npz"
     np.savez(path, a=np.ones(3))
-    with pytest.raises(ValueError, match="path"):
+    with pytest.raises(ValueError, match="other.npz: field 'meta' is missing"):
         StreamingSketch.load(path)
 
 
