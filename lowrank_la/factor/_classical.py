@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._backend import as_operator
-from .._validate import check_option, check_rank, is_linear_operator
+from .._validate import check_option, check_rank, is_sparse
+from ._input import PreparedMatrix
 from ._meta import MetaFactorization, default_rcond, frame_pinv, meta_factorize
 
 __all__ = ["mf_cpqr", "mf_svd", "utv"]
@@ -16,12 +16,20 @@ UTV_VARIANTS = ("svd", "cpqr", "lu")
 
 
 def _dense(A, name="A"):
-    """`A` validated and as a dense NumPy array in its working dtype (these instances factorize A itself)."""
-    op = as_operator(A, name=name)
-    if is_linear_operator(A) or op.kind != "dense" and op.kind != "sparse":
-        raise TypeError(f"{name} must be a dense array or a sparse matrix for this factorization, got {op.kind}")
-    dense = A.toarray() if op.kind == "sparse" else np.asarray(A)
-    return dense.astype(op.dtype, copy=False)
+    """`A` prepared (:class:`PreparedMatrix`) and its working copy as a dense NumPy array (these instances
+    factorize A itself)."""
+    prep = PreparedMatrix(A, name, operator=False)
+    return prep, prep.work.toarray() if is_sparse(prep.work) else prep.work
+
+
+def _returned(prep, mf, *, g_power, h_power):
+    """`mf`, computed on the working scale, on the input's scale (the core scales like ``A**g_power``, ``H``
+    like ``A**h_power``) and in the input's namespace."""
+    out = prep.out
+    G, H = prep.unscale(mf.G, g_power), prep.unscale(mf.H, h_power)
+    X = prep.unscale(mf.X, -h_power)
+    prep.refuse_unrepresentable("the right projector factor X", X)
+    return MetaFactorization(out(mf.F), out(G), out(H), out(mf.Yt), out(X), mf.info)
 
 
 def _cpqr_basis(M, k):
@@ -36,7 +44,8 @@ def mf_svd(A, k, *, check=True):
 
     Parameters
     ----------
-    A : (m, n) array or sparse matrix (densified)
+    A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
+        come back in their namespace)
     k : int
         ``1 <= k <= min(m, n)``.
     check : bool or "raise"
@@ -63,12 +72,12 @@ def mf_svd(A, k, *, check=True):
     >>> bool(np.allclose(mf.G, np.diag(mf.info["s"])))
     True
     """
-    dense = _dense(A)
+    prep, dense = _dense(A)
     k = check_rank(k, dense.shape)
     U, s, Vh = scipy.linalg.svd(dense, full_matrices=False, check_finite=False)
     result = meta_factorize(dense, U[:, :k], Vh[:k].T, check=check)
-    result.info["s"] = s[:k]
-    return result
+    result.info["s"] = prep.out(prep.unscale(s[:k], 1))
+    return _returned(prep, result, g_power=1, h_power=0)
 
 
 def mf_cpqr(A, k, *, check=True):
@@ -76,7 +85,8 @@ def mf_cpqr(A, k, *, check=True):
 
     Parameters
     ----------
-    A : (m, n) array or sparse matrix (densified)
+    A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
+        come back in their namespace)
     k : int
         ``1 <= k <= min(m, n)``; exact at ``k = rank(A)``.
     check : bool or "raise"
@@ -103,10 +113,12 @@ def mf_cpqr(A, k, *, check=True):
     >>> bool(np.allclose(mf.G, np.eye(5)))
     True
     """
-    dense = _dense(A)
+    prep, dense = _dense(A)
     k = check_rank(k, dense.shape)
-    return cpqr_from_factors(dense, scipy.linalg.qr(dense, mode="economic", pivoting=True, check_finite=False), k,
-                             check=check)
+    result = cpqr_from_factors(dense, scipy.linalg.qr(dense, mode="economic", pivoting=True, check_finite=False), k,
+                               check=check)
+    result.info["perm"] = prep.out(result.info["perm"])
+    return _returned(prep, result, g_power=0, h_power=1)
 
 
 def cpqr_from_factors(dense, qrp, k, *, check=True):
@@ -128,7 +140,8 @@ def utv(A, k, *, variant="svd"):
 
     Parameters
     ----------
-    A : (m, n) array or sparse matrix (densified)
+    A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
+        come back in their namespace)
     k : int
         ``1 <= k <= min(m, n)``; exact at ``k = rank(A)``.
     variant : {"svd", "cpqr", "lu"}
@@ -158,10 +171,12 @@ def utv(A, k, *, variant="svd"):
     >>> bool(np.allclose(np.triu(mf.G, 1), 0)), bool(mf.relative_error(A) < 1e-12)
     (True, True)
     """
-    dense = _dense(A)
+    prep, dense = _dense(A)
     k = check_rank(k, dense.shape)
     check_option(variant, "variant", UTV_VARIANTS)
-    return utv_from_bases(dense, _cpqr_basis(dense, k), _cpqr_basis(dense.T, k), variant)
+    result = utv_from_bases(dense, _cpqr_basis(dense, k), _cpqr_basis(dense.T, k), variant)
+    lu = variant == "lu"  # ULV: T = L is scale free and V = Q_r U_g^T carries the scale
+    return _returned(prep, result, g_power=0 if lu else 1, h_power=1 if lu else 0)
 
 
 def utv_from_bases(dense, Qc, Qr, variant):

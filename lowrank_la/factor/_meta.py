@@ -17,7 +17,7 @@ import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
 from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, svd_small
-from .._validate import check_matrix, check_option, check_real, check_shape_agrees
+from .._validate import as_matrix, check_option, check_real, check_shape_agrees
 
 __all__ = ["MetaFactorization", "RankConditionWarning", "meta_factorize"]
 
@@ -65,6 +65,14 @@ class MetaFactorization:
         factor was computed: "qr", "lstsq" or "pinv", and "pinv (fallback)" when the QR route met a rank
         deficient ``B^T F``), and instance-specific entries.
 
+    Raises
+    ------
+    ValueError
+        If a factor is not 2-D, is empty or holds NaN or Inf, or the shapes do not chain (``G`` must be
+        (kf, kh), ``Yt`` (kf, m), ``X`` (n, kh)).
+    TypeError
+        If a factor is not a dense numeric real array (lists and DataFrames are converted).
+
     Notes
     -----
     The low-rank operator is applied through its factors (``matvec`` costs ``O((m + n) k + kf kh)``) and never
@@ -81,6 +89,17 @@ class MetaFactorization:
     """
 
     def __init__(self, F, G, H, Yt=None, X=None, info=None, *, apply_factors=None):
+        F, G, H = (as_matrix(M, name, sparse=False) for M, name in ((F, "F"), (G, "G"), (H, "H")))
+        check_shape_agrees("G.shape[0]", G.shape[0], F.shape[1], "F.shape[1]")
+        check_shape_agrees("G.shape[1]", G.shape[1], H.shape[1], "H.shape[1]")
+        if Yt is not None:
+            Yt = as_matrix(Yt, "Yt", sparse=False)
+            check_shape_agrees("Yt.shape[0]", Yt.shape[0], F.shape[1], "F.shape[1]")
+            check_shape_agrees("Yt.shape[1]", Yt.shape[1], F.shape[0], "F.shape[0]")
+        if X is not None:
+            X = as_matrix(X, "X", sparse=False)
+            check_shape_agrees("X.shape[0]", X.shape[0], H.shape[0], "H.shape[0]")
+            check_shape_agrees("X.shape[1]", X.shape[1], H.shape[1], "H.shape[1]")
         self.F, self.G, self.H, self.Yt, self.X = F, G, H, Yt, X
         self.info = dict(info or {})
         self._apply = apply_factors if apply_factors is not None else (F, G, H)
@@ -148,7 +167,7 @@ class MetaFactorization:
 
 def as_frame(M, name, rows, rows_name, xp, dtype, *, min_cols=1, min_cols_text=None):
     """A dense frame or test matrix in `xp` and `dtype`, with `rows` rows and at least `min_cols` columns."""
-    check_matrix(M, name)
+    M = as_matrix(M, name, sparse=False)
     check_shape_agrees(f"{name}.shape[0]", M.shape[0], rows, rows_name)
     if int(M.shape[1]) < min_cols:
         raise ValueError(f"{name}.shape[1]={M.shape[1]} must be >= {min_cols_text}")

@@ -8,7 +8,8 @@ import numpy as np
 import scipy.linalg
 
 from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, working_dtype
-from .._validate import check_matrix, check_real, check_shape_agrees, is_linear_operator, is_sparse
+from .._validate import as_matrix, check_real, check_shape_agrees
+from ._input import PreparedMatrix
 from ._meta import (
     RankConditionWarning,
     as_frame,
@@ -32,6 +33,7 @@ def rank_factorization(A, *, rcond=None):
     Parameters
     ----------
     A : (m, n) array
+        Dense, of any array-API namespace (factorized on the host; the factors come back in its namespace).
     rcond : float, optional
         Relative rank cut-off, in ``(0, 1)``; default ``max(m, n) * eps``.
 
@@ -40,6 +42,8 @@ def rank_factorization(A, *, rcond=None):
     B : (m, r) array
     D : (r, n) array
     pivots : (r,) int array
+        A zero matrix has rank ``r = 0``: ``B`` is (m, 0) and ``D`` (0, n), as ``scipy.linalg.orth`` returns an
+        (m, 0) basis for it.
 
     Raises
     ------
@@ -57,20 +61,16 @@ def rank_factorization(A, *, rcond=None):
     >>> B.shape, D.shape, bool(np.allclose(B @ D, A))
     ((3, 1), (1, 3), True)
     """
-    if is_sparse(A) or is_linear_operator(A):
-        raise TypeError(f"A must be a dense array for rank_factorization, got {type(A).__name__}")
-    check_matrix(A, "A")
-    A = np.asarray(A)
-    A = A.astype(working_dtype(A.dtype, array_namespace(A)), copy=False)
+    prep = PreparedMatrix(A, "A", operator=False, sparse=False)
     if rcond is not None:
         rcond = check_real(rcond, "rcond", low=0, high=1, low_inclusive=False, high_inclusive=False)
-    cut = rcond if rcond is not None else default_rcond(A.shape, A.dtype, np)
-    R, perm = scipy.linalg.qr(A, mode="r", pivoting=True, check_finite=False)
+    cut = rcond if rcond is not None else default_rcond(prep.work.shape, prep.dtype, np)
+    R, perm = scipy.linalg.qr(prep.work, mode="r", pivoting=True, check_finite=False)
     diag = np.abs(np.diag(R))
-    r = max(1, int(np.sum(diag > cut * diag[0]))) if diag[0] > 0 else 1
-    D = np.zeros((r, A.shape[1]), dtype=A.dtype)
+    r = int(np.sum(diag > cut * diag[0])) if diag[0] > 0 else 0
+    D = np.zeros((r, prep.work.shape[1]), dtype=prep.dtype)
     D[:, perm] = scipy.linalg.solve_triangular(R[:r, :r], R[:r, :], check_finite=False)
-    return A[:, perm[:r]], D, perm[:r]
+    return prep.out(prep.given[:, perm[:r]]), prep.out(D), prep.out(perm[:r])
 
 
 def pinv_from_rank_factorization(B, D, *, rcond=None):
@@ -110,8 +110,8 @@ def pinv_from_rank_factorization(B, D, *, rcond=None):
     >>> bool(np.allclose(pinv_from_rank_factorization(B, D), np.linalg.pinv(B @ D)))
     True
     """
-    check_matrix(B, "B")
-    check_matrix(D, "D")
+    B = as_matrix(B, "B", sparse=False)
+    D = as_matrix(D, "D", sparse=False)
     check_shape_agrees("D.shape[0]", D.shape[0], B.shape[1], "B.shape[1]")
     xp = array_namespace(B, D)
     dtype = working_dtype(xp.result_type(B.dtype, D.dtype), xp)

@@ -69,7 +69,7 @@ def test_utv_below_full_rank_is_the_two_sided_projection(variant):
 
 def test_dense_only_instances_refuse_operators_and_check_k():
     A = low_rank(20, 15, 3)
-    with pytest.raises(TypeError, match="A must be a dense array or a sparse matrix"):
+    with pytest.raises(TypeError, match="A must be an array, got a MatrixLinearOperator"):
         utv(aslinearoperator(A), 3)
     with pytest.raises(ValueError, match=r"k=16 must satisfy"):
         mf_svd(A, 16)
@@ -157,9 +157,9 @@ def test_pinv_formulas_leave_their_inputs_untouched():
 
 def test_rank_factorization_refuses_non_dense_input_by_name():
     A = low_rank(10, 8, 2)
-    with pytest.raises(TypeError, match="A must be a dense array for rank_factorization"):
+    with pytest.raises(TypeError, match="A must be a dense array, got a sparse csr_array"):
         rank_factorization(scipy.sparse.csr_array(A))
-    with pytest.raises(TypeError, match="A must be a dense array for rank_factorization"):
+    with pytest.raises(TypeError, match="A must be an array, got a MatrixLinearOperator"):
         rank_factorization(aslinearoperator(A))
     with pytest.raises(ValueError, match="rcond=1.5 must satisfy"):
         rank_factorization(A, rcond=1.5)
