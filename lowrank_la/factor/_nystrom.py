@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .._backend import as_operator, as_rng, qr_econ, random_normal, svd_small
-from .._validate import check_option, check_rank, check_real
+from .._validate import check_option, check_rank, check_real, refuse_random_state
 from ._meta import MetaFactorization, as_frame, default_rcond, numerical_rank, singular_values, solve_upper
 
 __all__ = ["generalized_nystrom", "nystrom_from_sketches"]
@@ -110,6 +110,7 @@ def _draw_sketches(op, k, l, sketch, gen):
     return Omega, Psi
 
 
+@refuse_random_state
 def generalized_nystrom(A, k, *, oversample=1.5, sketch="gaussian", eps_trunc=None, rng=None):
     """Rank-k generalized Nystrom approximation ``A ~ A Omega (Psi^T A Omega)^+ Psi^T A`` (Nakatsukasa).
 
