@@ -13,7 +13,7 @@ Tucker basics
 :func:`hosvd`              truncated higher-order SVD
 :func:`st_hosvd`           sequentially truncated HOSVD
 :func:`hooi`               higher-order orthogonal iteration (Tucker-ALS), ``init="svd"`` or ``"random"``
-:func:`tucker_to_tensor`   the full tensor of a core and factors
+:func:`tucker_to_tensor`   the full tensor of a core and factors, or of a :class:`TuckerResult`
 :func:`tucker_size`        parameter count ``prod R_n + sum I_n R_n``
 =========================  =================================================================================
 
@@ -40,7 +40,8 @@ Tensor trains (the chain case of the paper's tree tensor networks)
 Result types
 ------------
 =========================  =================================================================================
-:class:`TuckerResult`      ``(core, factors)`` of :func:`hosvd` and :func:`st_hosvd`
+:class:`TuckerResult`      ``(core, factors)`` of :func:`hosvd`, :func:`st_hosvd` and :func:`hooi` (which adds
+                           ``converged``, ``n_iter`` and ``history``)
 :class:`HosvdSpectrum`     ``(values, norm_sq, shape)`` of :func:`hosvd_spectrum`
 :class:`CoreShapeResult`   ranks, parameter count, surrogate tail and bounds, MILP count, timing
 ``EXACT_STATE_LIMIT``      partial shapes the exact enumeration may keep before "auto" switches to the MILP

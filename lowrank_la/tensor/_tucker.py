@@ -540,6 +540,11 @@ def hosvd(X, ranks, *, svd="auto", rng=None):
     approximation of that multilinear rank. Cost with "gram": ``sum_n I_n |X|`` flops for the Gram matrices plus
     ``sum_n I_n^3`` for the eigensolves, and one ``|X| R_1`` projection chain for the core.
 
+    A tensor whose largest entry is far from 1 (beyond ``2**±256`` in float64, ``2**±32`` in float32), where the
+    Gram matrices would overflow or underflow, is decomposed as an exactly rescaled copy ``2**e X``, and the core
+    scaled back: ``hosvd(c * X)`` is ``c`` times the core of ``hosvd(X)`` from ``1e-310`` to ``1e300``. The same
+    holds for :func:`st_hosvd`, :func:`hooi` and :func:`tt_svd`.
+
     References
     ----------
     .. [1] L. De Lathauwer, B. De Moor, J. Vandewalle, "A multilinear singular value decomposition", SIAM J.
