@@ -32,9 +32,7 @@ import numpy as np
 
 from lowrank_la._backend import ConvergenceWarning
 from lowrank_la._kernels.completion import sampled_product
-from lowrank_la.completion import altmin_complete, completion_error
-from lowrank_la.completion._altmin import _half_step, _ridges
-from lowrank_la.completion._observations import parse_observations
+from lowrank_la.completion import altmin_complete, completion_error, half_step, parse_observations, segment_ridges
 
 from .common import require
 
@@ -72,19 +70,19 @@ class HalfStep:
         gen = np.random.default_rng(1)
         self.U = np.ascontiguousarray(np.linalg.qr(L + 1e-3 * gen.standard_normal(L.shape) / np.sqrt(m))[0])
         self.warm = np.ascontiguousarray(R @ (L.T @ self.U))
-        self.ridge = _ridges(self.obs.by_col, k, m, 0.0)
+        self.ridge = segment_ridges(self.obs.by_col, k, m)
         self.solver = solver
         self.run()  # compile, warm the caches
 
     def run(self):
-        return _half_step(self.U, self.obs.by_col, self.warm, self.solver, 1e-8, MAXITER[self.solver], self.ridge,
-                          1)[0]
+        return half_step(self.U, self.obs.by_col, solver=self.solver, warm=self.warm, tol=1e-8,
+                         maxiter=MAXITER[self.solver], ridge=self.ridge, seed=1)[0]
 
     def time_half_step(self, k, solver):
         self.run()
 
     def track_relative_error_vs_exact(self, k, solver):
-        exact = _half_step(self.U, self.obs.by_col, self.warm, "exact", 0.0, 0, self.ridge, 1)[0]
+        exact = half_step(self.U, self.obs.by_col, warm=self.warm, tol=0.0, ridge=self.ridge)[0]
         return float(np.linalg.norm(self.run() - exact) / np.linalg.norm(exact))
 
 

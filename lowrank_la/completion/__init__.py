@@ -12,6 +12,9 @@ Functions
 :func:`altmin_complete`    AltMin matrix completion; ``solver`` in ``"auto"``, ``"exact"``, ``"sketch"``, ``"cg"``
 :func:`completion_error`   ``||U V^T - M||_F / ||M||_F`` in factored form, from the factors of ``M``
 :func:`halfstep_costs`     the cost model (flops of one half-step per solver) behind ``solver="auto"``
+:func:`half_step`          one half-step alone: every row's (or column's) regression, by one solver
+:func:`segment_ridges`     the per-regression ridges :func:`altmin_complete` uses
+:func:`parse_observations` validated observations indexed by row and by column (:class:`Observations`)
 =========================  =================================================================================
 
 The tall least-squares solver behind ``solver="sketch"`` is public as :func:`lowrank_la.sketch.lstsq_sketched`.
@@ -19,5 +22,7 @@ The tall least-squares solver behind ``solver="sketch"`` is public as :func:`low
 
 from ._altmin import *  # noqa: F403
 from ._altmin import __all__ as _altmin_all
+from ._observations import *  # noqa: F403
+from ._observations import __all__ as _observations_all
 
-__all__ = list(_altmin_all)
+__all__ = list(_altmin_all) + list(_observations_all)

@@ -25,11 +25,22 @@ from .._kernels.completion import (
     segment_solve_exact,
     segment_solve_sketch,
 )
-from .._validate import check_int, check_option, check_rank, check_real, check_tolerance, is_sparse
+from .._validate import (
+    as_matrix,
+    check_int,
+    check_option,
+    check_rank,
+    check_real,
+    check_shape_agrees,
+    check_tolerance,
+    is_sparse,
+    refuse_random_state,
+)
+from ..svd._common import ldexp_safe, pow2_exponent, times_pow2
 from ._batched import batched_exact_solve, device_segments, sampled_residual
 from ._observations import Observations, Segments, parse_observations
 
-__all__ = ["SOLVERS", "altmin_complete", "completion_error", "halfstep_costs"]
+__all__ = ["SOLVERS", "altmin_complete", "completion_error", "half_step", "halfstep_costs", "segment_ridges"]
 
 SOLVERS = ("auto", "exact", "sketch", "cg")
 SKETCH_OVERSAMPLE = 4  # sketch rows per unknown: kappa(A R^-1) <= about 3 (see lstsq_sketched)
@@ -68,6 +79,17 @@ def halfstep_costs(counts, k, solver_tol=1e-10, cg_maxiter=CG_MAXITER, oversampl
     >>> costs["sketch"] < costs["exact"]
     True
     """
+    counts = as_matrix(counts, "counts", ndim=1)
+    if not is_numpy_namespace(array_namespace(counts)):
+        counts = to_numpy(counts)
+    if counts.dtype.kind not in "iub" and not np.all(counts == np.round(counts)):
+        raise TypeError(f"counts must hold whole numbers of observations, got dtype {counts.dtype}")
+    if int(np.min(counts)) < 0:
+        raise ValueError(f"counts must satisfy counts[j] >= 0, got {int(np.min(counts))}")
+    k = check_int(k, "k", low=1)
+    solver_tol = check_tolerance(solver_tol, "solver_tol", high=1)
+    cg_maxiter = check_int(cg_maxiter, "cg_maxiter", low=1)
+    oversample = check_int(oversample, "oversample", low=1)
     N = np.asarray(counts, dtype=np.float64)
     exact_each = (N * k * k + k**3 / 3.0) / BLAS3_SPEEDUP
     s = oversample * k
@@ -100,34 +122,151 @@ def completion_error(U, V, truth) -> float:
     >>> completion_error(2 * L, R, (L, R))
     1.0
     """
+    U = _host_factor(U, "U")
+    V = _host_factor(V, "V")
+    check_shape_agrees("V.shape[1]", V.shape[1], U.shape[1], "U.shape[1]")
     L, R = _truth_factors(truth)
-    U = np.asarray(U, dtype=np.float64)
-    V = np.asarray(V, dtype=np.float64)
+    check_shape_agrees("truth's left factor shape[0]", L.shape[0], U.shape[0], "U.shape[0]")
+    check_shape_agrees("truth's right factor shape[0]", R.shape[0], V.shape[0], "V.shape[0]")
+    # at a unit scale (powers of two, exact): the QRs and the product R1 R2^T neither under- nor overflow
+    eu, ev, el, er = (pow2_exponent(float(np.max(np.abs(X)))) for X in (U, V, L, R))
+    U, V, L, R = np.ldexp(U, eu), np.ldexp(V, ev), np.ldexp(L, el), np.ldexp(R, er)
+    norm_m = float(np.linalg.norm(np.linalg.qr(L, mode="r") @ np.linalg.qr(R, mode="r").T))  # 2^(el+er) ||M||
+    # U V^T carries the factor 2^(eu+ev) and L R^T 2^(el+er): bring both to the smaller one, `common`
+    common = min(eu + ev, el + er)
+    U, L = np.ldexp(U, common - (eu + ev)), np.ldexp(L, common - (el + er))
     # U V^T - L R^T = [U, L] [V, -R]^T = Q1 (R1 R2^T) Q2^T: accurate to rounding, unlike the Gram expansion
     R1 = np.linalg.qr(np.hstack([U, L]), mode="r")
     R2 = np.linalg.qr(np.hstack([V, -R]), mode="r")
-    norm_m = np.linalg.norm(np.linalg.qr(L, mode="r") @ np.linalg.qr(R, mode="r").T)
-    err = float(np.linalg.norm(R1 @ R2.T))
-    return err / float(norm_m) if norm_m > 0 else err
+    err = float(np.linalg.norm(R1 @ R2.T))  # 2^common ||U V^T - M||
+    if norm_m == 0:
+        return ldexp_safe(err, -common)
+    return ldexp_safe(err / norm_m, el + er - common)
+
+
+def _host_factor(X, name, ndim=2):
+    """A factor argument as a float64 NumPy array, by the input rule (finite, real, non-empty)."""
+    return np.asarray(to_numpy(as_matrix(X, name, ndim=ndim, sparse=False)), dtype=np.float64)
 
 
 def _truth_factors(truth):
+    if not isinstance(truth, (tuple, list)) or len(truth) not in (2, 3):
+        raise ValueError("truth must be (L, R) with M = L @ R.T or (U, s, Vt) with M = U @ diag(s) @ Vt, got "
+                         f"{type(truth).__name__} of length {len(truth) if hasattr(truth, '__len__') else '-'}")
     if len(truth) == 2:
-        L, R = truth
-    elif len(truth) == 3:
-        Ut, st, Vt = truth
-        L, R = np.asarray(Ut) * np.asarray(st), np.asarray(Vt).T
-    else:
-        raise ValueError("truth must be (L, R) with M = L @ R.T or (U, s, Vt) with M = U @ diag(s) @ Vt")
-    return np.asarray(L, dtype=np.float64), np.asarray(R, dtype=np.float64)
+        return _host_factor(truth[0], "truth[0]"), _host_factor(truth[1], "truth[1]")
+    Ut, st, Vt = (_host_factor(x, f"truth[{i}]", ndim=nd) for i, (x, nd) in enumerate(zip(truth, (2, 1, 2))))
+    check_shape_agrees("truth[1].shape[0]", st.shape[0], Ut.shape[1], "truth[0].shape[1]")
+    check_shape_agrees("truth[2].shape[0]", Vt.shape[0], Ut.shape[1], "truth[0].shape[1]")
+    return Ut * st, Vt.T
 
 
-def _ridges(seg: Segments, k: int, n_other: int, reg: float) -> np.ndarray:
+def segment_ridges(seg: Segments, k: int, n_other: int, reg: float = 0.0) -> np.ndarray:
+    """The ridge of each regression of a half-step, as :func:`altmin_complete` sets it.
+
+    Parameters
+    ----------
+    seg : Segments
+        The index structure of the half-step (``obs.by_col`` for the V half-step, ``obs.by_row`` for U).
+    k : int
+        The rank (the number of unknowns per regression), ``k >= 1``.
+    n_other : int
+        The length of the other factor (the rows of the design), ``n_other >= 1``.
+    reg : float
+        The user's ridge, ``reg >= 0``.
+
+    Returns
+    -------
+    (n_seg,) float64 array
+        `reg` everywhere; with ``reg=0``, the segments with fewer than `k` observations get
+        ``AUTO_RIDGE k / n_other`` so that their regressions stay well posed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.completion import parse_observations, segment_ridges
+    >>> obs = parse_observations([0, 0, 1], [0, 1, 1], [1.0, 2.0, 3.0], (2, 2))
+    >>> segment_ridges(obs.by_row, 2, 2).tolist()
+    [0.0, 0.001]
+    """
+    k = check_int(k, "k", low=1)
+    n_other = check_int(n_other, "n_other", low=1)
+    reg = check_real(reg, "reg", low=0)
     counts = seg.counts
     ridge = np.full(counts.shape[0], reg, dtype=np.float64)
     if reg == 0.0:
         ridge[counts < k] = AUTO_RIDGE * k / n_other
     return ridge
+
+
+def half_step(design, seg: Segments, *, solver="exact", warm=None, tol=1e-10, maxiter=None, ridge=None, seed=0):
+    """One AltMin half-step: every segment's ridge regression on the rows ``design[idx_j]``.
+
+    Parameters
+    ----------
+    design : (n_other, k) float32 or float64 NumPy array
+        The fixed factor (``U`` for the V half-step), C-contiguous.
+    seg : Segments
+        The observations indexed along the solved factor (``obs.by_col`` for V, ``obs.by_row`` for U), with
+        values in the dtype of `design`.
+    solver : {"exact", "sketch", "cg"}
+        As in :func:`altmin_complete`.
+    warm : (n_seg, k) array, optional
+        Starting point of ``"cg"`` (zeros by default).
+    tol : float
+        Relative accuracy of ``"sketch"`` and ``"cg"``, ``0 <= tol < 1``.
+    maxiter : int, optional
+        Inner steps per segment (default 8 for ``"cg"``, 100 for ``"sketch"``).
+    ridge : (n_seg,) array, optional
+        Per-segment ridge (default :func:`segment_ridges` with ``reg=0``).
+    seed : int
+        Seed of the sketches of ``"sketch"``.
+
+    Returns
+    -------
+    X : (n_seg, k) array
+        The solutions, in the dtype of `design`.
+    inner_steps : float
+        The mean number of inner steps per solved segment (0 for ``"exact"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.completion import half_step, parse_observations
+    >>> U = np.ascontiguousarray(np.linalg.qr(np.random.default_rng(0).standard_normal((6, 2)))[0])
+    >>> V = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
+    >>> rows, cols = np.nonzero(np.ones((6, 3)))
+    >>> obs = parse_observations(rows, cols, (U @ V.T)[rows, cols], (6, 3))
+    >>> X, _ = half_step(U, obs.by_col)
+    >>> bool(np.allclose(X, V))
+    True
+    """
+    solver = check_option(solver, "solver", ("exact", "sketch", "cg"))
+    if not isinstance(design, np.ndarray) or design.ndim != 2 or design.dtype not in (np.float32, np.float64):
+        raise TypeError(f"design must be a 2-D float32 or float64 NumPy array, got {type(design).__name__} "
+                        f"{getattr(design, 'dtype', '')} of shape {getattr(design, 'shape', None)}")
+    design = np.ascontiguousarray(design)
+    k = design.shape[1]
+    n_seg = seg.indptr.shape[0] - 1
+    if seg.idx.size and int(seg.idx.max()) >= design.shape[0]:
+        raise ValueError(f"seg holds the index {int(seg.idx.max())}, out of range for design of shape "
+                         f"{design.shape}: indices must satisfy 0 <= idx < design.shape[0] = {design.shape[0]}")
+    vals = seg.vals.astype(design.dtype, copy=False)
+    seg = Segments(seg.indptr, seg.idx, vals)
+    tol = check_real(tol, "tol", low=0, high=1)
+    if maxiter is None:
+        maxiter = {"cg": CG_MAXITER, "sketch": SKETCH_MAXITER}.get(solver, 0)
+    maxiter = check_int(maxiter, "maxiter", low=0)
+    if ridge is None:
+        ridge = segment_ridges(seg, k, design.shape[0])
+    ridge = as_matrix(ridge, "ridge", ndim=1).astype(np.float64)
+    check_shape_agrees("ridge.shape[0]", ridge.shape[0], n_seg, "the number of segments")
+    if warm is None:
+        warm = np.zeros((n_seg, k), dtype=design.dtype)
+    warm = np.ascontiguousarray(as_matrix(warm, "warm", ndim=2), dtype=design.dtype)
+    check_shape_agrees("warm.shape[0]", warm.shape[0], n_seg, "the number of segments")
+    check_shape_agrees("warm.shape[1]", warm.shape[1], k, "design.shape[1]")
+    return _half_step(design, seg, warm, solver, tol, maxiter, ridge, check_int(seed, "seed", low=0))
 
 
 def _half_step(design, seg: Segments, warm, solver, tol, maxiter, ridge, seed):
@@ -202,6 +341,7 @@ class _DeviceSteps:
         return sampled_residual(U, V, rows, cols, vals, self.xp) / norm_vals
 
 
+@refuse_random_state
 def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver="auto", n_iter=50, tol=1e-9,
                     solver_tol=1e-10, solver_maxiter=None, reg=0.0, init="svd", clip=False, mu=None,
                     sample_split=False, truth=None, rng=None):
@@ -346,6 +486,9 @@ def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver
     if on_device:
         rows, cols, vals = (to_numpy(x) for x in (rows, cols, vals))
     obs = parse_observations(rows, cols, vals, shape)
+    # run on 2^e M with max |2^e M_ij| in [0.5, 1): no square or residual norm under- or overflows
+    scale_exp = pow2_exponent(float(np.max(np.abs(obs.vals))))
+    obs = obs.scaled(scale_exp)
     m, n = obs.shape
     k = check_rank(rank, (m, n), "rank")
     check_option(solver, "solver", ("auto", "exact") if on_device else SOLVERS)
@@ -427,7 +570,7 @@ def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver
         history["error"] = []
     def half_step(design, seg, warm, axis, n_other, eps, seed):
         """Every regression of one half-step: batched on a device namespace, by the chosen solver on NumPy."""
-        ridge = _ridges(seg, k, n_other, reg)
+        ridge = segment_ridges(seg, k, n_other, reg)
         if on_device:
             return batched_exact_solve(design, steps.segments(seg), steps.put(ridge), xp), 0.0
         return _half_step(design, seg, warm, chosen[axis], eps, maxiter[chosen[axis]], ridge, int(seed))
@@ -454,7 +597,7 @@ def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver
         history["time"].append(time.perf_counter() - start)
         history["inner_steps"].append((steps_v, steps_u))
         if truth is not None:
-            history["error"].append(completion_error(to_numpy(U), to_numpy(V_warm), truth))
+            history["error"].append(completion_error(to_numpy(U), times_pow2(to_numpy(V_warm), -scale_exp), truth))
         if not math.isfinite(residual):
             break
         if residual <= tol:
@@ -463,5 +606,5 @@ def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver
     if not converged:
         warnings.warn(f"altmin_complete did not reach tol={tol:g} in {it} iteration(s): the relative residual on "
                       f"the observed entries is {history['residual'][-1]:.3g}", ConvergenceWarning, stacklevel=2)
-    return SolverResult(U=U, V=V_warm, converged=converged, n_iter=it, history=history,
+    return SolverResult(U=U, V=times_pow2(V_warm, -scale_exp), converged=converged, n_iter=it, history=history,
                         solver=(chosen["V"], chosen["U"]))

@@ -42,6 +42,17 @@ class Observations(NamedTuple):
     def nnz(self) -> int:
         return int(self.vals.shape[0])
 
+    def scaled(self, exponent: int) -> Observations:
+        """The same observations with the values multiplied by ``2**exponent`` (exact; no re-sorting)."""
+        if exponent == 0:
+            return self
+
+        def times(seg):
+            return Segments(seg.indptr, seg.idx, np.ldexp(seg.vals, exponent))
+
+        return Observations(self.shape, self.rows, self.cols, np.ldexp(self.vals, exponent), times(self.by_row),
+                            times(self.by_col))
+
     def subset(self, mask) -> Observations:
         """The observations selected by a boolean `mask` (already validated, kept sorted)."""
         return _build(self.shape, self.rows[mask], self.cols[mask], self.vals[mask])

@@ -28,9 +28,7 @@ import numpy as np
 
 from .._backend import ConvergenceWarning, as_rng, thread_limit
 from .._kernels.completion import sampled_product
-from ..completion import altmin_complete
-from ..completion._altmin import _half_step, _ridges
-from ..completion._observations import parse_observations
+from ..completion import altmin_complete, half_step, parse_observations, segment_ridges
 from ._registry import ExperimentResult, best_time, pyplot, register
 
 __all__ = ["run"]
@@ -124,14 +122,14 @@ def _e3(cfg, gen, progress):
         V = np.ascontiguousarray(np.linalg.qr(R)[0])
         V_warm = np.ascontiguousarray(R @ (L.T @ U))
         U_warm = np.ascontiguousarray(L @ (R.T @ V))
-        ridge_v, ridge_u = _ridges(obs.by_col, k, n, 0.0), _ridges(obs.by_row, k, n, 0.0)
+        ridge_v, ridge_u = segment_ridges(obs.by_col, k, n), segment_ridges(obs.by_row, k, n)
         for solver, maxiter in (("exact", 0), ("sketch", 100), ("cg", 8)):
             state = (obs, U, V, V_warm, U_warm, ridge_v, ridge_u, solver, maxiter)
 
             def iteration(state=state):
                 obs, U, V, V_warm, U_warm, ridge_v, ridge_u, solver, maxiter = state
-                _half_step(U, obs.by_col, V_warm, solver, 1e-8, maxiter, ridge_v, 1)
-                _half_step(V, obs.by_row, U_warm, solver, 1e-8, maxiter, ridge_u, 2)
+                half_step(U, obs.by_col, solver=solver, warm=V_warm, tol=1e-8, maxiter=maxiter, ridge=ridge_v, seed=1)
+                half_step(V, obs.by_row, solver=solver, warm=U_warm, tol=1e-8, maxiter=maxiter, ridge=ridge_u, seed=2)
 
             iteration()  # compile and warm the caches
             out.append({"experiment": "E3", "kappa": 1.0, "p": p, "solver": solver, "solver_tol": 1e-8,

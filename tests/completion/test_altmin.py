@@ -213,3 +213,100 @@ def test_equal_duplicates_are_merged():
     b = altmin_complete(np.append(rows, rows[:5]), np.append(cols, cols[:5]), np.append(vals, vals[:5]), M.shape,
                         2, tol=1e-11, rng=0)
     assert np.array_equal(a.U, b.U) and np.array_equal(a.V, b.V)
+
+
+# --------------------------------------------------------------------------- issue 15 items 4, 7, 15
+
+def _scale_problem():
+    M, Ut, st, Vt = incoherent_low_rank(60, 50, 2, rng=0, return_factors=True)
+    rows, cols = np.nonzero(np.random.default_rng(1).random(M.shape) < 0.4)
+    return M, rows, cols
+
+
+@pytest.mark.parametrize("c", [1e-310, 1e-300, 1e300])
+@pytest.mark.parametrize("solver", ["exact", "cg"])
+def test_item4_altmin_complete_is_scale_invariant(c, solver):
+    """At 1e-300 the residual norm underflowed: one iteration, converged=True, true error 0.11."""
+    M, rows, cols = _scale_problem()
+    ref = altmin_complete(rows, cols, M[rows, cols], M.shape, 2, solver=solver, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = altmin_complete(rows, cols, M[rows, cols] * c, M.shape, 2, solver=solver, rng=0)
+    assert res.converged and abs(res.n_iter - ref.n_iter) <= 1
+    err = completion_error(res.U, res.V / c, (M, np.eye(50)))
+    assert err < 1e-7
+    assert completion_error(res.U, res.V, (M * c, np.eye(50))) == pytest.approx(err, rel=1e-6, abs=1e-12)
+
+
+def test_item4_altmin_float32_tiny_values_are_scaled():
+    M, rows, cols = _scale_problem()
+    res = altmin_complete(rows, cols, (M[rows, cols] * 1e-35).astype(np.float32), M.shape, 2, solver="exact",
+                          tol=1e-5, rng=0)
+    assert res.converged and res.V.dtype == np.float32
+    assert np.linalg.norm(res.U @ res.V.T.astype(np.float64) * 1e35 - M) < 1e-4 * np.linalg.norm(M)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_item7_completion_error_is_scale_invariant(c):
+    g = np.random.default_rng(0)
+    U, V, L, R = (g.standard_normal((s, 2)) for s in (20, 15, 20, 15))
+    ref = completion_error(U, V, (L, R))
+    assert completion_error(U * c, V, (L, R * c)) == pytest.approx(ref, rel=1e-12)
+    assert completion_error(U, V * c, (L * c, R)) == pytest.approx(ref, rel=1e-12)
+    assert completion_error(U, V * c, (L, R)) == pytest.approx(c * np.linalg.norm(U @ V.T) / np.linalg.norm(L @ R.T)
+                                                              if c > 1 else 1.0, rel=1e-9)
+
+
+def test_item7_completion_error_and_halfstep_costs_validate():
+    g = np.random.default_rng(0)
+    U, V, L, R = (g.standard_normal((s, 2)) for s in (20, 15, 20, 15))
+    assert completion_error(U.tolist(), V.tolist(), (L.tolist(), R.tolist())) == completion_error(U, V, (L, R))
+    with pytest.raises(ValueError, match="U must be finite"):
+        completion_error(np.full((20, 2), np.nan), V, (L, R))
+    with pytest.raises(ValueError, match="U must be 2-D"):
+        completion_error(U[:, 0], V, (L, R))
+    with pytest.raises(TypeError, match="U must hold numbers"):
+        completion_error(U.astype(object), V, (L, R))
+    with pytest.raises(ValueError, match="non-empty"):
+        completion_error(np.zeros((0, 2)), V, (L, R))
+    with pytest.raises(ValueError, match="V.shape"):
+        completion_error(U, V[:, :1], (L, R))
+    with pytest.raises(ValueError, match="truth must be"):
+        completion_error(U, V, (L,))
+    with pytest.raises(ValueError, match="counts must be finite"):
+        halfstep_costs([1.0, np.nan], 2)
+    with pytest.raises(ValueError, match="counts must be 1-D"):
+        halfstep_costs(np.ones((2, 2), dtype=int), 2)
+    with pytest.raises(ValueError, match="non-empty"):
+        halfstep_costs([], 2)
+    with pytest.raises(TypeError, match="counts must hold"):
+        halfstep_costs(np.array(["a"], dtype=object), 2)
+    with pytest.raises(ValueError, match="counts must satisfy"):
+        halfstep_costs([-1, 3], 2)
+    with pytest.raises(ValueError, match="k="):
+        halfstep_costs([1, 3], 0)
+    with pytest.raises(ValueError, match="solver_tol="):
+        halfstep_costs([1, 3], 2, solver_tol=2.0)
+
+
+def test_item15_half_step_and_segment_ridges_are_public():
+    import lowrank_la.completion as completion
+
+    for name in ("half_step", "segment_ridges", "parse_observations", "Observations", "Segments"):
+        assert name in completion.__all__ and not name.startswith("_")
+    M, rows, cols = _scale_problem()
+    obs = completion.parse_observations(rows, cols, M[rows, cols], M.shape)
+    Ut = np.ascontiguousarray(np.linalg.svd(M)[0][:, :2])
+    X, steps = completion.half_step(Ut, obs.by_col)
+    np.testing.assert_allclose(Ut @ X.T, M, atol=1e-8)
+    X_cg, steps = completion.half_step(Ut, obs.by_col, solver="cg", warm=X, maxiter=3)
+    np.testing.assert_allclose(X_cg, X, atol=1e-8)
+    assert completion.segment_ridges(obs.by_col, 2, 60).shape == (50,)
+    with pytest.raises(ValueError, match="solver="):
+        completion.half_step(Ut, obs.by_col, solver="qr")
+    with pytest.raises(ValueError, match="ridge.shape"):
+        completion.half_step(Ut, obs.by_col, ridge=np.zeros(3))
+    with pytest.raises(ValueError, match="out of range"):
+        completion.half_step(Ut[:10], obs.by_col)
+    with pytest.raises(TypeError, match="random_state"):
+        completion.altmin_complete(rows, cols, M[rows, cols], M.shape, 2, random_state=0)
