@@ -71,17 +71,18 @@ def _max_ranks(shape):
     return [min(math.prod(shape[:k + 1]), math.prod(shape[k + 1:])) for k in range(len(shape) - 1)]
 
 
-def _check_tt_ranks(ranks, shape, name="ranks"):
+def _check_tt_ranks(ranks, shape, name="ranks", *, of="X."):
+    """Check bond ranks against a tensor shape; `of` prefixes the shape in messages (``""`` for a `shape`)."""
     if isinstance(ranks, np.ndarray) and ranks.ndim == 1:
         ranks = ranks.tolist()
     if isinstance(ranks, (str, bytes)) or not isinstance(ranks, (list, tuple)):
         raise TypeError(f"{name} must be a sequence of N - 1 ints (the bond ranks), got {type(ranks).__name__}")
     if len(ranks) != len(shape) - 1:
-        raise ValueError(f"len({name})={len(ranks)} must equal the number of bonds, len(shape) - 1 = "
-                         f"{len(shape) - 1}")
+        order = f"{of}ndim" if of else "len(shape)"
+        raise ValueError(f"len({name})={len(ranks)} must equal the number of bonds, {order} - 1 = {len(shape) - 1}")
     top = _max_ranks(shape)
     return tuple(check_int(r, f"{name}[{k}]", low=1, high=top[k],
-                           high_text=f"min(prod(shape[:{k + 1}]), prod(shape[{k + 1}:])) = {top[k]}")
+                           high_text=f"min(prod({of}shape[:{k + 1}]), prod({of}shape[{k + 1}:])) = {top[k]}")
                  for k, r in enumerate(ranks))
 
 
@@ -107,7 +108,7 @@ def tt_size(shape, ranks):
     shape = _check_shape(shape)
     if len(shape) < 2:
         raise ValueError(f"shape must have at least 2 modes, got {shape}")
-    ranks = _check_tt_ranks(ranks, shape)
+    ranks = _check_tt_ranks(ranks, shape, of="")
     full = (1, *ranks, 1)
     return sum(full[k] * shape[k] * full[k + 1] for k in range(len(shape)))
 

@@ -199,14 +199,18 @@ def _check_mode(mode, order: int, name: str = "mode") -> int:
     return check_int(mode, name, low=0, high=order - 1, high_text=f"X.ndim - 1 = {order - 1}")
 
 
-def _check_ranks(ranks, shape: Sequence[int], name: str = "ranks") -> tuple[int, ...]:
-    """Check a multilinear rank against a tensor shape: one entry per mode, ``1 <= R_n <= I_n``."""
+def _check_ranks(ranks, shape: Sequence[int], name: str = "ranks", *, of: str = "X.") -> tuple[int, ...]:
+    """Check a multilinear rank against a tensor shape: one entry per mode, ``1 <= R_n <= I_n``.
+
+    `of` prefixes the shape in messages: ``"X."`` (``X.ndim``, ``X.shape[n]``), or ``""`` for a `shape` argument.
+    """
     if isinstance(ranks, np.ndarray) and ranks.ndim == 1:
         ranks = ranks.tolist()
     if isinstance(ranks, (str, bytes)) or not isinstance(ranks, Sequence):
         raise TypeError(f"{name} must be a sequence of ints, one per mode, got {type(ranks).__name__}")
-    check_shape_agrees(f"len({name})", len(ranks), len(shape), "the order of the tensor, len(shape)")
-    return tuple(check_int(r, f"{name}[{n}]", low=1, high=int(shape[n]), high_text=f"shape[{n}] = {shape[n]}")
+    order = f"{of}ndim" if of else "len(shape)"
+    check_shape_agrees(f"len({name})", len(ranks), len(shape), f"the order of the tensor, {order}")
+    return tuple(check_int(r, f"{name}[{n}]", low=1, high=int(shape[n]), high_text=f"{of}shape[{n}] = {shape[n]}")
                  for n, r in enumerate(ranks))
 
 
@@ -441,7 +445,7 @@ def tucker_size(shape, ranks):
     3312
     """
     shape = _check_shape(shape)
-    ranks = _check_ranks(ranks, shape)
+    ranks = _check_ranks(ranks, shape, of="")
     return math.prod(ranks) + sum(i * r for i, r in zip(shape, ranks))
 
 

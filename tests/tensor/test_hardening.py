@@ -294,3 +294,16 @@ def test_item16_inputs_are_untouched_and_float32_kept(X):
             assert res.core.dtype == np.float32 and all(U.dtype == np.float32 for U in res.factors)
         assert all(G.dtype == np.float32 for G in tt_svd(X32, (2, 2)))
     np.testing.assert_array_equal(X32, before)
+
+
+def test_item16_rank_errors_name_the_tensor():
+    # a matrix passed where ranks are for a 3-way tensor: the message named len(shape), not the argument X
+    M = np.ones((3, 4))
+    with pytest.raises(ValueError, match=r"len\(ranks\)=3 must equal the order of the tensor, X.ndim = 2"):
+        hosvd(M, (1, 1, 1))
+    with pytest.raises(ValueError, match=r"ranks\[1\]=5 must satisfy 1 <= ranks\[1\] <= X.shape\[1\] = 4"):
+        hooi(M, (1, 5))
+    with pytest.raises(ValueError, match=r"len\(ranks\)=2 must equal the number of bonds, X.ndim - 1 = 1"):
+        tt_svd(M, (1, 1))
+    with pytest.raises(ValueError, match=r"len\(ranks\)=3 must equal the order of the tensor, len\(shape\) = 2"):
+        la.tensor.tucker_size((3, 4), (1, 1, 1))
