@@ -390,12 +390,11 @@ def _arrays_back(value, template):
     if isinstance(template, dict) and isinstance(value, dict):
         return {k: _arrays_back(v, template.get(k)) for k, v in value.items()}
     if isinstance(template, np.ndarray):
-        arr = np.asarray(value)
-        if arr.shape != template.shape or arr.dtype.kind not in "iu":
-            raise ValueError(f"expected {template.shape[0]} integers, got {_short(value)}")
-        if (arr < 0).any() or (arr > np.iinfo(template.dtype).max).any():
-            raise ValueError(f"integers out of the range of {template.dtype}")
-        return arr.astype(template.dtype)
+        top = int(np.iinfo(template.dtype).max)
+        if (not isinstance(value, list) or len(value) != template.size
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= top for v in value)):
+            raise ValueError(f"expected {template.size} integers in [0, {top}], got {_short(value)}")
+        return np.array(value, dtype=template.dtype).reshape(template.shape)
     return value
 
 
