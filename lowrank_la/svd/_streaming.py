@@ -12,14 +12,15 @@ import scipy.sparse as sp
 from .._backend import SVDResult, as_rng, flip_signs, qr_econ, svd_small
 from .._backend.storage import INDEX_DTYPES, ArrayField, ConfigField, read_state
 from .._validate import (
+    as_matrix,
     check_dtype,
-    check_finite,
     check_int,
     check_option,
     check_rank,
     check_real,
     check_shape_agrees,
     is_sparse,
+    refuse_random_state,
 )
 
 __all__ = ["StreamingSketch"]
@@ -172,6 +173,7 @@ class StreamingSketch:
     True
     """
 
+    @refuse_random_state
     def __init__(self, shape, rank, *, range_size=None, core_size=None, sketch="gaussian", dtype="float64",
                  rng=None):
         m, n = _check_shape(shape)
@@ -620,29 +622,9 @@ def _check_index(index, name, size, size_name):
 
 def _check_update(H, dtype):
     """Validate an update block; return it dense or sparse, in `dtype` (a new array when it had to be cast)."""
+    H = as_matrix(H, "H")
     if is_sparse(H):
-        if H.ndim != 2:
-            raise ValueError(f"H must be 2-D, got shape {H.shape}")
-        kind = np.dtype(H.dtype).kind
-        if kind == "c":
-            raise TypeError(f"H has complex dtype {H.dtype}; StreamingSketch is real")
-        if kind not in "biuf":
-            raise TypeError(f"H must hold numbers, got dtype {H.dtype}")
-        check_finite(H, "H")
         return sp.csr_array(H).astype(dtype, copy=False)
-    if isinstance(H, np.matrix) or not hasattr(H, "shape"):
-        H = np.asarray(H)
-    if getattr(H, "dtype", None) is not None and not isinstance(H, np.ndarray):
+    if not isinstance(H, np.ndarray):
         H = np.asarray(H)  # array-API objects on the host
-    if H.dtype == object:
-        raise TypeError("H must hold numbers; its entries could not be read as one numeric array")
-    kind = H.dtype.kind
-    if kind == "c":
-        raise TypeError(f"H has complex dtype {H.dtype}; StreamingSketch is real")
-    if kind not in "biuf":
-        raise TypeError(f"H must hold numbers, got dtype {H.dtype}")
-    if H.ndim != 2:
-        raise ValueError(f"H must be 2-D, got an array of shape {H.shape}")
-    if kind == "f":
-        check_finite(H, "H")
     return H.astype(dtype, copy=False)

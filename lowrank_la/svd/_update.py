@@ -27,8 +27,8 @@ import scipy.sparse as sp
 from .._backend import SVDResult, as_rng, flip_signs, one_blas_thread, svd_small, working_dtype
 from .._backend.storage import ArrayField, ConfigField, generator_state, read_state
 from .._validate import (
+    as_matrix,
     check_int,
-    check_matrix,
     check_option,
     check_rank,
     check_real,
@@ -36,6 +36,7 @@ from .._validate import (
     is_dask,
     is_linear_operator,
     is_sparse,
+    refuse_random_state,
 )
 from ._update_generic import check_factors, zha_simon_update
 
@@ -357,6 +358,7 @@ class TruncatedSVDUpdater:
     True
     """
 
+    @refuse_random_state
     def __init__(self, A0=None, k=None, *, U=None, s=None, Vh=None, method="zha-simon", sparse_path=True, l=10,
                  n_power=3, refactor_every=None, cond_limit=1e8, init_iter=4, flip_sign=True, rng=None):
         self.method = check_option(method, "method", SVD_UPDATE_METHODS)
@@ -371,7 +373,7 @@ class TruncatedSVDUpdater:
         if A0 is not None:
             if U is not None or s is not None or Vh is not None:
                 raise ValueError("give either A0 and k, or U, s and Vh, not both")
-            check_matrix(A0, "A0")
+            A0 = as_matrix(A0, "A0")
             if k is None:
                 raise ValueError("k must be given with A0")
             k = check_rank(k, A0.shape)
@@ -535,7 +537,7 @@ class TruncatedSVDUpdater:
     def _check_update(self, E, name, axis, expected, what):
         if is_linear_operator(E) or is_dask(E):
             raise TypeError(f"{name} must be a dense array or a sparse matrix, got {type(E).__name__}")
-        check_matrix(E, name)
+        E = as_matrix(E, name)
         check_shape_agrees(f"{name}.shape[{axis}]", E.shape[axis], expected, what)
         if is_sparse(E):
             return sp.csr_array(E).astype(self.dtype) if E.dtype != self.dtype else sp.csr_array(E)
@@ -814,10 +816,8 @@ def _touched_rows(cols, dtype, *, dense=True):
 
 
 def _check_factors(U, s, Vh):
-    for name, a, nd in (("U", U, 2), ("s", s, 1), ("Vh", Vh, 2)):
-        check_matrix(a, name, ndim=nd)
-        if is_sparse(a):
-            raise TypeError(f"{name} must be a dense array, got a sparse matrix")
+    U, s, Vh = (as_matrix(a, name, ndim=nd, sparse=False) for name, a, nd in (("U", U, 2), ("s", s, 1), ("Vh", Vh, 2)))
+    for name, a in (("U", U), ("s", s), ("Vh", Vh)):
         if hasattr(a, "__array_namespace__") and not isinstance(a, np.ndarray):
             raise TypeError(f"{name} is a {type(a).__module__}.{type(a).__name__}: TruncatedSVDUpdater keeps its "
                             "state in NumPy; update CuPy (or other array-API) factors on their device with "
@@ -829,6 +829,7 @@ def _check_factors(U, s, Vh):
     return U, s, Vh
 
 
+@refuse_random_state
 def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True, l=10, n_power=3,
                flip_sign=True, rng=None):
     r"""Update a truncated SVD ``U diag(s) Vh`` by new rows or columns `E`: functional form.

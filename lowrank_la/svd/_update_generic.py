@@ -17,7 +17,7 @@ Cost ``O((m + n) k (k + s) + (k + s)^3)`` per update.
 from __future__ import annotations
 
 from .._backend import SVDResult, array_namespace, flip_signs, qr_econ, svd_small, working_dtype
-from .._validate import check_matrix, check_option, check_rank, check_shape_agrees
+from .._validate import as_matrix, check_option, check_rank, check_shape_agrees
 
 __all__ = ["check_factors", "orthonormality_tolerance", "zha_simon_update"]
 
@@ -25,8 +25,8 @@ __all__ = ["check_factors", "orthonormality_tolerance", "zha_simon_update"]
 def zha_simon_update(U, s, Vh, E, *, kind="rows", flip_sign=True):
     """Rank-k Zha-Simon update of ``U diag(s) Vh`` by rows or columns `E`, on the namespace of the inputs."""
     kind = check_option(kind, "kind", ["rows", "columns"])
-    for name, a, nd in (("U", U, 2), ("s", s, 1), ("Vh", Vh, 2), ("E", E, 2)):
-        check_matrix(a, name, ndim=nd)
+    U, s, Vh, E = (as_matrix(a, name, ndim=nd, sparse=False)
+                   for name, a, nd in (("U", U, 2), ("s", s, 1), ("Vh", Vh, 2), ("E", E, 2)))
     xp = array_namespace(U, s, Vh, E)
     dtype = working_dtype(xp.result_type(U.dtype, s.dtype, Vh.dtype, E.dtype), xp, name="U, s, Vh, E")
     U, s, Vh, E = (xp.astype(a, dtype) for a in (U, s, Vh, E))

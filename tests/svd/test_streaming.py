@@ -341,3 +341,15 @@ def test_bad_fixed_rank_is_refused():
         sk.fixed_rank(5)
     with pytest.raises(ValueError, match="flip_sign"):
         sk.fixed_rank(2, flip_sign="yes")
+
+
+def test_issue15_input_rule_and_random_state():
+    sk = StreamingSketch((3, 2), rank=1, rng=0)
+    sk.linear_update([[1, 2], [3, 4], [5, 6]])  # a list is an array
+    twin = StreamingSketch((3, 2), rank=1, rng=0)
+    twin.linear_update(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    assert np.array_equal(sk.Z, twin.Z)
+    with pytest.raises(TypeError, match="H must hold numbers"):
+        sk.linear_update([["a", "b"]] * 3)
+    with pytest.raises(TypeError, match=r"takes rng= \(scipy's SPEC 7\), not random_state="):
+        StreamingSketch((3, 2), rank=1, random_state=0)

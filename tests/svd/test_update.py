@@ -388,3 +388,17 @@ def test_issue15_item7_generic_path_refuses_non_orthonormal_factors(rng):
         svd_update(xp.asarray(2 * U), xp.asarray(S), xp.asarray(Vh), xp.asarray(A[:2]))
     with pytest.raises(ValueError, match="s must be non-negative"):
         svd_update(xp.asarray(U), xp.asarray(-S), xp.asarray(Vh), xp.asarray(A[:2]))
+
+
+def test_issue15_input_rule_and_random_state(rng):
+    A = rng.standard_normal((20, 10))
+    U, S, Vh = _svd_k(A, 3)
+    got = svd_update(U.tolist(), S.tolist(), Vh.tolist(), A[:2].tolist())
+    want = svd_update(U, S, Vh, A[:2])
+    assert all(np.array_equal(x, y) for x, y in zip(got, want))
+    with pytest.raises(TypeError, match=r"takes rng= \(scipy's SPEC 7\), not random_state="):
+        svd_update(U, S, Vh, A[:2], random_state=0)
+    with pytest.raises(TypeError, match=r"takes rng= \(scipy's SPEC 7\), not random_state="):
+        TruncatedSVDUpdater(A, 3, random_state=0)
+    with pytest.raises(TypeError, match="U must be a dense array"):
+        TruncatedSVDUpdater(U=sp.csr_array(U), s=S, Vh=Vh)
