@@ -8,7 +8,7 @@ import numpy as np
 
 from .._backend import array_namespace, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
 from .._kernels.fwht import fwht_cupy, fwht_numba, fwht_reference
-from .._validate import check_finite, check_int, check_option, is_dask
+from .._validate import as_matrix, check_int, check_option, is_dask
 
 __all__ = ["fwht", "next_pow2", "pad_pow2"]
 
@@ -26,21 +26,13 @@ def next_pow2(d: int) -> int:
 
 
 def _check_signal(x, axis, name="x", *, finite=True):
-    """Validate a 1-D or 2-D signal and its transform axis; return ``(xp, axis, dtype)``."""
-    shape = getattr(x, "shape", None)
-    if shape is None:
-        raise TypeError(f"{name} must be an array, got {type(x).__name__}")
-    if len(shape) not in (1, 2):
-        raise ValueError(f"{name} must be 1-D or 2-D, got an array of shape {tuple(shape)}")
-    if any(int(s) == 0 for s in shape):
-        raise ValueError(f"{name} must be non-empty, got shape {tuple(shape)}")
-    ndim = len(shape)
+    """Convert (input rule) and validate a 1-D or 2-D signal and its axis; return ``(x, xp, axis, dtype)``."""
+    x = as_matrix(x, name, ndim=(1, 2), sparse=False, finite=finite)
+    ndim = x.ndim
     axis = check_int(axis, "axis", low=-ndim, high=ndim - 1)
     xp = array_namespace(x)
     dtype = working_dtype(x.dtype, xp, name=name)
-    if finite:
-        check_finite(x, name)
-    return xp, axis % ndim, dtype
+    return x, xp, axis % ndim, dtype
 
 
 def pad_pow2(x, axis=-1):
@@ -65,7 +57,7 @@ def pad_pow2(x, axis=-1):
     >>> pad_pow2(np.ones((2, 3))).tolist()
     [[1.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 0.0]]
     """
-    xp, axis, dtype = _check_signal(x, axis)
+    x, xp, axis, dtype = _check_signal(x, axis)
     d = int(x.shape[axis])
     extra = next_pow2(d) - d
     x = xp.astype(x, dtype, copy=True)
@@ -95,8 +87,9 @@ def fwht(x, axis=-1, *, normalized=True, overwrite_x=False, check_finite=True):
         Scale by ``1/sqrt(d)``, which makes the transform orthogonal and an involution. ``False`` gives the
         plain ``+-1`` Hadamard transform.
     overwrite_x : bool
-        Allow the transform to be written into `x` (NumPy and CuPy, when `x` is contiguous along `axis` and
-        already of a floating dtype); by default `x` is never touched.
+        Allow the transform to be written into `x` (NumPy and CuPy, when `x` is writeable and already of a
+        floating dtype); by default `x` is never touched. A permission, not a promise, as in scipy: a
+        read-only `x` is copied.
 
     check_finite : bool
         Refuse NaN and Inf (as in scipy.linalg). The check is one more pass over `x`, which costs about as much
@@ -140,7 +133,7 @@ def fwht(x, axis=-1, *, normalized=True, overwrite_x=False, check_finite=True):
     True
     """
     check_option(check_finite, "check_finite", (True, False))
-    xp, axis, dtype = _check_signal(x, axis, finite=check_finite)
+    x, xp, axis, dtype = _check_signal(x, axis, finite=check_finite)
     check_option(normalized, "normalized", (True, False))
     check_option(overwrite_x, "overwrite_x", (True, False))
     d = int(x.shape[axis])
@@ -163,11 +156,13 @@ def _fwht_inplace_backend(x, axis, scale, dtype, xp, overwrite_x):
     module = np if is_numpy_namespace(xp) else __import__("cupy")
     kernel = fwht_numba if module is np else fwht_cupy
     rows_view = x if (x.ndim == 1 or axis == 1) else x.T  # the transform runs along the last axis of rows_view
-    can_reuse = overwrite_x and x.dtype == dtype and rows_view.flags.c_contiguous
+    # overwrite_x is a permission, not a promise (as in scipy): a read-only x is copied, silently
+    writable = overwrite_x and x.dtype == dtype and bool(getattr(x.flags, "writeable", True))
+    can_reuse = writable and rows_view.flags.c_contiguous
     work = rows_view if can_reuse else module.array(rows_view, dtype=dtype, order="C", copy=True)
     kernel(work.reshape(-1, work.shape[-1]), scale)
     out = work if (x.ndim == 1 or axis == 1) else work.T
-    if overwrite_x and not can_reuse and x.dtype == dtype:
+    if writable and not can_reuse:
         x[...] = out
         return x
     return out

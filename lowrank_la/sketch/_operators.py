@@ -13,7 +13,7 @@ from .._backend import array_namespace, as_rng, device_of, is_cupy_namespace, is
 from .._kernels.fwht import fwht_numba
 from .._kernels.sparse_apply import pack_columns, rows_times_sparse_t
 from .._validate import (
-    check_finite,
+    as_matrix,
     check_int,
     check_option,
     check_rank,
@@ -21,6 +21,7 @@ from .._validate import (
     check_shape_agrees,
     is_dask,
     is_sparse,
+    refuse_random_state,
 )
 from ._fwht import fwht, next_pow2
 from ._jl import jl_min_dim
@@ -63,6 +64,7 @@ class SketchOperator:
     kind = ""
     _needs_k_le_d = False  # kinds that select or mix rows of a d-dimensional transform
 
+    @refuse_random_state
     def __init__(self, n_components, n_features=None, *, rng=None):
         self.n_components = n_components
         self.n_features = n_features
@@ -129,7 +131,7 @@ class SketchOperator:
     # ---------------------------------------------------------------- scikit-learn transformer
     def fit(self, X, y=None):
         """Draw the operator for the rows of `X` (shape (N, d)); returns ``self``."""
-        shape = _check_input(X, "X", axis=-1, ndim=(2,))[1]
+        shape = _check_input(X, "X", axis=-1, ndim=(2,))[2]
         n_samples, d = shape
         if self.n_features is not None:
             check_shape_agrees("X.shape[1]", d, self.n_features, "n_features")
@@ -159,7 +161,7 @@ class SketchOperator:
             The axis of length ``d``: ``-1`` (or 1) for a batch of rows, ``0`` for columns (``S @ X``).
         """
         self._check_fitted()
-        xp, shape, dtype, axis = _check_input(X, "X", axis=axis)
+        X, xp, shape, dtype, axis = _check_input(X, "X", axis=axis)
         check_shape_agrees(f"X.shape[{axis}]", shape[axis], self.n_features_in_, "n_features")
         if len(shape) == 1:
             return self.apply(X[None, :] if not is_sparse(X) else X.reshape(1, -1), axis=-1)[0]
@@ -248,7 +250,7 @@ class _Transposed:
         return self._sketch
 
     def __matmul__(self, Y):
-        _, shape, dtype, _ = _check_input(Y, "Y", axis=0)
+        Y, _, shape, dtype, _ = _check_input(Y, "Y", axis=0)
         check_shape_agrees("Y.shape[0]", shape[0], self.shape[1], "n_components")
         Y = np.asarray(Y.toarray() if is_sparse(Y) else Y, dtype=dtype)
         out = self._sketch._adjoint_cols(Y if Y.ndim == 2 else Y[:, None])
@@ -258,21 +260,16 @@ class _Transposed:
 # -------------------------------------------------------------------- input checks
 
 def _check_input(X, name, *, axis, ndim=(1, 2)):
-    """Validate an input to a sketch; returns ``(xp, shape, working dtype, axis in [0, ndim))``."""
-    shape = getattr(X, "shape", None)
-    if shape is None:
-        raise TypeError(f"{name} must be an array or a sparse matrix, got {type(X).__name__}")
-    shape = tuple(int(s) for s in shape)
-    if len(shape) not in ndim:
-        allowed = " or ".join(f"{n}-D" for n in ndim)
-        raise ValueError(f"{name} must be {allowed}, got an array of shape {shape}")
-    if any(s == 0 for s in shape):
-        raise ValueError(f"{name} must be non-empty, got shape {shape}")
+    """Convert and validate an input to a sketch by the input rule (lists, DataFrames, any sparse format).
+
+    Returns ``(X, xp, shape, working dtype, axis in [0, ndim))``.
+    """
+    X = as_matrix(X, name, ndim=ndim)
+    shape = tuple(int(s) for s in X.shape)
     axis = check_int(axis, "axis", low=-len(shape), high=len(shape) - 1) % len(shape)
     xp = array_namespace(X)
     dtype = working_dtype(X.dtype, xp, name=name)
-    check_finite(X, name)
-    return xp, shape, dtype, axis
+    return X, xp, shape, dtype, axis
 
 
 # -------------------------------------------------------------------- explicit matrices
@@ -306,6 +303,7 @@ class Gaussian(SketchOperator):
 
     kind = "gaussian"
 
+    @refuse_random_state
     def __init__(self, n_components, n_features=None, *, eps=0.1, rng=None):
         self.eps = eps
         super().__init__(n_components, n_features, rng=rng)
@@ -444,6 +442,7 @@ class SparseSign(_SparseMatrixSketch):
 
     kind = "sparse_sign"
 
+    @refuse_random_state
     def __init__(self, n_components, n_features=None, *, nnz_per_col=8, rng=None):
         self.nnz_per_col = nnz_per_col
         super().__init__(n_components, n_features, rng=rng)
@@ -508,6 +507,7 @@ class CountSketch(SparseSign):
 
     kind = "countsketch"
 
+    @refuse_random_state
     def __init__(self, n_components, n_features=None, *, rng=None):
         super().__init__(n_components, n_features, nnz_per_col=1, rng=rng)
 
@@ -543,6 +543,7 @@ class VerySparse(_SparseMatrixSketch):
 
     kind = "very_sparse"
 
+    @refuse_random_state
     def __init__(self, n_components, n_features=None, *, density="auto", eps=0.1, rng=None):
         self.density = density
         self.eps = eps
@@ -586,6 +587,7 @@ class Achlioptas(VerySparse):
 
     kind = "achlioptas"
 
+    @refuse_random_state
     def __init__(self, n_components, n_features=None, *, eps=0.1, rng=None):
         super().__init__(n_components, n_features, density=1 / 3, eps=eps, rng=rng)
 
@@ -622,7 +624,7 @@ class _HadamardSketch(SketchOperator):
         :meth:`FJLT.sparse_step`); the two steps are exposed to time them apart.
         """
         self._check_fitted()
-        _, shape, dtype, _ = _check_input(X, "X", axis=-1, ndim=(2,))
+        X, _, shape, dtype, _ = _check_input(X, "X", axis=-1, ndim=(2,))
         check_shape_agrees("X.shape[1]", shape[1], self.n_features_in_, "n_features")
         return self._spread_rows(X.astype(dtype) if X.dtype != dtype else X)
 
@@ -722,6 +724,7 @@ class SRHT(_HadamardSketch):
 
     kind = "srht"
 
+    @refuse_random_state
     def __init__(self, n_components, n_features=None, *, mixing="hadamard", rng=None):
         self.mixing = mixing
         super().__init__(n_components, n_features, rng=rng)
@@ -809,6 +812,7 @@ class FJLT(_HadamardSketch):
 
     kind = "fjlt"
 
+    @refuse_random_state
     def __init__(self, n_components, n_features=None, *, q="fhl", eps=0.1, n_samples=None, c_q=2.0,
                  entries="sign", rng=None):
         self.q = q
@@ -888,7 +892,7 @@ class FJLT(_HadamardSketch):
     def sparse_step(self, Z):
         """The sparse step alone: ``Z @ P.T / sqrt(k)`` for rows `Z` of shape (N, d') (see :meth:`spread`)."""
         self._check_fitted()
-        _, shape, dtype, _ = _check_input(Z, "Z", axis=-1, ndim=(2,))
+        Z, _, shape, dtype, _ = _check_input(Z, "Z", axis=-1, ndim=(2,))
         check_shape_agrees("Z.shape[1]", shape[1], self._P.shape[1], "the padded n_features")
         return self._sparse_step(np.ascontiguousarray(Z, dtype=dtype))
 
@@ -902,6 +906,7 @@ SKETCH_KINDS = {
 }
 
 
+@refuse_random_state
 def make_sketch(kind, n_components, n_features, **options) -> SketchOperator:
     """Build a sketch operator by name, the way the other subpackages ask for one.
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.sparse as sp
 
 from lowrank_la.sketch import fwht, next_pow2, pad_pow2
 
@@ -80,8 +81,29 @@ def test_bad_input_is_refused_with_clear_messages():
         fwht(np.ones((2, 4)), axis=2)
     with pytest.raises(TypeError, match=r"^x has complex dtype"):
         fwht(np.ones(4, complex))
-    with pytest.raises(TypeError, match=r"^x must be an array"):
-        fwht([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"^x must be a NumPy or other array-API array"):
+        fwht({"x": 1.0})
+    with pytest.raises(TypeError, match=r"^x must be a dense array"):
+        fwht(sp.csr_array(np.ones((2, 4))))
+
+
+def test_item16_lists_are_accepted():
+    np.testing.assert_allclose(fwht([1.0, 2.0]), fwht(np.array([1.0, 2.0])))
+    np.testing.assert_allclose(pad_pow2([[1, 2, 3]]), [[1.0, 2.0, 3.0, 0.0]])
+
+
+def test_item11_overwrite_x_on_a_read_only_array_copies():
+    """A Numba TypingError before: overwrite_x is a permission (scipy), so a read-only x is copied."""
+    x = np.arange(8.0)
+    x.flags.writeable = False
+    y = fwht(x, overwrite_x=True)
+    np.testing.assert_allclose(y, fwht(np.arange(8.0)))
+    np.testing.assert_array_equal(x, np.arange(8.0))
+    X = np.arange(16.0).reshape(4, 4)
+    X.flags.writeable = False
+    np.testing.assert_allclose(fwht(X, axis=0, overwrite_x=True), fwht(np.arange(16.0).reshape(4, 4), axis=0))
+    z = np.arange(8.0)
+    assert fwht(z, overwrite_x=True) is z  # writeable: still in place
 
 
 def test_padding():

@@ -269,3 +269,28 @@ def test_cupy_matches_numpy(kind, rng):
         assert isinstance(out, cupy.ndarray) and out.dtype == dtype
         assert np.allclose(cupy.asnumpy(out), S.apply(X), rtol=1e-4, atol=1e-5)
         assert np.allclose(cupy.asnumpy(S @ cupy.asarray(X.T)), S @ X.T, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", list(SKETCH_KINDS))
+def test_item16_lists_dok_and_dataframes_are_accepted(kind):
+    """S.apply(list) was refused and dok input raised AttributeError: every input goes through the input rule."""
+    S = make_sketch(kind, 8, 32, rng=0)
+    X = np.random.default_rng(0).standard_normal((5, 32))
+    ref = S.apply(X)
+    np.testing.assert_allclose(S.apply(X.tolist()), ref, atol=1e-12)
+    np.testing.assert_allclose(S.apply(sp.dok_array(X)), ref, atol=1e-12)
+    np.testing.assert_allclose(S @ sp.dok_matrix(X.T), ref.T, atol=1e-12)
+    np.testing.assert_allclose(S @ X[0].tolist(), ref[0], atol=1e-12)
+    np.testing.assert_allclose(S.T @ ref.T.tolist(), S.T @ ref.T, atol=1e-12)
+    with pytest.raises(TypeError, match="X must"):
+        S.apply({"a": 1})
+    with pytest.raises(ValueError, match="X must be finite"):
+        S.apply([[np.nan] * 32])
+
+
+@pytest.mark.parametrize("kind", list(SKETCH_KINDS))
+def test_item16_sketches_refuse_random_state(kind):
+    with pytest.raises(TypeError, match=r"takes rng= \(scipy's SPEC 7\)"):
+        SKETCH_KINDS[kind](8, 32, random_state=0)
+    with pytest.raises(TypeError, match=r"make_sketch\(\) takes rng="):
+        make_sketch(kind, 8, 32, random_state=0)
