@@ -18,7 +18,7 @@ that is how it is computed here.
 from __future__ import annotations
 
 from .._backend import array_namespace, working_dtype
-from .._validate import check_matrix, check_option, check_shape_agrees
+from .._validate import as_matrix, check_option, check_shape_agrees
 
 __all__ = ["FORMS", "VECS", "kron_apply_B", "kron_apply_BT", "kron_normal_matrix"]
 
@@ -31,16 +31,16 @@ _PSD_RTOL = 1e-10  # eigenvalues >= -_PSD_RTOL lambda_max count as PSD (and are 
 # --------------------------------------------------------------------------- validation
 
 def _check_stack(A_mats, name="A_mats"):
-    """``(m, n, n)`` array of square constraint matrices; returns ``(m, n)``."""
-    check_matrix(A_mats, name, ndim=3)
+    """``(m, n, n)`` array of square constraint matrices (by the input rule); returns ``(A_mats, m, n)``."""
+    A_mats = as_matrix(A_mats, name, ndim=3, sparse=False)
     m, n, n2 = (int(s) for s in A_mats.shape)
     check_shape_agrees(f"{name}.shape[2]", n2, n, f"{name}.shape[1] (the A_i are n x n)")
-    return m, n
+    return A_mats, m, n
 
 
 def _check_weight(W, n, xp, dtype, *, name="W", definite=False):
     """Symmetric PSD (or positive definite) ``n x n`` weight; returns ``(W_sym, eigenvalues, eigenvectors)``."""
-    check_matrix(W, name)
+    W = as_matrix(W, name, sparse=False)
     check_shape_agrees(f"{name}.shape[0]", W.shape[0], n, "n (the A_i are n x n)")
     check_shape_agrees(f"{name}.shape[1]", W.shape[1], n, "n (the A_i are n x n)")
     W = xp.astype(W, dtype)
@@ -148,16 +148,18 @@ def canonical_stack(A, vec):
 
 
 def _prepare(A_mats, W, form, vec, extra=()):
-    """Validated options and stack, the namespace, the working dtype and ``T``'s factor; `extra` holds
-    ``(array, name)`` pairs of the other array arguments."""
+    """Validated options and stack, the namespace, the working dtype, ``T``'s factor and the other array
+    arguments; `extra` holds their ``(array, name, ndim)``, converted by the input rule."""
     check_option(form, "form", FORMS)
     check_option(vec, "vec", VECS)
-    m, n = _check_stack(A_mats)
-    xp, dtype = _namespace_and_dtype((A_mats, "A_mats"), (W, "W"), *extra)
+    A_mats, m, n = _check_stack(A_mats)
+    W = as_matrix(W, "W", sparse=False)
+    others = [as_matrix(a, name, ndim=ndim, sparse=False) for a, name, ndim in extra]
+    xp, dtype = _namespace_and_dtype((A_mats, "A_mats"), (W, "W"), *zip(others, (e[1] for e in extra)))
     Wsym, lam, Q = _check_weight(W, n, xp, dtype)
     factor = Wsym if form == "identity" else _sqrt_from_eig(lam, Q, xp)
     A = canonical_stack(xp.astype(A_mats, dtype), vec)
-    return xp, dtype, m, n, A, factor
+    return xp, dtype, m, n, A, factor, others
 
 
 # --------------------------------------------------------------------------- public products
@@ -205,7 +207,7 @@ def kron_apply_B(A_mats, W, h, *, form="sqrt", vec="F"):
     >>> bool(np.allclose(kron_apply_B(A, W, h, form="identity"), dense @ h))
     True
     """
-    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec, ((h, "h"),))
+    xp, dtype, m, n, A, factor, (h,) = _prepare(A_mats, W, form, vec, ((h, "h", (1, 2)),))
     H, _ = as_canonical_matrix(h, n, vec, xp, dtype, name="h")
     return pair(A, transform(H, factor, form))
 
@@ -247,8 +249,7 @@ def kron_apply_BT(A_mats, W, y, *, form="sqrt", vec="F", shape="vector"):
     True
     """
     check_option(shape, "shape", ("vector", "matrix"))
-    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec, ((y, "y"),))
-    check_matrix(y, "y", ndim=1)
+    xp, dtype, m, n, A, factor, (y,) = _prepare(A_mats, W, form, vec, ((y, "y", 1),))
     check_shape_agrees("y.shape[0]", y.shape[0], m, "m = A_mats.shape[0]")
     X = transform(gather(A, xp.astype(y, dtype)), factor, form)
     return vec_f(X) if shape == "vector" else user_matrix(X, vec)
@@ -294,7 +295,7 @@ def kron_normal_matrix(A_mats, W, *, form="sqrt", vec="F"):
     >>> bool(np.isclose(M[0, 1], np.trace(A[0] @ W @ A[1] @ W)))
     True
     """
-    xp, dtype, m, n, A, factor = _prepare(A_mats, W, form, vec)
+    xp, dtype, m, n, A, factor, _ = _prepare(A_mats, W, form, vec)
     return gram(transform_stack(A, factor, form))
 
 
@@ -313,9 +314,7 @@ def as_canonical_matrix(h, n, vec, xp, dtype, *, name="h"):
     A flat `h` is the same vector under both conventions (only the rows of ``A`` are laid out differently), so
     it is read column-major; an n x n matrix ``H`` stands for ``vec(H)`` in the caller's convention.
     """
-    ndim = getattr(h, "ndim", None)
-    check_matrix(h, name, ndim=ndim if ndim in (1, 2) else 1)
-    h = xp.astype(h, dtype)
+    h = xp.astype(as_matrix(h, name, ndim=(1, 2), sparse=False), dtype)
     if h.ndim == 2:
         check_shape_agrees(f"{name}.shape[0]", h.shape[0], n, "n")
         check_shape_agrees(f"{name}.shape[1]", h.shape[1], n, "n")

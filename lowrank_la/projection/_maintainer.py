@@ -12,12 +12,13 @@ import numpy as np
 from .._backend import array_namespace, as_rng, solve, to_numpy, working_dtype
 from .._backend.storage import ArrayField, ConfigField, generator_state, read_state
 from .._validate import (
+    as_matrix,
     check_int,
-    check_matrix,
     check_option,
     check_real,
     check_shape_agrees,
     check_tolerance,
+    refuse_random_state,
 )
 from ..sketch import make_sketch
 from ._kron import (
@@ -114,8 +115,7 @@ def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
     """
     check_option(kind, "kind", ("gaussian", "countsketch"))
     s = check_int(sketch_size, "sketch_size", low=1)
-    v = to_numpy(v) if hasattr(v, "shape") else np.asarray(v)
-    check_matrix(v, "v", ndim=1)
+    v = to_numpy(as_matrix(v, "v", ndim=1, sparse=False))
     dtype = _host_dtype(working_dtype(v.dtype, np, name="v"))
     idx = _check_coordinates(idx, v.shape[0], "v.shape[0]")
     v = v.astype(np.float64)
@@ -229,6 +229,7 @@ class KroneckerProjectionMaintainer:
     True
     """
 
+    @refuse_random_state
     def __init__(self, A_mats, W, *, form="sqrt", vec="F", method="lazy_pcg", eps_mp=0.1, ridge=0.0,
                  max_pcg_iter=50, pcg_tol=1e-10, refactor_every=50, rng=None):
         self.form = check_option(form, "form", FORMS)
@@ -242,7 +243,8 @@ class KroneckerProjectionMaintainer:
         self.ridge = ridge
         self.max_pcg_iter = check_int(max_pcg_iter, "max_pcg_iter", low=1)
         self.refactor_every = check_int(refactor_every, "refactor_every", low=1)
-        self.m, self.n = _check_stack(A_mats)
+        A_mats, self.m, self.n = _check_stack(A_mats)
+        W = as_matrix(W, "W", sparse=False)
         xp, self.dtype = _namespace_and_dtype((A_mats, "A_mats"), (W, "W"))
         self.pcg_tol = max(check_tolerance(pcg_tol, "pcg_tol"), 100 * float(xp.finfo(self.dtype).eps))
         self._xp = xp
@@ -329,11 +331,10 @@ class KroneckerProjectionMaintainer:
 
     def _check_low_rank(self, U, C):
         xp, n = self._xp, self.n
-        check_matrix(U, "U")
+        U = as_matrix(U, "U", sparse=False)
         check_shape_agrees("U.shape[0]", U.shape[0], n, "n")
         k = int(U.shape[1])
-        ndim = getattr(C, "ndim", None)
-        check_matrix(C, "C", ndim=ndim if ndim in (1, 2) else 2)
+        C = as_matrix(C, "C", ndim=(1, 2), sparse=False)
         if C.ndim == 1:
             check_shape_agrees("C.shape[0]", C.shape[0], k, "U.shape[1]")
             C = xp.eye(k, dtype=self.dtype) * xp.astype(C, self.dtype)[None, :]  # diag(C)
@@ -441,9 +442,9 @@ class KroneckerProjectionMaintainer:
         ValueError
             If `h` has the wrong shape or holds NaN or Inf.
         """
-        H, as_matrix = as_canonical_matrix(h, self.n, self.vec, self._xp, self.dtype, name="h")
+        H, given_as_matrix = as_canonical_matrix(h, self.n, self.vec, self._xp, self.dtype, name="h")
         X = self._project(H)
-        return user_matrix(X, self.vec) if as_matrix else vec_f(X)
+        return user_matrix(X, self.vec) if given_as_matrix else vec_f(X)
 
     def _project(self, H):
         self.diagnostics["n_queries"] += 1
@@ -474,6 +475,7 @@ class KroneckerProjectionMaintainer:
         out = pair(self._A, X)
         return out + self.ridge * v if self.ridge not in ("pinv", 0.0) else out
 
+    @refuse_random_state
     def query_sketched(self, h, idx=None, *, sketch_size=None, kind="gaussian", rng=None):
         """Sketched estimate ``(R^T R P h)[idx]`` of selected coordinates of ``P h``.
 

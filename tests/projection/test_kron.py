@@ -151,11 +151,18 @@ def test_products_leave_every_input_untouched():
     (lambda A, W: kron_apply_B(A, W + 0j, np.ones(16)), TypeError, "W has complex dtype"),
     (lambda A, W: kron_apply_B(A, W, np.ones(16) + 0j), TypeError, "h has complex dtype"),
     (lambda A, W: kron_apply_BT(A, W, np.ones(5) + 0j), TypeError, "y has complex dtype"),
-    (lambda A, W: kron_apply_B(A, W.tolist(), np.ones(16)), TypeError, "W must be an array"),
-    (lambda A, W: kron_apply_B(A, W, [1.0] * 16), TypeError, "h must be an array"),
+    (lambda A, W: kron_apply_B(A, {"W": W}, np.ones(16)), TypeError, "W must be a NumPy or other array-API array"),
+    (lambda A, W: kron_apply_B(A, W, [["a"]] * 16), TypeError, "h must hold numbers"),
     (lambda A, W: kron_apply_BT(A, W, np.array(["a"] * 5)), TypeError, "y must hold numbers"),
 ])
 def test_wrong_kinds_are_refused_with_the_right_name(call, err, match):
     A, W = problem(4, 5, 0)
     with pytest.raises(err, match=match):
         call(A, W)
+
+
+def test_issue15_lists_follow_the_input_rule():
+    A, W = problem(3, 4, 0)
+    h = np.arange(9.0)
+    assert np.array_equal(kron_apply_B(A.tolist(), W.tolist(), h.tolist()), kron_apply_B(A, W, h))
+    assert np.array_equal(kron_apply_BT(A, W, [1.0, 2.0, 3.0, 4.0]), kron_apply_BT(A, W, np.arange(1.0, 5.0)))

@@ -333,3 +333,17 @@ def test_loop_solve_of_the_normal_factor_equals_its_solve(dtype, tol, ridge):
         assert got.dtype == dtype
         assert np.linalg.norm(got - want) <= tol * np.linalg.norm(want)
     assert (factor.solve_in_loop(g) == NormalFactor.from_state(ridge, factor.state()).solve_in_loop(g)).all()
+
+
+def test_issue15_input_rule_and_random_state():
+    A, W = problem(3, 4, 0)
+    pm = KroneckerProjectionMaintainer(A.tolist(), W.tolist(), method="woodbury")
+    ref = KroneckerProjectionMaintainer(A, W, method="woodbury")
+    pm.update(np.ones((3, 1)).tolist(), [0.1])
+    ref.update(np.ones((3, 1)), np.array([0.1]))
+    h = np.arange(9.0)
+    assert np.array_equal(pm.query(h.tolist()), ref.query(h))
+    with pytest.raises(TypeError, match=r"takes rng= \(scipy's SPEC 7\), not random_state="):
+        KroneckerProjectionMaintainer(A, W, random_state=0)
+    with pytest.raises(TypeError, match=r"takes rng= \(scipy's SPEC 7\), not random_state="):
+        ref.query_sketched(h, [0], random_state=0)
