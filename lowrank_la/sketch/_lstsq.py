@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 
-from .._backend import SolverResult, as_rng, qr_econ, working_dtype
-from .._validate import check_finite, check_int, check_matrix, check_shape_agrees, check_tolerance, is_sparse
+from .._backend import (
+    ConvergenceWarning,
+    SolverResult,
+    array_namespace,
+    as_rng,
+    device_of,
+    is_numpy_namespace,
+    qr_econ,
+    to_numpy,
+    working_dtype,
+)
+from .._validate import (
+    as_matrix,
+    check_int,
+    check_shape_agrees,
+    check_tolerance,
+    is_sparse,
+    refuse_random_state,
+)
+from ..svd._common import ldexp_safe, pow2_exponent
 from ._operators import make_sketch
 
 __all__ = ["lstsq_sketched"]
 
 
+@refuse_random_state
 def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxiter=None, rng=None):
     r"""Solve ``min_x ||A x - b||_2`` for a tall ``A`` by sketch-and-precondition.
 
@@ -25,9 +46,11 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
 
     Parameters
     ----------
-    A : (N, k) array or scipy.sparse matrix
+    A : (N, k) array, list or scipy.sparse matrix
         Tall design, ``N >= k``, full column rank, finite; only touched through products after the sketch.
-    b : (N,) array
+        Arrays of other array-API namespaces (array-api-strict, CuPy, torch) are solved on the host (scipy's
+        LSQR), and ``x``, ``x0`` and ``R`` are returned in their namespace, on their device.
+    b : (N,) array or list
         Right-hand side, finite.
     sketch : str
         Any kind of :func:`lowrank_la.sketch.make_sketch`; ``"sparse_sign"`` (8 nonzeros per column) costs
@@ -54,13 +77,24 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
     Raises
     ------
     ValueError
-        If ``A`` is not tall (``N < k``), the shapes disagree, an input holds NaN or Inf, or an argument is
-        out of range.
+        If ``A`` is not tall (``N < k``), the shapes disagree, an input holds NaN or Inf, an argument is out of
+        range, or the solution is not representable in the dtype (for example ``A * 1e-310`` with ``b`` of
+        order one).
     numpy.linalg.LinAlgError
         If the sketch of ``A`` is numerically rank deficient (``A`` has no full column rank).
 
+    Warns
+    -----
+    ConvergenceWarning
+        If LSQR stops at `maxiter` before `tol` (then ``converged`` is False).
+
     Notes
     -----
+    The problem is solved as ``(2^ea A) y = 2^eb b`` with ``max |2^ea A|`` and ``max |2^eb b|`` near one, and
+    ``x = 2^(ea - eb) y``: exact powers of two, so ``f(c A, d b) = (d / c) f(A, b)`` from ``c, d = 1e-310`` to
+    ``1e300`` wherever the solution is representable. ``A`` is copied for this only when ``max |A|`` is
+    outside ``2^-64 .. 2^64``.
+
     Cost: the sketch ``O(8 nnz(A))`` (sparse sign), the QR ``O(s k^2)``, and ``O(nnz(A) + k^2)`` per LSQR step,
     so ``O(nnz(A) log(1/tol) + k^3)`` in all, against ``O(N k^2)`` for a dense QR. It pays when ``N >> k``
     and ``k`` is large enough that ``k >> log(1/tol)``.
@@ -88,36 +122,68 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
     >>> bool(np.linalg.cond(A @ np.linalg.inv(res.R)) < 3)
     True
     """
-    check_matrix(A, "A")
+    A = as_matrix(A, "A")
+    b = as_matrix(b, "b", ndim=1, sparse=False)
     N, k = A.shape
     if N < k:
         raise ValueError(f"A must be tall: A.shape[0]={N} must satisfy A.shape[0] >= A.shape[1] = {k}")
-    b = np.asarray(b)
-    if b.ndim != 1:
-        raise ValueError(f"b must be 1-D, got an array of shape {b.shape}")
     check_shape_agrees("b.shape[0]", b.shape[0], N, "A.shape[0]")
-    check_finite(b, "b")
     oversample = check_int(oversample, "oversample", low=2)
     tol = check_tolerance(tol, "tol", high=1)
+    # other array-API namespaces (array-api-strict, CuPy, torch): solved on the host, returned in theirs
+    out_xp, out_device = None, None
+    if not is_sparse(A) and not is_numpy_namespace(array_namespace(A)):
+        out_xp, out_device = array_namespace(A), device_of(A)
+    A = A if is_sparse(A) else to_numpy(A)
+    b = to_numpy(b)
     dtype = np.result_type(working_dtype(A.dtype, np, name="A"), working_dtype(b.dtype, np, name="b"))
     tol = max(tol, float(np.finfo(dtype).eps))
     if maxiter is None:
         maxiter = int(10 + 2 * np.log2(1 / tol))
     maxiter = check_int(maxiter, "maxiter", low=1)
     gen = as_rng(rng)
+    # solve 2^ea A y = 2^eb b, max |2^ea A| and max |2^eb b| in [0.5, 1): x = 2^(ea - eb) y, and nothing
+    # under- or overflows on the way (A is copied only where its magnitude is outside 2^-64 .. 2^64)
+    data = A.data if is_sparse(A) else A
+    ea = pow2_exponent(float(np.max(np.abs(data)))) if data.size else 0
+    eb = pow2_exponent(float(np.max(np.abs(b))))
+    if abs(ea) <= _SAFE_EXPONENT:
+        ea = 0
     if not is_sparse(A):
-        A = np.asarray(A, dtype=dtype)
-    elif A.dtype != dtype:
-        A = A.astype(dtype)
-    b = b.astype(dtype)
+        A = np.ldexp(A.astype(dtype, copy=False), ea) if ea else np.asarray(A, dtype=dtype)
+    else:
+        A = A.astype(dtype) if A.dtype != dtype else A
+        if ea:
+            A = A.copy()
+            A.data = np.ldexp(A.data, ea)
+    b = np.ldexp(b.astype(dtype), eb)
+
+    def result(y, R, y0, converged, n_iter, method, residuals):
+        with np.errstate(over="ignore"):  # an overflow is refused just below
+            x = np.ldexp(np.asarray(y, dtype=np.float64), ea - eb).astype(dtype)
+            x0 = np.ldexp(np.asarray(y0, dtype=np.float64), ea - eb).astype(dtype)
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"the least-squares solution x is not representable in {dtype}: its entries reach "
+                             f"about 2^{int(np.log2(np.max(np.abs(y)))) + ea - eb} (A and b scaled by "
+                             f"2^{ea} and 2^{eb} were solved; rescale the problem)")
+        if not converged:
+            warnings.warn(f"lstsq_sketched stopped after maxiter={maxiter} LSQR steps before tol={tol:g} "
+                          f"(residual {residuals[-1]:.3g})", ConvergenceWarning, stacklevel=3)
+        if R is not None:
+            R = np.ldexp(R, -ea)
+        history = {"residual": [ldexp_safe(r, -eb) for r in residuals]}
+        if out_xp is not None:
+            x, x0 = (out_xp.asarray(v, device=out_device) for v in (x, x0))
+            R = None if R is None else out_xp.asarray(R, device=out_device)
+        return SolverResult(x=x, R=R, x0=x0, converged=bool(converged), n_iter=int(n_iter), method=method,
+                            history=history)
 
     s = oversample * k
     if s >= N:  # the sketch would be as tall as A: solve directly
         Ad = A.toarray() if is_sparse(A) else A
-        x = scipy.linalg.lstsq(Ad, b, check_finite=False)[0].astype(dtype)
-        r = float(np.linalg.norm(b - Ad @ x))
-        return SolverResult(x=x, R=None, x0=x, converged=True, n_iter=0, method="direct",
-                            history={"residual": [r, r]})
+        y = scipy.linalg.lstsq(Ad, b, check_finite=False)[0]
+        r = float(np.linalg.norm(b - Ad @ y))
+        return result(y, None, y, np.isfinite(r), 0, "direct", [r, r])
     options = {"nnz_per_col": min(8, s)} if sketch == "sparse_sign" else {}
     S = make_sketch(sketch, s, N, rng=gen, **options)
     SA = S @ A
@@ -128,20 +194,24 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
     if diag.min() <= k * np.finfo(dtype).eps * diag.max():
         raise np.linalg.LinAlgError("A is numerically rank deficient (its sketch has a singular R factor); "
                                     "lstsq_sketched needs a full-column-rank A")
-    y0 = Q.T @ Sb
-    x0 = scipy.linalg.solve_triangular(R, y0, check_finite=False)
+    z0 = Q.T @ Sb
+    y0 = scipy.linalg.solve_triangular(R, z0, check_finite=False)
 
-    def matvec(y):
-        return A @ scipy.linalg.solve_triangular(R, np.ravel(y), check_finite=False)
+    def matvec(z):
+        return A @ scipy.linalg.solve_triangular(R, np.ravel(z), check_finite=False)
 
     def rmatvec(r):
         return scipy.linalg.solve_triangular(R, A.T @ np.ravel(r), trans="T", check_finite=False)
 
     op = spla.LinearOperator((N, k), matvec=matvec, rmatvec=rmatvec, dtype=dtype)
-    out = spla.lsqr(op, b, atol=tol, btol=tol, iter_lim=maxiter, x0=y0)
-    y, istop, itn = out[0], out[1], out[2]
-    x = scipy.linalg.solve_triangular(R, y, check_finite=False).astype(dtype)
-    r0 = float(np.linalg.norm(b - A @ x0))
-    r1 = float(np.linalg.norm(b - A @ x))
-    return SolverResult(x=x, R=R, x0=x0.astype(dtype), converged=bool(istop in (0, 1, 2, 4, 5)), n_iter=int(itn),
-                        method="sketch", history={"residual": [r0, r1]})
+    out = spla.lsqr(op, b, atol=tol, btol=tol, iter_lim=maxiter, x0=z0)
+    z, istop, itn = out[0], out[1], out[2]
+    y = scipy.linalg.solve_triangular(R, z, check_finite=False)
+    r0 = float(np.linalg.norm(b - A @ y0))
+    r1 = float(np.linalg.norm(b - A @ y))
+    converged = istop in (0, 1, 2, 4, 5) and np.isfinite(r1)
+    return result(y, R, y0, converged, itn, "sketch", [r0, r1])
+
+
+#: |log2 max |A|| up to which A is used as it is (no scaled copy): products and LSQR's norms stay in range.
+_SAFE_EXPONENT = 64

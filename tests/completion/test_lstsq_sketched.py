@@ -1,10 +1,13 @@
 """lstsq_sketched (sketch-and-precondition least squares) against numpy.linalg.lstsq."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from lowrank_la.sketch._lstsq import lstsq_sketched
+from lowrank_la import ConvergenceWarning
+from lowrank_la.sketch import lstsq_sketched
 
 
 def _problem(N, k, seed, dtype=np.float64, cond=1e4, noise=1.0):
@@ -97,3 +100,62 @@ def test_bad_input_is_refused_with_its_name():
         lstsq_sketched(A, b, tol=0)
     with pytest.raises(np.linalg.LinAlgError, match="rank deficient"):
         lstsq_sketched(np.hstack([A, A[:, :1]]), b)
+
+
+# --------------------------------------------------------------------------- issue 15 items 8, 12, 16
+
+def _scaled_problem():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((600, 8)) * np.logspace(0, 3, 8)
+    return A, rng.standard_normal(600)
+
+
+@pytest.mark.parametrize(("ca", "cb"), [(1e-300, 1.0), (1e-310, 1e-310), (1.0, 1e300), (1e300, 1.0),
+                                        (1e300, 1e300), (1e-300, 1e-300)])
+def test_item8_lstsq_sketched_is_scale_invariant(ca, cb):
+    """lstsq_sketched(A, b * 1e300) gave NaN; at A * 1e-310 all-NaN x and converged=False without a warning."""
+    A, b = _scaled_problem()
+    ref = lstsq_sketched(A, b, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = lstsq_sketched(A * ca, b * cb, rng=0)
+    assert res.converged
+    np.testing.assert_allclose(res.x * (ca / cb), ref.x, rtol=1e-6 if ca > 1e-305 else 1e-4)
+    assert res.history["residual"][-1] / cb == pytest.approx(ref.history["residual"][-1], rel=1e-6)
+
+
+def test_item8_lstsq_sketched_refuses_an_unrepresentable_solution():
+    A, b = _scaled_problem()
+    with pytest.raises(ValueError, match="not representable in float64"):
+        lstsq_sketched(A * 1e-310, b, rng=0)
+
+
+def test_item8_lstsq_sketched_warns_when_lsqr_stops_early():
+    A, b = _scaled_problem()
+    with pytest.warns(ConvergenceWarning, match="maxiter=1"):
+        res = lstsq_sketched(A, b, tol=1e-15, maxiter=1, rng=0)
+    assert not res.converged
+
+
+def test_item12_lstsq_sketched_runs_on_array_api_strict():
+    xp = pytest.importorskip("array_api_strict")
+    A, b = _scaled_problem()
+    ref = lstsq_sketched(A, b, rng=0)
+    res = lstsq_sketched(xp.asarray(A), xp.asarray(b), rng=0)
+    assert type(res.x) is type(xp.asarray(b)) and res.x.dtype == xp.float64
+    np.testing.assert_allclose(np.asarray(res.x), ref.x, rtol=1e-12)
+    direct = lstsq_sketched(xp.asarray(A[:30]), xp.asarray(b[:30]), rng=0)
+    assert direct.method == "direct" and type(direct.x) is type(res.x)
+
+
+def test_item16_lstsq_sketched_takes_lists_and_dok_and_refuses_random_state():
+    A, b = _scaled_problem()
+    ref = lstsq_sketched(A, b, rng=0)
+    np.testing.assert_allclose(lstsq_sketched(A.tolist(), b.tolist(), rng=0).x, ref.x, rtol=1e-12)
+    np.testing.assert_allclose(lstsq_sketched(sp.dok_array(A), b, rng=0).x, ref.x, rtol=1e-10)
+    with pytest.raises(ValueError, match="b must be 1-D"):
+        lstsq_sketched(A, b[:, None])
+    with pytest.raises(TypeError, match="random_state"):
+        lstsq_sketched(A, b, random_state=0)
+    assert lstsq_sketched(A.astype(np.float32) * np.float32(1e-30), b.astype(np.float32), rng=0).x.dtype \
+        == np.float32
