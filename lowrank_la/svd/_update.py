@@ -568,6 +568,12 @@ class TruncatedSVDUpdater:
         ``T = Q^T cols``; the sparse-aware form also returns the touched rows."""
         tau = 100 * float(np.finfo(self.dtype).eps)
         s_cols = cols.shape[1]
+        shift = _pow2_shift(cols)  # the basis is found on cols * 2^shift, of largest entry near 1 (exact)
+        if shift and is_sparse(cols):
+            cols = cols.copy()  # same format and structure; the caller's matrix is never touched
+            cols.data = np.ldexp(cols.data, shift)
+        elif shift:
+            cols = np.ldexp(cols, shift)
         if self.sparse_path:
             uid, B = _touched_rows(cols, self.dtype, dense=self.method == "zha-simon")
             Wt = fac.buf[uid]
@@ -590,6 +596,8 @@ class TruncatedSVDUpdater:
             uid = None
         Q = _basis(res, self.method, self.l, self.n_power, self._gen, tau)
         T = res.apply_t(Q).T
+        if shift:
+            C, T = np.ldexp(C, -shift), np.ldexp(T, -shift)
         return C, Q, T, uid
 
     def _rotate(self, fac, side, G):
@@ -782,6 +790,20 @@ def _apply_extra(fac, extra):
     if uid.size:
         fac.buf[uid] += delta
     return fac
+
+
+def _pow2_shift(cols) -> int:
+    """The exponent ``e`` that brings the largest magnitude of `cols` near 1 (``0`` for a zero block).
+
+    Squared norms of the update's columns (Gram-Schmidt, the dependence test) overflow above ~1e154 and underflow
+    below ~1e-154; scaling by ``2^e`` is exact, and ``C`` and ``T`` are scaled back by ``2^-e``, so that the
+    update of ``c A`` is ``c`` times the update of ``A``.
+    """
+    data = cols.data if is_sparse(cols) else cols
+    top = float(np.max(np.abs(data))) if data.size else 0.0
+    if not 0.0 < top < math.inf:
+        return 0
+    return -math.frexp(top)[1]
 
 
 def _with_capacity(rows, capacity):

@@ -402,3 +402,20 @@ def test_issue15_input_rule_and_random_state(rng):
         TruncatedSVDUpdater(A, 3, random_state=0)
     with pytest.raises(TypeError, match="U must be a dense array"):
         TruncatedSVDUpdater(U=sp.csr_array(U), s=S, Vh=Vh)
+
+
+@pytest.mark.parametrize("sparse_update", [False, True])
+@pytest.mark.parametrize("sparse_path", [True, False])
+@pytest.mark.parametrize("c", [1e-300, 1e300, 1e-310])
+def test_issue15_scale_invariance_of_the_update(rng, c, sparse_path, sparse_update):
+    # the squared norms of the residual columns under/overflowed: the residual basis was dropped and the singular
+    # values were 5% off
+    A = rng.standard_normal((30, 20))
+    U, S, Vh = _svd_k(A[:20], 4)
+    E = A[20:] if not sparse_update else sp.csr_array(A[20:] * (np.abs(A[20:]) > 1))
+    scaled_E = c * E
+    base = svd_update(U, S, Vh, E, sparse_path=sparse_path, method="zha-simon")
+    got = svd_update(U, c * S, Vh, scaled_E, sparse_path=sparse_path, method="zha-simon")
+    tol = 1e-12 if c != 1e-310 else 1e-8  # subnormal input carries fewer digits
+    assert np.max(np.abs(got.s / c - base.s)) <= tol * base.s[0]
+    assert np.allclose(np.abs(got.U.T @ base.U), np.eye(4), atol=1e-6)
