@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int, check_matrix, check_real, check_shape_agrees
+from .._backend import to_numpy
+from .._validate import as_matrix, check_int, check_real, check_shape_agrees
+from ..svd._common import pow2_exponent
 
 __all__ = ["jl_min_dim", "max_distortion"]
 
@@ -85,19 +87,24 @@ def max_distortion(X, Y):
     >>> max_distortion(X, 2 * X)
     3.0
     """
-    check_matrix(X, "X")
-    check_matrix(Y, "Y")
+    X = as_matrix(X, "X")
+    Y = as_matrix(Y, "Y")
     check_shape_agrees("Y.shape[0]", Y.shape[0], X.shape[0], "X.shape[0]")
     check_int(X.shape[0], "X.shape[0]", low=2)
     upper = np.triu_indices(X.shape[0], 1)
-    dx, dy = _sq_dists(X)[upper], _sq_dists(Y)[upper]
+    (dx, ex), (dy, ey) = _sq_dists(X), _sq_dists(Y)
+    dx, dy = dx[upper], dy[upper]
     if not np.all(dx > 0):
         raise ValueError("X must have pairwise distinct rows: a squared distance is 0")
-    return float(np.abs(dy / dx - 1).max())
+    with np.errstate(over="ignore"):
+        return float(np.abs(np.ldexp(dy / dx, 2 * (ex - ey)) - 1).max())
 
 
 def _sq_dists(Z):
-    Z = np.asarray(Z.toarray() if hasattr(Z, "toarray") else Z, dtype=np.float64)
+    """Squared pairwise distances of the rows of ``2^e Z`` and ``e``, with ``max |2^e Z|`` near one."""
+    Z = to_numpy(Z.toarray() if hasattr(Z, "toarray") else Z).astype(np.float64)
+    e = pow2_exponent(float(np.max(np.abs(Z))))
+    Z = np.ldexp(Z, e)  # the Gram matrix neither under- nor overflows
     gram = Z @ Z.T
     norms = np.diag(gram)
-    return norms[:, None] + norms[None, :] - 2 * gram
+    return norms[:, None] + norms[None, :] - 2 * gram, e

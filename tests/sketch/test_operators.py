@@ -294,3 +294,16 @@ def test_item16_sketches_refuse_random_state(kind):
         SKETCH_KINDS[kind](8, 32, random_state=0)
     with pytest.raises(TypeError, match=r"make_sketch\(\) takes rng="):
         make_sketch(kind, 8, 32, random_state=0)
+
+
+@pytest.mark.parametrize(("cx", "cy"), [(1e-300, 1e-300), (1e300, 1e300), (1e-310, 1e-310), (1e200, 1e-100)])
+def test_item8_max_distortion_is_scale_invariant(cx, cy):
+    """The Gram matrices overflowed (NaN at 1e300) and underflowed (division by zero at 1e-300)."""
+    g = np.random.default_rng(0)
+    X = g.standard_normal((10, 20))
+    Y = X @ g.standard_normal((20, 8)) / np.sqrt(8)
+    ref = max_distortion(X, Y)
+    scaled = max_distortion(X * cx, Y * cy)
+    same = ref if cx == cy else max_distortion(X, Y * (cy / cx))  # only the ratio of the scales matters
+    assert scaled == pytest.approx(same, rel=1e-6 if cx > 1e-305 else 1e-3)
+    assert max_distortion(X.tolist(), Y.tolist()) == ref
