@@ -31,8 +31,14 @@ import warnings
 import numpy as np
 
 from lowrank_la._backend import ConvergenceWarning
-from lowrank_la._kernels.completion import sampled_product
-from lowrank_la.completion import altmin_complete, completion_error, half_step, parse_observations, segment_ridges
+from lowrank_la.completion import (
+    altmin_complete,
+    completion_error,
+    half_step,
+    parse_observations,
+    sampled_product,
+    segment_ridges,
+)
 
 from .common import require
 

@@ -14,6 +14,7 @@ Functions
 :func:`halfstep_costs`     the cost model (flops of one half-step per solver) behind ``solver="auto"``
 :func:`half_step`          one half-step alone: every row's (or column's) regression, by one solver
 :func:`segment_ridges`     the per-regression ridges :func:`altmin_complete` uses
+:func:`sampled_product`    the entries ``(U @ V.T)[rows, cols]`` without forming the product
 :func:`parse_observations` validated observations indexed by row and by column (:class:`Observations`)
 =========================  =================================================================================
 

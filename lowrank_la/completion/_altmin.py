@@ -18,9 +18,12 @@ from .._backend import (
     is_numpy_namespace,
     qr_econ,
     to_numpy,
+    working_dtype,
 )
 from .._kernels.completion import (
-    sampled_product,
+    sampled_product as _sampled_product,
+)
+from .._kernels.completion import (
     segment_solve_cg,
     segment_solve_exact,
     segment_solve_sketch,
@@ -38,9 +41,10 @@ from .._validate import (
 )
 from ..svd._common import ldexp_safe, pow2_exponent, times_pow2
 from ._batched import batched_exact_solve, device_segments, sampled_residual
-from ._observations import Observations, Segments, parse_observations
+from ._observations import Observations, Segments, _index_array, parse_observations
 
-__all__ = ["SOLVERS", "altmin_complete", "completion_error", "half_step", "halfstep_costs", "segment_ridges"]
+__all__ = ["SOLVERS", "altmin_complete", "completion_error", "half_step", "halfstep_costs", "sampled_product",
+           "segment_ridges"]
 
 SOLVERS = ("auto", "exact", "sketch", "cg")
 SKETCH_OVERSAMPLE = 4  # sketch rows per unknown: kappa(A R^-1) <= about 3 (see lstsq_sketched)
@@ -159,6 +163,38 @@ def _truth_factors(truth):
     check_shape_agrees("truth[1].shape[0]", st.shape[0], Ut.shape[1], "truth[0].shape[1]")
     check_shape_agrees("truth[2].shape[0]", Vt.shape[0], Ut.shape[1], "truth[0].shape[1]")
     return Ut * st, Vt.T
+
+
+def sampled_product(U, V, rows, cols):
+    """The entries ``(U @ V.T)[rows, cols]`` without forming the product: ``O(n_obs k)`` (Numba, parallel).
+
+    Parameters
+    ----------
+    U : (m, k) array
+    V : (n, k) array
+    rows, cols : (n_obs,) int arrays
+        The coordinates, ``0 <= rows < m`` and ``0 <= cols < n``.
+
+    Returns
+    -------
+    (n_obs,) NumPy array
+        In the dtype of `U` (accumulated in float64).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.completion import sampled_product
+    >>> sampled_product(np.arange(6.0).reshape(3, 2), np.ones((4, 2)), [0, 2], [1, 3]).tolist()
+    [1.0, 9.0]
+    """
+    U = to_numpy(as_matrix(U, "U", sparse=False))
+    V = to_numpy(as_matrix(V, "V", sparse=False))
+    check_shape_agrees("V.shape[1]", V.shape[1], U.shape[1], "U.shape[1]")
+    dtype = np.result_type(working_dtype(U.dtype, np, name="U"), working_dtype(V.dtype, np, name="V"))
+    obs_rows = _index_array(rows, "rows", U.shape[0])
+    obs_cols = _index_array(cols, "cols", V.shape[0])
+    check_shape_agrees("cols.shape[0]", obs_cols.shape[0], obs_rows.shape[0], "rows.shape[0]")
+    return _sampled_product(U.astype(dtype, copy=False), V.astype(dtype, copy=False), obs_rows, obs_cols)
 
 
 def segment_ridges(seg: Segments, k: int, n_other: int, reg: float = 0.0) -> np.ndarray:
@@ -295,7 +331,7 @@ def _half_step(design, seg: Segments, warm, solver, tol, maxiter, ridge, seed):
 
 
 def _observed_residual(U, V, obs: Observations, norm_vals: float) -> float:
-    model = sampled_product(U, V, obs.rows, obs.cols)
+    model = _sampled_product(U, V, obs.rows, obs.cols)
     return float(np.linalg.norm(model.astype(np.float64) - obs.vals) / norm_vals)
 
 

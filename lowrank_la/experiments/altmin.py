@@ -27,8 +27,7 @@ import warnings
 import numpy as np
 
 from .._backend import ConvergenceWarning, as_rng, thread_limit
-from .._kernels.completion import sampled_product
-from ..completion import altmin_complete, half_step, parse_observations, segment_ridges
+from ..completion import altmin_complete, half_step, parse_observations, sampled_product, segment_ridges
 from ._registry import ExperimentResult, best_time, pyplot, register
 
 __all__ = ["run"]

@@ -426,6 +426,11 @@ def svd_tol(A, tol, *, relative=True, block_size=10, n_power=1, max_rank=None, f
     ``range(Q)``). The rank is then usually within a few of the optimal rank ``min{r : ||A - A_r||_F <= tol
     ||A||_F}``.
 
+    ``||A||_F`` is accumulated over blocks rescaled by powers of two (LAPACK's lassq), and the loop runs on
+    ``2^e A`` with ``||2^e A||_F`` near one (the factor folded into the blocks, `A` untouched), so the result
+    is scale invariant from ``1e-310 A`` to ``1e300 A``. A NaN or Inf error estimate is never reported as
+    converged.
+
     Cost: ``(2P + 2) ceil(r / b)`` passes over `A` plus one for ``||A||_F``; ``O(mn r (2P + 2))`` flops dense,
     ``O(nnz r (2P + 2))`` sparse, plus ``O((m + n) r^2)``; memory ``O((m + n) r)``.
 

@@ -310,3 +310,14 @@ def test_item15_half_step_and_segment_ridges_are_public():
         completion.half_step(Ut[:10], obs.by_col)
     with pytest.raises(TypeError, match="random_state"):
         completion.altmin_complete(rows, cols, M[rows, cols], M.shape, 2, random_state=0)
+
+
+def test_item15_sampled_product_is_public_and_validated():
+    from lowrank_la.completion import sampled_product
+
+    U, V = np.arange(6.0).reshape(3, 2), np.ones((4, 2))
+    np.testing.assert_allclose(sampled_product(U.tolist(), V, [0, 2], [1, 3]), (U @ V.T)[[0, 2], [1, 3]])
+    with pytest.raises(ValueError, match="rows holds the index 3, out of range"):
+        sampled_product(U, V, [3], [0])
+    with pytest.raises(ValueError, match="V.shape"):
+        sampled_product(U, V[:, :1], [0], [0])
