@@ -1,7 +1,8 @@
 """The fuzz worker: one long-lived subprocess that runs cases, and the client that drives it.
 
 A case is ``(callable name, argument name, mutation name, seed)``: plain strings and an int, never a function,
-so that it pickles. The worker (``python -m tests.fuzz._worker``) reads batches of cases from stdin and writes
+so that it pickles (``python -m tests.fuzz._worker NAME ARG MUTATION [SEED]`` runs one in the foreground, the
+reproducer of a failure). The worker (``python -m tests.fuzz._worker``) reads batches of cases from stdin and writes
 one outcome record per case to its original stdout (the library's own prints go to stderr). The client
 (:class:`Worker`) restarts it when it dies (a crash) or when a case runs past the timeout (a hang), and goes
 on with the rest of the batch.
@@ -363,4 +364,8 @@ class Worker:
 
 
 if __name__ == "__main__":
-    _serve()
+    if len(sys.argv) > 1:  # a reproducer: python -m tests.fuzz._worker NAME ARG MUTATION [SEED]
+        name, arg, mutation, *seed = sys.argv[1:]
+        print(evaluate(name, arg, mutation, int(seed[0]) if seed else 0))
+    else:
+        _serve()
