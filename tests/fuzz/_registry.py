@@ -177,7 +177,7 @@ def _register_svd():
          matrix_arg({"err": 1}), Arg("U"), Arg("s", "vector"), Arg("Vh"), joint=("A", "s"), rtol32=0.5)
 
     def stream(d, then):
-        sk = svd.StreamingSketch(d["H"].shape, 3, rng=0)
+        sk = svd.StreamingSketch((24, 16), 3, rng=0)
         sk.linear_update(d["H"])
         return then(sk)
 
