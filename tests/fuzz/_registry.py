@@ -611,3 +611,43 @@ NO_ARRAY = {
     "tensor.tt_size": "takes shapes and ranks only",
     "tensor.tucker_size": "takes shapes and ranks only",
 }
+
+
+# --------------------------------------------------------------------------- the harness's own checks
+
+def _selftest_callables():
+    """Deliberately broken callables (names start with ``_selftest.``): each must be caught by its category."""
+
+    def modifies(A):
+        A = np.asarray(A) if not hasattr(A, "tocoo") else A
+        if isinstance(A, np.ndarray) and A.flags.writeable:
+            A[0, 0] = 0.0
+        return np.asarray(A.sum())
+
+    def accepts_nan(A):
+        return np.asarray(A, dtype=float) * 2
+
+    def crashes(A):
+        import ctypes
+
+        return ctypes.string_at(0)  # a segmentation fault
+
+    def hangs(A):
+        import time
+
+        time.sleep(60)
+
+    def squares(A):
+        if not np.all(np.isfinite(np.asarray(A, dtype=float))):
+            raise ValueError("A must be finite")
+        return np.asarray(A, dtype=float) ** 2 / np.max(np.abs(np.asarray(A, dtype=float)))
+
+    def unnamed(A):
+        raise ValueError("bad input")
+
+    for name, f in (("modifies", modifies), ("accepts_nan", accepts_nan), ("crashes", crashes), ("hangs", hangs),
+                    ("squares", squares), ("unnamed", unnamed)):
+        spec(f"_selftest.{name}", A_only, lambda d, f=f: f(d["A"]), single, matrix_arg({"out": 1}, sparse=False))
+
+
+_selftest_callables()

@@ -14,7 +14,8 @@ def test_every_public_callable_has_a_registry_entry():
 
 
 def test_registry_names_are_public():
-    stale = [name for name in (*REGISTRY, *NO_ARRAY) if name not in set(public_callables())]
+    public = set(public_callables())
+    stale = [name for name in (*REGISTRY, *NO_ARRAY) if name not in public and not name.startswith("_selftest.")]
     assert not stale, f"registry entries for names that are not public (any more): {stale}"
 
 
