@@ -1,5 +1,5 @@
-"""The harness catches what it is for: crashes, hangs, modified inputs, accepted NaN, unnamed errors, and
-answers that are not scale-equivariant, float32 not kept (deliberately broken callables registered as ``_selftest.*``)."""
+"""The harness catches what it is for: crashes, hangs, modified inputs, accepted NaN, unnamed errors, answers
+that are not scale-equivariant, float32 not kept (deliberately broken callables registered as ``_selftest.*``)."""
 
 from ._worker import Worker
 
@@ -16,5 +16,6 @@ def test_the_harness_catches_each_kind_of_failure():
     finally:
         worker.close()
     got = [r["category"] for r in records]
-    assert got == ["input-modified", "accepted-invalid", "crash", "hang", "silent-wrong", "error-unnamed", "dtype", ""], records
+    want = ["input-modified", "accepted-invalid", "crash", "hang", "silent-wrong", "error-unnamed", "dtype", ""]
+    assert got == want, records
     assert worker.restarts == 2
