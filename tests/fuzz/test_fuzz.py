@@ -6,7 +6,7 @@ on other seeds. See ``_worker`` for the outcome categories and ``_mutations`` fo
 """
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from ._cases import all_cases, cases_for, format_failures
@@ -23,7 +23,8 @@ def test_sweep(fuzz_worker, name):
 CASES = all_cases()
 
 
-@settings(derandomize=True, deadline=None, max_examples=60, database=None)
+# no shrinking: a case is already minimal (a name, a mutation, a seed), and each shrink step costs a worker call
+@settings(derandomize=True, deadline=None, max_examples=60, database=None, phases=(Phase.explicit, Phase.generate))
 @given(index=st.integers(0, len(CASES) - 1), seed=st.integers(1, 2**16))
 def test_random_cases(fuzz_worker, index, seed):
     name, arg, mutation, _ = CASES[index]
