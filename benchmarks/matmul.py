@@ -68,7 +68,7 @@ class MLMCSweep:
     def _info(self, eps):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            return mlmc_matmul(self.A, self.B, f=np.tanh, atol=eps, c0=4, rng=0, return_info=True)[1]
+            return mlmc_matmul(self.A, self.B, f=np.tanh, atol=eps, c0=4, rng=0, max_cost=np.inf, return_info=True)[1]
 
     def time_mlmc(self, eps):
         self._info(eps)

@@ -127,7 +127,7 @@ def _e23(cfg, gen, X, progress):
         A, B, exact = data[name]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            F, info = mlmc_matmul(A, B, f=np.tanh, atol=eps, c0=C0, rng=int(gen.integers(2**31)),
+            F, info = mlmc_matmul(A, B, f=np.tanh, atol=eps, c0=C0, rng=int(gen.integers(2**31)), max_cost=math.inf,
                                   return_info=True)
         infos[name, eps] = info
         rows.append(_row("E2" if name == "fixed" else "E3", problem=name, method="mlmc", eps=eps,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import array_namespace, as_rng, is_cupy_namespace, is_numpy_namespace, to_numpy, working_dtype
-from .._validate import check_int, check_matrix, check_option, check_shape_agrees
-from ._common import PROBS_KINDS, ColumnRowSampler, Operands
+from .._validate import as_matrix, check_int, check_option, check_shape_agrees
+from ._common import PROBS_KINDS, ColumnRowSampler, Operands, scale_pow2
 
 __all__ = ["MatmulLevels"]
 
@@ -60,7 +60,7 @@ class MatmulLevels:
     """
 
     def __init__(self, A, B, *, f=None, c0=8, M=2, sampler="norm", coupling="antithetic"):
-        if getattr(A, "ndim", 2) == 3 or getattr(B, "ndim", 2) == 3:
+        if _ndim(A) == 3 or _ndim(B) == 3:
             self.ops = _Stack(A, B, sampler)
             self.sampler = self.ops
         else:
@@ -72,6 +72,13 @@ class MatmulLevels:
         self.c0 = check_int(c0, "c0", low=1)
         self.M = check_int(M, "M", low=2)
         self.coupling = check_option(coupling, "coupling", ("antithetic", "nested"))
+        self.shift = (0, 0)  # (ea, eb): the sampled columns of A are scaled by 2^-ea, the rows of B by 2^-eb
+
+    @property
+    def exact_cost(self) -> float:
+        """Multiply-adds of the exact product ``A @ B`` (``K m n p`` for stacks of K products)."""
+        ops = self.ops
+        return float(getattr(ops, "K", 1)) * ops.m * ops.n * ops.p
 
     @property
     def default_L_max(self) -> int:
@@ -115,16 +122,16 @@ class MatmulLevels:
         """Sampled columns of A, rescaled by ``1 / (c p_i)``, as ``(N, blocks, m, c)``, and rows of B as
         ``(N, blocks, c, p)``: their product is a stack of ``c``-sample DKM estimates."""
         if isinstance(self.ops, _Stack):
-            return self.ops.weighted_pairs(shape, gen)
-        ops, xp = self.ops, self.ops.xp
-        N, blocks, c = shape
-        idx = self.sampler.draw(shape, gen)
-        Ag, Bg = ops.gather(idx)  # (m, N, blocks, c), (N, blocks, c, p)
-        Ag = xp.permute_dims(Ag, (1, 2, 0, 3))
-        inv = self.sampler.inverse_probs(idx)
-        if inv is None:
-            return Ag * (ops.n / c), Bg
-        return Ag * xp.reshape(inv * (1.0 / c), (N, blocks, 1, c)), Bg
+            Ag, Bg = self.ops.weighted_pairs(shape, gen)
+        else:
+            ops, xp = self.ops, self.ops.xp
+            N, blocks, c = shape
+            idx = self.sampler.draw(shape, gen)
+            Ag, Bg = ops.gather(idx)  # (m, N, blocks, c), (N, blocks, c, p)
+            Ag = xp.permute_dims(Ag, (1, 2, 0, 3))
+            inv = self.sampler.inverse_probs(idx)
+            Ag = Ag * (ops.n / c) if inv is None else Ag * xp.reshape(inv * (1.0 / c), (N, blocks, 1, c))
+        return scale_pow2(Ag, -self.shift[0]), scale_pow2(Bg, -self.shift[1])
 
     def __call__(self, l, N, rng):
         ops, xp = self.ops, self.ops.xp
@@ -142,6 +149,16 @@ class MatmulLevels:
         return sums[0], sums[1], N * self.cost(l), sums[2], sums[3]
 
 
+def _ndim(X) -> int:
+    """Number of dimensions of an array, or of a nested list read as one (2 when it cannot be read)."""
+    if hasattr(X, "ndim"):
+        return X.ndim
+    try:
+        return np.ndim(X)
+    except ValueError:  # ragged: as_matrix names the problem
+        return 2
+
+
 class _Stack:
     """Random data: a stack of K products ``A[k] @ B[k]`` (NumPy or CuPy), each sample drawing k uniformly.
 
@@ -151,8 +168,8 @@ class _Stack:
     """
 
     def __init__(self, A, B, probs):
-        check_matrix(A, "A", ndim=3)
-        check_matrix(B, "B", ndim=3)
+        A = as_matrix(A, "A", ndim=3, sparse=False)
+        B = as_matrix(B, "B", ndim=3, sparse=False)
         check_shape_agrees("B.shape[0]", B.shape[0], A.shape[0], "A.shape[0]")
         check_shape_agrees("B.shape[1]", B.shape[1], A.shape[2], "A.shape[2]")
         self.xp = array_namespace(A, B)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-from .._backend import ConvergenceWarning, array_namespace, as_rng
-from .._validate import check_int, check_real
+from .._backend import ConvergenceWarning, SolverResult, array_namespace, as_rng
+from .._validate import check_int, check_real, refuse_random_state
 
 __all__ = ["MLMCInfo", "mlmc"]
 
@@ -54,6 +54,13 @@ class MLMCInfo:
         Whether the bias and variance targets were met within ``L_max`` and ``max_cost``.
     seconds : float
         Wall time.
+    max_cost : float
+        The budget the run had (``inf`` without one).
+    message : str
+        Why the run stopped: the targets met, the budget or ``L_max`` reached, or the callback.
+
+    The repr shows the scalars and the per-level arrays; matrix-valued fields (``var_entries``,
+    ``level_means``) appear by their shape only.
     """
 
     levels: int
@@ -74,6 +81,22 @@ class MLMCInfo:
     var_entries: Any = None
     seconds: float = 0.0
     level_means: list = field(default_factory=list, repr=False)
+    max_cost: float = math.inf
+    message: str = ""
+
+    def __repr__(self) -> str:
+        parts = [f"{f.name}={_brief(getattr(self, f.name))}" for f in fields(self) if f.repr]
+        return f"MLMCInfo({', '.join(parts)})"
+
+
+def _brief(value) -> str:
+    """Scalars and short 1-D arrays as values; anything larger by its shape and dtype."""
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return f"{value:.6g}" if isinstance(value, float) else repr(value)
+    if len(shape) == 1 and shape[0] <= 12 and isinstance(value, np.ndarray):
+        return np.array2string(value, precision=4, separator=", ")
+    return f"<{type(value).__name__} shape={tuple(shape)} dtype={value.dtype}>"
 
 
 class _Level:
@@ -111,10 +134,15 @@ def _variance(s1, s2, N, xp):
 
 
 def _sample(level, level_sampler, lvl, n_new, gen):
-    """Take `n_new` samples of level `lvl` into `level`; returns their cost."""
+    """Take `n_new` samples of level `lvl` into `level`; returns their cost. Non-finite sums are refused."""
     out = level_sampler(lvl, int(n_new), gen)
-    level.add(tuple(_as_array(o) for o in out[:2]) + (out[2],) + tuple(_as_array(o) for o in out[3:]),
-              int(n_new))
+    sums = tuple(_as_array(o) for o in out[:2])
+    xp = array_namespace(*sums)
+    if not all(bool(xp.all(xp.isfinite(x))) for x in sums) or not math.isfinite(float(out[2])):
+        raise ValueError(f"the level sampler returned non-finite sums (NaN or Inf) for {int(n_new)} samples of level "
+                         f"{lvl}: the samples or their squares overflowed; rescale the problem (for mlmc_matmul, "
+                         "f of the sampled products must stay finite and well below sqrt of the float maximum)")
+    level.add(sums + (out[2],) + tuple(_as_array(o) for o in out[3:]), int(n_new))
     return float(out[2])
 
 
@@ -140,8 +168,9 @@ def _fit_rate(values, M, sign):
     return float(sign * np.polyfit(ls, ys, 1)[0])
 
 
+@refuse_random_state
 def mlmc(level_sampler, eps, *, rtol=0.0, M=2, n_pilot=100, L_min=2, L_max=10, theta=0.5, alpha=None,
-         beta=None, gamma=None, min_samples=10, max_cost=None, rng=None):
+         beta=None, gamma=None, min_samples=10, max_cost=None, callback=None, rng=None):
     """Adaptive multilevel Monte Carlo estimate of ``E[P]`` from a coupled level sampler (Giles' algorithm).
 
     Parameters
@@ -172,8 +201,16 @@ def mlmc(level_sampler, eps, *, rtol=0.0, M=2, n_pilot=100, L_min=2, L_max=10, t
     min_samples : int
         Least number of samples on a level, ``>= 2`` (pilot variances of small ``V_l`` are noisy).
     max_cost : float, optional
-        Budget for ``sum_l N_l C_l``; when the allocation would exceed it, the run stops with
-        ``converged=False`` and a :class:`~lowrank_la.ConvergenceWarning`.
+        Budget for ``sum_l N_l C_l``, ``> 0`` (None or ``inf``: no budget). The pilot starts with
+        ``min(min_samples, n_pilot)`` samples per level, and every later round is sized to fit what is left;
+        when the allocation would exceed it, the rest is spent in proportion and the run stops with
+        ``converged=False`` and a :class:`~lowrank_la.ConvergenceWarning`. The spent cost can exceed the budget
+        only by the first ``min_samples`` samples of each pilot level.
+    callback : callable, optional
+        ``callback(progress)`` after every round of sampling, with ``progress`` a
+        :class:`~lowrank_la.SolverResult` holding ``round``, ``levels``, ``N_l``, ``total_cost``, ``max_cost``,
+        ``variance`` (``sum_l V_l / N_l`` so far) and ``eps`` (the current target); returning True stops the
+        run (``converged=False``, no warning).
     rng : None, int or numpy.random.Generator
         Passed to the sampler (one generator for the whole run: same seed, same bits).
 
@@ -182,6 +219,13 @@ def mlmc(level_sampler, eps, *, rtol=0.0, M=2, n_pilot=100, L_min=2, L_max=10, t
     estimate : float or array
         ``sum_l mean(dP_l)``.
     info : MLMCInfo
+
+    Raises
+    ------
+    ValueError
+        An argument out of range, or the sampler returned NaN or Inf.
+    TypeError
+        `level_sampler` or `callback` is not callable.
 
     Notes
     -----
@@ -227,46 +271,73 @@ def mlmc(level_sampler, eps, *, rtol=0.0, M=2, n_pilot=100, L_min=2, L_max=10, t
     rates = {}
     for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
         rates[name] = None if value is None else check_real(value, name, low=0, low_inclusive=False)
-    if max_cost is not None:
+    if max_cost is None or (isinstance(max_cost, (int, float)) and max_cost == math.inf):
+        max_cost = math.inf
+    else:
         max_cost = check_real(max_cost, "max_cost", low=0, low_inclusive=False)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be None or a callable, got {type(callback).__name__}")
     gen = as_rng(rng)
     start = time.perf_counter()
 
     levels = [_Level() for _ in range(L_min + 1)]
-    todo = [n_pilot] * (L_min + 1)
-    spent = 0.0
-    converged = True
+    probe = min(min_samples, n_pilot) if math.isfinite(max_cost) else n_pilot
+    todo = [probe] * (L_min + 1)  # a capped run learns the cost per sample before the rest of the pilot
+    pilot = [n_pilot] * (L_min + 1)
+    spent, rounds = 0.0, 0
+    converged, message = True, ""
     while True:
         for lvl, n_new in enumerate(todo):
             if n_new > 0:
                 spent += _sample(levels[lvl], level_sampler, lvl, n_new, gen)
+        rounds += 1
         state = _State([lv.stats() for lv in levels], M, rates, theta)
         tol = eps + rtol * _norm(*_estimate(levels))
-        todo = [max(0, w - lv.N) for w, lv in zip(state.allocation(tol, min_samples), levels)]
+        if callback is not None and callback(_progress(rounds, levels, spent, max_cost, tol)):
+            converged, message = False, f"stopped by the callback after round {rounds}"
+            break
+        todo = _todo(state.allocation(tol, min_samples), pilot, levels)
         if not any(t > 0.01 * lv.N for t, lv in zip(todo, levels)):
             if theta == 0 or state.bias() <= math.sqrt(theta) * tol:
+                message = f"reached the target RMSE {tol:.3g} (bias and variance)"
                 break
             if len(levels) - 1 >= L_max:
-                warnings.warn(f"MLMC: the bias estimate {state.bias():.3g} is above sqrt(theta) eps = "
-                              f"{math.sqrt(theta) * tol:.3g} at L_max={L_max}; the error target is not met",
-                              ConvergenceWarning, stacklevel=2)
+                message = (f"the bias estimate {state.bias():.3g} is above sqrt(theta) eps = "
+                           f"{math.sqrt(theta) * tol:.3g} at L_max={L_max}; the error target is not met")
+                warnings.warn(f"MLMC: {message}", ConvergenceWarning, stacklevel=3)
                 converged = False
                 break
             levels.append(_Level())
+            pilot.append(0)
             state.extend()
-            todo = [max(0, w - lv.N) for w, lv in zip(state.allocation(tol, min_samples), levels)]
+            todo = _todo(state.allocation(tol, min_samples), pilot, levels)
         need = sum(t * c for t, c in zip(todo, state.C))
-        if max_cost is not None and spent + need > max_cost:
+        if spent + need > max_cost:
             share = max(0.0, (max_cost - spent) / need)
             for lvl, t in enumerate(todo):
                 if int(t * share) > 0 and levels[lvl].N > 0:  # a level without samples is not started
                     spent += _sample(levels[lvl], level_sampler, lvl, int(t * share), gen)
             levels = [lv for lv in levels if lv.N > 0]
-            warnings.warn(f"MLMC: max_cost={max_cost:g} reached before the error target", ConvergenceWarning,
-                          stacklevel=2)
+            message = (f"max_cost={max_cost:g} reached before the error target: spent {spent:.3g}, the next round "
+                       f"needed {need:.3g} more")
+            warnings.warn(f"MLMC: {message}", ConvergenceWarning, stacklevel=3)
             converged = False
             break
-    return _finish(levels, M, rates, theta, eps, rtol, converged, start)
+    estimate, info = _finish(levels, M, rates, theta, eps, rtol, converged, start)
+    info.max_cost, info.message = max_cost, message
+    return estimate, info
+
+
+def _todo(allocation, pilot, levels):
+    """New samples per level: up to the allocation, and at least up to the pilot size."""
+    return [max(0, max(w, n) - lv.N) for w, n, lv in zip(allocation, pilot, levels)]
+
+
+def _progress(rounds, levels, spent, max_cost, tol):
+    stats = [lv.stats() for lv in levels]
+    return SolverResult(round=rounds, levels=len(levels), N_l=np.array([lv.N for lv in levels]), total_cost=spent,
+                        max_cost=max_cost, variance=float(sum(s[2] / lv.N for s, lv in zip(stats, levels))),
+                        eps=tol)
 
 
 class _State:

@@ -1,5 +1,6 @@
 """The MLMC driver and mlmc_matmul: known answers, the design caveat, rates, seeding and input checks."""
 
+import math
 import warnings
 
 import numpy as np
@@ -57,7 +58,7 @@ def test_caveat_unbiased_levels_have_zero_mean_corrections():
 def test_caveat_mlmc_matmul_warns_and_uses_one_level():
     A, B = kernel_problem()
     with pytest.warns(UnbiasedLevelsWarning, match="mean zero"):
-        P, info = mlmc_matmul(A, B, atol=1e-3, rng=0, return_info=True)
+        P, info = mlmc_matmul(A, B, atol=1e-3, rng=0, max_cost=math.inf, return_info=True)
     assert info.levels == 1 and info.converged
     err = np.abs(P - A @ B)
     assert np.linalg.norm(err) < 3 * 1e-3
@@ -93,7 +94,7 @@ def test_nested_coupling_decays_slower_than_antithetic():
 def test_final_estimate_within_three_standard_errors_of_exact():
     A, B = kernel_problem()
     exact = np.tanh(A @ B)
-    F, info = mlmc_matmul(A, B, f=np.tanh, atol=2e-3, c0=4, rng=0, return_info=True)
+    F, info = mlmc_matmul(A, B, f=np.tanh, atol=2e-3, c0=4, rng=0, max_cost=math.inf, return_info=True)
     assert info.converged and info.levels >= 3
     rmse = np.sqrt(info.variance + info.bias_hat**2)
     assert np.linalg.norm(F - exact) <= 3 * rmse
@@ -108,15 +109,15 @@ def test_random_data_stack_known_answer():
     scale = gen.uniform(0.5, 1.5, size=(6, 1, 1))
     A, B = A0[None] * scale, np.broadcast_to(B0, (6, *B0.shape)).copy()
     exact = np.mean(np.tanh(A @ B), axis=0)
-    F, info = mlmc_matmul(A, B, f=np.tanh, atol=3e-3, c0=4, rng=0, return_info=True)
+    F, info = mlmc_matmul(A, B, f=np.tanh, atol=3e-3, c0=4, rng=0, max_cost=math.inf, return_info=True)
     assert np.linalg.norm(F - exact) <= 3 * np.sqrt(info.variance + info.bias_hat**2)
 
 
 def test_same_seed_same_bits_float32_and_inputs_untouched():
     A, B = kernel_problem(dtype=np.float32)
     A0, B0 = A.copy(), B.copy()
-    F1 = mlmc_matmul(A, B, f=np.tanh, atol=3e-3, c0=4, rng=7)
-    F2 = mlmc_matmul(A, B, f=np.tanh, atol=3e-3, c0=4, rng=7)
+    F1 = mlmc_matmul(A, B, f=np.tanh, atol=3e-3, c0=4, rng=7, max_cost=math.inf)
+    F2 = mlmc_matmul(A, B, f=np.tanh, atol=3e-3, c0=4, rng=7, max_cost=math.inf)
     assert F1.dtype == np.float32 and np.array_equal(F1, F2)
     assert np.array_equal(A, A0) and np.array_equal(B, B0)
 
@@ -144,8 +145,8 @@ def test_max_cost_stops_with_warning():
 def test_array_api_strict_backend():
     xps = pytest.importorskip("array_api_strict")
     A, B = kernel_problem()
-    F = mlmc_matmul(xps.asarray(A), xps.asarray(B), f=xps.tanh, atol=3e-3, c0=4, rng=0)
-    ref = mlmc_matmul(A, B, f=np.tanh, atol=3e-3, c0=4, rng=0)
+    F = mlmc_matmul(xps.asarray(A), xps.asarray(B), f=xps.tanh, atol=3e-3, c0=4, rng=0, max_cost=math.inf)
+    ref = mlmc_matmul(A, B, f=np.tanh, atol=3e-3, c0=4, rng=0, max_cost=math.inf)
     np.testing.assert_allclose(np.asarray(F), ref, rtol=1e-10, atol=1e-12)
 
 
@@ -197,8 +198,9 @@ def test_dask_inputs_give_the_numpy_result():
     da = pytest.importorskip("dask.array")
     A, B = kernel_problem(n=300)
     Ad, Bd = da.from_array(A, chunks=(4, 50)), da.from_array(B, chunks=(50, 3))
-    F = mlmc_matmul(Ad, Bd, f=np.tanh, atol=1e-2, c0=4, rng=0)
-    np.testing.assert_allclose(F, mlmc_matmul(A, B, f=np.tanh, atol=1e-2, c0=4, rng=0), rtol=1e-12, atol=1e-15)
+    F = mlmc_matmul(Ad, Bd, f=np.tanh, atol=1e-2, c0=4, rng=0, max_cost=math.inf)
+    ref = mlmc_matmul(A, B, f=np.tanh, atol=1e-2, c0=4, rng=0, max_cost=math.inf)
+    np.testing.assert_allclose(F, ref, rtol=1e-12, atol=1e-15)
 
 
 def test_cost_scaling_on_random_data():
@@ -212,7 +214,7 @@ def test_cost_scaling_on_random_data():
     exact = np.mean(np.tanh(A @ B), axis=0)
     eps_list, mlmc_cost, single_cost = [1e-2, 5e-3, 2.5e-3], [], []
     for eps in eps_list:
-        F, info = mlmc_matmul(A, B, f=np.tanh, atol=eps, c0=4, rng=0, return_info=True)
+        F, info = mlmc_matmul(A, B, f=np.tanh, atol=eps, c0=4, rng=0, max_cost=math.inf, return_info=True)
         assert info.converged and np.linalg.norm(F - exact) <= 3 * eps
         mlmc_cost.append(info.total_cost)
         single_cost.append(info.single_level_cost)
