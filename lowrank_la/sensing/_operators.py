@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from .._backend import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
-from .._validate import check_dtype, check_finite, check_int, check_option, check_shape_agrees
+from .._validate import check_dtype, check_finite, check_int, check_option, check_shape_agrees, refuse_random_state
 
 __all__ = ["GaussianSensing", "LinearMapSensing", "SamplingOperator", "SensingOperator"]
 
 #: Bytes of one block of measurement matrices generated at a time by ``GaussianSensing(storage="blocks")``.
 BLOCK_BYTES = 8 << 20
+
+
+def memory_limit() -> int:
+    """Bytes a stored design may take: half the physical memory (4 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):
+        return 4 << 30
 
 
 def _check_shape(n, name="n"):
@@ -93,6 +102,7 @@ class SensingOperator:
         out = xp.reshape(self._adjoint_rows(Z, xp), (Z.shape[0], *self._shape))
         return out[0, ...] if single else out
 
+    @refuse_random_state
     def adjoint_error(self, rng=None, dtype="float64") -> float:
         """Relative mismatch of the adjoint identity on one random pair ``(X, z)``.
 
@@ -180,7 +190,8 @@ class GaussianSensing(SensingOperator):
         the measurements are the same as with ``G_i``. Only the upper triangles are stored and multiplied
         (``n (n + 1) / 2`` entries per ``A_i``), which halves the memory and the cost of the products.
     storage : {"dense", "blocks"}
-        ``"dense"`` stores the ``m x (n1 n2)`` design (``8 m n1 n2`` bytes in float64, about half with
+        (A dense design above half the physical memory is refused with a ``ValueError`` that suggests
+        ``"blocks"``.) ``"dense"`` stores the ``m x (n1 n2)`` design (``8 m n1 n2`` bytes in float64, about half with
         `symmetric`) and applies it by one
         BLAS matrix product; ``"blocks"`` stores only a key and regenerates the design block by block (about
         8 MiB at a time) from counter-based Philox streams at every application, so that ``m n1 n2`` need
@@ -214,12 +225,23 @@ class GaussianSensing(SensingOperator):
     True
     """
 
+    @refuse_random_state
     def __init__(self, n, m, *, symmetric=True, storage="dense", dtype="float64", rng=None):
         self.symmetric = bool(check_option(symmetric, "symmetric", [True, False]))
         super().__init__(_check_shape(n), check_int(m, "m", low=1))
         self.storage = check_option(storage, "storage", ["dense", "blocks"])
         self.dtype = check_dtype(dtype)
         n1, n2 = self._shape
+        row = n1 * (n1 + 1) // 2 if self.symmetric else n1 * n2
+        limit = memory_limit()
+        need = (self._m if self.storage == "dense" else 1) * row * self.dtype.itemsize
+        if need > limit:
+            hint = (f"pass storage='blocks' to regenerate the design {BLOCK_BYTES >> 20} MiB at a time"
+                    if self.storage == "dense" and row * self.dtype.itemsize <= limit
+                    else "reduce n (one measurement matrix alone does not fit)")
+            raise ValueError(f"GaussianSensing(n={n!r}, m={m}, storage={storage!r}) would store {need / 2**30:.3g} GiB "
+                             f"of design ({row} entries per measurement x {need // (row * self.dtype.itemsize)} in "
+                             f"{self.dtype}), above the limit {limit / 2**30:.3g} GiB (half the memory); {hint}")
         self._key = as_rng(rng).integers(0, 2**63, size=2, dtype=np.uint64)
         self.block_rows = max(1, min(self._m, BLOCK_BYTES // (self.dtype.itemsize * n1 * n2)))
         self._n_blocks = math.ceil(self._m / self.block_rows)

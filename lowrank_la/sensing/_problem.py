@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from .._backend import ConvergenceWarning, SolverResult, array_namespace, as_rng, random_normal, working_dtype
-from .._validate import check_finite, check_int, check_matrix, check_option, check_rank, check_real, check_tolerance
+from .._validate import as_matrix, check_int, check_option, check_rank, check_real, check_tolerance
 from ._operators import SensingOperator
 
 __all__ = ["DIVERGENCE_FACTOR", "Problem", "check_step", "default_tol", "iterate"]
@@ -38,13 +38,9 @@ class Problem:
         if psd and n1 != n2:
             raise ValueError(f"this solver recovers a PSD matrix and needs a square operator, got op.shape = "
                              f"{op.shape}")
-        if not hasattr(y, "shape"):
-            y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D (the measurements), got shape {tuple(y.shape)}")
+        y = as_matrix(y, "y", ndim=1, sparse=False)  # numeric, real, finite, 1-D
         if y.shape[0] != op.n_measurements:
             raise ValueError(f"y has {y.shape[0]} entries but the operator takes {op.n_measurements} measurements")
-        check_finite(y, "y")
         self.xp = xp = array_namespace(y)
         self.dtype = working_dtype(y.dtype, xp, name="y")
         self.y = y if y.dtype == self.dtype else xp.astype(y, self.dtype)  # astype copies: y is never written
@@ -57,10 +53,9 @@ class Problem:
             raise ValueError("y is all zeros: the only solution is M = 0")
         self.truth = None
         if truth is not None:
-            truth = xp.asarray(truth)
+            truth = as_matrix(truth, "truth", sparse=False)  # numeric, real and finite
             if tuple(truth.shape) != tuple(op.shape):
                 raise ValueError(f"truth must have shape {op.shape}, got {tuple(truth.shape)}")
-            check_matrix(truth, "truth")  # numeric, real and finite
             truth = xp.asarray(truth, dtype=self.dtype)
             self.truth = truth
             self.truth_norm = float(xp.linalg.matrix_norm(truth))
@@ -128,10 +123,9 @@ class Problem:
             raise ValueError(f"{name} must be {'one (n, r) array' if self.psd else 'a pair (L0, R0)'}")
         out = []
         for part, shape in zip(parts, shapes):
-            part = xp.asarray(part)
+            part = as_matrix(part, name, sparse=False)  # numeric, real (complex is refused, not cast) and finite
             if tuple(part.shape) != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {tuple(part.shape)}")
-            check_matrix(part, name)  # numeric, real (complex is refused, not cast) and finite
             out.append(xp.asarray(part, dtype=self.dtype, copy=True))
         return out[0] if self.psd else tuple(out)
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .._backend import as_rng, is_numpy_namespace
-from .._validate import check_option, check_real
+from .._validate import check_option, check_real, refuse_random_state
 from ._problem import Problem, check_step, iterate
 
 __all__ = ["gd", "precgd", "scaled_gd", "scaled_gd_lambda", "subgradient_l1"]
@@ -32,6 +32,7 @@ def _auto_lambda(problem: Problem) -> float:
     return AUTO_LAMBDA * problem.sigma1()
 
 
+@refuse_random_state
 def scaled_gd_lambda(op, y, r, *, lam="auto", eta=0.5, alpha="auto", x0=None, n_iter=1000, tol=None, truth=None,
                      callback=None, rng=None):
     r"""Recover a PSD low-rank matrix by ScaledGD(lambda): damped preconditioned GD from a small random start.
@@ -133,6 +134,7 @@ def scaled_gd_lambda(op, y, r, *, lam="auto", eta=0.5, alpha="auto", x0=None, n_
     (True, True)
     """
     problem = Problem(op, y, r, truth=truth, tol=tol, n_iter=n_iter)
+    rng = as_rng(rng, problem.xp)
     eta = check_step(eta)
     lam = _auto_lambda(problem) if isinstance(lam, str) and check_option(lam, "lam", ["auto"]) else \
         check_real(lam, "lam", low=0)
@@ -145,6 +147,7 @@ def scaled_gd_lambda(op, y, r, *, lam="auto", eta=0.5, alpha="auto", x0=None, n_
     return iterate(problem, X, step, callback=callback, name="scaled_gd_lambda", extra={"lam": lam, "alpha": alpha})
 
 
+@refuse_random_state
 def scaled_gd(op, y, r, *, eta=0.5, init="spectral", asymmetric=True, n_iter=1000, tol=None, truth=None,
               callback=None, rng=None):
     r"""Recover an exact-rank matrix by ScaledGD (Tong, Ma and Chi): preconditioned GD from a spectral start.
@@ -211,6 +214,7 @@ def scaled_gd(op, y, r, *, eta=0.5, init="spectral", asymmetric=True, n_iter=100
     """
     asymmetric = bool(check_option(asymmetric, "asymmetric", [True, False]))
     problem = Problem(op, y, r, truth=truth, tol=tol, n_iter=n_iter, psd=not asymmetric)
+    rng = as_rng(rng, problem.xp)
     eta = check_step(eta)
     state, _ = problem.init(init, "auto", rng, 1e-3)
     xp = problem.xp
@@ -225,6 +229,7 @@ def scaled_gd(op, y, r, *, eta=0.5, init="spectral", asymmetric=True, n_iter=100
     return iterate(problem, state, step, callback=callback, name="scaled_gd")
 
 
+@refuse_random_state
 def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_iter=1000, tol=None, truth=None,
        callback=None, rng=None):
     r"""Vanilla factored gradient descent, the baseline of the preconditioned methods.
@@ -278,6 +283,7 @@ def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_
     """
     asymmetric = bool(check_option(asymmetric, "asymmetric", [True, False]))
     problem = Problem(op, y, r, truth=truth, tol=tol, n_iter=n_iter, psd=not asymmetric)
+    rng = as_rng(rng, problem.xp)
     eta = check_step(eta)
     state, alpha = problem.init(init, alpha, rng, problem.auto_alpha())
     sigma = problem.sigma1()
@@ -292,6 +298,7 @@ def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_
     return iterate(problem, state, step, callback=callback, name="gd", extra={"step": step_size, "alpha": alpha})
 
 
+@refuse_random_state
 def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol=None, truth=None, callback=None,
            rng=None):
     r"""PrecGD (Zhang, Fattahi and Zhang): ScaledGD with the adaptive damping ``lam_t = ||A(X X^T) - y||``.
@@ -338,6 +345,7 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
     True
     """
     problem = Problem(op, y, r, truth=truth, tol=tol, n_iter=n_iter)
+    rng = as_rng(rng, problem.xp)
     eta = check_step(eta)
     X, alpha = problem.init(init, alpha, rng, problem.auto_alpha())
     xp = problem.xp
@@ -353,6 +361,7 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
     return out
 
 
+@refuse_random_state
 def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_iter=1000, tol=None, truth=None,
                    callback=None, rng=None):
     r"""Robust recovery from grossly corrupted measurements: subgradient method on the l1 loss (Ma and Fattahi).
@@ -417,6 +426,7 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
     True
     """
     problem = Problem(op, y, r, truth=truth, tol=tol, n_iter=n_iter)
+    rng = as_rng(rng, problem.xp)
     eta = check_step(eta)
     decay = check_real(decay, "decay", low=0, high=1, low_inclusive=False)
     xp = problem.xp
