@@ -9,6 +9,7 @@ import numpy as np
 
 from .._backend import ConvergenceWarning, SolverResult, array_namespace, as_rng, random_normal, working_dtype
 from .._validate import as_matrix, check_int, check_option, check_rank, check_real, check_tolerance
+from ..matmul._common import exponent, outside_safe_range, scale_pow2
 from ._operators import SensingOperator
 
 __all__ = ["DIVERGENCE_FACTOR", "Problem", "check_step", "default_tol", "iterate"]
@@ -44,6 +45,11 @@ class Problem:
         self.xp = xp = array_namespace(y)
         self.dtype = working_dtype(y.dtype, xp, name="y")
         self.y = y if y.dtype == self.dtype else xp.astype(y, self.dtype)  # astype copies: y is never written
+        e = exponent(xp.max(xp.abs(self.y)))
+        # y of extreme scale is solved as y 4^-k (exact), the factors scaled back by 2^k: X X^T and the gradients
+        # of 1e300 (or 1e-300) data would overflow (underflow) in the products
+        self.k = e // 2 if outside_safe_range(e, self.dtype) else 0
+        self.y = scale_pow2(self.y, -2 * self.k)
         self.op, self.psd = op, psd
         self.r = check_rank(r, op.shape, name="r", upper=min(op.shape), upper_text=f"min(op.shape) = {min(op.shape)}")
         self.n_iter = check_int(n_iter, "n_iter", low=0)
@@ -56,7 +62,7 @@ class Problem:
             truth = as_matrix(truth, "truth", sparse=False)  # numeric, real and finite
             if tuple(truth.shape) != tuple(op.shape):
                 raise ValueError(f"truth must have shape {op.shape}, got {tuple(truth.shape)}")
-            truth = xp.asarray(truth, dtype=self.dtype)
+            truth = scale_pow2(xp.asarray(truth, dtype=self.dtype), -2 * self.k)
             self.truth = truth
             self.truth_norm = float(xp.linalg.matrix_norm(truth))
         self._spectrum = None
@@ -126,7 +132,7 @@ class Problem:
             part = as_matrix(part, name, sparse=False)  # numeric, real (complex is refused, not cast) and finite
             if tuple(part.shape) != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {tuple(part.shape)}")
-            out.append(xp.asarray(part, dtype=self.dtype, copy=True))
+            out.append(scale_pow2(xp.asarray(part, dtype=self.dtype, copy=True), -self.k))
         return out[0] if self.psd else tuple(out)
 
     def init(self, init, alpha, rng, default_alpha, name="init"):
@@ -211,7 +217,7 @@ def iterate(problem: Problem, state, step, *, callback=None, name="solver", extr
         if problem.truth is not None:
             history["error"].append(problem.error(M))
         converged = done(rel, t)
-        if callback is not None and callback(_snapshot(state, t, rel)):
+        if callback is not None and callback(_snapshot(_unscaled(state, problem.k), t, rel)):
             stopped = True
             break
     if diverged:
@@ -226,9 +232,17 @@ def iterate(problem: Problem, state, step, *, callback=None, name="solver", extr
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     else:
         message = f"reached {criterion} (relative residual {rel:.3g})"
+    state = _unscaled(state, problem.k)
     factors = {"L": state[0], "R": state[1]} if isinstance(state, tuple) else {"X": state}
     return SolverResult(**factors, converged=bool(converged), diverged=diverged, n_iter=t, message=message,
                         history=history, **(extra or {}))
+
+
+def _unscaled(state, k):
+    """Factors of the problem on ``y 4^-k`` as factors of the problem on ``y``."""
+    if not k:
+        return state
+    return tuple(scale_pow2(p, k) for p in state) if isinstance(state, tuple) else scale_pow2(state, k)
 
 
 def _snapshot(state, t, rel):

@@ -27,6 +27,14 @@ def _precondition(grad, gram, damping, xp):
     return (np.linalg if is_numpy_namespace(xp) else xp.linalg).solve(P, grad.T).T
 
 
+def _ldexp(value, e) -> float:
+    """``value 2^e`` (a parameter reported in the units of the caller's y; ``inf`` beyond the float range)."""
+    try:
+        return math.ldexp(value, e)
+    except OverflowError:
+        return math.inf
+
+
 def _auto_lambda(problem: Problem) -> float:
     """``lam="auto"``: a tenth of the top eigenvalue of ``sym(A*(y))``, the spectral estimate of ``sigma_1(M)``."""
     return AUTO_LAMBDA * problem.sigma1()
@@ -137,14 +145,15 @@ def scaled_gd_lambda(op, y, r, *, lam="auto", eta=0.5, alpha="auto", x0=None, n_
     rng = as_rng(rng, problem.xp)
     eta = check_step(eta)
     lam = _auto_lambda(problem) if isinstance(lam, str) and check_option(lam, "lam", ["auto"]) else \
-        check_real(lam, "lam", low=0)
+        math.ldexp(check_real(lam, "lam", low=0), -2 * problem.k)  # in the units of the rescaled y
     X, alpha = problem.init("small" if x0 is None else x0, alpha, rng, problem.auto_alpha(), name="x0")
     xp = problem.xp
 
     def step(X, G, res, rel, t):
         return X - eta * _precondition(G @ X, X.T @ X, lam, xp)
 
-    return iterate(problem, X, step, callback=callback, name="scaled_gd_lambda", extra={"lam": lam, "alpha": alpha})
+    return iterate(problem, X, step, callback=callback, name="scaled_gd_lambda",
+                   extra={"lam": _ldexp(lam, 2 * problem.k), "alpha": alpha})
 
 
 @refuse_random_state
@@ -295,7 +304,8 @@ def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_
         L, R = state
         return L - step_size * (G @ R), R - step_size * (G.T @ L)
 
-    return iterate(problem, state, step, callback=callback, name="gd", extra={"step": step_size, "alpha": alpha})
+    return iterate(problem, state, step, callback=callback, name="gd",
+                   extra={"step": _ldexp(step_size, -2 * problem.k), "alpha": alpha})
 
 
 @refuse_random_state
@@ -357,7 +367,7 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
         return X - eta * _precondition(G @ X, X.T @ X, lam, xp)
 
     out = iterate(problem, X, step, callback=callback, name="precgd", extra={"alpha": alpha})
-    out.history["lam"] = damping[:out.n_iter]
+    out.history["lam"] = [_ldexp(lam, 2 * problem.k) for lam in damping[:out.n_iter]]
     return out
 
 

@@ -59,3 +59,15 @@ def test_item16_y_truth_x0_by_the_input_rule():
         gd(op, {"y": 1}, 2)
     with pytest.raises(TypeError, match="x0 must hold numbers"):
         scaled_gd_lambda(op, y, 2, x0=[["a", "b"]] * 10)
+
+
+@pytest.mark.parametrize("c", [1e300, 1e-300, 1e-310])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_solvers_are_scale_equivariant(solver, c):
+    """y c recovers c M: X X^T of 1e300 data overflowed (gd returned converged=False, error 0.32), and 1e-300
+    data underflowed to 'y is all zeros'."""
+    op, y = psd_problem()
+    ref, res = solver(op, y, 2, rng=0, n_iter=60), solver(op, y * c, 2, rng=0, n_iter=60)
+    model = (lambda r: r.X @ r.X.T) if "X" in ref else (lambda r: r.L @ r.R.T)
+    assert res.converged == ref.converged and res.n_iter == ref.n_iter
+    np.testing.assert_allclose(model(res) / c, model(ref), rtol=0, atol=1e-12 * np.abs(model(ref)).max())
