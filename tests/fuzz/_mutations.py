@@ -26,9 +26,11 @@ INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "u
 SPARSE_FORMATS = ("csr_matrix", "csc_matrix", "coo_matrix", "dok_matrix", "lil_matrix", "dia_matrix", "bsr_matrix",
                   "csr_array", "csc_array", "coo_array")
 MALFORMED = ("csr_index_out_of_range", "csr_negative_index", "csr_indptr_non_monotone", "csr_indptr_wrong_length",
-             "csr_indptr_last_not_nnz", "csc_index_out_of_range", "coo_row_out_of_range", "coo_negative_col",
-             "csr_nan", "csr_inf")
-CANONICALISABLE = ("csr_unsorted_indices", "csr_duplicate_indices", "csc_duplicate_indices")
+             "csc_index_out_of_range", "coo_row_out_of_range", "coo_negative_col", "csr_nan", "csr_inf")
+# scipy allows these and reads them as the matrix they stand for: unsorted or duplicate indices (summed), and
+# stored entries past indptr[-1] (pruned); the reference is that matrix, dense
+CANONICALISABLE = ("csr_unsorted_indices", "csr_duplicate_indices", "csc_duplicate_indices",
+                   "csr_indptr_last_not_nnz")
 
 
 @dataclass
@@ -98,8 +100,6 @@ def _malformed(name, x):
         c.indptr[1] = c.indptr[2] + 1
     elif name == "csr_indptr_wrong_length":
         c.indptr = c.indptr[:-1].copy()
-    elif name == "csr_indptr_last_not_nnz":
-        c.indptr[-1] = c.nnz - 1
     elif name == "csr_nan":
         c.data[0] = np.nan
     elif name == "csr_inf":
@@ -108,6 +108,10 @@ def _malformed(name, x):
 
 
 def _canonicalisable(name, x):
+    if name == "csr_indptr_last_not_nnz":  # the last stored entry lies past indptr[-1]: scipy ignores it
+        c = sp.csr_matrix(x)
+        c.indptr[-1] -= 1  # edited after construction, which would prune
+        return c
     if name == "csr_unsorted_indices":
         data, indices, indptr = _csr_pieces(x)
         for i in range(len(indptr) - 1):
@@ -191,7 +195,8 @@ def mutate(name: str, x: np.ndarray, *, allow_complex: bool) -> Outcome:  # noqa
     if name in SPARSE_FORMATS:
         return Outcome("sparse", getattr(sp, name)(x), x, rtol=1e-8)
     if name in CANONICALISABLE:
-        return Outcome("sparse", _canonicalisable(name, x), x, rtol=1e-8)
+        c = _canonicalisable(name, x)
+        return Outcome("sparse", c, c.toarray() if name == "csr_indptr_last_not_nnz" else x, rtol=1e-8)
     if name in MALFORMED:
         return Outcome("refuse", _malformed(name, x))
     raise KeyError(f"unknown mutation {name!r}")
