@@ -240,8 +240,10 @@ def half_step(design, seg: Segments, *, solver="exact", warm=None, tol=1e-10, ma
 
     Parameters
     ----------
-    design : (n_other, k) float32 or float64 NumPy array
-        The fixed factor (``U`` for the V half-step), C-contiguous.
+    design : (n_other, k) array_like
+        The fixed factor (``U`` for the V half-step): finite, with at least one row and one column. float32
+        (and float16) compute in float32, other real dtypes in float64; a C-contiguous NumPy array of that dtype
+        is used as it is, anything else is converted.
     seg : Segments
         The observations indexed along the solved factor (``obs.by_col`` for V, ``obs.by_row`` for U), with
         values in the dtype of `design`.
@@ -261,7 +263,7 @@ def half_step(design, seg: Segments, *, solver="exact", warm=None, tol=1e-10, ma
     Returns
     -------
     X : (n_seg, k) array
-        The solutions, in the dtype of `design`.
+        The solutions, in the working dtype of `design` (float32 or float64).
     inner_steps : float
         The mean number of inner steps per solved segment (0 for ``"exact"``).
 
@@ -278,10 +280,8 @@ def half_step(design, seg: Segments, *, solver="exact", warm=None, tol=1e-10, ma
     True
     """
     solver = check_option(solver, "solver", ("exact", "sketch", "cg"))
-    if not isinstance(design, np.ndarray) or design.ndim != 2 or design.dtype not in (np.float32, np.float64):
-        raise TypeError(f"design must be a 2-D float32 or float64 NumPy array, got {type(design).__name__} "
-                        f"{getattr(design, 'dtype', '')} of shape {getattr(design, 'shape', None)}")
-    design = np.ascontiguousarray(design)
+    design = to_numpy(as_matrix(design, "design", sparse=False))
+    design = np.ascontiguousarray(design, dtype=working_dtype(design.dtype, np, name="design"))
     k = design.shape[1]
     n_seg = seg.indptr.shape[0] - 1
     if seg.idx.size and int(seg.idx.max()) >= design.shape[0]:

@@ -321,3 +321,31 @@ def test_item15_sampled_product_is_public_and_validated():
         sampled_product(U, V, [3], [0])
     with pytest.raises(ValueError, match="V.shape"):
         sampled_product(U, V[:, :1], [0], [0])
+
+
+def test_issue15_half_step_design_follows_the_input_rule():
+    import lowrank_la.completion as completion
+
+    M, rows, cols = _scale_problem()
+    obs = completion.parse_observations(rows, cols, M[rows, cols], M.shape)
+    Ut = np.ascontiguousarray(np.linalg.svd(M)[0][:, :2])
+    X, _ = completion.half_step(Ut, obs.by_col)
+    # lists, Fortran order and integers are converted; float32 stays float32
+    np.testing.assert_array_equal(completion.half_step(Ut.tolist(), obs.by_col)[0], X)
+    np.testing.assert_allclose(completion.half_step(np.asfortranarray(Ut), obs.by_col)[0], X, rtol=1e-12)
+    Ui = np.round(10 * Ut).astype(np.int32)
+    X_int, _ = completion.half_step(Ui, obs.by_col)
+    assert X_int.dtype == np.float64
+    np.testing.assert_allclose(X_int, completion.half_step(Ui.astype(np.float64), obs.by_col)[0], rtol=1e-12)
+    assert completion.half_step(Ut.astype(np.float32), obs.by_col)[0].dtype == np.float32
+    bad = Ut.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="design"):
+        completion.half_step(bad, obs.by_col)
+    assert np.isnan(bad[3, 1])  # the input is untouched
+    with pytest.raises(ValueError, match="design"):
+        completion.half_step(Ut[:, :0], obs.by_col)
+    with pytest.raises(ValueError, match="design"):
+        completion.half_step(np.float64(1.0), obs.by_col)
+    with pytest.raises(TypeError, match="design"):
+        completion.half_step(Ut.astype(np.complex128), obs.by_col)
