@@ -61,6 +61,9 @@ class MatmulLevels:
 
     def __init__(self, A, B, *, f=None, c0=8, M=2, sampler="norm", coupling="antithetic"):
         if _ndim(A) == 3 or _ndim(B) == 3:
+            if _ndim(A) != _ndim(B):  # name both: either may be the wrong one
+                raise ValueError(f"A and B must both be 2-D (one product) or both 3-D (a stack of products); got "
+                                 f"A of shape {_shape(A)} and B of shape {_shape(B)}")
             self.ops = _Stack(A, B, sampler)
             self.sampler = self.ops
         else:
@@ -157,6 +160,16 @@ def _ndim(X) -> int:
         return np.ndim(X)
     except ValueError:  # ragged: as_matrix names the problem
         return 2
+
+
+def _shape(X) -> tuple:
+    """The shape of an array, or of a nested list read as one (for messages; ragged lists give ``()``)."""
+    if hasattr(X, "shape"):
+        return tuple(X.shape)
+    try:
+        return np.shape(X)
+    except ValueError:
+        return ()
 
 
 class _Stack:

@@ -91,9 +91,10 @@ def mlmc_matmul(A, B, *, f=None, rtol=None, atol=None, max_cost=None, c0=8, M=2,
     Raises
     ------
     ValueError
-        If the inner dimensions disagree, a tolerance is <= 0, `c0`, `M`, `n_pilot`, `L_max` or `max_cost` is out
-        of range, `sampler` is invalid, an input holds NaN or Inf, `f` of a sampled product is not finite, or
-        (``return_info=True``, ``f = None``) the variances of an extreme-scale product are outside float64.
+        If the inner dimensions disagree, one of `A` and `B` is 3-D and the other not, a tolerance is <= 0,
+        `c0`, `M`, `n_pilot`, `L_max` or `max_cost` is out of range, `sampler` is invalid, an input holds NaN
+        or Inf, `f` of a sampled product is not finite, or (``return_info=True``, ``f = None``) the variances
+        of an extreme-scale product are outside float64.
     TypeError
         If an input is sparse, complex or not an array, or `f` or `callback` is not callable.
 

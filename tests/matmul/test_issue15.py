@@ -240,3 +240,17 @@ def test_random_state_is_refused(call):
 
 def test_mlmcinfo_is_exported():
     assert MLMCInfo.__repr__ is not object.__repr__
+
+
+@pytest.mark.parametrize("wrong", ["A", "B"])
+def test_a_2d_and_3d_pair_is_refused_naming_both(wrong):
+    A, B = problem()
+    stack = {"A": np.stack([A, A]), "B": np.stack([B, B])}
+    args = {"A": A, "B": B, wrong: stack[wrong]}
+    for call in (lambda: mlmc_matmul(args["A"], args["B"], rtol=0.3, rng=0),
+                 lambda: MatmulLevels(args["A"], args["B"])):
+        with pytest.raises(ValueError, match=r"A and B must both be 2-D .* or both 3-D") as info:
+            call()
+        assert "A of shape " in str(info.value) and "B of shape " in str(info.value)
+        assert str(stack[wrong].shape) in str(info.value)
+    assert MatmulLevels(stack["A"], stack["B"]).cost(1) > 0  # a matching stack is accepted
