@@ -78,9 +78,10 @@ class Products:
         self.shape = (n, m) if transposed else (m, n)
         self.mu = None
         self.scale_exp = 0  # the products are those of 2**scale_exp * C (see :meth:`rescale`)
-        if center:  # column means, one pass: mu = A^T 1 / m
+        if center:  # column means, one pass: mu = conj(A^H 1) / m
             ones = self._ones(m, op.shape, 0)
-            self.mu = op.rmatmat(ones) / m
+            mu = op.rmatmat(ones) / m
+            self.mu = self.xp.conj(mu) if op.is_complex else mu
 
     # the chunks of A along its rows (axis 0) and columns (axis 1), for Dask
     def _chunks(self, axis):
@@ -108,8 +109,9 @@ class Products:
 
     def _at(self, Y):  # A^T @ Y, centred
         X = self.op.rmatmat(Y)
-        if self.mu is not None:
-            X = X - self.xp.reshape(self.mu, (-1, 1)) * self.xp.reshape(self.xp.sum(Y, axis=0), (1, -1))
+        if self.mu is not None:  # C^H Y = A^H Y - conj(mu) (1^T Y)
+            mu = self.xp.conj(self.mu) if self.op.is_complex else self.mu
+            X = X - self.xp.reshape(mu, (-1, 1)) * self.xp.reshape(self.xp.sum(Y, axis=0), (1, -1))
         return X
 
     def rescale(self, exponent: int) -> None:
@@ -131,10 +133,10 @@ class Products:
         return self._scaled(self._a if self.transposed else self._at, Y)
 
 
-def prepare(A, *, center=False, transpose="auto", name="A"):
+def prepare(A, *, center=False, transpose="auto", name="A", allow_complex=False):
     """Validate `A` and return ``(Products, transposed)``; ``transpose="auto"`` transposes when ``m < n``."""
     check_adjoint(A, name)
-    op = as_operator(A, name=name)
+    op = as_operator(A, name=name, allow_complex=allow_complex)
     raw = op._A if op.kind == "dask" else A  # the Dask array in the working dtype, for its chunks
     m, n = op.shape
     transposed = (m < n) if transpose == "auto" else bool(transpose)
@@ -290,7 +292,7 @@ def normalize(Y, xp, *, method, dask=False):
 # --------------------------------------------------------------------------- finishing
 
 def svd_of_projection(Q, Bt, xp, *, dask=False, k=None):
-    """SVD of ``B = Bt^T`` (``Bt = A^T Q``, n x l) lifted by `Q`: ``(U, s, Vh)`` of ``Q B``, the top `k` only."""
+    """SVD of ``B = Bt^H`` (``Bt = A^H Q``, n x l) lifted by `Q`: ``(U, s, Vh)`` of ``Q B``, the top `k` only."""
     if dask:
         import dask.array as da
 
@@ -301,6 +303,8 @@ def svd_of_projection(Q, Bt, xp, *, dask=False, k=None):
         s = times_pow2(s, -e)
     if k is not None:  # truncate before lifting: Q @ Zh^T costs m l k flops instead of m l^2
         W, s, Zh = W[:, :k], s[:k], Zh[:k, :]
+    if xp.isdtype(W.dtype, "complex floating"):  # Bt = W s Zh, so B = Zh^H s W^H
+        return Q @ xp.conj(Zh.T), s, xp.conj(W.T)
     return Q @ Zh.T, s, W.T
 
 
