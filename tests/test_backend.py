@@ -223,3 +223,38 @@ def test_thread_limit_bounds_numba_and_blas_then_restores():
     with pytest.raises(ValueError, match=r"^n=0 must satisfy n >= 1$"):
         with thread_limit(0):
             pass
+
+
+# ---------------------------------------------------------------- the operator's block arguments
+
+def test_operator_blocks_are_named_dense_and_may_have_no_columns():
+    from lowrank_la import as_operator
+
+    A = np.arange(12.0).reshape(4, 3) - 5
+    op = as_operator(A)
+    # errors name the argument the caller passed: X for matmat, Y for rmatmat
+    for call, name, good in ((op.matmat, "X", np.ones((3, 2))), (op.rmatmat, "Y", np.ones((4, 2)))):
+        bad = good.copy()
+        bad[0, 0] = np.nan
+        with pytest.raises(ValueError, match=rf"^{name} must be finite"):
+            call(bad)
+        with pytest.raises(ValueError, match=rf"^{name}\.shape\[0\]"):
+            call(good[1:])
+        with pytest.raises(TypeError, match=rf"^{name} must be a dense array, got a sparse csr_matrix"):
+            call(sp.csr_matrix(good))
+    # an (n, 0) block is valid: an (m, 0) result, no pass over A
+    assert op.matmat(np.ones((3, 0))).shape == (4, 0)
+    assert op.rmatmat(np.ones((4, 0))).shape == (3, 0)
+    assert op.n_passes == 0
+
+
+def test_transpose_of_a_complex_operator_conjugates_in_both_directions():
+    from lowrank_la import as_operator
+
+    gen = np.random.default_rng(0)
+    A = gen.standard_normal((4, 3)) + 1j * gen.standard_normal((4, 3))
+    X, Y = gen.standard_normal((3, 2)) + 1j, gen.standard_normal((4, 2)) - 1j
+    op = as_operator(A, allow_complex=True)
+    np.testing.assert_allclose(op.T.matmat(Y), A.T @ Y, rtol=1e-12)
+    np.testing.assert_allclose(op.T.rmatmat(X), A.conj() @ X, rtol=1e-12)
+    np.testing.assert_allclose(op.T.H.rmatmat(Y), A.T @ Y, rtol=1e-12)

@@ -86,20 +86,18 @@ class MatrixOperator:
     def matmat(self, X):
         """``A @ X`` for a block `X` of shape (n, l) or a vector of shape (n,).
 
-        `X` is checked as a public argument: 1-D or 2-D, numeric, finite, ``X.shape[0] == n``; lists and other
-        array-likes are converted by the input rule. A block without columns costs no pass.
+        `X` is checked as a public argument: a dense array, 1-D or 2-D, numeric, finite, ``X.shape[0] == n``;
+        lists and other array-likes are converted by the input rule, and sparse blocks are refused with a
+        ``TypeError`` (the products are dense blocks). A block without columns, (n, 0), is valid (algorithms
+        may form one): it costs no pass and gives an (m, 0) result, as ``scipy.sparse.linalg.LinearOperator``
+        does.
         """
-        if self.kind != "dask" or not is_dask(X):
-            X = as_matrix(X, "X", ndim=(1, 2), allow_complex=True, allow_empty=True)
-        check_shape_agrees("X.shape[0]", X.shape[0], self.shape[1], "the operator's shape[1]")
-        if X.ndim == 2 and X.shape[1] == 0:
-            return self._empty_result(X)
-        self._counter.count += 1
-        return self._rproduct(X) if self._adjoint else self._product(X)
+        return self._apply(X, "X")
 
     def rmatmat(self, Y):
-        """``A^H @ Y`` for a block `Y` of shape (m, l) or a vector of shape (m,)."""
-        return self.H.matmat(Y)
+        """``A^H @ Y`` for a block `Y` of shape (m, l) or a vector of shape (m,), checked as `X` of
+        :meth:`matmat`."""
+        return self.H._apply(Y, "Y")
 
     __matmul__ = matmat
 
@@ -114,6 +112,19 @@ class MatrixOperator:
                 f"passes={self.n_passes}{', adjoint' if self._adjoint else ''}>")
 
     # -- the backends
+    def _apply(self, X, name):
+        """``self @ X`` for the block `X`, checked under the name the caller knows it by."""
+        if self.kind != "dask" or not is_dask(X):
+            X = as_matrix(X, name, ndim=(1, 2), allow_complex=True, sparse=False, allow_empty=True)
+        check_shape_agrees(f"{name}.shape[0]", X.shape[0], self.shape[1], "the operator's shape[1]")
+        if X.ndim == 2 and X.shape[1] == 0:
+            return self._empty_result(X)
+        self._counter.count += 1
+        return self._blocks(X)
+
+    def _blocks(self, X):
+        return self._rproduct(X) if self._adjoint else self._product(X)
+
     def _product(self, X):
         A = self._A
         if self.kind == "linear_operator":
@@ -184,8 +195,8 @@ class _ConjugatedOperator(MatrixOperator):
         super().__init__(base._A, base.kind, base._shape, base.dtype, base.xp, base.device,
                          counter=base._counter, adjoint=base._adjoint)
 
-    def matmat(self, X):
-        return self.xp.conj(super().matmat(self.xp.conj(X)))
+    def _blocks(self, X):
+        return self.xp.conj(super()._blocks(self.xp.conj(X)))
 
     @property
     def H(self):

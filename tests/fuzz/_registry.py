@@ -25,7 +25,9 @@ class Arg:
     `min_ndim` allows any order from it up (tensors of order N >= 2); `sparse` / `complex` whether scipy.sparse /
     complex input is accepted; `scale` maps output names to their degree in this argument; `lenient` marks an
     argument whose valid dtypes are not the float rule's (integer indices, counts): dtype and scale mutations
-    need only be accepted or refused cleanly.
+    need only be accepted or refused cleanly. `ndim` overrides the kind's allowed numbers of dimensions (a
+    matrix that may also be given as the 1-D diagonal); `empty_cols_ok` marks a block whose columns pass
+    through (``A @ X``): an (n, 0) value is valid, and every output must come back with no columns.
     """
 
     name: str
@@ -35,9 +37,13 @@ class Arg:
     scale: dict = field(default_factory=dict)
     lenient: bool = False
     min_ndim: int = 0
+    ndim: tuple = ()
+    empty_cols_ok: bool = False
 
     @property
     def ndims(self):
+        if self.ndim:
+            return self.ndim
         if self.min_ndim:
             return tuple(range(self.min_ndim, 8))
         return {"matrix": (2,), "vector": (1,), "tensor": (3,), "any": None}[self.kind]
@@ -148,10 +154,10 @@ def _register_top():
          matrix_arg({"AX": 1, "AtY": 1}))
     base_x = lambda seed: {"A": low_rank(seed), "X": low_rank(seed + 1, 16, 5)}  # noqa: E731
     spec("MatrixOperator.matmat", base_x, lambda d: la.as_operator(d["A"]).matmat(d["X"]), single,
-         Arg("X", scale={"out": 1}, complex=True), matrix_arg({"out": 1}), keep_dtype=False)
+         Arg("X", scale={"out": 1}, complex=True, empty_cols_ok=True), matrix_arg({"out": 1}), keep_dtype=False)
     base_y = lambda seed: {"A": low_rank(seed), "Y": low_rank(seed + 1, 24, 5)}  # noqa: E731
     spec("MatrixOperator.rmatmat", base_y, lambda d: la.as_operator(d["A"]).rmatmat(d["Y"]), single,
-         Arg("Y", scale={"out": 1}, complex=True), matrix_arg({"out": 1}), keep_dtype=False)
+         Arg("Y", scale={"out": 1}, complex=True, empty_cols_ok=True), matrix_arg({"out": 1}), keep_dtype=False)
 
 
 # --------------------------------------------------------------------------- svd
@@ -533,7 +539,8 @@ def _register_projection():
         m.update(d["U"], d["C"])
         return m.projector_dense()
 
-    spec("projection.KroneckerProjectionMaintainer.update", up, do_update, single, Arg("U"), Arg("C"),
+    # C is (k, k) or its (k,) diagonal (documented): a 1-D C is valid
+    spec("projection.KroneckerProjectionMaintainer.update", up, do_update, single, Arg("U"), Arg("C", ndim=(1, 2)),
          scale_rtol=1e-5, keep_dtype=False)
     spec("projection.coordinate_estimate_std", lambda seed: {"v": np.random.default_rng(seed).standard_normal(16)},
          lambda d: projection.coordinate_estimate_std(d["v"], [0, 3], 8), single,

@@ -136,7 +136,7 @@ def evaluate(name, arg, mutation, seed):
     spec = REGISTRY[name]
     a = spec.arg(arg)
     base = spec.base(seed)
-    out = mutate(mutation, np.asarray(base[arg]), allow_complex=a.complex)
+    out = mutate(mutation, np.asarray(base[arg]), allow_complex=a.complex, empty_cols_ok=a.empty_cols_ok)
     inputs = dict(base)
     inputs[arg] = out.value
     if out.expect == "scale":  # the joint partners are scaled with the mutated argument
@@ -193,6 +193,14 @@ def _judge(spec, a, out, base, mutation, seed, result, exc):  # noqa: C901 (one 
         if exc is None:
             return _fail("accepted-invalid", "returned a result")
         return _refusal(exc, a.name, None if a.lenient else out.error)
+    if expect == "empty":  # columns pass through: each output is the base one with no columns
+        if exc is not None:
+            return _fail("refused-valid" if isinstance(exc, (ValueError, TypeError)) else "exception", _short(exc))
+        ref, ref_exc = ANSWERS.get(spec, base, (spec.name, seed))
+        if ref is None:
+            return _fail("harness", f"base call failed: {_short(ref_exc)}")
+        diff = _compare(spec, result, {k: np.zeros(v.shape[:-1] + (0,)) for k, v in ref.items()}, 0.0, False)
+        return _fail("silent-wrong", diff) if diff else _PASS
     if expect == "scale":
         if exc is not None:
             if isinstance(exc, ValueError):
