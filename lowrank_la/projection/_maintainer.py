@@ -21,6 +21,7 @@ from .._validate import (
     refuse_random_state,
 )
 from ..sketch import make_sketch
+from ..svd._common import pow2_exponent, times_pow2
 from ._kron import (
     FORMS,
     VECS,
@@ -82,7 +83,8 @@ def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
     * ``"gaussian"`` (entries ``N(0, 1/s)``): ``sqrt((||v||^2 + v_i^2) / s)``;
     * ``"countsketch"`` (one ``+-1`` per column in a uniform row): ``sqrt((||v||^2 - v_i^2) / s)``.
 
-    Both estimates are unbiased.
+    Both estimates are unbiased. They are computed from `v` rescaled by a power of two, so that they scale
+    with `v` over the whole float range (``c v`` gives ``c`` times the answer, down to subnormal entries).
 
     Parameters
     ----------
@@ -119,9 +121,11 @@ def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
     dtype = _host_dtype(working_dtype(v.dtype, np, name="v"))
     idx = _check_coordinates(idx, v.shape[0], "v.shape[0]")
     v = v.astype(np.float64)
+    e = pow2_exponent(float(np.max(np.abs(v))))  # v 2^e has max |entry| in [0.5, 1): its squares neither
+    v = times_pow2(v, e)                          # overflow nor underflow, and the scaling is exact
     vi = v[idx]
     sign = 1.0 if kind == "gaussian" else -1.0
-    return np.sqrt(np.clip(float(v @ v) + sign * vi**2, 0.0, None) / s).astype(dtype)
+    return times_pow2(np.sqrt(np.clip(float(v @ v) + sign * vi**2, 0.0, None) / s), -e).astype(dtype)
 
 
 def _check_coordinates(idx, d, d_text):

@@ -187,3 +187,15 @@ def test_coordinate_estimate_std_leaves_v_untouched():
     copy = v.copy()
     assert np.allclose(coordinate_estimate_std(v, 1, 2, "countsketch"), np.sqrt((26.0 - 16.0) / 2))
     assert (v == copy).all()
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "countsketch"])
+@pytest.mark.parametrize("c", [2.0 ** -1000, 1e-300, 1e300, 2.0 ** -1060])
+def test_coordinate_estimate_std_scales_with_v_over_the_float_range(kind, c):
+    v = np.random.default_rng(4).standard_normal(16)
+    base = coordinate_estimate_std(v, [0, 3], 8, kind)
+    scaled = coordinate_estimate_std(v * c, [0, 3], 8, kind)
+    assert np.all(np.isfinite(scaled)) and np.all(scaled > 0)
+    rtol = 1e-12 if abs(math.log2(c)) < 1000 else 1e-2  # subnormal v keeps about 2 digits
+    np.testing.assert_allclose(scaled / c, base, rtol=rtol)
+    assert coordinate_estimate_std(np.zeros(4), [1], 8, kind).tolist() == [0.0]
