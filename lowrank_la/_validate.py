@@ -27,6 +27,7 @@ __all__ = [
     "check_finite",
     "check_int",
     "check_matrix",
+    "check_operand",
     "check_option",
     "check_rank",
     "check_real",
@@ -302,6 +303,27 @@ def check_shape_agrees(name: str, actual: int, expected: int, what: str) -> None
     """
     if int(actual) != int(expected):
         raise ValueError(f"{name}={actual} must equal {what} = {expected}")
+
+
+def check_operand(X, name: str, rows: int, rows_text: str, *, ndim: int | tuple[int, ...] = (1, 2),
+                  allow_complex: bool = True, sparse: bool = True, allow_empty: bool = False):
+    """The right operand `X` of a product with a matrix of `rows` columns, by the input rule (:func:`as_matrix`).
+
+    Returns `X` converted and checked (`ndim`, numeric, finite, non-empty unless `allow_empty`, sparse index
+    structure) with ``X.shape[0] == rows``; `rows_text` names what `rows` is in the message.
+
+    Examples
+    --------
+    >>> check_operand([1.0, 2.0], "x", 2, "A.shape[1]").shape
+    (2,)
+    >>> check_operand([1.0, 2.0, 3.0], "x", 2, "A.shape[1]")
+    Traceback (most recent call last):
+    ...
+    ValueError: x.shape[0]=3 must equal A.shape[1] = 2
+    """
+    X = as_matrix(X, name, ndim=ndim, allow_complex=allow_complex, sparse=sparse, allow_empty=allow_empty)
+    check_shape_agrees(f"{name}.shape[0]", X.shape[0], rows, rows_text)
+    return X
 
 
 # --------------------------------------------------------------------------- the input rule

@@ -10,6 +10,7 @@ The core is the general solution ``G = Y^T A X + W - (Y^T F) W (H^T X)`` of the 
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -17,11 +18,13 @@ import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
 from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, svd_small
-from .._validate import as_matrix, check_option, check_real, check_shape_agrees
+from .._validate import as_matrix, check_operand, check_option, check_real, check_shape_agrees, is_sparse
+from ..svd._common import safe_norm
 
 __all__ = ["MetaFactorization", "RankConditionWarning", "meta_factorize"]
 
 METHODS = ("qr", "lstsq", "pinv")
+_BLOCK_ENTRIES = 1 << 18  # entries of one dense residual block in relative_error
 
 
 class RankConditionWarning(UserWarning):
@@ -128,35 +131,107 @@ class MetaFactorization:
         return (L @ M) @ R.T
 
     def matmat(self, V):
-        """``(F G H^T) @ V`` for an (n, p) block, through the factors."""
+        """``(F G H^T) @ V`` for an (n, p) block `V`, through the factors.
+
+        `V` follows the input rule: dense, sparse or array-like, real or complex; a `V` that is not 2-D, is
+        empty, holds NaN or Inf or has ``V.shape[0] != n`` is refused with a ``ValueError`` naming it.
+        """
+        return self._product(self._operand(V, "V", 1, 2))
+
+    def rmatmat(self, U):
+        """``(F G H^T)^T @ U`` for an (m, p) block `U`, through the factors (`U` checked as `V` in :meth:`matmat`)."""
+        return self._rproduct(self._operand(U, "U", 0, 2))
+
+    def matvec(self, x):
+        """``(F G H^T) @ x`` for a 1-D `x` of length n (checked as `V` in :meth:`matmat`)."""
+        return self._product(self._operand(x, "x", 1, 1))
+
+    def rmatvec(self, y):
+        """``(F G H^T)^T @ y`` for a 1-D `y` of length m (checked as `V` in :meth:`matmat`)."""
+        return self._rproduct(self._operand(y, "y", 0, 1))
+
+    def _operand(self, X, name, axis, ndim):
+        """`X` checked as the operand of a product with ``F G H^T`` (``axis=1``) or its transpose (``axis=0``).
+
+        The input rule (lists and sparse accepted, complex allowed, NaN/Inf and empty refused), `ndim`
+        dimensions, and ``X.shape[0] == shape[axis]``; errors name `name`.
+        """
+        return check_operand(X, name, self.shape[axis], f"the factorization's shape[{axis}]", ndim=ndim)
+
+    def _product(self, V):
         L, M, R = self._apply
         return L @ (M @ (R.T @ V))
 
-    def rmatmat(self, U):
-        """``(F G H^T)^T @ U`` for an (m, p) block, through the factors."""
+    def _rproduct(self, U):
         L, M, R = self._apply
         return R @ (M.T @ (L.T @ U))
 
-    def matvec(self, x):
-        """``(F G H^T) @ x`` for a vector `x` of length n."""
-        check_shape_agrees("x.shape[0]", x.shape[0], self.shape[1], "the factorization's shape[1]")
-        return self.matmat(x)
-
-    def rmatvec(self, y):
-        """``(F G H^T)^T @ y`` for a vector `y` of length m."""
-        check_shape_agrees("y.shape[0]", y.shape[0], self.shape[0], "the factorization's shape[0]")
-        return self.rmatmat(y)
-
     def as_linear_operator(self) -> LinearOperator:
-        """A ``scipy.sparse.linalg.LinearOperator`` applying ``F G H^T`` through the factors (NumPy arrays)."""
-        return LinearOperator(self.shape, matvec=self.matmat, rmatvec=self.rmatmat, matmat=self.matmat,
-                              rmatmat=self.rmatmat, dtype=np.dtype(self.dtype))
+        """A ``scipy.sparse.linalg.LinearOperator`` applying ``F G H^T`` through the factors (NumPy arrays).
+
+        The operator checks shapes only (as SciPy's do): its products skip the finiteness checks of
+        :meth:`matmat`, for iterative solvers that call it many times.
+        """
+        return LinearOperator(self.shape, matvec=self._product, rmatvec=self._rproduct, matmat=self._product,
+                              rmatmat=self._rproduct, dtype=np.dtype(self.dtype))
 
     def relative_error(self, A) -> float:
-        """``||A - F G H^T||_F / ||A||_F`` for a dense `A` (forms the reconstruction)."""
+        """``||A - F G H^T||_F / ||A||_F`` for an (m, n) `A`, dense or sparse.
+
+        Parameters
+        ----------
+        A : (m, n) array or sparse matrix
+            Real, by the input rule (lists and DataFrames converted, sparse kept sparse).
+
+        Returns
+        -------
+        float
+            The relative Frobenius error; 0.0 when `A` and the factorization are both zero, ``inf`` when only
+            `A` is.
+
+        Raises
+        ------
+        ValueError
+            If `A` is not 2-D, is empty, holds NaN or Inf, or its shape is not the factorization's.
+        TypeError
+            If `A` is complex or not numeric.
+
+        Notes
+        -----
+        The residual is formed by blocks of rows of at most about ``2**18`` entries (a sparse block is
+        densified on its own), so neither `A` nor the reconstruction is ever held dense in full; the norms are
+        scaled by powers of two, so their squares neither overflow nor underflow.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.sparse as sp
+        >>> from lowrank_la.factor import mf_svd
+        >>> A = sp.random(40, 30, density=0.1, format="csr", random_state=0)
+        >>> mf = mf_svd(A.toarray(), 5)
+        >>> bool(abs(mf.relative_error(A) - mf.relative_error(A.toarray())) < 1e-14)
+        True
+        """
+        A = check_operand(A, "A", self.shape[0], "the factorization's shape[0]", ndim=2, allow_complex=False)
+        check_shape_agrees("A.shape[1]", A.shape[1], self.shape[1], "the factorization's shape[1]")
         xp = self._xp()
-        A = xp.asarray(A, dtype=self.dtype) if not is_numpy_namespace(xp) else np.asarray(A, dtype=self.dtype)
-        return float(xp.linalg.vector_norm(A - self.reconstruct()) / xp.linalg.vector_norm(A))
+        sparse = is_sparse(A)
+        if sparse and A.format != "csr":
+            A = A.tocsr()  # row blocks of a CSR matrix are cheap slices
+        L, M, R = self._apply
+        MRt = M @ R.T
+        m, n = self.shape
+        step = max(1, _BLOCK_ENTRIES // n)
+        residual = 0.0
+        for start in range(0, m, step):
+            stop = min(start + step, m)  # array-API slices stay in bounds
+            block = A[start:stop, :].toarray() if sparse else A[start:stop, :]
+            block = np.asarray(block) if is_numpy_namespace(xp) else xp.asarray(block)
+            residual = math.hypot(residual, safe_norm(block - L[start:stop, :] @ MRt, xp))
+        values = A.data if sparse else A  # ||A||_F from the stored entries alone
+        norm = safe_norm(values, array_namespace(values))
+        if norm == 0:
+            return 0.0 if residual == 0 else math.inf
+        return residual / norm
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.shape[0]}x{self.shape[1]}, F {tuple(self.F.shape)}, "

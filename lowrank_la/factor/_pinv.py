@@ -9,6 +9,7 @@ import scipy.linalg
 
 from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, working_dtype
 from .._validate import as_matrix, check_real, check_shape_agrees
+from ..svd._common import pow2_exponent, times_pow2
 from ._input import PreparedMatrix
 from ._meta import (
     RankConditionWarning,
@@ -182,8 +183,8 @@ def randomized_pinv(A, P, Q, *, rcond=None):
     """
     op = as_operator(A)
     m, n = op.shape
-    P = as_frame(P, "P", m, "A.shape[0]", op.xp, op.dtype)
-    Q = as_frame(Q, "Q", n, "A.shape[1]", op.xp, op.dtype)
+    P = _unit_sketch(as_frame(P, "P", m, "A.shape[0]", op.xp, op.dtype), op.xp)
+    Q = _unit_sketch(as_frame(Q, "Q", n, "A.shape[1]", op.xp, op.dtype), op.xp)
     if rcond is not None:
         rcond = check_real(rcond, "rcond", low=0, high=1, low_inclusive=False, high_inclusive=False)
     PtA = op.rmatmat(P).T   # (s, n)
@@ -191,3 +192,12 @@ def randomized_pinv(A, P, Q, *, rcond=None):
     cut_l = rcond if rcond is not None else default_rcond(PtA.shape, op.dtype, op.xp)
     cut_r = rcond if rcond is not None else default_rcond(AQ.shape, op.dtype, op.xp)
     return small_pinv(PtA, cut_l, op.xp) @ (P.T @ AQ) @ small_pinv(AQ, cut_r, op.xp)
+
+
+def _unit_sketch(S, xp):
+    """`S` times the power of two that brings ``max |S|`` into ``[0.5, 1)``: exact, and ``A_p^+`` does not change.
+
+    ``(c P^T A)^+ (c P^T A Q) (A Q)^+ = (P^T A)^+ (P^T A Q) (A Q)^+``, likewise for `Q`; sketches of extreme scale
+    (subnormal entries, or 1e300) would otherwise make ``P^T A`` and its pseudoinverse under- or overflow.
+    """
+    return times_pow2(S, pow2_exponent(float(xp.max(xp.abs(S)))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._backend import as_rng, to_numpy
+from .._backend import as_rng, to_numpy, working_dtype
 from .._validate import as_matrix, check_option, check_rank, refuse_random_state
 from ._input import PreparedMatrix
 
@@ -46,6 +46,7 @@ def deim(U):
     (4, True)
     """
     U = to_numpy(as_matrix(U, "U", allow_complex=True, sparse=False))
+    U = U.astype(working_dtype(U.dtype, np, name="U", allow_complex=True), copy=False)  # float16 in float32
     m, k = U.shape
     if k > m:
         raise ValueError(f"U.shape[1]={k} must satisfy U.shape[1] <= U.shape[0] = {m} (DEIM picks one row per column)")
