@@ -1,6 +1,7 @@
 """The one place that knows about array backends, one module per concern.
 
-* :mod:`.results`: ``ConvergenceWarning`` and the result types ``SVDResult`` and ``SolverResult``;
+* :mod:`.results`: ``ConvergenceWarning`` and the result types ``SVDResult``, ``SVDAccuracyResult`` and
+  ``SolverResult``;
 * :mod:`.namespace`: the namespace and device of an input, and the dtype policy;
 * :mod:`.random`: ``rng`` normalisation (scipy's SPEC 7) and reproducible streams;
 * :mod:`.linalg`: small dense work on the fast path per backend, and the sign rule ``flip_signs``;
@@ -25,13 +26,14 @@ from .linalg import (
 from .namespace import array_namespace, device_of, is_cupy_namespace, is_numpy_namespace, to_numpy, working_dtype
 from .operator import MatrixOperator, as_operator
 from .random import as_rng, random_normal, spawn_rngs
-from .results import ConvergenceWarning, SolverResult, SVDResult
+from .results import ConvergenceWarning, SolverResult, SVDAccuracyResult, SVDResult
 from .threads import one_blas_thread, thread_limit
 
 __all__ = [
     "SMALL_WORK_NOTE",
     "ConvergenceWarning",
     "MatrixOperator",
+    "SVDAccuracyResult",
     "SVDResult",
     "SolverResult",
     "array_namespace",

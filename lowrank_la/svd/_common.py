@@ -191,6 +191,11 @@ def safe_norm(X, xp) -> float:
     return ldexp_safe(math.sqrt(host_float(xp.sum(Xs * Xs))), -e)
 
 
+def herm(X, xp):
+    """The conjugate transpose ``X^H`` (``X.T`` for real `X`, without a copy)."""
+    return xp.conj(X.T) if xp.isdtype(X.dtype, "complex floating") else X.T
+
+
 def host_float(x) -> float:
     """A 0-d array of any backend (Dask computed, CuPy copied) as a Python float."""
     return float(to_numpy(x))
@@ -202,8 +207,18 @@ def _draw_chunk(seed, shape, dtype):
     return np.random.default_rng(seed).standard_normal(shape, dtype=dtype)
 
 
+def gaussian(gen, shape, *, dtype, xp, device=None):
+    """Standard Gaussian draws of `shape` in `dtype`; for a complex dtype ``(X + iY) / sqrt(2)`` (unit variance)."""
+    if not xp.isdtype(dtype, "complex floating"):
+        return random_normal(gen, shape, dtype=dtype, xp=xp, device=device)
+    real = xp.float32 if xp.finfo(dtype).bits == 32 else xp.float64
+    re, im = (xp.astype(random_normal(gen, shape, dtype=real, xp=xp, device=device), dtype) for _ in range(2))
+    return (re + im * 1j) * math.sqrt(0.5)
+
+
 def draw(prod: Products, gen, cols: int):
-    """A standard Gaussian (n, cols) test matrix in the working dtype, for ``prod.matmat``.
+    """A standard Gaussian (n, cols) test matrix in the working dtype (complex: :func:`gaussian`), for
+    ``prod.matmat``.
 
     On Dask it is chunked like the columns of the (possibly transposed) matrix, and chunk ``j`` is drawn from
     the ``j``-th child of a ``SeedSequence`` seeded from `gen`: the same `rng` gives the same matrix whatever
@@ -221,7 +236,7 @@ def draw(prod: Products, gen, cols: int):
         blocks = [da.from_delayed(dask.delayed(_draw_chunk)(s, (c, cols), host), shape=(c, cols), dtype=host)
                   for s, c in zip(seeds, chunks)]
         return da.concatenate(blocks, axis=0)
-    return random_normal(gen, (n, cols), dtype=prod.dtype, xp=xp, device=prod.op.device)
+    return gaussian(gen, (n, cols), dtype=prod.dtype, xp=xp, device=prod.op.device)
 
 
 # --------------------------------------------------------------------------- orthonormalisation
@@ -321,10 +336,10 @@ def sign_fix(U, Vh, xp, *, dask=False):
 
 
 def finish(U, s, Vh, k, *, transposed, flip_sign, xp, dask=False):
-    """Truncate to `k`, undo the transpose, apply the sign rule."""
+    """Truncate to `k`, undo the (conjugate) transpose, apply the sign rule."""
     U, s, Vh = U[:, :k], s[:k], Vh[:k, :]
     if transposed:
-        U, Vh = Vh.T, U.T
+        U, Vh = herm(Vh, xp), herm(U, xp)
     if flip_sign:
         U, Vh = sign_fix(U, Vh, xp, dask=dask)
     return U, s, Vh
