@@ -8,7 +8,14 @@ import os
 import numpy as np
 
 from .._backend import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
-from .._validate import check_dtype, check_finite, check_int, check_option, check_shape_agrees, refuse_random_state
+from .._validate import (
+    as_matrix,
+    check_dtype,
+    check_int,
+    check_option,
+    check_shape_agrees,
+    refuse_random_state,
+)
 
 __all__ = ["GaussianSensing", "LinearMapSensing", "SamplingOperator", "SensingOperator"]
 
@@ -45,10 +52,11 @@ class SensingOperator:
     * ``op.shape`` ``(n1, n2)``, ``op.n_measurements`` ``m``, ``op.symmetric`` (every ``A_i`` is symmetric);
     * ``op.adjoint_error(rng)``: the mismatch of the identity ``<A(X), z> = <X, A*(z)>`` on random data.
 
-    Inputs may be NumPy, CuPy or other array-API arrays; results come back in the input's namespace and
-    floating dtype (float32 stays float32). Inputs are never modified. A wrongly shaped input raises
-    ``ValueError`` naming it (``X`` or ``z``), as does NaN or Inf; complex or non-numeric input raises
-    ``TypeError``.
+    Inputs may be NumPy, CuPy or other array-API arrays; lists, tuples, ``numpy.matrix`` and pandas
+    DataFrames or Series are read as NumPy arrays (the library's input rule). Results come back in the input's
+    namespace and floating dtype (float32 stays float32). Inputs are never modified. A wrongly shaped input
+    raises ``ValueError`` naming it (``X`` or ``z``), as does NaN or Inf; complex, non-numeric or
+    scipy.sparse input raises ``TypeError`` (pass ``X.toarray()``: the maps read every entry).
 
     Examples
     --------
@@ -136,15 +144,14 @@ class SensingOperator:
 
 
 def _prepare(X, name, shape, trailing):
-    """Validate an input of trailing shape `shape` (with an optional batch axis) and cast it to its working dtype."""
-    if not hasattr(X, "shape"):
-        X = np.asarray(X)
-    if X.ndim not in (trailing, trailing + 1) or tuple(X.shape[-trailing:]) != tuple(shape):
+    """Validate an input of trailing shape `shape` (with an optional batch axis) by the input rule (dense only)
+    and cast it to its working dtype."""
+    X = as_matrix(X, name, ndim=(trailing, trailing + 1), sparse=False, allow_empty=True)
+    if tuple(X.shape[-trailing:]) != tuple(shape):
         allowed = f"{tuple(shape)} or (b, {', '.join(str(s) for s in shape)})"
         raise ValueError(f"{name} must have shape {allowed}, got {tuple(X.shape)}")
     xp = array_namespace(X)
     dtype = working_dtype(X.dtype, xp, name=name)
-    check_finite(X, name)
     return xp, (X if X.dtype == dtype else xp.astype(X, dtype))
 
 

@@ -71,3 +71,38 @@ def test_solvers_are_scale_equivariant(solver, c):
     model = (lambda r: r.X @ r.X.T) if "X" in ref else (lambda r: r.L @ r.R.T)
     assert res.converged == ref.converged and res.n_iter == ref.n_iter
     np.testing.assert_allclose(model(res) / c, model(ref), rtol=0, atol=1e-12 * np.abs(model(ref)).max())
+
+
+def _operators():
+    from lowrank_la.sensing import LinearMapSensing, SamplingOperator
+
+    return [GaussianSensing(6, 40, rng=0), SamplingOperator(np.arange(6), (np.arange(6) * 5) % 6, 6),
+            LinearMapSensing(lambda X: np.diag(X).copy(), np.diag, 6, 6)]
+
+
+@pytest.mark.parametrize("op", _operators(), ids=lambda op: type(op).__name__)
+def test_item16_forward_and_adjoint_follow_the_input_rule(op):
+    import pandas as pd
+    import scipy.sparse as sp
+
+    X = np.random.default_rng(2).standard_normal((6, 6))
+    z = np.random.default_rng(3).standard_normal(op.n_measurements)
+    y, Az = op.forward(X), op.adjoint(z)
+    # np.matrix is a plain 2-D array (it gave a (1, m) matrix), DataFrames and Series are read as arrays
+    for spelling in (np.asmatrix(X), pd.DataFrame(X), X.tolist()):
+        out = op.forward(spelling)
+        assert type(out) is np.ndarray and out.shape == y.shape
+        np.testing.assert_allclose(out, y, rtol=1e-13)
+    np.testing.assert_allclose(op.adjoint(pd.Series(z)), Az, rtol=1e-13)
+    # sparse input is refused by type, naming the argument (it failed with AxisError / AttributeError)
+    for fmt in (sp.csr_matrix, sp.coo_array, sp.dok_matrix):
+        with pytest.raises(TypeError, match=r"^X must be a dense array"):
+            op.forward(fmt(X))
+    with pytest.raises(TypeError, match=r"^z must be a dense array"):
+        op.adjoint(sp.csr_matrix(z[None, :]))
+    bad = X.copy()
+    bad[1, 2] = np.inf
+    with pytest.raises(ValueError, match=r"^X must be finite"):
+        op.forward(bad)
+    with pytest.raises(ValueError, match=r"^X must have shape \(6, 6\)"):
+        op.forward(X[:, :5])
