@@ -30,9 +30,10 @@ def _sketch(kind, dtype):
     return sk
 
 
-def _updater(sparse_path):
+def _updater(sparse_path, center=False):
     A = np.random.default_rng(1).standard_normal((14, 8))
-    up = TruncatedSVDUpdater(A[:10], 3, method="rpi", sparse_path=sparse_path, refactor_every=None, rng=2)
+    up = TruncatedSVDUpdater(A[:10], 3, center=center, method="rpi", sparse_path=sparse_path, refactor_every=None,
+                             rng=2)
     up.add_rows(A[10:])
     return up
 
@@ -63,6 +64,8 @@ STATES = [
      lambda: _updater(True), lambda up: up.add_rows(np.ones((2, 8)))),
     ("updater-dense", TruncatedSVDUpdater, "config", update_module._CONFIG_SCHEMA, update_module._ARRAY_SCHEMA,
      lambda: _updater(False), lambda up: up.add_rows(np.ones((2, 8)))),
+    ("updater-centred", TruncatedSVDUpdater, "config", update_module._CONFIG_SCHEMA, update_module._ARRAY_SCHEMA,
+     lambda: _updater(True, center=True), lambda up: up.add_rows(np.ones((2, 8)))),
     ("pm-woodbury-robust", KroneckerProjectionMaintainer, "config", maintainer_module._CONFIG_SCHEMA,
      maintainer_module._array_schema("woodbury", 0.0, True)[0], lambda: _maintainer("woodbury", 0.0, "sqrt", True),
      lambda pm: pm.robust_query(np.ones(9), [0, 4], 3, n_sketches=5)),

@@ -45,7 +45,8 @@ __all__ = ["SVD_UPDATE_METHODS", "TruncatedSVDUpdater", "svd_update"]
 #: The update methods: exact small-SVD update, Golub-Kahan-Lanczos, randomized power iteration.
 SVD_UPDATE_METHODS = ("zha-simon", "gkl", "rpi")
 
-_STATE_VERSION = 1
+#: Version 2 added centring (``center``, ``mean``); version-1 files load as uncentred updaters.
+_STATE_VERSION = 2
 
 
 # --------------------------------------------------------------------------- vectors in two representations
@@ -272,6 +273,10 @@ class TruncatedSVDUpdater:
         and the columns of ``U`` and rows of ``Vh`` are permuted with it. Orthonormality is checked,
         ``max |U^T U - I|`` and ``max |Vh Vh^T - I|`` at most 1e-6 (float64) or 1e-3 (float32), at a cost of
         ``O((m + n) k^2)``, that of one update; factors that fail are refused with a ValueError.
+    center : bool
+        Keep the truncated SVD of the column-centred matrix ``A - 1 mu^T`` (``mu``: the column means of the
+        current matrix; this is PCA), implicitly: sparse input is never densified (see Notes). Needs `A0`:
+        factors carry no means. The updates take the *uncentred* rows, columns and edits.
     method : {"zha-simon", "gkl", "rpi"}
         ``"zha-simon"``: exact update through a Gram-Schmidt basis of the whole residual (Zha and Simon [1]_).
         ``"gkl"``: the residual is replaced by its projection onto `l` Golub-Kahan-Lanczos vectors
@@ -305,6 +310,8 @@ class TruncatedSVDUpdater:
         read-only views).
     shape : tuple
         Shape of the current matrix.
+    mean : array or None
+        With ``center=True``, the column means ``mu`` (n,) of the current uncentred matrix (read-only).
     n_updates, n_refactorizations, n_folds : int
         Counters (updates, refactorisations, sides folded by the `cond_limit` safeguard).
 
@@ -334,6 +341,28 @@ class TruncatedSVDUpdater:
     Every method computes the truncated SVD of the previous *approximation* plus the update, not of the true
     matrix: the truncation errors accumulate over updates (Zha and Simon).
 
+    Centring (``center=True``). The initial SVD is :func:`~lowrank_la.svd.rsvd` with ``center=True``. Adding
+    ``s`` rows ``E`` to ``m`` rows moves the means to ``mu' = mu + d``, ``d = (E^T 1 - s mu) / (m + s)``, and the
+    centred matrix becomes
+
+    .. math::
+
+        \begin{bmatrix} U \Sigma V^T - 1 d^T \\ E - 1 \mu'^T \end{bmatrix} ,
+
+    a rank-one change of the old rows and new rows that are ``E`` plus a rank-one term. Both are written in
+    ``[E^T, mu]`` (``d`` and ``mu'`` are combinations of its columns), which is projected onto ``V`` as
+    ``E^T`` alone would be (sparse ``E`` stays sparse; ``mu`` is one dense column); the ones vector is
+    orthogonalised against ``U``. One small SVD of size ``(k + 1 + s) x (k + s + 1)`` then gives the new
+    triplets: a single truncation, exactly the rank-k truncated SVD of the previous approximation plus the
+    centred update for ``"zha-simon"``. New columns ``E`` (m, s) are centred by their own means ``w``: the
+    update appends ``E - 1 w^T`` through ``[E, 1]`` (the old columns' means do not change). A low-rank edit
+    ``D E^T`` moves the means by ``E D^T 1 / m`` and is applied as ``[D, 1] [E, -E D^T 1 / m]^T``. Cost on top
+    of the uncentred update: ``O((m + n) k)`` (every entry of the centred matrix changes with the means: the
+    ones vector touches all ``m`` rows of ``U'`` and ``mu`` all ``n`` rows of ``V'``), memory
+    ``O((m + n) k)`` beyond the input. Accuracy is relative to the uncentred entries: data far from the origin
+    (offset much larger than its spread) loses about ``log10(offset / spread)`` digits, as any implicit
+    centring does.
+
     References
     ----------
     .. [1] H. Zha, H. D. Simon, "On updating problems in latent semantic indexing", SIAM J. Sci. Comput. 21(2)
@@ -356,11 +385,22 @@ class TruncatedSVDUpdater:
     ((300, 200), (300, 10), (10, 200))
     >>> bool(np.allclose(up.U.T @ up.U, np.eye(10)))
     True
+
+    Centred (PCA of the rows seen so far), checked against the dense SVD of the explicitly centred matrix:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((120, 3)) @ rng.standard_normal((3, 40)) + 5.0  # rank 3 plus an offset
+    >>> pca = TruncatedSVDUpdater(X[:80], 3, center=True, rng=0)
+    >>> pca.add_rows(X[80:])
+    >>> s_ref = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)[:3]
+    >>> bool(np.allclose(pca.s, s_ref) and np.allclose(pca.mean, X.mean(axis=0)))
+    True
     """
 
     @refuse_random_state
-    def __init__(self, A0=None, k=None, *, U=None, s=None, Vh=None, method="zha-simon", sparse_path=True, l=10,
-                 n_power=3, refactor_every=None, cond_limit=1e8, init_iter=4, flip_sign=True, rng=None):
+    def __init__(self, A0=None, k=None, *, U=None, s=None, Vh=None, center=False, method="zha-simon",
+                 sparse_path=True, l=10, n_power=3, refactor_every=None, cond_limit=1e8, init_iter=4, flip_sign=True,
+                 rng=None):
         self.method = check_option(method, "method", SVD_UPDATE_METHODS)
         self.sparse_path = bool(check_option(sparse_path, "sparse_path", [True, False]))
         self.l = check_int(l, "l", low=1)
@@ -369,7 +409,11 @@ class TruncatedSVDUpdater:
                                                                             low=1)
         self.cond_limit = check_real(cond_limit, "cond_limit", low=1)
         self.flip_sign = bool(flip_sign)
+        self.center = bool(check_option(center, "center", [False, True]))
         self._gen = as_rng(rng)
+        if self.center and A0 is None:
+            raise ValueError("center=True needs A0 (the column means come from it); factors U, s, Vh carry no "
+                             "means: build the centred updater from the matrix")
         if A0 is not None:
             if U is not None or s is not None or Vh is not None:
                 raise ValueError("give either A0 and k, or U, s and Vh, not both")
@@ -380,8 +424,10 @@ class TruncatedSVDUpdater:
             from ._rsvd import rsvd
 
             init_iter = check_int(init_iter, "init_iter", low=0)
-            U0, s0, Vh0 = rsvd(A0, k, n_iter=init_iter, flip_sign=False, rng=self._gen)
+            U0, s0, Vh0 = rsvd(A0, k, n_iter=init_iter, center=self.center, flip_sign=False, rng=self._gen)
             U0, s0, Vh0 = np.asarray(U0), np.asarray(s0), np.asarray(Vh0)
+            if self.center:  # summed in float64 (float32 sums of many rows lose digits), kept in the state dtype
+                self._mean = (_column_sums(A0) / A0.shape[0]).astype(U0.dtype)
         else:
             if U is None or s is None or Vh is None:
                 raise ValueError("give either A0 and k, or all of U, s and Vh")
@@ -397,6 +443,8 @@ class TruncatedSVDUpdater:
         self.n_refactorizations = 0
         self.n_folds = 0
         self._cache = None
+        if not self.center:
+            self._mean = None
 
     # ------------------------------------------------------------------ read access
     @property
@@ -435,6 +483,15 @@ class TruncatedSVDUpdater:
     def Vh(self):
         """Right singular vectors as rows (k, n), materialised (O(n k^2), cached)."""
         return self._materialise().Vh
+
+    @property
+    def mean(self):
+        """Column means (n,) of the current (uncentred) matrix with ``center=True``, else None (read-only)."""
+        if self._mean is None:
+            return None
+        out = self._mean.view()
+        out.flags.writeable = False
+        return out
 
     @property
     def result(self) -> SVDResult:
@@ -484,7 +541,19 @@ class TruncatedSVDUpdater:
         """
         E = self._check_update(E, "E", 1, self._v.count, "the current number of columns n")
         with self._small_work():
-            self._append(self._u, self._v, E.T, transpose=False)
+            if not self.center:
+                self._append(self._u, self._v, E.T, transpose=False)
+                return
+            # new rows E - 1 mu'^T, old rows change by -1 d^T: mu' = mu + d, d = (E^T 1 - s mu) / (m + s); in
+            # terms of cols = [E^T, mu]: mu' = cols [1 / (m + s); m / (m + s)], d = cols [1 / (m + s); -s / (m + s)]
+            m, s = self._u.count, E.shape[0]
+            cols = _with_column(E.T, self._mean)
+            c = np.concatenate([np.full(s, -1.0 / (m + s)), [-m / (m + s)]]).astype(self.dtype)
+            b = np.concatenate([np.full(s, -1.0 / (m + s)), [s / (m + s)]]).astype(self.dtype)
+            mean = self._mean + (_column_sums(E) - s * self._mean.astype(np.float64)) / (m + s)
+            self._append(self._u, self._v, cols, transpose=False, new=(np.ones(s, dtype=self.dtype), c),
+                         old=(np.ones(m, dtype=self.dtype), b))
+            self._mean = mean.astype(self.dtype)
 
     def add_columns(self, E):
         """Append the columns `E` (m, s), dense or sparse: ``A <- [A, E]``.
@@ -497,7 +566,17 @@ class TruncatedSVDUpdater:
         """
         E = self._check_update(E, "E", 0, self._u.count, "the current number of rows m")
         with self._small_work():
-            self._append(self._v, self._u, E, transpose=True)
+            if not self.center:
+                self._append(self._v, self._u, E, transpose=True)
+                return
+            # each new column is centred by its own mean w: the new rows of A^T are E^T - w 1^T, cols = [E, 1]
+            m, s = E.shape
+            w = (_column_sums(E) / m).astype(self.dtype)
+            c = np.zeros(s + 1, dtype=self.dtype)
+            c[s] = -1
+            self._append(self._v, self._u, _with_column(E, np.ones(m, dtype=self.dtype)), transpose=True,
+                         new=(w, c))
+            self._mean = np.concatenate([self._mean, w])
 
     def update_low_rank(self, D, E):
         """Apply a low-rank edit ``A <- A + D E^T`` with `D` (m, s) and `E` (n, s), dense or sparse.
@@ -512,7 +591,13 @@ class TruncatedSVDUpdater:
         E = self._check_update(E, "E", 0, self._v.count, "the current number of columns n")
         check_shape_agrees("E.shape[1]", E.shape[1], D.shape[1], "D.shape[1]")
         with self._small_work():
-            self._low_rank(D, E)
+            if not self.center:
+                self._low_rank(D, E)
+                return
+            # the means move by E dbar (dbar = D^T 1 / m): the centred matrix changes by [D, 1] [E, -E dbar]^T
+            shift = np.asarray(E @ (_column_sums(D) / self._u.count)).astype(self.dtype).ravel()
+            self._low_rank(_with_column(D, np.ones(self._u.count, dtype=self.dtype)), _with_column(E, -shift))
+            self._mean = self._mean + shift
 
     def _small_work(self):
         """The sparse-aware form does only small dense work (nothing proportional to m or n): one BLAS thread."""
@@ -546,26 +631,45 @@ class TruncatedSVDUpdater:
         return E.astype(self.dtype, copy=False)
 
     # the rows case, with (grow, basis) = (U, V); the columns case is the same with the roles swapped
-    def _append(self, grow, other, cols, *, transpose):
+    def _append(self, grow, other, cols, *, transpose, new=None, old=None):
+        """Append rows to the `grow` side: the new rows are ``cols[:, :s]^T`` in the uncentred case.
+
+        Centring passes ``cols = [E^T, extra]`` with `extra` a few dense columns, and
+        ``new = (w, c)``: the new rows are ``cols[:, :s]^T + w (cols c)^T``; ``old = (a, b)``: the current rows
+        change by ``a (cols b)^T``. One small SVD of the whole change: a single truncation.
+        """
         k = self.k
         C, Q, T, *_ = side = self._side(other, cols)
-        s_new, p = C.shape[1], Q[0].shape[1]
-        M = np.zeros((k + s_new, k + p), dtype=self.dtype)
+        CT = np.concatenate([C, T])  # the columns of `cols` in the basis [W, Q]: (k + p, s + r)
+        rows = CT.T
+        if new is not None:
+            w, c = new
+            rows = rows[: w.shape[0]] + np.outer(w, CT @ c)
+        s_new, p = rows.shape[0], Q[0].shape[1]
+        left, pa = None, 0
+        if old is not None:  # the old rows' change a (cols b)^T: `a` against the grow factor, exactly
+            a, b = old
+            left = self._side(grow, a[:, None], method="zha-simon")
+            pa = left[1][0].shape[1]
+        M = np.zeros((k + pa + s_new, k + p), dtype=self.dtype)
         M[:k, :k] = np.diag(self._s)
-        M[k:, :k] = C.T
-        M[k:, k:] = T.T
+        if left is not None:
+            M[: k + pa] += np.outer(np.concatenate([left[0], left[2]])[:, 0], CT @ b)
+        M[k + pa:] = rows
         F, theta, Gh = svd_small(M)
         F, theta, G = F[:, :k], theta[:k], Gh[:k].T
         new_other = self._rotate(other, side, G)
-        new_grow = self._grow(grow, F)
+        new_grow = self._grow(grow, F, left)
         if transpose:
             self._commit(new_other, new_grow, theta)
         else:
             self._commit(new_grow, new_other, theta)
 
-    def _side(self, fac, cols):
-        """Project the columns `cols` (dim, s) onto the factor: ``C = W^T cols``, a basis Q of the residual and
-        ``T = Q^T cols``; the sparse-aware form also returns the touched rows."""
+    def _side(self, fac, cols, method=None):
+        """Project the columns `cols` (dim, s) onto the factor: ``C = W^T cols``, a basis Q of the residual (by
+        `method`, default the updater's) and ``T = Q^T cols``; the sparse-aware form also returns the touched
+        rows."""
+        method = self.method if method is None else method
         tau = 100 * float(np.finfo(self.dtype).eps)
         s_cols = cols.shape[1]
         shift = _pow2_shift(cols)  # the basis is found on cols * 2^shift, of largest entry near 1 (exact)
@@ -575,7 +679,7 @@ class TruncatedSVDUpdater:
         elif shift:
             cols = np.ldexp(cols, shift)
         if self.sparse_path:
-            uid, B = _touched_rows(cols, self.dtype, dense=self.method == "zha-simon")
+            uid, B = _touched_rows(cols, self.dtype, dense=method == "zha-simon")
             Wt = fac.buf[uid]
             if not uid.size:
                 C = np.zeros((self.k, s_cols), dtype=self.dtype)
@@ -594,7 +698,7 @@ class TruncatedSVDUpdater:
                     else np.einsum("ij,ij->j", cols, cols))
             res = _Residual(space, cols, C, refs, W=W)
             uid = None
-        Q = _basis(res, self.method, self.l, self.n_power, self._gen, tau)
+        Q = _basis(res, method, self.l, self.n_power, self._gen, tau)
         T = res.apply_t(Q).T
         if shift:
             C, T = np.ldexp(C, -shift), np.ldexp(T, -shift)
@@ -621,24 +725,34 @@ class TruncatedSVDUpdater:
             if G2.shape[0] and uid.size:
                 buf[uid] += Q[0] @ G2
             return _Factor(buf, fac.count, np.eye(k, dtype=self.dtype)), None, True
-        delta = (Q[0] @ G2) @ Kinv if G2.shape[0] else None
-        return _Factor(fac.buf, fac.count, K), (uid, delta), False
+        extra = [(uid, (Q[0] @ G2) @ Kinv)] if G2.shape[0] else None
+        return _Factor(fac.buf, fac.count, K), extra, False
 
-    def _grow(self, fac, F):
-        """The factor ``[[W, 0], [0, I]] F`` (new rows ``F[k:]``), as in :meth:`_rotate`."""
+    def _grow(self, fac, F, left=None):
+        """The factor ``[[W, Q_a, 0], [0, 0, I]] F`` (new rows ``F[k + p_a:]``), as in :meth:`_rotate`.
+
+        `left` is the side of the old rows' change (centring): its basis ``Q_a`` (``p_a`` columns) rotates
+        into the old rows as in :meth:`_rotate`; None: ``p_a = 0``."""
         k = self.k
-        F1, F2 = F[:k], F[k:]
+        pa = 0 if left is None else left[1][0].shape[1]
+        F1, Fa, F2 = F[:k], F[k: k + pa], F[k + pa:]
         if not self.sparse_path:
-            W = np.concatenate([fac.buf[: fac.count] @ F1, F2])
+            W = fac.buf[: fac.count] @ F1
+            if pa:
+                W += left[1][0] @ Fa
+            W = np.concatenate([W, F2])
             return _Factor(W, W.shape[0], fac.K), None, False
-        K = fac.K @ F1
+        K = fac.K @ (F1 - left[1][1] @ Fa) if pa else fac.K @ F1
         Kinv, cond = _inverse(K)
         if cond > self.cond_limit:
             count = fac.count + F2.shape[0]
             buf = _with_capacity(fac.buf[: fac.count] @ K, max(count, fac.buf.shape[0]))
+            if pa and left[3].size:
+                buf[left[3]] += left[1][0] @ Fa
             buf[fac.count: count] = F2
             return _Factor(buf, count, np.eye(k, dtype=self.dtype)), None, True
-        return _Factor(fac.buf, fac.count, K), (None, F2 @ Kinv), False
+        extra = [(left[3], left[1][0] @ (Fa @ Kinv))] if pa else []
+        return _Factor(fac.buf, fac.count, K), extra + [(None, F2 @ Kinv)], False
 
     def _commit(self, new_u, new_v, theta):
         """Install the new state; nothing before this point modified the updater."""
@@ -670,10 +784,11 @@ class TruncatedSVDUpdater:
     # ------------------------------------------------------------------ save / load
     _CONFIG = ("method", "sparse_path", "l", "n_power", "refactor_every", "cond_limit", "flip_sign",
                "n_updates", "n_refactorizations",
-               "n_folds")
+               "n_folds", "center")
 
     def save(self, path):
-        """Write the whole state (factors, buffers, counters, settings, random state) to an ``.npz`` file.
+        """Write the whole state (factors, buffers, counters, settings, random state, column means) to an ``.npz``
+        file.
 
         :meth:`load` gives an updater that continues bit-identically.
 
@@ -693,9 +808,11 @@ class TruncatedSVDUpdater:
         config["version"] = _STATE_VERSION
         config["rng"] = generator_state(self._gen)
         config["u_count"], config["v_count"] = self._u.count, self._v.count
+        arrays = dict(u_buf=self._u.buf, u_K=self._u.K, v_buf=self._v.buf, v_K=self._v.K, s=self._s)
+        if self.center:
+            arrays["mean"] = self._mean
         with open(os.fspath(path), "wb") as fh:
-            np.savez(fh, u_buf=self._u.buf, u_K=self._u.K, v_buf=self._v.buf, v_K=self._v.K, s=self._s,
-                     config=np.array(json.dumps(config)))
+            np.savez(fh, **arrays, config=np.array(json.dumps(config)))
 
     @classmethod
     def load(cls, path):
@@ -704,7 +821,8 @@ class TruncatedSVDUpdater:
         Every field is checked against the schema of the format (:data:`_CONFIG_SCHEMA`, :data:`_ARRAY_SCHEMA`)
         before the updater is built: settings and counters (known method names, ranges), the random state (a
         bit generator from a fixed table), dtypes and shapes of the factors, finiteness, ``s`` non-negative and
-        descending, row counts within the buffers.
+        descending, row counts within the buffers, and for ``center=True`` the column means (``n`` of them).
+        Files of format version 1 (before centring) load as uncentred updaters.
 
         Raises
         ------
@@ -713,8 +831,12 @@ class TruncatedSVDUpdater:
             names the file and the field.
         """
         f = read_state(path, "config")
+        version = f.raw_config.get("version")
+        if type(version) is int and version == 1 and "center" not in f.raw_config:
+            f.raw_config["center"] = False  # written before centring existed
         config = f.config(_CONFIG_SCHEMA)
-        arrays = f.arrays(_ARRAY_SCHEMA, {})
+        required = [name for name in _ARRAY_SCHEMA if name != "mean" or config["center"]]
+        arrays = f.arrays(_ARRAY_SCHEMA, {"n": config["v_count"]}, required=required)
         s = arrays["s"]
         if s.shape[0] and (np.diff(s) > 0).any():
             raise f.error("s", "must be descending")
@@ -730,6 +852,7 @@ class TruncatedSVDUpdater:
         self._u = _Factor(arrays["u_buf"], config["u_count"], arrays["u_K"])
         self._v = _Factor(arrays["v_buf"], config["v_count"], arrays["v_K"])
         self._s = s
+        self._mean = arrays.get("mean")
         self.dtype = s.dtype
         self._cache = None
         return self
@@ -737,7 +860,7 @@ class TruncatedSVDUpdater:
     def __repr__(self):
         form = "sparse-aware" if self.sparse_path else "dense"
         return (f"TruncatedSVDUpdater(shape={self.shape}, k={self.k}, method={self.method!r} ({form}), "
-                f"n_updates={self.n_updates})")
+                f"{'center=True, ' if self.center else ''}n_updates={self.n_updates})")
 
 
 #: The configuration of a saved updater.
@@ -752,7 +875,8 @@ _CONFIG_SCHEMA = {
     "n_updates": ConfigField("int", low=0),
     "n_refactorizations": ConfigField("int", low=0),
     "n_folds": ConfigField("int", low=0),
-    "version": ConfigField("const", options=(_STATE_VERSION,)),
+    "center": ConfigField("bool"),
+    "version": ConfigField("option", options=(1, _STATE_VERSION)),
     "rng": ConfigField("rng"),
     "u_count": ConfigField("int", low=1),
     "v_count": ConfigField("int", low=1),
@@ -765,30 +889,27 @@ _ARRAY_SCHEMA = {
     "u_K": ArrayField(("k", "k")),
     "v_buf": ArrayField(("v_capacity", "k")),
     "v_K": ArrayField(("k", "k")),
+    "mean": ArrayField(("n",)),  # center=True only: the column means of the uncentred matrix
 }
 
 
 def _apply_extra(fac, extra):
-    """Write the new rows (appended) or the row corrections (on the touched rows) into the buffer.
+    """Write the new rows (``uid`` None: appended) and the row corrections (on the rows ``uid``) of `extra`, a
+    list of ``(uid, delta)``, into the buffer.
 
     Only called from ``_commit``: a new buffer is allocated when the old one is full, otherwise the
     caller's arrays are written in place."""
-    if extra is None:
-        return fac
-    uid, delta = extra
-    if delta is None:
-        return fac
-    if uid is None:  # append rows
-        s_new = delta.shape[0]
-        need = fac.count + s_new
-        buf = fac.buf
-        if need > buf.shape[0]:
-            buf = np.zeros((max(need, 2 * buf.shape[0]), buf.shape[1]), dtype=buf.dtype)
-            buf[: fac.count] = fac.buf[: fac.count]
-        buf[fac.count: need] = delta
-        return _Factor(buf, need, fac.K)
-    if uid.size:
-        fac.buf[uid] += delta
+    for uid, delta in extra or ():
+        if uid is None:  # append rows
+            need = fac.count + delta.shape[0]
+            buf = fac.buf
+            if need > buf.shape[0]:
+                buf = np.zeros((max(need, 2 * buf.shape[0]), buf.shape[1]), dtype=buf.dtype)
+                buf[: fac.count] = fac.buf[: fac.count]
+            buf[fac.count: need] = delta
+            fac = _Factor(buf, need, fac.K)
+        elif uid.size:
+            fac.buf[uid] += delta
     return fac
 
 
@@ -804,6 +925,18 @@ def _pow2_shift(cols) -> int:
     if not 0.0 < top < math.inf:
         return 0
     return -math.frexp(top)[1]
+
+
+def _column_sums(X):
+    """Column sums of a dense, sparse or Dask matrix, summed in float64, as a NumPy vector."""
+    return np.asarray(X.sum(axis=0, dtype=np.float64)).ravel()
+
+
+def _with_column(X, v):
+    """``[X, v]``: a sparse `X` stays sparse (`v` becomes one stored column), a dense one is copied."""
+    if is_sparse(X):
+        return sp.hstack([X, sp.csc_array(v[:, None])], format="csc")
+    return np.concatenate([X, v[:, None].astype(X.dtype, copy=False)], axis=1)
 
 
 def _with_capacity(rows, capacity):
@@ -886,7 +1019,9 @@ def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True
 
     Notes
     -----
-    One update of :class:`TruncatedSVDUpdater`; see there for the math and the cost.
+    One update of :class:`TruncatedSVDUpdater`; see there for the math and the cost. There is no ``center``
+    here: the centred update needs the column means and the row count, and returns new means; use
+    ``TruncatedSVDUpdater(A0, k, center=True)``, which carries them from update to update (and saves them).
 
     References
     ----------
