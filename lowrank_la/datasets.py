@@ -17,12 +17,27 @@ Sparse matrices and tensors
 ---------------------------
 sparse_power_law       sparse matrix with power-law row and column degrees
 tucker_tensor          low multilinear rank tensor ``core x_1 U_1 ... x_d U_d``, plus noise
+
+Real data (built at run time from files inside installed packages; nothing is downloaded)
+--------------------------------------------------------------------------------------------
+stdlib_tfidf           TF-IDF matrix of the docstrings in the Python standard library's source files
+digits_matrix          scikit-learn's handwritten digits, 1797 x 64
+image_matrix           a scikit-image picture as a grayscale float64 matrix in [0, 1]
+real_panel             the shared panel of real matrices (TF-IDF, digits, two images, power-law sparse)
+PANEL                  the names of the panel's matrices, in order
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib
 import math
+import os
+import re
+import sysconfig
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse
@@ -40,13 +55,18 @@ from ._validate import (
 )
 
 __all__ = [
+    "PANEL",
     "coherence",
+    "digits_matrix",
+    "image_matrix",
     "incoherent_low_rank",
     "low_rank_matrix",
     "low_rank_plus_noise",
     "matrix_with_spectrum",
+    "real_panel",
     "sparse_power_law",
     "spectrum",
+    "stdlib_tfidf",
     "tucker_tensor",
 ]
 
@@ -680,3 +700,307 @@ def tucker_tensor(shape, ranks, *, noise=0.0, core="gaussian", rng=None, dtype="
     if return_factors:
         return X, G.astype(dtype), [U.astype(dtype) for U in factors]
     return X
+
+
+# --------------------------------------------------------------------------- real data
+
+def _optional(module_name: str, caller: str):
+    """Import `module_name` (scikit-learn or scikit-image) for `caller`, or say which extra installs it."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        package = {"sklearn": "scikit-learn", "skimage": "scikit-image"}[module_name.split(".")[0]]
+        raise ImportError(f"{caller} needs {package}, an optional dependency of lowrank_la; install it with "
+                          f"`pip install lowrank_la[experiments]`") from exc
+
+
+#: Directories of the standard library whose files are not read: third-party packages, the test suites
+#: (the regression tests' docstrings would outnumber the library's) and byte-code caches.
+_STDLIB_SKIP = frozenset({"site-packages", "dist-packages", "test", "tests", "idle_test", "__pycache__"})
+
+#: A deliberately small English stop list (function words only).
+_STOP_WORDS = frozenset("""
+    about after all also an and any are as at be been but by can could do does for from had has have if in into
+    is it its may more must no not of on one only or other should so such than that the their them then there
+    these they this to too was we were what when where which while who will with would you your
+""".split())
+
+_WORD = re.compile(r"[a-z]{2,}")
+
+
+def _docstrings_of(tree, module):
+    """``(qualified name, docstring)`` of the module, class and function docstrings of `tree`, in source order.
+
+    Only statements are visited (the bodies of definitions and of compound statements such as ``if``, ``try``,
+    ``with`` and ``match``), which finds every ``def`` and ``class`` without walking the expressions.
+    """
+    stack = [(tree, module)]
+    while stack:
+        node, name = stack.pop()
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            name = f"{name}.{node.name}"
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node)
+            if doc:
+                yield name, doc
+        children = [child for field in ("body", "orelse", "handlers", "finalbody", "cases")
+                    for child in getattr(node, field, ())]
+        stack.extend((child, name) for child in reversed(children))
+
+
+@functools.lru_cache(maxsize=1)
+def _stdlib_docstrings():
+    """``(names, texts)``: every docstring of the standard library's ``.py`` files, parsed, never imported.
+
+    Files are read in sorted order (directories depth first, names sorted), so the result is the same in every
+    process of the same Python. A file that does not parse (a distribution's deliberately broken sample) is
+    skipped. About 2 s for the ~730 files of CPython 3.11; cached for the process.
+    """
+    root = Path(sysconfig.get_paths()["stdlib"])
+    names, texts = [], []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(d for d in subdirectories if d not in _STDLIB_SKIP)
+        for filename in sorted(f for f in files if f.endswith(".py")):
+            path = Path(directory, filename)
+            parts = path.relative_to(root).with_suffix("").parts
+            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            try:
+                tree = ast.parse(path.read_bytes(), filename=str(path))
+            except (SyntaxError, ValueError):
+                continue
+            for name, doc in _docstrings_of(tree, module):
+                names.append(name)
+                texts.append(doc)
+    if not texts:
+        raise FileNotFoundError(f"no docstrings found under the standard library's directory {root}: this "
+                                "Python installation does not ship the standard library's .py sources")
+    return tuple(names), tuple(texts)
+
+
+def stdlib_tfidf(*, min_df=5, max_df=0.5, sublinear_tf=True, return_labels=False):
+    """TF-IDF matrix of the docstrings of the Python standard library, one row per docstring.
+
+    Real text with a flat, slowly decaying spectrum, built from the ``.py`` sources of the running Python's
+    standard library with :mod:`ast`: no module is imported (importing the whole standard library has side
+    effects, such as ``antigravity`` opening a web browser), and nothing is downloaded.
+
+    Parameters
+    ----------
+    min_df : int
+        Keep the words that occur in at least `min_df` documents, ``min_df >= 1``.
+    max_df : float
+        Drop the words that occur in more than the fraction `max_df` of the documents, ``0 < max_df <= 1``.
+    sublinear_tf : bool
+        Term frequency ``1 + log(count)`` instead of the raw count.
+    return_labels : bool
+        Also return the vocabulary (the column labels) and the documents' names (the row labels).
+
+    Returns
+    -------
+    X : scipy.sparse.csr_array
+        float64, (documents, words), non-negative, each row of unit Euclidean norm, canonical format.
+    terms : tuple of str
+        The vocabulary, sorted (``X[:, j]`` is ``terms[j]``); only with ``return_labels=True``.
+    documents : tuple of str
+        Qualified names of the documented objects (``"json.decoder.JSONDecoder.decode"``, ``"antigravity"``
+        for a module docstring); only with ``return_labels=True``.
+
+    Raises
+    ------
+    ValueError
+        If `min_df` or `max_df` is out of range, or no word is left after the filters.
+    TypeError
+        If an argument has the wrong type.
+    FileNotFoundError
+        If this Python does not ship its standard library as ``.py`` sources.
+
+    Notes
+    -----
+    The documents are the docstrings (``ast.get_docstring``, cleaned) of every module, class and function in
+    the ``.py`` files under ``sysconfig.get_paths()["stdlib"]``, the third-party ``site-packages`` and the test
+    suites (``test``, ``tests``, ``idle_test``) excluded, files in sorted order, definitions in source order.
+    Text is lower-cased and split into the words of two or more ASCII letters (regex ``[a-z]{2,}``: ``utf_8``
+    gives ``utf``; digits and underscores separate words), less a small inline list of English function words.
+    The weights are scikit-learn's ``TfidfVectorizer`` defaults with that tokenizer: tf as above, smoothed
+    ``idf = log((1 + n) / (1 + df)) + 1`` over the ``n`` documents, rows scaled to unit L2 norm. Documents
+    left without a word after filtering (all zero rows, which cannot be normalised) are removed, after the
+    document frequencies are counted. The vocabulary is sorted, so the matrix is the same bits in every
+    process of one Python version; another version of Python has another standard library, hence another
+    matrix (CPython 3.11.7: 8,582 x 3,146 with 114,117 non-zeros). Parsing takes about 2 s and is cached
+    for the process.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> X, terms, documents = la.datasets.stdlib_tfidf(return_labels=True)
+    >>> X.shape == (len(documents), len(terms)), X.dtype
+    (True, dtype('float64'))
+    >>> bool(np.allclose(np.sqrt((X.multiply(X)).sum(axis=1)), 1.0)), bool(X.data.min() > 0)
+    (True, True)
+    >>> "antigravity.geohash" in documents, "python" in terms
+    (True, True)
+    """
+    min_df = check_int(min_df, "min_df", low=1)
+    max_df = check_real(max_df, "max_df", low=0, high=1, low_inclusive=False)
+    check_option(sublinear_tf, "sublinear_tf", [True, False])
+    check_option(return_labels, "return_labels", [True, False])
+    names, texts = _stdlib_docstrings()
+    n = len(texts)
+    tokens = [[w for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS] for text in texts]
+    words, word_ids = np.unique(np.array([w for doc in tokens for w in doc]), return_inverse=True)
+    doc_ids = np.repeat(np.arange(n), [len(doc) for doc in tokens])
+    counts = scipy.sparse.csr_array((np.ones(word_ids.size), (doc_ids, word_ids)), shape=(n, words.size))
+    counts.sum_duplicates()
+    df = np.bincount(counts.indices, minlength=words.size)
+    keep = (df >= min_df) & (df <= max_df * n)
+    if not keep.any():
+        raise ValueError(f"min_df={min_df} and max_df={max_df} leave no word: the most frequent word is in "
+                         f"{df.max()} of {n} documents")
+    X = counts[:, np.flatnonzero(keep)].tocsr()
+    if sublinear_tf:
+        X.data = 1.0 + np.log(X.data)
+    X.data *= (np.log((1.0 + n) / (1.0 + df[keep])) + 1.0)[X.indices]
+    rows = np.flatnonzero(np.diff(X.indptr))
+    X = X[rows]  # every row now holds a word: reduceat sums each row's squares
+    X.data /= np.repeat(np.sqrt(np.add.reduceat(X.data ** 2, X.indptr[:-1])), np.diff(X.indptr))
+    X.sort_indices()
+    if return_labels:
+        return X, tuple(str(w) for w in words[keep]), tuple(names[i] for i in rows)
+    return X
+
+
+def digits_matrix():
+    """scikit-learn's handwritten digits as a dense 1797 x 64 float64 matrix (one 8 x 8 image per row).
+
+    Returns
+    -------
+    X : numpy.ndarray
+        float64, shape (1797, 64), integer grey levels 0 to 16 (``sklearn.datasets.load_digits().data``, a
+        copy). Three pixels are zero in every image: the rank is 61.
+
+    Raises
+    ------
+    ImportError
+        If scikit-learn is not installed (``pip install lowrank_la[experiments]``).
+
+    Examples
+    --------
+    >>> import lowrank_la as la
+    >>> X = la.datasets.digits_matrix()
+    >>> X.shape, X.dtype, float(X.max())
+    ((1797, 64), dtype('float64'), 16.0)
+    """
+    sklearn_datasets = _optional("sklearn.datasets", "digits_matrix")
+    return np.array(sklearn_datasets.load_digits().data, dtype=np.float64, order="C")
+
+
+#: The scikit-image pictures `image_matrix` reads: files inside the scikit-image package (never downloaded).
+_IMAGES = ("brick", "coffee", "grass", "gravel", "moon", "text")
+
+
+def image_matrix(name):
+    """A picture bundled with scikit-image, as a grayscale float64 matrix with entries in [0, 1].
+
+    Parameters
+    ----------
+    name : {"brick", "coffee", "grass", "gravel", "moon", "text"}
+        The ``skimage.data`` picture; each ships inside the scikit-image package (nothing is downloaded).
+        Textures (``brick``, ``grass``, ``gravel``) have flat spectra; photographs (``coffee``, ``moon``)
+        decay faster.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        float64, (height, width), C-contiguous. Colour pictures are converted with
+        ``skimage.color.rgb2gray`` (luminance ``0.2125 R + 0.7154 G + 0.0721 B``), grey ones scaled by
+        ``skimage.util.img_as_float64``.
+
+    Raises
+    ------
+    ValueError
+        If `name` is not one of the pictures above.
+    ImportError
+        If scikit-image is not installed (``pip install lowrank_la[experiments]``).
+
+    Examples
+    --------
+    >>> import lowrank_la as la
+    >>> X = la.datasets.image_matrix("coffee")
+    >>> X.shape, X.dtype, bool(0 <= X.min() and X.max() <= 1)
+    ((400, 600), dtype('float64'), True)
+    """
+    name = check_option(name, "name", _IMAGES)
+    data = _optional("skimage.data", "image_matrix")
+    picture = getattr(data, name)()
+    if picture.ndim == 3:
+        gray = _optional("skimage.color", "image_matrix").rgb2gray(picture)
+    else:
+        gray = _optional("skimage.util", "image_matrix").img_as_float64(picture)
+    return np.ascontiguousarray(gray, dtype=np.float64)
+
+
+#: The names of the real-data panel's matrices, in the order `real_panel` returns them.
+PANEL = ("stdlib_tfidf", "digits", "coffee", "grass", "power_law")
+
+#: ``(m, n, nnz)`` of the panel's power-law sparse matrix per `size` ("large" is the asv ``SparseRSVD`` input).
+_POWER_LAW_SIZES = {"small": (20_000, 2_000, 200_000), "large": (200_000, 20_000, 2_000_000)}
+
+
+@functools.lru_cache(maxsize=2)
+def _panel(size):
+    m, n, nnz = _POWER_LAW_SIZES[size]
+    return {
+        "stdlib_tfidf": stdlib_tfidf(),
+        "digits": digits_matrix(),
+        "coffee": image_matrix("coffee"),
+        "grass": image_matrix("grass"),
+        "power_law": sparse_power_law(m, n, nnz=nnz, exponent=2.0, rng=20240611),
+    }
+
+
+def real_panel(size="small"):
+    """The real-data panel shared by the tests, the benchmarks and the docs: name -> matrix, in `PANEL` order.
+
+    Parameters
+    ----------
+    size : {"small", "large"}
+        Size of the power-law sparse matrix (the other matrices have one size): "small" is 20,000 x 2,000 with
+        200,000 non-zeros (tests), "large" 200,000 x 20,000 with 2,000,000 (benchmarks).
+
+    Returns
+    -------
+    panel : dict
+        Fresh copies (the panel is built once per process and size, and cached; changing a returned matrix
+        does not change the next call's) of, in this order:
+
+        ``"stdlib_tfidf"``
+            :func:`stdlib_tfidf` with its defaults: sparse CSR text, flat spectrum.
+        ``"digits"``
+            :func:`digits_matrix`: dense 1797 x 64, fast decay, rank 61.
+        ``"coffee"``
+            ``image_matrix("coffee")``: a photograph, dense 400 x 600.
+        ``"grass"``
+            ``image_matrix("grass")``: a texture, dense 512 x 512, flat spectrum.
+        ``"power_law"``
+            :func:`sparse_power_law` (exponent 2, seed 20240611) in CSR: Gaussian values, power-law row and
+            column degrees, small spectral gaps.
+
+    Raises
+    ------
+    ValueError
+        If `size` is not "small" or "large".
+    ImportError
+        If scikit-learn or scikit-image is not installed (``pip install lowrank_la[experiments]``).
+
+    Examples
+    --------
+    >>> import lowrank_la as la
+    >>> panel = la.datasets.real_panel()
+    >>> tuple(panel) == la.datasets.PANEL
+    True
+    >>> {name: A.shape for name, A in panel.items()}["power_law"]
+    (20000, 2000)
+    """
+    size = check_option(size, "size", list(_POWER_LAW_SIZES))
+    return {name: A.copy() for name, A in _panel(size).items()}

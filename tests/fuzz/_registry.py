@@ -599,6 +599,8 @@ NO_ARRAY = {
     "datasets.low_rank_plus_noise": "takes sizes and options only",
     "datasets.sparse_power_law": "takes sizes and options only",
     "datasets.spectrum": "takes sizes and options only",
+    **{f"datasets.{name}": "builds a real-data matrix from installed files; takes options only" for name in (
+        "digits_matrix", "image_matrix", "real_panel", "stdlib_tfidf")},
     "factor.CURDecomposition": "result type built by cur() (fuzzed); its methods are fuzzed",
     "factor.InterpolativeDecomposition": "result type built by interpolative() (fuzzed); its methods are fuzzed",
     "matmul.mlmc": "takes a level sampler (a callable) and tolerances; its array use is fuzzed through mlmc_matmul",
