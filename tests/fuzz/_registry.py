@@ -180,7 +180,8 @@ def _register_svd():
 
     spec("svd.svd_error_estimate", err_base,
          lambda d: svd.svd_error_estimate(d["A"], d["U"], d["s"], d["Vh"], rng=0), lambda e: {"err": e},
-         matrix_arg({"err": 1}), Arg("U"), Arg("s", "vector"), Arg("Vh"), joint=("A", "s"), rtol32=0.5)
+         matrix_arg({"err": 1}, complex=True), Arg("U", complex=True), Arg("s", "vector"), Arg("Vh", complex=True),
+         joint=("A", "s"), rtol32=0.5)
 
     def stream(d, then):
         sk = svd.StreamingSketch((24, 16), 3, rng=0)
