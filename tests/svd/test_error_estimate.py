@@ -114,6 +114,11 @@ def test_complex_input_estimates_and_keeps_its_dtype(dtype):
         strict = svd_error_estimate(*(xps.asarray(a) for a in (Z, U, s, Vh)), norm=norm, rng=3)
         assert np.isclose(strict, ref, rtol=rtol)
     assert seen and set(seen) == {np.dtype(dtype)}  # the probes and the power blocks stay in the input's dtype
+    import dask.array as da
+
+    lazy = da.from_array(Z, chunks=(45, 60))  # Dask draws real probes per chunk: still unbiased, other draws
+    assert fro / 1.5 < svd_error_estimate(lazy, U, s, Vh, rng=0) < 1.5 * fro
+    assert two * 0.98 <= svd_error_estimate(lazy, U, s, Vh, norm="2", rng=0) <= two * (1 + 1e-5)
 
 
 def test_exactly_low_rank_complex_input_gives_zero():
