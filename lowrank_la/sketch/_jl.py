@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import to_numpy
-from .._validate import as_matrix, check_int, check_real, check_shape_agrees
+from .._validate import as_matrix, check_int, check_real, check_shape_agrees, is_sparse
 from ..svd._common import pow2_exponent
 
 __all__ = ["jl_min_dim", "max_distortion"]
@@ -66,10 +66,11 @@ def max_distortion(X, Y):
 
     Parameters
     ----------
-    X : (n, d) array
-        The points, ``n >= 2``, pairwise distinct.
-    Y : (n, k) array
-        Their images.
+    X : (n, d) array or scipy.sparse matrix
+        The points, ``n >= 2``, pairwise distinct. Sparse input (the data sets sketches are applied to) stays
+        sparse: only the ``n x n`` Gram matrix is formed densely.
+    Y : (n, k) array or scipy.sparse matrix
+        Their images (e.g. ``S.transform(X)`` of a sketch ``S``).
 
     Returns
     -------
@@ -78,7 +79,8 @@ def max_distortion(X, Y):
     Raises
     ------
     ValueError
-        If the shapes do not match, a point is repeated, or an input holds NaN or Inf.
+        If the shapes do not match, a point is repeated, an input holds NaN or Inf, or a sparse input is
+        malformed.
 
     Examples
     --------
@@ -101,10 +103,18 @@ def max_distortion(X, Y):
 
 
 def _sq_dists(Z):
-    """Squared pairwise distances of the rows of ``2^e Z`` and ``e``, with ``max |2^e Z|`` near one."""
-    Z = to_numpy(Z.toarray() if hasattr(Z, "toarray") else Z).astype(np.float64)
-    e = pow2_exponent(float(np.max(np.abs(Z))))
-    Z = np.ldexp(Z, e)  # the Gram matrix neither under- nor overflows
-    gram = Z @ Z.T
+    """Squared pairwise distances of the rows of ``2^e Z`` and ``e``, with ``max |2^e Z|`` near one.
+
+    A scipy.sparse `Z` (canonical CSR or CSC) stays sparse: only the (n, n) Gram matrix is dense."""
+    if is_sparse(Z):
+        Z = Z.astype(np.float64)  # a copy: its values are rescaled below
+        e = pow2_exponent(float(np.max(np.abs(Z.data), initial=0.0)))
+        Z.data = np.ldexp(Z.data, e)
+        gram = (Z @ Z.T).toarray()
+    else:
+        Z = to_numpy(Z).astype(np.float64)
+        e = pow2_exponent(float(np.max(np.abs(Z))))
+        Z = np.ldexp(Z, e)  # the Gram matrix neither under- nor overflows
+        gram = Z @ Z.T
     norms = np.diag(gram)
     return norms[:, None] + norms[None, :] - 2 * gram, e

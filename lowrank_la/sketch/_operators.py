@@ -259,12 +259,13 @@ class _Transposed:
 
 # -------------------------------------------------------------------- input checks
 
-def _check_input(X, name, *, axis, ndim=(1, 2)):
-    """Convert and validate an input to a sketch by the input rule (lists, DataFrames, any sparse format).
+def _check_input(X, name, *, axis, ndim=(1, 2), sparse=True):
+    """Convert and validate an input to a sketch by the input rule (lists, DataFrames, any sparse format unless
+    `sparse` is false).
 
     Returns ``(X, xp, shape, working dtype, axis in [0, ndim))``.
     """
-    X = as_matrix(X, name, ndim=ndim)
+    X = as_matrix(X, name, ndim=ndim, sparse=sparse)
     shape = tuple(int(s) for s in X.shape)
     axis = check_int(axis, "axis", low=-len(shape), high=len(shape) - 1) % len(shape)
     xp = array_namespace(X)
@@ -890,9 +891,12 @@ class FJLT(_HadamardSketch):
         return rows_times_sparse_t(Z, packed)
 
     def sparse_step(self, Z):
-        """The sparse step alone: ``Z @ P.T / sqrt(k)`` for rows `Z` of shape (N, d') (see :meth:`spread`)."""
+        """The sparse step alone: ``Z @ P.T / sqrt(k)`` for rows `Z` of shape (N, d') (see :meth:`spread`).
+
+        `Z` is a dense array (the spread rows are dense); scipy.sparse input is refused with a ``TypeError``.
+        """
         self._check_fitted()
-        Z, _, shape, dtype, _ = _check_input(Z, "Z", axis=-1, ndim=(2,))
+        Z, _, shape, dtype, _ = _check_input(Z, "Z", axis=-1, ndim=(2,), sparse=False)
         check_shape_agrees("Z.shape[1]", shape[1], self._P.shape[1], "the padded n_features")
         return self._sparse_step(np.ascontiguousarray(Z, dtype=dtype))
 

@@ -249,7 +249,7 @@ def _register_sketch():
          Arg("x", "any", scale={"out": 1}))
     spec("sketch.max_distortion", lambda seed: {"X": low_rank(seed, 20, 16), "Y": low_rank(seed + 1, 20, 6)},
          lambda d: sketch.max_distortion(d["X"], d["Y"]), lambda v: {"out": v},
-         Arg("X", scale={"out": 0}), Arg("Y"), joint=("X", "Y"))
+         Arg("X", scale={"out": 0}, sparse=True), Arg("Y", sparse=True), joint=("X", "Y"))
 
     def ls_base(seed):
         A = low_rank(seed, 40, 6, r=5, noise=1.0)

@@ -307,3 +307,28 @@ def test_item8_max_distortion_is_scale_invariant(cx, cy):
     same = ref if cx == cy else max_distortion(X, Y * (cy / cx))  # only the ratio of the scales matters
     assert scaled == pytest.approx(same, rel=1e-6 if cx > 1e-305 else 1e-3)
     assert max_distortion(X.tolist(), Y.tolist()) == ref
+
+
+@pytest.mark.parametrize("c", [1.0, 1e300, 1e-310])
+def test_max_distortion_of_sparse_points_equals_the_dense_answer(c):
+    """Sparse data sets are what sparse sketches embed: max_distortion takes them without densifying X."""
+    X = sp.random(30, 2000, density=0.02, format="csr", random_state=1) + sp.eye(30, 2000, format="csr")
+    S = SparseSign(64, 2000, nnz_per_col=4, rng=0)
+    Y = S.transform(X)
+    ref = max_distortion(X.toarray(), np.asarray(Y.todense()) if sp.issparse(Y) else Y)
+    assert max_distortion(X * c, Y * c) == pytest.approx(ref, rel=1e-10 if c >= 1 else 1e-3)
+    for fmt in ("coo", "csc", "dok"):
+        assert max_distortion(X.asformat(fmt), Y) == pytest.approx(ref, rel=1e-10)
+    bad = X.copy()
+    bad.indices[0] = 2000
+    with pytest.raises(ValueError, match=r"^X is a malformed csr"):
+        max_distortion(bad, Y)
+
+
+def test_fjlt_sparse_step_refuses_sparse_rows_naming_z():
+    S = FJLT(8, 16, rng=0).fit(np.zeros((1, 16)))
+    Z = np.random.default_rng(0).standard_normal((5, 16))
+    for fmt in (sp.csr_matrix, sp.coo_array, sp.dok_matrix):
+        with pytest.raises(TypeError, match=r"^Z must be a dense array"):
+            S.sparse_step(fmt(Z))
+    np.testing.assert_allclose(S.sparse_step(Z.tolist()), S.sparse_step(Z), rtol=0)
