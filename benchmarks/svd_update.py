@@ -26,11 +26,22 @@ The peers:
 
 ``SVDUpdateThreads`` times the sparse-aware update on 1 and 2 threads (the others pin one BLAS thread).
 
+``SVDUpdateCentred`` is the same stream as PCA (``center=True``: the SVD of ``A - 1 mu^T``, sparse rows never
+densified), every implementation started from the same centred initial state (``TruncatedSVDUpdater(A0, k,
+center=True, init_iter=10)``, built in ``setup_cache``): lowrank_la's centred updater (Zha-Simon and GKL), its
+uncentred update on the same stream (what centring costs), and scikit-learn's ``IncrementalPCA.partial_fit``
+(the densified batch; batches below ``k`` rows are refused by it and skipped). ``track_sv_error`` is against
+``rsvd(A, k, center=True)`` of the whole matrix (the uncentred row: against the uncentred reference);
+``track_extra_mb`` is the peak of the memory allocated during the 10 updates (tracemalloc), beyond the input
+and the state.
+
 Run: ``asv run --python=same --quick --bench SVDUpdate`` and compare the rows of one run as ratios.
 """
 
 import contextlib
+import copy
 import io
+import tracemalloc
 
 import numpy as np
 import scipy.sparse as sp
@@ -211,3 +222,77 @@ class SVDUpdatePeers(_Base):
 
     def track_sv_error(self, data, impl, k, s):
         return _relative_error(self.run(), self.ref)
+
+
+class SVDUpdateCentred(_Base):
+    """Centred updating (PCA of the rows seen so far) beside the uncentred update and IncrementalPCA."""
+
+    params = (["centred-zha-simon", "centred-gkl", "uncentred-zha-simon", "sklearn-IPCA"], KS, BATCHES)
+    param_names = ["impl", "k", "s"]
+
+    def setup_cache(self):
+        from lowrank_la.svd import rsvd
+
+        data = _problem()
+        A0 = data["A0"]
+        with thread_limit(1):
+            data["centred"] = {(k, method): TruncatedSVDUpdater(A0, k, center=True, method=method, init_iter=10,
+                                                                 rng=0)
+                               for k in KS for method in ("zha-simon", "gkl")}
+            full = {s: sp.vstack([A0, data["pool"][: N_BATCHES * s]]).tocsr() for s in BATCHES}
+            data["ref_centred"] = {(k, s): np.asarray(rsvd(full[s], k, n_iter=10, oversamples=30, center=True,
+                                                           rng=1).s) for k in KS for s in BATCHES}
+        return data
+
+    def setup(self, data, impl, k, s):
+        start = data["centred"][(k, "zha-simon")]
+        batches = self._batches(data, s)
+        self.ref = data["ref" if impl.startswith("uncentred") else "ref_centred"][(k, s)]
+        if impl == "sklearn-IPCA":
+            decomposition = require("sklearn.decomposition")
+            if s < k:
+                raise NotImplementedError("IncrementalPCA needs batches of at least n_components rows")
+            ipca = decomposition.IncrementalPCA(n_components=k)
+            ipca.components_, ipca.singular_values_ = start.Vh.copy(), start.s.copy()
+            ipca.mean_, ipca.var_ = start.mean.copy(), np.zeros(N)
+            ipca.n_samples_seen_ = start.shape[0]
+            ipca.n_components_, ipca.n_features_in_ = k, N
+            dense = [E.toarray() for E in batches]
+
+            def run():
+                for E in dense:
+                    ipca.partial_fit(E)
+                return ipca.singular_values_
+        else:
+            if impl == "uncentred-zha-simon":  # the uncentred problem from its own initial SVD: the cost baseline
+                U, sv, Vh = data["init"][k]
+                up = TruncatedSVDUpdater(U=U, s=sv, Vh=Vh, rng=0)
+            else:
+                up = copy.deepcopy(data["centred"][(k, impl.split("-", 1)[1])])
+
+            def run():
+                for E in batches:
+                    up.add_rows(E)
+                return up.s
+        self.run = run
+        self._one_thread()
+
+    def time_updates(self, data, impl, k, s):
+        self.run()
+
+    def peakmem_updates(self, data, impl, k, s):
+        self.run()
+
+    def track_extra_mb(self, data, impl, k, s):
+        tracemalloc.start()
+        try:
+            self.run()
+            return tracemalloc.get_traced_memory()[1] / 2**20
+        finally:
+            tracemalloc.stop()
+
+    def track_sv_error(self, data, impl, k, s):
+        return _relative_error(self.run(), self.ref)
+
+
+SVDUpdateCentred.track_extra_mb.unit = "MiB"
