@@ -221,3 +221,19 @@ def test_bad_input_is_refused_naming_the_argument():
     assert up.shape == state[3] and np.array_equal(up.s, state[1]) and np.array_equal(up.mean, state[2])
     assert np.array_equal(up.U, state[0])
     assert "center=True" in repr(up)
+
+
+@pytest.mark.parametrize("sparse_path", FORMS)
+def test_folds_and_a_full_column_rank_state(sparse_path):
+    # k = n: mu and the ones vector lie in the current factors (no new basis vector); cond_limit = 1 folds
+    # U'' and V'' at every update (sparse-aware form): the centred SVD stays exact
+    gen = np.random.default_rng(16)
+    X, Y = gen.standard_normal((30, 4)) + 2, gen.standard_normal((30, 2)) + 1
+    for cond_limit in (1e8, 1.0):
+        up = TruncatedSVDUpdater(X[:20], 4, center=True, cond_limit=cond_limit, sparse_path=sparse_path, rng=0)
+        up.add_rows(X[20:])
+        np.testing.assert_allclose(up.s, np.linalg.svd(X - X.mean(axis=0), compute_uv=False), rtol=1e-12)
+        prev = _approximation(up)
+        up.add_columns(Y)
+        _assert_is_truncated_svd_of(up, np.hstack([prev, Y - Y.mean(axis=0)]), 4)
+        assert (up.n_folds > 0) == (sparse_path and cond_limit == 1.0)
