@@ -45,7 +45,7 @@ class SVDAccuracyResult(SVDResult):
         float64, estimated by the algorithm from the products it formed.
     error_estimate : float or None
         Estimated maximum relative singular-value error ``max_i |s_i - sigma_i| / sigma_i`` over the triplets
-        that are not numerically zero (``s_i > sqrt(eps) s_1``).
+        that are not numerically zero (``s_i > 10 sqrt(eps) s_1``).
     n_passes : int or None
         Passes over ``A`` (block products ``A @ X`` or ``A^H @ Y``) that the computation made.
     converged : bool or None

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import math
+import warnings
+
+import numpy as np
 
 from .._backend import (
-    SVDResult,
+    ConvergenceWarning,
+    SVDAccuracyResult,
+    array_namespace,
     as_rng,
     is_cupy_namespace,
     is_numpy_namespace,
-    random_normal,
     svd_small,
+    svd_tall,
     times_inverse_upper,
+    to_numpy,
 )
-from .._validate import check_int, check_option, check_rank, refuse_random_state
+from .._validate import check_int, check_option, check_rank, check_real, refuse_random_state
 from ._common import (
     NORMALIZERS,
     draw,
     finish,
+    gaussian,
+    herm,
     host_float,
     normalize,
     orthonormalize,
@@ -28,7 +36,8 @@ from ._common import (
     times_pow2,
 )
 
-__all__ = ["KRYLOV_MEMORY_BUDGET", "randomized_range_finder", "rsvd"]
+__all__ = ["DEFAULT_MAX_PASSES", "DEFAULT_TOL", "KRYLOV_MEMORY_BUDGET", "REFINE_GAIN", "randomized_range_finder",
+           "rsvd"]
 
 #: Block Krylov builds its basis in the short dimension when the long one is at least this many times longer.
 SMALL_SIDE_RATIO = 4
@@ -119,7 +128,8 @@ def randomized_range_finder(A, size, *, n_iter=4, normalizer="auto", rng=None):
     >>> bool(np.linalg.norm(A - Q @ (Q.T @ A)) < 1e-12 * np.linalg.norm(A))
     True
     """
-    prod, _ = prepare(A, transpose=False)
+    prod, _ = prepare(A, transpose=False, allow_complex=True)
+    _refuse_complex_dask(prod)
     size = check_rank(size, prod.shape, "size")
     q = check_int(n_iter, "n_iter", low=0)
     normalizer = check_option(normalizer, "normalizer", NORMALIZERS)
@@ -311,15 +321,16 @@ def _orthogonalize_against(Qall, Y, xp, dask, gen, prod):
         for _ in range(2):
             Y = orthonormalize(Y - Qall @ (Qall.T @ Y), xp, method="qr", dask=True)
         return Y
+    complex_ = xp.isdtype(Y.dtype, "complex floating")
     for _attempt in range(2):
         Y = orthonormalize(Y, xp, method="cholqr2")
         for _ in range(5):
-            Y = Y - Qall @ (Qall.T @ Y)
-            kept = xp.sqrt(xp.sum(Y * Y, axis=0))  # the columns had norm 1
+            Y = Y - Qall @ (herm(Qall, xp) @ Y)
+            kept = xp.sqrt(xp.sum(xp.real(Y * xp.conj(Y)) if complex_ else Y * Y, axis=0))  # columns had norm 1
             Y = orthonormalize(Y, xp, method="cholqr2")
             if float(xp.min(kept)) > 0.5:
                 return Y
-        Y = random_normal(gen, tuple(Y.shape), dtype=prod.dtype, xp=xp, device=prod.op.device)
+        Y = gaussian(gen, tuple(Y.shape), dtype=Y.dtype, xp=xp, device=prod.op.device)
     return Y
 
 
@@ -335,93 +346,422 @@ def _dask_concat(blocks):
     return da.concatenate(blocks, axis=1).rechunk({1: -1})
 
 
+# --------------------------------------------------------------------------- stopping on convergence
+
+#: The relative accuracy ``n_iter="auto"`` aims at on in-memory input when no `tol` is given; beyond it the
+#: iteration goes on while each block gains at least ``REFINE_GAIN`` (see :func:`rsvd`, Notes).
+DEFAULT_TOL = 1e-3
+
+#: Without an explicit `tol`, blocks are added past ``DEFAULT_TOL`` while the last one cut the error estimate by
+#: at least this factor, the estimate is above ``1000 eps`` and the basis stays below a quarter of the short
+#: dimension: fast-decaying spectra get the accuracy that is cheap.
+REFINE_GAIN = 100.0
+
+#: The default cap on the passes of the tolerance-driven iteration (``max_passes=None``).
+DEFAULT_MAX_PASSES = 40
+
+# the tolerance-driven block Krylov's default block size is max(k, _MIN_BLOCK): narrower blocks make BLAS-2 products
+_MIN_BLOCK = 16
+
+# the rounding of a returned singular value: about eps s_1 (QR-based SVD of A V Z_k), FLOOR times that in the
+# estimate; eps s_1^2 / s_i where the values come from the Gram matrix (only while that is below 1e-10 s_i)
+_FLOOR = 8.0
+# the quadratic estimate is a first-order one: doubled, it stayed above the true error on every matrix tried
+_SAFETY = 2.0
+# the Ritz values come from the Gram matrix, and U = A V Z_k / s, where eps s_1^2 / s_k^2 is below this
+_GRAM_OK = 1e-10
+
+
+def _error_estimates(s, r, mu, eps):
+    """Relative error estimates of Ritz values from their residuals and the spectrum outside the Ritz space.
+
+    ``s`` (w,) are the Ritz values, descending, ``r`` (k,) the residual norms ``||A^H u_i - s_i v_i||`` of the
+    leading `k` Ritz triplets (with ``A v_i = s_i u_i``), and `mu` an estimate of the largest eigenvalue of
+    ``A^H A`` compressed to the complement of the Ritz space (host floats). Some singular value lies within
+    ``r_i / sqrt(2)`` of ``s_i`` (the residual of ``[u_i; v_i] / sqrt(2)`` for ``[[0, A], [A^H, 0]]``): the
+    linear bound. Rayleigh-Ritz resolves the coupling inside the space exactly, so the error of
+    ``s_i^2`` is, to second order, ``e_i^H (s_i^2 - C)^{-1} e_i <= s_i^2 r_i^2 / (s_i^2 - mu)`` (``e_i``: the
+    residual of the eigenpair ``(v_i, s_i^2)`` of ``A^H A``, of norm ``s_i r_i``; ``C``: the compression), which
+    for the singular value is at most ``s_i r_i^2 / (2 (s_i^2 - mu))``: the quadratic estimate, taken twice.
+    Returns ``min(linear, quadratic) / s_i`` plus the rounding of the returned value (see ``_FLOOR``), at most 1
+    (Ritz values lie between 0 and the singular values they approximate).
+    """
+    k = r.shape[0]
+    sk = np.where(s[:k] > 0, s[:k], np.finfo(np.float64).tiny)
+    lin = r / math.sqrt(2.0)
+    eta = sk ** 2 - mu
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        quad = np.where(eta > 0, _SAFETY * sk * r ** 2 / (2 * eta), np.inf)
+    with np.errstate(over="ignore"):
+        ratio = s[0] / sk
+        gram = eps * ratio[-1] ** 2 <= _GRAM_OK
+        floor = _FLOOR * eps * (ratio ** 2 if gram else ratio)
+        return np.minimum(1.0, np.minimum(lin, quad) / sk + floor)
+
+
+class _Monitor:
+    """The stopping test of the tolerance-driven iterations: estimates, convergence, the reason to stop."""
+
+    def __init__(self, k, tol, cap, eps, *, refine=False):
+        self.k, self.tol, self.cap, self.eps, self.refine = k, tol, cap, eps, refine
+        self.estimate, self.limited, self.residuals = 1.0, False, None
+
+    def check(self, s, r, mu, *, room=True):
+        """Record the Ritz values `s`, residuals `r` (host float64) and `mu`; True when the iteration should stop
+        converged: the top k meet `tol` and, when refining, the last block gained less than ``REFINE_GAIN`` or
+        there is no `room` for a cheap one."""
+        k = self.k
+        if r.shape[0] < k:  # fewer Ritz values than asked for: keep growing
+            return False
+        previous = self.estimate
+        rel = _error_estimates(s, r, mu, self.eps)
+        self.residuals = r / s[0] if s[0] > 0 else np.zeros(k)
+        # values below 10 sqrt(eps) s_1 are zero to the Gram matrix (its rounding makes values of sqrt(eps) s_1):
+        # no relative accuracy to verify
+        live = s[:k] > 10 * math.sqrt(self.eps) * s[0]
+        self.estimate = float(np.max(rel[live])) if bool(np.any(live)) else 0.0
+        # the residuals are computed to about eps s_1^2 / s_i: where the estimates are at what that allows,
+        # iterating cannot verify more
+        noise = 4 * self.eps * s[0] ** 2 / np.where(s[:k] > 0, s[:k], 1.0)
+        attainable = _error_estimates(s, noise, mu, self.eps)
+        floor = ~live | (rel <= 4 * attainable)
+        # limited: what misses tol is at that level
+        self.limited = self.estimate > self.tol and bool(np.all((rel <= self.tol) | floor))
+        if self.estimate > self.tol:
+            return False
+        cheap = self.estimate * REFINE_GAIN <= previous and self.estimate > 1000 * self.eps
+        return not (self.refine and room and cheap and not bool(np.all(floor)))
+
+    def report(self, n_passes):
+        return {"residuals": self.residuals, "error_estimate": self.estimate, "n_passes": n_passes,
+                "converged": self.estimate <= self.tol, "tol": self.tol}
+
+
+def _warn_unconverged(mon, passes, why, dtype_name):
+    if why == "rounding":
+        advice = (f"tol={mon.tol:g} is below what {dtype_name} can verify for the smaller of these singular values "
+                  f"(their squares carry rounding errors of about eps s_1^2); use float64 input or a larger tol")
+    elif why == "memory":
+        advice = ("the Krylov basis reached lowrank_la.svd.KRYLOV_MEMORY_BUDGET; give a smaller block_size, raise "
+                  "the budget, or use method='subspace' (memory O((m + n)(k + oversamples)))")
+    else:
+        advice = f"raise max_passes (now {mon.cap}) or tol"
+    warnings.warn(f"rsvd stopped after {passes} passes over A with an estimated maximum relative singular-value "
+                  f"error of {mon.estimate:.3g}, above tol={mon.tol:g}: {advice}", ConvergenceWarning, stacklevel=3)
+
+
+def _host_namespace(prod):
+    """The namespace the small-side work of the tolerance-driven methods runs in: the input's, NumPy for Dask."""
+    return array_namespace(np.empty(0)) if prod.dask else prod.xp
+
+
+def _column_norms(X, xp):
+    if xp.isdtype(X.dtype, "complex floating"):
+        return xp.sqrt(xp.sum(xp.real(X * xp.conj(X)), axis=0))
+    return xp.sqrt(xp.sum(X * X, axis=0))
+
+
+def _as_host64(x):
+    return np.asarray(to_numpy(x), dtype=np.float64)
+
+
+def _first_product(prod, X):
+    """``A @ X`` on the first block; where ``max |A X|`` is far from one (squares of the singular values could
+    leave the dtype's range), the products run on ``2^e A`` from then on, with ``max |2^e A X|`` about one."""
+    xp = prod.xp
+    W = prod.matmat(X)
+    if xp.isdtype(W.dtype, "complex floating"):
+        big = host_float(xp.max(xp.abs(W)))
+    else:  # no |W| temporary
+        big = max(host_float(xp.max(W)), -host_float(xp.min(W)))
+    e = pow2_exponent(big)
+    if abs(e) > (32 if xp.finfo(prod.dtype).bits == 32 else 256):
+        prod.rescale(e)
+        W = times_pow2(W, e)
+    return W
+
+
+def _krylov_tol(prod, k, b, mon, gen):
+    """Block Krylov in the second dimension of ``prod``, stopped on the residuals of its Ritz triplets.
+
+    ``V = orth[Pi, (A^H A) Pi, (A^H A)^2 Pi, ...]`` (n x w) grows one block at a time; after block ``j`` the
+    products ``W_j = A V_j`` and ``P_j = A^H W_j`` (two passes) give the Rayleigh-Ritz step of ``A^H A`` on
+    ``range(V)`` through ``G = V^H P`` (w x w, updated by one block column), whose eigenpairs
+    ``(s_i^2, z_i)`` give the Ritz triplets ``v_i = V z_i``, ``u_i = A v_i / s_i``. Their residuals come free:
+    ``A^H A v_i - s_i^2 v_i = (I - V V^H) P z_i = (I - V V^H) P_j z_i^{(j)}`` (every earlier ``P_l`` lies in
+    ``range(V)``), and ``(I - V V^H) P_j`` is the next block before its normalisation. The newest block
+    ``V_j`` is (up to its normalisation) what ``A^H A`` made of the previous residuals: the largest eigenvalue
+    of its compression ``V_j^H P_j`` estimates that of ``A^H A`` outside ``range(V)`` (see
+    :func:`_error_estimates`). Returns ``(U, s, Vh)`` of the (possibly rescaled) products and why it stopped
+    short of `tol` (None when converged).
+    """
+    hx = _host_namespace(prod)
+    m, n = prod.shape
+    dtype = prod.dtype
+    device = prod.op.device if not prod.dask else None
+    op = prod.op
+    cap_w = min(n, b * (mon.cap // 2))
+    # the m x b blocks W_j are kept for U = W Z (dense), unless one more pass is cheaper (sparse, nnz < m w)
+    keep_w = not prod.dask and not (op.kind == "sparse" and op._A.nnz < m * cap_w)
+    per_column = (2 * n + (m if keep_w else 0)) * _itemsize(dtype, hx)
+    mem_w = KRYLOV_MEMORY_BUDGET // per_column
+    if mem_w < min(k + 1, n):
+        raise ValueError(f"k={k} needs a Krylov basis of {per_column * (k + 1) / 2**30:.2f} GiB at least, over the "
+                         f"budget of {KRYLOV_MEMORY_BUDGET / 2**30:.2f} GiB (lowrank_la.svd.KRYLOV_MEMORY_BUDGET)")
+    limit_w = min(cap_w, mem_w)
+    size = min(limit_w, 4 * b)
+    Vbuf = hx.empty((n, size), dtype=dtype, device=device)
+    G = hx.zeros((size, size), dtype=dtype, device=device)
+    Ws = []
+    w = 0
+    Vj = orthonormalize(gaussian(gen, (n, min(b, n)), dtype=dtype, xp=hx, device=device), hx, method="qr")
+    while True:
+        width = Vj.shape[1]
+        W = _first_product(prod, Vj) if w == 0 else prod.matmat(Vj)
+        Pj = prod.rmatmat(W)
+        if prod.dask:
+            Pj = hx.asarray(Pj.compute())
+        elif keep_w:
+            Ws.append(W)
+        del W
+        if w + width > size:  # grow the buffers (amortised: the size doubles)
+            size = min(limit_w, max(2 * size, w + width))
+            Vbuf, G = _grown(Vbuf, (n, size), hx, device), _grown(G, (size, size), hx, device)
+        w0, w = w, w + width
+        Vbuf[:, w0:w] = Vj
+        C = herm(Vbuf[:, :w], hx) @ Pj
+        G[:w, w0:w] = C
+        G[w0:w, :w0] = herm(C[:w0, :], hx)
+        lam, Z = hx.linalg.eigh((G[:w, :w] + herm(G[:w, :w], hx)) / 2)
+        lam, Z = hx.flip(lam), hx.flip(Z, axis=1)
+        newest = (C[w0:w, :] + herm(C[w0:w, :], hx)) / 2
+        mu = float(np.max(_as_host64(hx.linalg.eigvalsh(newest)))) if w0 else math.inf
+        kk = min(k, w)
+        Yp = Pj - Vbuf[:, :w] @ C  # (I - V V^H) P_j
+        s_all = np.sqrt(np.maximum(_as_host64(lam), 0.0))
+        rn = _as_host64(_column_norms(Yp @ Z[w0:w, :kk], hx))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(s_all[:kk] > 0, rn / s_all[:kk], 0.0)
+        done = mon.check(s_all, r, mu, room=4 * (w + b) <= min(m, n))  # refine while the basis is small
+        why = None
+        if not done and w < n:
+            if op.n_passes + 2 + (0 if keep_w else 1) > mon.cap:  # the next block, and the pass for U
+                why = "cap"
+            elif w + 1 > limit_w:
+                why = "memory" if mem_w < cap_w else "cap"
+            elif mon.limited:
+                why = "rounding"
+        if done or w >= n or why is not None:
+            break
+        Vj = _orthogonalize_against(Vbuf[:, :w], Yp[:, :min(b, n - w, limit_w - w)], hx, False, gen, prod)
+        del Pj, Yp
+    Zk = Z[:, :k]
+    Vk = Vbuf[:, :w] @ Zk
+    s = hx.asarray(s_all[:k], dtype=hx.real(Zk[:1, :1]).dtype, device=device)  # the Ritz values
+    if keep_w:
+        X, start = None, 0
+        for Wj in Ws:
+            term = Wj @ Zk[start:start + Wj.shape[1], :]
+            X = term if X is None else X + term
+            start += Wj.shape[1]
+    else:
+        X = prod.matmat(Vk)  # lazy on Dask
+    eps = float(hx.finfo(dtype).eps)
+    if prod.dask or eps * s_all[0] ** 2 <= _GRAM_OK * s_all[k - 1] ** 2:
+        # U = A V_k / s is orthonormal to eps s_1^2 / s_k^2 (the accuracy of the eigenvectors of G): enough
+        return X / hx.reshape(s, (1, -1)), s, herm(Vk, hx), why
+    # otherwise the SVD of A V_k, QR-based: orthonormal U and values accurate to eps s_1 / s_i
+    U, s, Yh = svd_tall(X, hx)
+    return U, s, Yh @ herm(Vk, hx), why
+
+
+def _grown(X, shape, xp, device):
+    out = xp.zeros(shape, dtype=X.dtype, device=device)
+    out[:X.shape[0], :X.shape[1]] = X
+    return out
+
+
+def _subspace_tol(prod, k, size, mon, normalizer, gen):
+    """Subspace iteration stopped on the residuals of the Ritz triplets of its right projections.
+
+    With an orthonormal ``Z`` (n x l), ``Y = A Z = U_Y diag(s) X^H`` gives the Ritz triplets
+    ``(u_i, s_i, v_i = Z x_i)`` with ``A v_i = s_i u_i``; the next product ``Bt = A^H U_Y`` (the subspace
+    iteration's own ``A^H Q``) gives their residuals ``A^H u_i - s_i v_i = Bt e_i - s_i v_i`` without another
+    pass, and ``Z <- orth(Bt)`` continues. The spectrum outside ``range(Z)`` is estimated by the smallest
+    Ritz value ``s_l^2`` (see :func:`_error_estimates`).
+    """
+    xp = prod.xp
+    Z = orthonormalize(draw(prod, gen, size), xp, method="qr")
+    Y = _first_product(prod, Z)
+    while True:
+        Uy, sy, Xh = svd_tall(Y, xp)
+        Bt = prod.rmatmat(Uy)
+        Vr = Z @ herm(Xh[:k, :], xp)
+        s_all = _as_host64(sy)
+        rn = _as_host64(_column_norms(Bt[:, :k] - Vr * xp.reshape(sy[:k], (1, -1)), xp))
+        done = mon.check(s_all, rn, s_all[-1] ** 2 if size > k else math.inf)
+        why = None
+        if not done:
+            if prod.op.n_passes + 2 > mon.cap:
+                why = "cap"
+            elif mon.limited:
+                why = "rounding"
+        if done or why is not None:
+            return Uy[:, :k], sy[:k], herm(Vr, xp), why
+        Z = orthonormalize(Bt, xp, method="cholqr2" if normalizer == "cholqr2" else "qr")
+        Y = prod.matmat(Z)
+
+
 @refuse_random_state
-def rsvd(A, k, *, oversamples=10, n_iter="auto", normalizer="auto", method="subspace", block_size=None,
-         transpose="auto", center=False, flip_sign=True, rng=None):
-    """Truncated SVD of `A` by randomized subspace iteration or randomized block Krylov.
+def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, normalizer="auto", method="auto",
+         block_size=None, transpose="auto", center=False, flip_sign=True, rng=None):
+    """Truncated SVD of `A` by randomized block Krylov or subspace iteration, by default until converged.
 
     Parameters
     ----------
     A : (m, n) array, sparse matrix, LinearOperator or Dask array
         The matrix: a dense array of any array-API namespace (NumPy, CuPy, array-api-strict), a scipy or
         cupyx sparse matrix or array (never densified), a ``scipy.sparse.linalg.LinearOperator`` with
-        ``rmatmat`` (or ``rmatvec``), or a Dask array (the result is lazy). Touched only through the block
-        products ``A @ X`` and ``A.T @ Y``; never modified.
+        ``rmatmat`` (or ``rmatvec``), or a Dask array (the result is lazy). Real or complex (complex64,
+        complex128; not on Dask). Touched only through the block products ``A @ X`` and ``A^H @ Y``; never
+        modified.
     k : int
         Number of singular triplets, ``1 <= k <= min(m, n)``.
     oversamples : int
-        Extra sample columns ``p >= 0``; the sketch has ``l = min(k + p, min(m, n))`` columns.
+        Extra columns ``p >= 0``: the subspace method's sketch has ``l = min(k + p, min(m, n))`` columns, and
+        ``k + p`` is block Krylov's default block size with a fixed `n_iter`.
     n_iter : int or "auto"
-        Power iterations ``q >= 0`` (subspace) or Krylov steps (block Krylov). "auto": for the subspace
-        method, 7 if ``k < 0.1 min(m, n)`` and 4 otherwise (scikit-learn's rule); for block Krylov, half of
-        that rounded up (4 or 2): a Krylov space of degree ``q`` contains the subspace iterate of degree ``q``
-        and, through Chebyshev polynomials, matches subspace iteration of degree about ``q^2``.
+        "auto" (default): iterate until the top `k` singular values meet `tol` (on Dask: see Notes). An int
+        ``q >= 0``: exactly ``q`` power iterations (subspace) or Krylov steps (block Krylov), no convergence
+        test, the same bits as before the tolerance-driven mode existed.
+    tol : float, optional
+        Relative accuracy target, ``0 < tol < 1``: stop when the estimated ``|s_i - sigma_i| / sigma_i`` of every
+        one of the top `k` singular values is at most `tol` (the estimate is reported as
+        ``result.error_estimate``). Default :data:`DEFAULT_TOL`: 1e-4 for double precision, 1e-3 for single.
+        Only with ``n_iter="auto"``.
+    max_passes : int, optional
+        Cap on the passes over `A` of the tolerance-driven iteration, ``>= 2`` (two per block, plus the
+        centring pass and, for sparse input, the one that forms ``U``); default :data:`DEFAULT_MAX_PASSES` (40).
+        Reaching it before `tol` warns ``ConvergenceWarning``. Only with ``n_iter="auto"``.
     normalizer : {"auto", "lu", "qr", "cholqr2", "none"}
-        Normaliser between the products of the subspace method (see :func:`randomized_range_finder`); "auto"
-        is CholeskyQR2 (Householder QR where it breaks down) on NumPy and CuPy, and QR (TSQR on Dask)
-        elsewhere. Block Krylov always orthogonalises fully and ignores it.
-    method : {"subspace", "block_krylov"}
-        "subspace": HMT range finder with normalised power iterations, then ``B = Q^T A``. "block_krylov":
-        Musco and Musco's randomized block Krylov method with full re-orthogonalisation and a Rayleigh-Ritz
-        step on the whole Krylov space.
+        Normaliser between the products of the subspace method with a fixed `n_iter` (see
+        :func:`randomized_range_finder`); "auto" is CholeskyQR2 (Householder QR where it breaks down) on NumPy
+        and CuPy, and QR (TSQR on Dask) elsewhere. The tolerance-driven subspace iteration orthonormalises
+        (CholeskyQR2 for "auto" and "cholqr2" on NumPy and CuPy, QR otherwise). Block Krylov ignores it.
+    method : {"auto", "block_krylov", "subspace"}
+        "block_krylov": Musco and Musco's randomized block Krylov method with full re-orthogonalisation and
+        Rayleigh-Ritz. "subspace": HMT range finder with normalised power iterations. "auto" (default):
+        block Krylov when tolerance-driven or when `block_size` is given, subspace with a fixed `n_iter`.
     block_size : int, optional
-        Block size ``b >= 1`` of block Krylov; default ``k + oversamples``. Only for "block_krylov".
+        Block size ``b >= 1`` of block Krylov; default ``max(k, 16)`` when tolerance-driven, ``k + oversamples``
+        with a fixed `n_iter`. Only for block Krylov.
     transpose : "auto" or bool
-        Work on ``A^T`` (and swap the outputs): "auto" does when ``m < n``, so that the test matrix spans the
+        Work on ``A^H`` (and swap the outputs): "auto" does when ``m < n``, so that the test matrix spans the
         short dimension.
     center : bool
         Compute the SVD of the column-centred ``A - 1 mu^T`` (mu: column means), implicitly, as a rank-one
         correction of every product: sparse input stays sparse. Costs one extra pass (for mu). This is PCA.
     flip_sign : bool
-        Apply the library's sign rule: the largest-magnitude entry of each column of ``U`` is positive.
+        Apply the library's sign rule: the largest-magnitude entry of each column of ``U`` is real and positive.
     rng : None, int or numpy.random.Generator
         Source of randomness. The same seed gives the same bits on the same backend.
 
     Returns
     -------
-    SVDResult
-        ``U`` (m, k) with orthonormal columns, ``s`` (k,) descending, ``Vh`` (k, n) with orthonormal rows; in
-        the namespace, device and dtype of `A` (float32 stays float32; integers compute in float64). Lazy
-        Dask arrays for Dask input.
+    SVDAccuracyResult
+        Unpacks as ``U, s, Vh``: ``U`` (m, k) with orthonormal columns, ``s`` (k,) descending, ``Vh`` (k, n)
+        with orthonormal rows; in the namespace, device and dtype of `A` (float32 stays float32, complex stays
+        complex; integers compute in float64). Lazy Dask arrays for Dask input. Its attributes report the
+        accuracy: ``error_estimate`` (estimated maximum relative singular-value error), ``residuals`` (per
+        triplet, ``max(||A v_i - s_i u_i||, ||A^H u_i - s_i v_i||) / s_1``), ``converged``
+        (``error_estimate <= tol``), ``tol`` and ``n_passes``; with a fixed `n_iter` only ``n_passes`` is set
+        (the others are None).
 
     Raises
     ------
     ValueError
-        If `k`, `oversamples`, `n_iter`, `block_size` or an option is out of range, if `A` is empty or holds
-        NaN or Inf, or if the block Krylov basis would exceed :data:`KRYLOV_MEMORY_BUDGET` bytes.
+        If `k`, `oversamples`, `n_iter`, `tol`, `max_passes`, `block_size` or an option is out of range, if
+        `tol` or `max_passes` is given with an integer `n_iter`, if `A` is empty or holds NaN or Inf, or if
+        the block Krylov basis would exceed :data:`KRYLOV_MEMORY_BUDGET` bytes.
     TypeError
-        If `A` is not a matrix, is complex, or is a LinearOperator without ``rmatmat``/``rmatvec``.
+        If `A` is not a matrix, is a complex Dask array, or is a LinearOperator without
+        ``rmatmat``/``rmatvec``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the tolerance-driven iteration stops above `tol`: at `max_passes`, at the memory budget, or where
+        `tol` is below what the dtype can verify. The message says what to raise.
 
     Notes
     -----
-    **Subspace iteration** [1]_: with a Gaussian ``Omega`` (n, l), ``Y = (A A^T)^q A Omega`` (normalised
-    after every product), ``Q = orth(Y)``, ``B = Q^T A = U_B diag(s) Vh`` and ``U = Q U_B``. It reads `A`
+    **Stopping on convergence** (``n_iter="auto"``, the default on in-memory input). Block Krylov grows the
+    basis ``V = orth[Pi, (A^H A) Pi, (A^H A)^2 Pi, ...]`` of the short dimension (``Pi`` Gaussian, n x b)
+    one block at a time. After each block, the two products ``W = A V_j`` and ``P = A^H W`` give the
+    Rayleigh-Ritz step of ``A^H A`` on ``range(V)`` (through ``V^H P``, updated by one block column) and, for
+    free, the residuals ``r_i = ||A^H u_i - s_i v_i||`` of its Ritz triplets (``A v_i = s_i u_i`` holds by
+    construction): ``A^H A v_i - s_i^2 v_i`` is the next Krylov block, projected, applied to ``z_i``. The
+    error bound of each Ritz value ``s_i`` (always ``s_i <= sigma_i``) is the smaller of the linear bound
+    ``r_i / sqrt(2)`` and the quadratic one ``s_i r_i^2 / (2 delta_i)``, with ``delta_i`` the gap of
+    ``s_i^2`` to its neighbours (the lower one widened by its own linear bound), plus ``8 eps s_1^2 / s_i`` of
+    rounding; the iteration stops when every one of the top `k` meets ``tol s_i``. Values below
+    ``sqrt(eps) s_1`` are zero to working precision and are not counted. The answer is the SVD of ``A V Z_k``
+    (the top `k` Ritz vectors), which is the Ritz triplets recomputed to rounding. Passes: 2 per block; for
+    sparse input with ``nnz(A) < m w`` one more (``U`` from ``A V Z_k`` instead of keeping the ``m x w``
+    products). The depth comes from the data; the block size is ``b = max(k, 16)``: at least `k`, because a
+    block Krylov space holds at most ``b`` copies of a repeated singular value (a smaller block could miss
+    copies among the top `k` and not know it), and no more, because a narrower block reaches a higher Krylov
+    degree for the same number of products (on the asv sparse case, ``b = k`` needed 650 column products for
+    1e-3 where ``b = k + 10`` needed 780). The subspace method stops in the same way on the Ritz triplets of
+    ``A Z`` (``Z`` its orthonormal right block), whose residuals the next product ``A^H Q`` gives, with the
+    smallest Ritz value standing for the spectrum outside ``range(Z)``.
+
+    The default tolerance is :data:`DEFAULT_TOL` (1e-4 in double precision, 1e-3 in single). It keeps the
+    accuracy of the former fixed default (7 or 4 power iterations) for the library's own callers of
+    ``n_iter="auto"`` (the matrix-completion initialisation, the factor module's selection, the Tucker
+    decompositions and higher-order spectra); single precision cannot verify much below 1e-3 for values a
+    few decades below ``s_1``.
+
+    **Fixed depth** (an integer `n_iter`; on Dask without `tol`). The former behaviour, bit for bit:
+    "auto" depth on Dask is 7 power iterations if ``k < 0.1 min(m, n)`` and 4 otherwise for the subspace
+    method (scikit-learn's rule), half that rounded up for block Krylov.
+
+    **Subspace iteration** [1]_: with a Gaussian ``Omega`` (n, l), ``Y = (A A^H)^q A Omega`` (normalised
+    after every product), ``Q = orth(Y)``, ``B = Q^H A = U_B diag(s) Vh`` and ``U = Q U_B``. It reads `A`
     exactly ``2q + 2`` times; flops ``O(mnl(2q + 2))`` dense or ``O(nnz(A) l (2q + 2))`` sparse, plus
     ``O((m + n) l^2 q)`` for the normalisers and ``O(n l^2)`` for the small SVD; memory ``O((m + n)(k + p))``.
     Expected error (``q = 0``, ``p >= 2``, HMT Thm 10.6):
-    ``E||A - QQ^T A||_2 <= (1 + sqrt(k/(p-1))) sigma_{k+1} + e sqrt(k+p)/p (sum_{j>k} sigma_j^2)^{1/2}``;
+    ``E||A - QQ^H A||_2 <= (1 + sqrt(k/(p-1))) sigma_{k+1} + e sqrt(k+p)/p (sum_{j>k} sigma_j^2)^{1/2}``;
     with ``q`` power steps the same holds for ``sigma^(2q+1)`` and the ``(2q+1)``-th root.
 
-    **Block Krylov** [2]_: the orthonormal basis ``Q`` of ``[A Pi, (A A^T) A Pi, ..., (A A^T)^q A Pi]``
-    (``Pi`` Gaussian, n x b), each block orthogonalised twice against all the previous ones; then the SVD of
-    ``Q^T A`` (Rayleigh-Ritz), whose blocks ``A^T Q_j`` are the Krylov products themselves. It reads `A`
-    ``2q + 2`` times; flops ``O(mnb(2q + 2))`` dense plus ``O(m (b(q+1))^2)`` for the orthogonalisation and
-    ``O(n (b(q+1))^2)`` for the SVD; memory ``O((m + n) b (q + 1))``. It reaches ``(1 + eps)`` spectral and
-    per-vector accuracy with ``q = O(log(n)/sqrt(eps))`` steps, against ``O(log(n)/eps)`` for subspace
-    iteration; it is usually the fastest method at a given accuracy, at ``q + 1`` times the memory. When the
-    long side is at least ``SMALL_SIDE_RATIO = 4`` times the short one (NumPy and CuPy), the basis is built
-    in the short dimension instead, ``V = orth[Pi, (A^T A) Pi, ..., (A^T A)^q Pi]``, and the Rayleigh-Ritz
-    step projects onto ``range(A V)`` (the same Krylov space) through the Gram matrix ``V^T A^T A V`` of the
+    **Block Krylov** [2]_ with a fixed depth: the orthonormal basis ``Q`` of
+    ``[A Pi, (A A^H) A Pi, ..., (A A^H)^q A Pi]`` (``Pi`` Gaussian, n x b), each block orthogonalised twice
+    against all the previous ones; then the SVD of ``Q^H A`` (Rayleigh-Ritz), whose blocks ``A^H Q_j`` are
+    the Krylov products themselves. It reads `A` ``2q + 2`` times; flops ``O(mnb(2q + 2))`` dense plus
+    ``O(m (b(q+1))^2)`` for the orthogonalisation and ``O(n (b(q+1))^2)`` for the SVD; memory
+    ``O((m + n) b (q + 1))``. It reaches ``(1 + eps)`` spectral and per-vector accuracy with
+    ``q = O(log(n)/sqrt(eps))`` steps, against ``O(log(n)/eps)`` for subspace iteration; it is usually the
+    fastest method at a given accuracy, at ``q + 1`` times the memory. When the long side is at least
+    ``SMALL_SIDE_RATIO = 4`` times the short one (real input on NumPy and CuPy), the basis is built in the
+    short dimension instead, ``V = orth[Pi, (A^T A) Pi, ..., (A^T A)^q Pi]``, and the Rayleigh-Ritz step
+    projects onto ``range(A V)`` (the same Krylov space) through the Gram matrix ``V^T A^T A V`` of the
     products already formed: orthogonalisation costs ``O(n ((q+1) b)^2)`` instead of ``O(m ((q+1) b)^2)``, and
     the passes stay ``2q + 2`` (one more for sparse ``A`` with ``nnz(A) < m (q+1) b``, replacing a dense
     ``m (q+1) b k`` product). Where the Gram matrix is too ill-conditioned it falls back to the right projection
     ``A V V^T`` or to a dense SVD of ``A V``.
 
-    On Dask the test matrix is drawn per chunk of the dimension it spans, from reproducible streams; `A` may
-    be chunked by rows or in both dimensions and is never rechunked (the sample blocks keep all their
-    columns in one chunk, and their rows are chunked like `A`). Orthonormalisation is TSQR
-    (``dask.array.linalg.qr``), or CholeskyQR2 for ``normalizer="cholqr2"``. Each pass reads `A` once when
-    the result is computed.
+    **Complex input** runs the same algorithms with conjugate transposes and a complex Gaussian test matrix
+    ``(X + iY) / sqrt(2)``; the sign rule rotates the largest-magnitude entry of each column of ``U`` onto
+    the positive real axis (and the row of ``Vh`` by the opposite phase).
+
+    **Dask.** Stopping on the data would compute the graph at every pass, so ``n_iter="auto"`` keeps the
+    fixed depth above and the result is lazy. With an explicit `tol`, block Krylov runs with its basis (the
+    short dimension) in memory, computing ``A^H (A V_j)`` at every block (two reads of `A`, three on the
+    first block, which also finds the scale); ``U = A V Z_k / s`` stays lazy. The fixed-depth test matrix is
+    drawn per chunk of the dimension it spans, from reproducible streams; `A` may be chunked by rows or in
+    both dimensions and is never rechunked (the sample blocks keep all their columns in one chunk, and their
+    rows are chunked like `A`). Orthonormalisation is TSQR (``dask.array.linalg.qr``), or CholeskyQR2 for
+    ``normalizer="cholqr2"``. Each pass reads `A` once when the result is computed.
 
     References
     ----------
@@ -429,6 +769,8 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", normalizer="auto", method="subs
        algorithms for constructing approximate matrix decompositions", SIAM Rev. 53(2), 2011.
     .. [2] C. Musco, C. Musco, "Randomized block Krylov methods for stronger and faster approximate singular
        value decomposition", NeurIPS 2015, arXiv:1504.05477.
+    .. [3] B. N. Parlett, "The Symmetric Eigenvalue Problem", SIAM, 1998 (Ch. 11: residual and gap bounds
+       of Rayleigh-Ritz approximations).
 
     Examples
     --------
@@ -441,26 +783,47 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", normalizer="auto", method="subs
     [1.0, 0.875, 0.75, 0.625, 0.5]
     >>> bool(np.allclose((U * s) @ Vh, A))
     True
-    >>> U, s, Vh = rsvd(A, 3, method="block_krylov", n_iter=2, rng=0)
+    >>> B = la.datasets.matrix_with_spectrum(300, 200, la.datasets.spectrum("polynomial", 200, power=1), rng=0)
+    >>> res = rsvd(B, 10, tol=1e-6, rng=0)
+    >>> res.converged, res.error_estimate <= 1e-6
+    (True, True)
+    >>> exact = np.linalg.svd(B, compute_uv=False)[:10]
+    >>> bool(np.max(np.abs(res.s - exact) / exact) <= 2 * res.error_estimate)
+    True
+    >>> U, s, Vh = rsvd(A, 3, method="block_krylov", n_iter=2, rng=0)  # a fixed depth
     >>> s.round(6).tolist()
     [1.0, 0.875, 0.75]
     """
-    method = check_option(method, "method", ["subspace", "block_krylov"])
+    method = check_option(method, "method", ["auto", "block_krylov", "subspace"])
     normalizer = check_option(normalizer, "normalizer", NORMALIZERS)
     check_option(transpose, "transpose", ["auto", True, False])
     center = check_option(center, "center", [False, True])
     flip_sign = check_option(flip_sign, "flip_sign", [False, True])
     n_iter = _check_n_iter(n_iter)
     oversamples = check_int(oversamples, "oversamples", low=0)
+    if tol is not None:
+        tol = check_real(tol, "tol", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    if max_passes is not None:
+        max_passes = check_int(max_passes, "max_passes", low=2)
+    if n_iter != "auto" and (tol is not None or max_passes is not None):
+        given = "tol" if tol is not None else "max_passes"
+        raise ValueError(f"{given} applies to n_iter='auto' (stop when converged); n_iter={n_iter} runs a fixed "
+                         "number of iterations: give one or the other")
+    if method == "auto":
+        method = "block_krylov" if block_size is not None or n_iter == "auto" else "subspace"
     if block_size is not None:
         if method != "block_krylov":
             raise ValueError(f"block_size={block_size!r} applies only to method='block_krylov'")
         block_size = check_int(block_size, "block_size", low=1)
-    prod, transposed = prepare(A, center=center, transpose=transpose)
+    prod, transposed = prepare(A, center=center, transpose=transpose, allow_complex=True)
     k = check_rank(k, prod.shape, "k")
-    gen = as_rng(rng)
     xp, dask = prod.xp, prod.dask
+    _refuse_complex_dask(prod)
+    gen = as_rng(rng)
     lmax = min(prod.shape)
+    if n_iter == "auto" and (not dask or tol is not None):
+        return _rsvd_tol(prod, transposed, k, method, oversamples, block_size, tol, max_passes, normalizer,
+                         flip_sign, gen)
     q = _auto_iterations(k, prod.shape) if n_iter == "auto" else n_iter
 
     if method == "subspace":
@@ -484,17 +847,54 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", normalizer="auto", method="subs
                 f"{need / 2**30:.2f} GiB, over the budget of {KRYLOV_MEMORY_BUDGET / 2**30:.2f} GiB "
                 "(lowrank_la.svd.KRYLOV_MEMORY_BUDGET); lower block_size or n_iter, or use method='subspace'")
         small = None
-        if not dask and (is_numpy_namespace(xp) or is_cupy_namespace(xp)) and m >= SMALL_SIDE_RATIO * n:
+        real = not xp.isdtype(prod.dtype, "complex floating")
+        if not dask and real and (is_numpy_namespace(xp) or is_cupy_namespace(xp)) and m >= SMALL_SIDE_RATIO * n:
             small = _block_krylov_small_side(prod, b, q, k, gen)
         if small is not None:
             U, s, Vh = small
             s = times_pow2(s, -prod.scale_exp)  # the small side ran on 2^e A
-            return SVDResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp))
+            return SVDAccuracyResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp),
+                                     n_passes=prod.op.n_passes)
         Q, Bt = _block_krylov(prod, b, q, gen)
     U, s, Vh = svd_of_projection(Q, Bt, xp, dask=dask, k=k)
     s = times_pow2(s, -prod.scale_exp)  # 2^e A where the small side set a scale and then fell back
-    return SVDResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp, dask=dask))
+    return SVDAccuracyResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp, dask=dask),
+                             n_passes=prod.op.n_passes)
+
+
+def _rsvd_tol(prod, transposed, k, method, oversamples, block_size, tol, max_passes, normalizer, flip_sign, gen):
+    """The tolerance-driven rsvd (``n_iter="auto"``): block Krylov or subspace iteration, stopped on residuals."""
+    xp = _host_namespace(prod)
+    cap = DEFAULT_MAX_PASSES if max_passes is None else max_passes
+    mon = _Monitor(k, DEFAULT_TOL if tol is None else tol, cap, float(xp.finfo(prod.dtype).eps), refine=tol is None)
+    lmax = min(prod.shape)
+    if method == "block_krylov" or prod.dask:
+        b = min(block_size if block_size is not None else max(k, _MIN_BLOCK), lmax)
+        if min(lmax, b * (cap // 2)) < k:
+            raise ValueError(f"block_size={b} and max_passes={cap} give a Krylov space of dimension at most "
+                             f"block_size * (max_passes // 2) = {b * (cap // 2)}, below k={k}; raise block_size or "
+                             "max_passes")
+        U, s, Vh, why = _krylov_tol(prod, k, b, mon, gen)
+    else:
+        size = min(k + oversamples, lmax)
+        method = "cholqr2" if resolve_normalizer(normalizer, xp, False) == "cholqr2" else "qr"
+        U, s, Vh, why = _subspace_tol(prod, k, size, mon, method, gen)
+    s = times_pow2(s, -prod.scale_exp)
+    if why is not None and mon.estimate > mon.tol:  # (a refinement past tol stops quietly)
+        _warn_unconverged(mon, prod.op.n_passes, why, str(prod.dtype))
+    if prod.dask:
+        import dask.array as da
+
+        s, Vh = da.from_array(to_numpy(s)), da.from_array(to_numpy(Vh))
+    U, s, Vh = finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=prod.xp, dask=prod.dask)
+    return SVDAccuracyResult(U, s, Vh, **mon.report(prod.op.n_passes))
+
+
+def _refuse_complex_dask(prod):
+    if prod.dask and prod.xp.isdtype(prod.dtype, "complex floating"):
+        raise TypeError(f"A is a complex Dask array (dtype {prod.dtype}); complex input is taken on NumPy, CuPy and "
+                        "array-API arrays only: compute A first")
 
 
 def _itemsize(dtype, xp):
-    return xp.finfo(dtype).bits // 8
+    return xp.finfo(dtype).bits // 8 * (2 if xp.isdtype(dtype, "complex floating") else 1)

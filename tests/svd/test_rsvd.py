@@ -14,6 +14,8 @@ from lowrank_la._backend import as_operator
 from lowrank_la.svd import _rsvd, randomized_range_finder, rsvd
 
 METHODS = ["subspace", "block_krylov"]
+# the former fixed default n_iter="auto" for k < 0.1 min(m, n) (the tolerance-driven default: test_rsvd_tol.py)
+FORMER_AUTO = {"subspace": 7, "block_krylov": 4}
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}
 
 
@@ -57,7 +59,7 @@ def test_exact_low_rank_every_input_kind(kind, method):
 # Calibrated on seeds 0..4 (worst observed error x ~10 of margin):
 # exponential (scale 7), k=10, p=10: the sketch captures the top 10 to rounding: rtol 1e-10 (float64, the spec's
 # number for q >= 2), 1e-4 (float32: values down to exp(-9/7) ~ 0.28 relative, eps32 * sqrt(n) ~ 1e-6 each).
-# polynomial (power 1), k=10, p=10, default n_iter ("auto" = 7 subspace, 4 Krylov): worst observed 2e-4
+# polynomial (power 1), k=10, p=10, the former default n_iter (7 subspace, 4 Krylov): worst observed 2e-4
 # (subspace) and 1e-7 (Krylov): rtol 3e-3 and 1e-5 (float64); float32 adds ~1e-5.
 SV_RTOL = {
     ("exponential", "subspace", np.float64): 1e-10,
@@ -78,7 +80,7 @@ SV_RTOL = {
 def test_singular_values_match_lapack(kind, params, method, dtype, seed):
     A, _ = _spectrum_matrix(kind, dtype=dtype, seed=seed, **params)
     exact = np.linalg.svd(A.astype(np.float64), compute_uv=False)[:10]
-    U, s, Vh = rsvd(A, 10, method=method, rng=seed)
+    U, s, Vh = rsvd(A, 10, method=method, n_iter=FORMER_AUTO[method], rng=seed)
     assert np.max(np.abs(s - exact) / exact) <= SV_RTOL[(kind, method, dtype)]
     # orthonormal U and V: 10 l eps (l = 20)
     for X in (U, Vh.T):
@@ -140,8 +142,8 @@ def test_transposing_swaps_u_and_v():
     a = rsvd(A, 6, rng=2, flip_sign=False)
     b = rsvd(A.T, 6, rng=2, flip_sign=False)  # "auto" works on (A^T)^T = A: the same computation
     assert np.allclose(a.U, b.Vh.T, atol=1e-12) and np.allclose(a.s, b.s, rtol=1e-13)
-    c = rsvd(A, 6, rng=2, transpose=True)  # forced transpose: a different sketch, the same answer
-    assert np.allclose(np.abs(c.U), np.abs(rsvd(A, 6, rng=2).U), atol=1e-8)
+    c = rsvd(A, 6, rng=2, n_iter=7, transpose=True)  # forced transpose: a different sketch, the same answer
+    assert np.allclose(np.abs(c.U), np.abs(rsvd(A, 6, rng=2, n_iter=7).U), atol=1e-8)
 
 
 def test_sign_rule():
@@ -245,8 +247,10 @@ def test_block_krylov_memory_guard(monkeypatch):
     A, _ = _spectrum_matrix("polynomial", power=1)
     monkeypatch.setattr(_rsvd, "KRYLOV_MEMORY_BUDGET", 1000)
     with pytest.raises(ValueError, match="block_size=.*n_iter=.*KRYLOV_MEMORY_BUDGET"):
-        rsvd(A, 5, method="block_krylov", rng=0)
-    rsvd(A, 5, rng=0)  # the subspace method is not affected
+        rsvd(A, 5, method="block_krylov", n_iter=2, rng=0)
+    with pytest.raises(ValueError, match="k=5 needs a Krylov basis.*KRYLOV_MEMORY_BUDGET"):
+        rsvd(A, 5, rng=0)  # tolerance-driven: the basis for k + 1 columns does not fit
+    rsvd(A, 5, method="subspace", rng=0)  # the subspace method is not affected
 
 
 def test_block_krylov_options():
@@ -256,7 +260,9 @@ def test_block_krylov_options():
     with pytest.raises(ValueError, match="block_size"):
         rsvd(A, 12, method="block_krylov", block_size=2, n_iter=2)  # 6 < k
     with pytest.raises(ValueError, match="block_size"):
-        rsvd(A, 12, block_size=20)  # not for the subspace method
+        rsvd(A, 12, method="subspace", block_size=20)  # not for the subspace method
+    res = rsvd(A, 12, block_size=20, n_iter=2, rng=0)  # method="auto" with a block size is block Krylov
+    assert res.n_passes == 6
 
 
 # --------------------------------------------------------------------------- the public boundary
@@ -276,13 +282,23 @@ def test_errors_name_their_argument():
         (dict(k=3, center="yes"), ValueError, "center=.yes."),
         (dict(k=3, rng=-1), ValueError, "rng=-1"),
         (dict(k=3, method="block_krylov", block_size=0), ValueError, "block_size=0"),
+        (dict(k=3, tol=0), ValueError, "tol=0.0 must satisfy 0 < tol < 1"),
+        (dict(k=3, tol=1.5), ValueError, "tol=1.5 must satisfy 0 < tol < 1"),
+        (dict(k=3, tol=float("nan")), ValueError, "tol=nan"),
+        (dict(k=3, tol="small"), TypeError, "tol must be a real number"),
+        (dict(k=3, max_passes=1), ValueError, "max_passes=1 must satisfy max_passes >= 2"),
+        (dict(k=3, max_passes=2.5), TypeError, "max_passes must be an integer"),
+        (dict(k=3, n_iter=4, tol=1e-3), ValueError, "tol applies to n_iter='auto'"),
+        (dict(k=3, n_iter=4, max_passes=10), ValueError, "max_passes applies to n_iter='auto'"),
+        (dict(k=3, method="block_krylov", block_size=1, max_passes=4), ValueError,
+         "block_size=1 and max_passes=4 give a Krylov space"),
     ]
     for kwargs, exc, text in cases:
         with pytest.raises(exc, match=text.replace("(", r"\(")):
             rsvd(A, **kwargs)
     with pytest.raises(ValueError, match="size=0"):
         randomized_range_finder(A, 0)
-    for bad in (np.full((5, 4), np.nan), np.zeros((0, 3)), np.zeros(4), A + 1j):
+    for bad in (np.full((5, 4), np.nan), np.zeros((0, 3)), np.zeros(4), np.array([["a", "b"]])):
         with pytest.raises((ValueError, TypeError), match="A"):
             rsvd(bad, 1)
     B = sp.csr_array(A)
@@ -327,9 +343,12 @@ def test_cupy_dense_and_sparse(method):
     A, _ = _spectrum_matrix("exponential", scale=7)
     exact = np.linalg.svd(A, compute_uv=False)[:8]
     for X in (cupy.asarray(A), csp.csr_matrix(cupy.asarray(A))):
-        U, s, Vh = rsvd(X, 8, method=method, rng=0)
+        U, s, Vh = rsvd(X, 8, method=method, n_iter=FORMER_AUTO[method], rng=0)
         assert isinstance(U, cupy.ndarray)
         assert np.allclose(cupy.asnumpy(s), exact, rtol=1e-10)
+        res = rsvd(X, 8, tol=1e-8, rng=0)  # tolerance-driven, on the device
+        assert isinstance(res.U, cupy.ndarray) and res.converged
+        assert np.max(np.abs(cupy.asnumpy(res.s) - exact) / exact) <= 2 * res.error_estimate
 
 
 def test_no_warnings_on_ordinary_input():
