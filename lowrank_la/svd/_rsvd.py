@@ -353,9 +353,14 @@ def _dask_concat(blocks):
 DEFAULT_TOL = 1e-3
 
 #: Without an explicit `tol`, blocks are added past ``DEFAULT_TOL`` while the last one cut the error estimate by
-#: at least this factor, the estimate is above ``1000 eps`` and the basis stays below a quarter of the short
-#: dimension: fast-decaying spectra get the accuracy that is cheap.
+#: at least this factor, the estimate is above ``1000 eps``, the passes stay within the former fixed default's
+#: ``2q + 2`` (``q = 7`` if ``k < 0.1 min(m, n)``, else 4) and the basis within half the short dimension (or the
+#: matrix has at most 2^17 entries): the accuracy that converging fast makes cheap, never at more passes than
+#: before.
 REFINE_GAIN = 100.0
+
+# matrices of at most this many entries refine past DEFAULT_TOL up to a basis of the whole short side
+_SMALL = 2**17
 
 #: The default cap on the passes of the tolerance-driven iteration (``max_passes=None``).
 DEFAULT_MAX_PASSES = 40
@@ -542,7 +547,11 @@ def _krylov_tol(prod, k, b, mon, gen):
         rn = _as_host64(_column_norms(Yp @ Z[w0:w, :kk], hx))
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(s_all[:kk] > 0, rn / s_all[:kk], 0.0)
-        done = mon.check(s_all, r, mu, room=4 * (w + b) <= min(m, n))  # refine while the basis is small
+        # refine within the former default's passes, and while the basis is a small part of the short side (a
+        # small matrix, where everything is cheap, up to all of it)
+        room = (2 * (w + b) <= n or m * n <= _SMALL) and \
+            op.n_passes + 2 + (0 if keep_w else 1) <= 2 * _auto_iterations(k, (m, n)) + 2
+        done = mon.check(s_all, r, mu, room=room)
         why = None
         if not done and w < n:
             if op.n_passes + 2 + (0 if keep_w else 1) > mon.cap:  # the next block, and the pass for U
@@ -809,10 +818,8 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
         given = "tol" if tol is not None else "max_passes"
         raise ValueError(f"{given} applies to n_iter='auto' (stop when converged); n_iter={n_iter} runs a fixed "
                          "number of iterations: give one or the other")
-    if method == "auto":
-        method = "block_krylov" if block_size is not None or n_iter == "auto" else "subspace"
     if block_size is not None:
-        if method != "block_krylov":
+        if method == "subspace":
             raise ValueError(f"block_size={block_size!r} applies only to method='block_krylov'")
         block_size = check_int(block_size, "block_size", low=1)
     prod, transposed = prepare(A, center=center, transpose=transpose, allow_complex=True)
@@ -821,7 +828,10 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     _refuse_complex_dask(prod)
     gen = as_rng(rng)
     lmax = min(prod.shape)
-    if n_iter == "auto" and (not dask or tol is not None):
+    adaptive = n_iter == "auto" and (not dask or tol is not None)
+    if method == "auto":
+        method = "block_krylov" if block_size is not None or adaptive else "subspace"
+    if adaptive:
         return _rsvd_tol(prod, transposed, k, method, oversamples, block_size, tol, max_passes, normalizer,
                          flip_sign, gen)
     q = _auto_iterations(k, prod.shape) if n_iter == "auto" else n_iter

@@ -1,0 +1,244 @@
+"""rsvd stopped on convergence (issue 16): the accuracy report, its honesty, the cap, complex input, Dask."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import lowrank_la as la
+from lowrank_la import ConvergenceWarning
+from lowrank_la._backend import SVDAccuracyResult, as_operator
+from lowrank_la.svd import DEFAULT_TOL, randomized_range_finder, rsvd
+
+
+def _max_rel_error(s, exact):
+    return float(np.max(np.abs(np.asarray(s) - exact) / exact))
+
+
+def _tfidf_like(m=900, n=400, seed=0):
+    """Word counts with Zipf-distributed term frequencies, log-scaled and idf-weighted, rows normalised."""
+    gen = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, n + 1) ** 1.1
+    rows, cols = [], []
+    for i in range(m):
+        terms = gen.choice(n, size=gen.integers(5, 40), p=weights / weights.sum())
+        rows.extend([i] * terms.size)
+        cols.extend(terms.tolist())
+    counts = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(m, n))  # duplicates summed
+    counts.data = 1 + np.log(counts.data)
+    df = np.bincount(counts.indices, minlength=n)
+    tfidf = counts @ sp.diags_array(np.log((1 + m) / (1 + df)) + 1)
+    norms = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1))).ravel()
+    return sp.csr_array(sp.diags_array(1 / np.maximum(norms, 1e-300)) @ tfidf)
+
+
+def _cases():
+    """Real and realistic matrices: digits (fast decay), a TF-IDF-like matrix (flat), power-law sparse (gaps)."""
+    out = {"tfidf": _tfidf_like(),
+           "power_law": la.datasets.sparse_power_law(3000, 500, nnz=30_000, rng=1)}
+    try:
+        out["digits"] = la.datasets.digits_matrix()
+    except ImportError:  # scikit-learn absent
+        pass
+    return out
+
+
+CASES = _cases()
+EXACT = {name: np.linalg.svd(A.toarray() if sp.issparse(A) else A, compute_uv=False) for name, A in CASES.items()}
+
+
+# --------------------------------------------------------------------------- the report is honest
+
+def test_estimate_is_honest_and_useful():
+    # over matrices, k and tolerances: the true maximum relative singular-value error never exceeds twice the
+    # estimate, and the estimate is within 10x of the true error in the median
+    ratios = []
+    for name, A in CASES.items():
+        for k in (10, 20):
+            for tol in (1e-2, 1e-4, 1e-7):
+                res = rsvd(A, k, tol=tol, rng=k)
+                true = _max_rel_error(res.s, EXACT[name][:k])
+                assert res.converged and res.error_estimate <= tol, (name, k, tol)
+                assert true <= 2 * res.error_estimate, (name, k, tol, true, res.error_estimate)
+                if true > 1e-13:  # below, both are rounding
+                    ratios.append(res.error_estimate / true)
+    assert 1 / 10 <= np.median(ratios) <= 10
+
+
+@pytest.mark.parametrize("kind,params", [("polynomial", {"power": 1}), ("polynomial", {"power": 0.5}),
+                                         ("exponential", {"scale": 7})])
+@pytest.mark.parametrize("method", ["block_krylov", "subspace"])
+def test_both_methods_stop_at_tol(kind, params, method):
+    s = la.datasets.spectrum(kind, 160, **params)
+    A = la.datasets.matrix_with_spectrum(240, 160, s, rng=0)
+    for tol in (1e-2, 1e-5):
+        res = rsvd(A, 10, tol=tol, method=method, rng=1)
+        true = _max_rel_error(res.s, s[:10])
+        assert res.converged and res.error_estimate <= tol and true <= 2 * res.error_estimate
+        U, Vh = res.U, res.Vh
+        assert np.allclose(U.T @ U, np.eye(10), atol=1e-12) and np.allclose(Vh @ Vh.T, np.eye(10), atol=1e-12)
+        # residuals: relative to s_1, one side exact by construction
+        r = np.maximum(np.linalg.norm(A @ Vh.T - U * res.s, axis=0), np.linalg.norm(A.T @ U - Vh.T * res.s, axis=0))
+        assert np.allclose(res.residuals, r / res.s[0], rtol=0.05, atol=1e-12)
+
+
+def test_default_refines_while_cheap_and_keeps_the_former_accuracy():
+    # fast decay: the default goes past DEFAULT_TOL while a block gains 100x, as accurate as the former fixed
+    # default (7 power iterations); flat spectra stop near DEFAULT_TOL, more accurate than the former default
+    s = la.datasets.spectrum("exponential", 300, scale=7)
+    A = la.datasets.matrix_with_spectrum(1500, 300, s, rng=0)
+    res, former = rsvd(A, 10, rng=0), rsvd(A, 10, n_iter=7, rng=0)
+    assert res.tol == DEFAULT_TOL and res.converged and res.error_estimate < 1e-10
+    assert _max_rel_error(res.s, s[:10]) <= max(_max_rel_error(former.s, s[:10]), 1e-12)
+    tfidf = CASES["tfidf"]
+    res, former = rsvd(tfidf, 20, rng=0), rsvd(tfidf, 20, n_iter=7, rng=0)
+    assert _max_rel_error(res.s, EXACT["tfidf"][:20]) <= _max_rel_error(former.s, EXACT["tfidf"][:20])
+
+
+# --------------------------------------------------------------------------- passes, the cap, the warning
+
+def test_passes_counted_and_capped():
+    A = CASES["power_law"]
+    for kwargs, extra in ((dict(), 0), (dict(center=True), 1)):
+        op = as_operator(A)
+        res = rsvd(op, 10, tol=1e-6, max_passes=30, rng=0, **kwargs)
+        assert res.n_passes == op.n_passes <= 30
+        assert res.n_passes % 2 == (1 + extra) % 2  # 2 per block, one for U (sparse, nnz < m w), centring
+    with pytest.warns(ConvergenceWarning, match=r"stopped after 5 passes.*above tol=1e-12.*raise max_passes \(now 5\)"):
+        res = rsvd(A, 10, tol=1e-12, max_passes=5, rng=0)
+    assert not res.converged and res.error_estimate > 1e-12 and res.n_passes <= 5
+    assert _max_rel_error(res.s, EXACT["power_law"][:10]) <= 2 * res.error_estimate
+
+
+def test_exact_low_rank_and_k_above_the_rank_converge_quietly():
+    A = la.datasets.low_rank_matrix(300, 120, 6, rng=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in (6, 9):
+            for method in ("block_krylov", "subspace"):
+                res = rsvd(A, k, rng=0, method=method)
+                assert res.converged and res.n_passes <= 6
+                assert np.linalg.norm(A - (res.U * res.s) @ res.Vh) <= 1e-13 * np.linalg.norm(A)
+        res = rsvd(A, 120, rng=0)  # the whole space
+        assert np.allclose(res.s, np.linalg.svd(A, compute_uv=False), atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_and_no_warnings_on_ordinary_input(dtype):
+    s = la.datasets.spectrum("polynomial", 200, power=1)
+    A = la.datasets.matrix_with_spectrum(500, 200, s, rng=0, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for X in (A, sp.csr_array(A), A.T):
+            res = rsvd(X, 12, rng=0)
+            assert res.U.dtype == res.s.dtype == res.Vh.dtype == dtype
+            assert res.converged and _max_rel_error(res.s, s[:12]) <= 2 * res.error_estimate
+
+
+def test_float32_tol_below_what_it_can_verify_warns():
+    s = la.datasets.spectrum("exponential", 200, scale=20)  # s_1 / s_20 = e^-1: fine; asking 1e-9 in float32 is not
+    A = la.datasets.matrix_with_spectrum(400, 200, s, rng=0, dtype=np.float32)
+    with pytest.warns(ConvergenceWarning, match="below what float32 can verify.*float64"):
+        res = rsvd(A, 20, tol=1e-9, rng=0)
+    assert not res.converged and res.n_passes < 40  # stopped when iterating could not help
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_scale_invariant(c):
+    A = la.datasets.matrix_with_spectrum(200, 120, la.datasets.spectrum("polynomial", 120, power=1), rng=0)
+    ref = rsvd(A, 8, tol=1e-8, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = rsvd(A * c, 8, tol=1e-8, rng=0)
+    np.testing.assert_allclose(res.s / c, ref.s, rtol=1e-8)
+    assert res.n_passes == ref.n_passes and np.allclose(res.residuals, ref.residuals, rtol=1e-6, atol=1e-15)
+
+
+def test_same_seed_same_bits_and_input_untouched():
+    A = CASES["tfidf"]
+    data = A.data.copy()
+    a, b = rsvd(A, 10, rng=4), rsvd(A, 10, rng=np.random.default_rng(4))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b)) and a.error_estimate == b.error_estimate
+    assert np.array_equal(A.data, data)
+
+
+# --------------------------------------------------------------------------- the result type
+
+def test_result_unpacks_pickles_and_reports():
+    A = CASES["power_law"]
+    res = rsvd(A, 5, rng=0)
+    U, s, Vh = res
+    assert isinstance(res, la.SVDResult) and isinstance(res, SVDAccuracyResult) and len(res) == 3
+    assert res.residuals.shape == (5,) and res.residuals.dtype == np.float64
+    back = pickle.loads(pickle.dumps(res))
+    assert type(back) is SVDAccuracyResult and back.error_estimate == res.error_estimate
+    assert back.n_passes == res.n_passes and back.tol == res.tol and np.array_equal(back.residuals, res.residuals)
+    assert all(np.array_equal(x, y) for x, y in zip(back, res))
+    assert "error_estimate=" in repr(res) and "converged=True" in repr(res)
+    fixed = rsvd(A, 5, n_iter=3, rng=0)  # a fixed depth measures nothing but its passes
+    assert fixed.n_passes == 8 and fixed.error_estimate is None and fixed.converged is None
+    assert fixed.residuals is None and fixed.tol is None
+
+
+# --------------------------------------------------------------------------- complex input
+
+def _complex_low_rank(m, n, r, dtype, seed=0):
+    gen = np.random.default_rng(seed)
+    U = np.linalg.qr(gen.standard_normal((m, r)) + 1j * gen.standard_normal((m, r)))[0]
+    V = np.linalg.qr(gen.standard_normal((n, r)) + 1j * gen.standard_normal((n, r)))[0]
+    s = np.linspace(1.0, 0.5, r)
+    return ((U * s) @ V.conj().T).astype(dtype), s
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+def test_complex_exact_low_rank_recovered(dtype):
+    A, s0 = _complex_low_rank(150, 90, 6, dtype)
+    tol = 1e-10 if dtype == np.complex128 else 1e-5
+    for X in (A, A.T.copy(), sp.csr_array(A)):
+        dense = X.toarray() if sp.issparse(X) else X
+        for kwargs in ({}, dict(method="subspace"), dict(n_iter=3), dict(method="block_krylov", n_iter=2),
+                       dict(center=True, n_iter=4)):
+            U, s, Vh = rsvd(X, 6, rng=0, **kwargs)
+            assert U.dtype == Vh.dtype == dtype and s.dtype == np.finfo(dtype).dtype
+            target = dense - dense.mean(axis=0) if kwargs.get("center") else dense
+            assert np.linalg.norm(target - (U * s) @ Vh) <= tol * np.linalg.norm(target), kwargs
+            lead = U[np.argmax(np.abs(U), axis=0), np.arange(6)]  # the sign rule: largest entry real positive
+            assert np.all(lead.real > 0) and np.allclose(lead.imag, 0, atol=1e-6)
+            assert np.allclose(U.conj().T @ U, np.eye(6), atol=10 * tol)
+    Q = randomized_range_finder(A, 8, rng=0)
+    assert Q.dtype == dtype and np.linalg.norm(A - Q @ (Q.conj().T @ A)) <= tol * np.linalg.norm(A)
+
+
+def test_complex_array_api_and_refusals():
+    xps = pytest.importorskip("array_api_strict")
+    A, s0 = _complex_low_rank(80, 50, 4, np.complex128, seed=1)
+    for kwargs in ({}, dict(n_iter=2)):
+        U, s, Vh = rsvd(xps.asarray(A), 4, rng=0, **kwargs)
+        assert U.dtype == xps.complex128 and np.allclose(np.asarray(s), s0, atol=1e-12)
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(TypeError, match="A is a complex Dask array"):
+        rsvd(da.from_array(A, chunks=(40, 50)), 2)
+    with pytest.raises(TypeError, match="A is a complex Dask array"):
+        randomized_range_finder(da.from_array(A, chunks=(40, 50)), 2)
+
+
+# --------------------------------------------------------------------------- Dask
+
+def test_dask_default_stays_lazy_and_tol_computes_per_pass():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    s = la.datasets.spectrum("polynomial", 120, power=1)
+    A = la.datasets.matrix_with_spectrum(300, 120, s, rng=0)
+    D = da.from_array(A, chunks=(75, 120))
+    lazy = rsvd(D, 8, rng=0)
+    assert all(isinstance(x, da.Array) for x in lazy) and lazy.error_estimate is None and lazy.n_passes == 16
+    res = rsvd(D, 8, tol=1e-6, rng=0)
+    assert all(isinstance(x, da.Array) for x in res) and res.converged
+    U, sv, Vh = dask.compute(*res)
+    assert _max_rel_error(sv, s[:8]) <= 2 * res.error_estimate
+    assert np.allclose(U.T @ U, np.eye(8), atol=1e-8) and np.allclose(U.T @ A @ Vh.T, np.diag(sv), atol=1e-8)
+    local = rsvd(A, 8, tol=1e-6, rng=0)  # the same iteration in memory
+    assert np.allclose(sv, local.s, rtol=1e-10) and res.n_passes >= local.n_passes
