@@ -646,7 +646,7 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     tol : float, optional
         Relative accuracy target, ``0 < tol < 1``: stop when the estimated ``|s_i - sigma_i| / sigma_i`` of every
         one of the top `k` singular values is at most `tol` (the estimate is reported as
-        ``result.error_estimate``). Default :data:`DEFAULT_TOL`: 1e-4 for double precision, 1e-3 for single.
+        ``result.error_estimate``). Default :data:`DEFAULT_TOL` (1e-3), refined past while cheap (see Notes).
         Only with ``n_iter="auto"``.
     max_passes : int, optional
         Cap on the passes over `A` of the tolerance-driven iteration, ``>= 2`` (two per block, plus the
@@ -710,26 +710,33 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     Rayleigh-Ritz step of ``A^H A`` on ``range(V)`` (through ``V^H P``, updated by one block column) and, for
     free, the residuals ``r_i = ||A^H u_i - s_i v_i||`` of its Ritz triplets (``A v_i = s_i u_i`` holds by
     construction): ``A^H A v_i - s_i^2 v_i`` is the next Krylov block, projected, applied to ``z_i``. The
-    error bound of each Ritz value ``s_i`` (always ``s_i <= sigma_i``) is the smaller of the linear bound
-    ``r_i / sqrt(2)`` and the quadratic one ``s_i r_i^2 / (2 delta_i)``, with ``delta_i`` the gap of
-    ``s_i^2`` to its neighbours (the lower one widened by its own linear bound), plus ``8 eps s_1^2 / s_i`` of
-    rounding; the iteration stops when every one of the top `k` meets ``tol s_i``. Values below
-    ``sqrt(eps) s_1`` are zero to working precision and are not counted. The answer is the SVD of ``A V Z_k``
-    (the top `k` Ritz vectors), which is the Ritz triplets recomputed to rounding. Passes: 2 per block; for
-    sparse input with ``nnz(A) < m w`` one more (``U`` from ``A V Z_k`` instead of keeping the ``m x w``
-    products). The depth comes from the data; the block size is ``b = max(k, 16)``: at least `k`, because a
-    block Krylov space holds at most ``b`` copies of a repeated singular value (a smaller block could miss
-    copies among the top `k` and not know it), and no more, because a narrower block reaches a higher Krylov
-    degree for the same number of products (on the asv sparse case, ``b = k`` needed 650 column products for
-    1e-3 where ``b = k + 10`` needed 780). The subspace method stops in the same way on the Ritz triplets of
-    ``A Z`` (``Z`` its orthonormal right block), whose residuals the next product ``A^H Q`` gives, with the
-    smallest Ritz value standing for the spectrum outside ``range(Z)``.
+    error estimate of each Ritz value ``s_i`` (always ``s_i <= sigma_i``) is the smaller of the linear bound
+    ``r_i / sqrt(2)`` and twice the second-order estimate ``s_i r_i^2 / (2 (s_i^2 - mu))``, where ``mu``, the
+    largest eigenvalue of ``A^H A`` outside ``range(V)`` (the gap that matters: Rayleigh-Ritz resolves the
+    neighbouring Ritz values exactly), is estimated by the top eigenvalue of the newest block's compression
+    ``V_j^H P_j``; plus ``8 eps s_1 / s_i`` for the rounding of the returned value. The iteration stops when
+    every one of the top `k` is within `tol`; values below ``10 sqrt(eps) s_1`` are zero to the Gram matrix
+    and are not counted. On digits, TF-IDF text, photographs and power-law sparse matrices the true maximum
+    error was 0.35 to 0.5 times the estimate (above rounding). The answer is the SVD of ``A V Z_k`` (the top
+    `k` Ritz vectors), the Ritz triplets recomputed to rounding. Passes: 2 per block; for sparse input with
+    ``nnz(A) < m w`` one more (``U`` from ``A V Z_k`` instead of keeping the ``m x w`` products). The depth
+    comes from the data; the block size is ``b = max(k, 16)``: at least `k`, because a block Krylov space
+    holds at most ``b`` copies of a repeated singular value (a smaller block could miss copies among the top
+    `k` and not know it), and no more, because a narrower block reaches a higher Krylov degree for the same
+    number of products (on the asv sparse case, ``b = k`` needed 650 column products for 1e-3 where
+    ``b = k + 10`` needed 780). The subspace method stops in the same way on the Ritz triplets of ``A Z``
+    (``Z`` its orthonormal right block), whose residuals the next product ``A^H Q`` gives, with the smallest
+    Ritz value standing for ``mu``.
 
-    The default tolerance is :data:`DEFAULT_TOL` (1e-4 in double precision, 1e-3 in single). It keeps the
-    accuracy of the former fixed default (7 or 4 power iterations) for the library's own callers of
-    ``n_iter="auto"`` (the matrix-completion initialisation, the factor module's selection, the Tucker
-    decompositions and higher-order spectra); single precision cannot verify much below 1e-3 for values a
-    few decades below ``s_1``.
+    The default tolerance is :data:`DEFAULT_TOL` = 1e-3, and without an explicit `tol` the iteration goes on
+    past it while each block cuts the estimate by :data:`REFINE_GAIN` (100x), within the passes of the
+    former fixed default (``2q + 2``, ``q = 7`` if ``k < 0.1 min(m, n)``, else 4) and a basis of half the short
+    side (any, for matrices of at most 2^17 entries): a fast-decaying spectrum comes out accurate to rounding
+    at no more passes than before, a flat one at about 1e-3 (the former default reached about 1e-2 there).
+    This keeps the former accuracy for the library's own callers of ``n_iter="auto"``: on the calls their
+    tests make, the median singular-value error went from 1.6e-8 to 1.4e-15 (matrix-completion
+    initialisation, 12 passes instead of 16), 9.8e-16 to 4.2e-16 (factor selection, 4 instead of 10), 3.6e-8
+    to 2.3e-8 (Tucker, 2 instead of 10) and 7e-16 to 6e-16 (higher-order spectra, 4 instead of 10).
 
     **Fixed depth** (an integer `n_iter`; on Dask without `tol`). The former behaviour, bit for bit:
     "auto" depth on Dask is 7 power iterations if ``k < 0.1 min(m, n)`` and 4 otherwise for the subspace
