@@ -452,7 +452,7 @@ def _warn_unconverged(mon, passes, why, dtype_name):
     else:
         advice = f"raise max_passes (now {mon.cap}) or tol"
     warnings.warn(f"rsvd stopped after {passes} passes over A with an estimated maximum relative singular-value "
-                  f"error of {mon.estimate:.3g}, above tol={mon.tol:g}: {advice}", ConvergenceWarning, stacklevel=3)
+                  f"error of {mon.estimate:.3g}, above tol={mon.tol:g}: {advice}", ConvergenceWarning, stacklevel=5)
 
 
 def _host_namespace(prod):
