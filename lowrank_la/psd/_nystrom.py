@@ -1,0 +1,364 @@
+"""Randomized Nystrom approximation of a PSD matrix (fixed rank and fixed accuracy) and randomized ``eigh``."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .._backend import ConvergenceWarning, as_rng, qr_econ, random_normal
+from .._validate import check_int, check_option, check_rank, check_tolerance, refuse_random_state
+from ..svd._common import safe_norm, times_pow2
+from ._common import (
+    SquareProducts,
+    check_sketch,
+    check_symmetric_core,
+    pow2_scale,
+    small,
+    stable_nystrom,
+    sym_tolerance,
+    test_matrix,
+)
+from ._results import EighResult
+
+__all__ = ["eigh", "nystrom"]
+
+WHICH = ("LM", "LA", "SA")
+
+
+def _symmetry_tol(check_symmetric, sym_tol, P):
+    if not isinstance(check_symmetric, (bool, np.bool_)):
+        raise TypeError(f"check_symmetric must be True or False, got {check_symmetric!r}")
+    tol = sym_tolerance(sym_tol, P)
+    return tol if check_symmetric else None
+
+
+class _Growth:
+    """A Nystrom sketch ``(Omega, Y = A Omega)`` grown block by block; each new block first serves as probes.
+
+    The probes estimate the error of the current approximation ``E = A - A_hat``: for test vectors with
+    ``E[w w^T] = I``, ``E ||E w||^2 = ||E||_F^2``, so ``||E W||_F / sqrt(b)`` estimates ``||E||_F >= ||E||_2``,
+    at no extra cost (the products ``A W`` join the sketch next).
+    """
+
+    def __init__(self, P, first, sketch, gen, sym_tol, name="A"):
+        self.P, self.sketch, self.gen, self.sym_tol, self.name = P, sketch, gen, sym_tol, name
+        self.Omega = test_matrix(P, first, sketch, gen)
+        self.Y = P.matmat(self.Omega)
+        self._factor()
+
+    def _factor(self):
+        self.lam, self.U, self.nu = stable_nystrom(self.P, self.Omega, self.Y, name=self.name, sym_tol=self.sym_tol)
+
+    @property
+    def size(self) -> int:
+        return int(self.Omega.shape[1])
+
+    def grow(self, cols: int, probe: bool) -> float | None:
+        """Add `cols` test vectors; return the probe estimate of ``||A - A_hat||_F`` before they joined."""
+        P, xp = self.P, self.P.xp
+        W = test_matrix(P, cols, self.sketch, self.gen)
+        AW = P.matmat(W)
+        est = None
+        if probe:
+            lam = P.asarray(self.lam)
+            R = AW - self.U @ (xp.reshape(lam, (-1, 1)) * (self.U.T @ W))
+            est = safe_norm(xp.astype(R, xp.float64), xp) / math.sqrt(cols)
+        self.Omega = xp.concat([self.Omega, W], axis=1)
+        self.Y = xp.concat([self.Y, AW], axis=1)
+        self._factor()
+        return est
+
+
+def _result(P, lam, U, k, **report):
+    lam = lam[:k]
+    w = P.asarray(lam)
+    return EighResult(w, U[:, :k], n_passes=P.n_passes, **report)
+
+
+@refuse_random_state
+def nystrom(A, k, *, oversamples=10, tol=None, sketch="gaussian", check_symmetric=True, sym_tol=None, rng=None):
+    """Randomized Nystrom approximation ``A ~ V diag(w) V^T`` of a positive semidefinite matrix, computed stably.
+
+    Parameters
+    ----------
+    A : (n, n) array, sparse matrix or LinearOperator
+        Symmetric positive semidefinite. Touched only through block products ``A @ Omega`` (one pass for a
+        fixed rank); never modified.
+    k : int
+        Rank of the approximation, ``1 <= k <= n``; with `tol`, the largest rank allowed.
+    oversamples : int
+        Extra test vectors for a fixed rank: the sketch has ``l = min(n, k + oversamples)`` columns and the top
+        `k` eigenpairs of its approximation are returned (truncation improves the approximation [1]_).
+    tol : float, optional
+        Fixed accuracy: grow the sketch (doubling, from ``min(16, k // 2)`` columns) until the estimated relative
+        Frobenius error ``||A - A_hat||_F / ||A_hat||_F`` is at most `tol`, or the rank reaches `k` (then
+        ``ConvergenceWarning``). Each new block first serves as probes of the current error, at no extra
+        product. The approximation of the whole sketch (rank up to `k`) is returned.
+    sketch : {"gaussian", "rademacher", "sparse_sign", "countsketch", "srht", "fjlt"}
+        Kind of the test matrix ``Omega`` (see :func:`lowrank_la.sketch.make_sketch`; the structured sketches are
+        materialised as dense blocks here).
+    check_symmetric : bool
+        Check that `A` is symmetric, by the random test ``||Omega^T A Omega - (Omega^T A Omega)^T||_F <= sym_tol
+        ||Omega^T A Omega||_F`` on the small matrix the method forms anyway (free).
+    sym_tol : float, optional
+        Tolerance of that check; default ``sqrt(eps)`` of the working dtype.
+    rng : None, int or numpy.random.Generator
+        Source of the test matrix (scipy's SPEC 7).
+
+    Returns
+    -------
+    EighResult
+        ``(w, V)``: ``w`` (r,) descending and non-negative, ``V`` (n, r) orthonormal, in `A`'s namespace and dtype;
+        ``error_estimate`` (fixed accuracy: the estimated relative Frobenius error of the approximation before
+        the last block joined, which bounds the returned one's in expectation; else None), ``converged``,
+        ``tol``, ``n_passes``, ``rank`` (the sketch size).
+
+    Raises
+    ------
+    ValueError
+        If `A` is not square, not symmetric (to `sym_tol`), not positive semidefinite (the core's Cholesky
+        factorisation breaks down), holds NaN or Inf, or `k`, `oversamples`, `tol` are out of range.
+
+    Notes
+    -----
+    The plain formula ``Y (Omega^T Y)^+ Y^T`` forms the pseudoinverse of an ill-conditioned core and loses
+    accuracy for fast-decaying spectra. The stable construction of Tropp, Yurtsever, Udell and Cevher [1]_
+    shifts ``Y_nu = Y + nu Omega`` with ``nu = sqrt(n) eps ||Y||_F``, factors ``Omega^T Y_nu = C^T C``
+    (Cholesky), takes the SVD ``Y_nu C^{-1} = U S V^T`` and returns ``U`` with ``max(S^2 - nu, 0)``. Cost: one
+    product with an (n, l) block, then ``O(n l^2)``. The error of the rank-k result is close to that of the
+    best rank-k approximation when the spectrum decays [1]_, [2]_.
+
+    References
+    ----------
+    .. [1] J. A. Tropp, A. Yurtsever, M. Udell, V. Cevher, "Fixed-rank approximation of a positive-semidefinite
+       matrix from streaming data", NeurIPS 2017.
+    .. [2] A. Gittens, M. W. Mahoney, "Revisiting the Nystrom method for improved large-scale machine
+       learning", JMLR 17 (2016).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.psd import nystrom
+    >>> G = np.random.default_rng(0).standard_normal((300, 5))
+    >>> A = G @ G.T                                     # PSD of rank 5
+    >>> w, V = nystrom(A, 5, rng=0)
+    >>> bool(np.allclose((V * w) @ V.T, A))
+    True
+    """
+    P = SquareProducts(A)
+    k = check_rank(k, (P.n, P.n), "k", upper=P.n, upper_text=f"n = {P.n}")
+    oversamples = check_int(oversamples, "oversamples", low=0)
+    check_sketch(sketch)
+    stol = _symmetry_tol(check_symmetric, sym_tol, P)
+    gen = as_rng(rng, P.xp)
+    if tol is None:
+        grown = _Growth(P, min(P.n, k + oversamples), sketch, gen, stol)
+        return _result(P, grown.lam, grown.U, k, rank=grown.size)
+    tol = check_tolerance(tol)
+    grown = _Growth(P, min(16, max(1, k // 2)), sketch, gen, stol)
+    est = None
+    while grown.size < k:
+        est = grown.grow(min(grown.size, k - grown.size), probe=True)
+        size = float(np.sqrt(np.sum(grown.lam ** 2)))  # ||A_hat||_F <= ||A||_F
+        est = est / size if size > 0 else (0.0 if est == 0 else math.inf)
+        if est <= tol:
+            break
+    converged = est is not None and est <= tol
+    if not converged:
+        got = "nothing measured (k is the first block)" if est is None else f"an estimated error of {est:.3g}"
+        warnings.warn(f"nystrom reached the largest rank k={k} with {got}, above tol={tol:g}: raise k",
+                      ConvergenceWarning, stacklevel=3)
+    return _result(P, grown.lam, grown.U, grown.size, error_estimate=est, converged=converged, tol=tol,
+                   rank=grown.size)
+
+
+@refuse_random_state
+def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10, sketch="gaussian",
+         check_symmetric=True, sym_tol=None, rng=None):
+    """Randomized eigendecomposition of a symmetric matrix: the `k` eigenpairs selected by `which`.
+
+    Parameters
+    ----------
+    A : (n, n) array, sparse matrix or LinearOperator
+        Symmetric. Touched only through block products ``A @ X``; never modified.
+    k : int
+        Number of eigenpairs, ``1 <= k <= n``.
+    psd : bool
+        `A` is positive semidefinite: use the stable Nystrom approximation (:func:`nystrom`), which needs no
+        power iterations. Default False: a symmetric block Krylov range finder with Rayleigh-Ritz, for any
+        symmetric matrix.
+    which : {"LM", "LA", "SA"}
+        Largest magnitude, largest algebraic or smallest algebraic eigenvalues (scipy's ``eigsh`` names; with
+        `psd` only "LM"/"LA", which coincide there).
+    tol : float or None
+        Target relative eigenvalue error ``max_i |w_i - lambda_i| / |w_i|``. Block Krylov adds a block per pass
+        until the error estimate from the Ritz residuals is below it; Nystrom doubles its sketch until
+        ``||A - A_hat||_F`` (estimated by the next block, Weyl's bound) is below ``tol * w_k``. None: a fixed
+        cost (`max_passes` blocks; Nystrom: one pass of ``k + oversamples`` columns), without a verdict.
+    max_passes : int
+        Most block products with `A`; reaching it before `tol` warns ``ConvergenceWarning``.
+    oversamples : int
+        The block has ``k + oversamples`` columns.
+    sketch : {"gaussian", "rademacher", "sparse_sign", "countsketch", "srht", "fjlt"}
+        Test matrix of the Nystrom path (``psd=True``); block Krylov starts from a Gaussian block.
+    check_symmetric, sym_tol
+        The symmetry check of :func:`nystrom` (on ``Q^T A Q`` for block Krylov).
+    rng : None, int or numpy.random.Generator
+        Source of the test vectors.
+
+    Returns
+    -------
+    EighResult
+        ``(w, V)`` with ``w`` (k,) descending and ``V`` (n, k) orthonormal, as :func:`numpy.linalg.eigh` but
+        descending; ``residuals`` (block Krylov: ``||A v_i - w_i v_i|| / max|w|``), ``error_estimate``,
+        ``converged``, ``tol``, ``n_passes``, ``rank`` (the basis or sketch size).
+
+    Raises
+    ------
+    ValueError
+        If `A` is not square or not symmetric (to `sym_tol`), with ``psd=True`` not positive semidefinite, or an
+        argument is out of range.
+
+    Notes
+    -----
+    Block Krylov: ``K = [Q_0, A Q_0, A^2 Q_0, ...]`` orthonormalised block by block (one pass each, block size
+    ``b = k + oversamples``), Rayleigh-Ritz ``T = K^T A K = U_T diag(theta) U_T^T`` from the products already
+    formed, residuals ``r_i = A K u_i - theta_i K u_i`` at no extra pass. For a symmetric matrix an eigenvalue
+    lies within ``min(||r_i||, ||r_i||^2 / gap_i)`` of ``theta_i`` (``gap_i``: the distance to the other Ritz
+    values), which gives the error estimate. Cost per pass: one product with an (n, b) block and
+    ``O(n (pb)^2)`` for the growing basis. Nystrom: one pass per doubling of the sketch.
+
+    References
+    ----------
+    .. [1] N. Halko, P.-G. Martinsson, J. A. Tropp, "Finding structure with randomness", SIAM Rev. 53 (2011).
+    .. [2] C. Musco, C. Musco, "Randomized block Krylov methods for stronger and faster approximate singular value
+       decomposition", NeurIPS 2015.
+    .. [3] J. A. Tropp, A. Yurtsever, M. Udell, V. Cevher, "Fixed-rank approximation of a positive-semidefinite
+       matrix from streaming data", NeurIPS 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank_la.psd import eigh
+    >>> gen = np.random.default_rng(0)
+    >>> Q = np.linalg.qr(gen.standard_normal((400, 400)))[0]
+    >>> A = (Q * (0.8 ** np.arange(400) * (-1) ** np.arange(400))) @ Q.T   # indefinite, fast decay
+    >>> res = eigh(A, 5, tol=1e-8, rng=0)
+    >>> w, V = res
+    >>> bool(res.converged), np.round(w, 6).tolist()
+    (True, [1.0, 0.64, 0.4096, -0.512, -0.8])
+    """
+    P = SquareProducts(A)
+    k = check_rank(k, (P.n, P.n), "k", upper=P.n, upper_text=f"n = {P.n}")
+    if not isinstance(psd, (bool, np.bool_)):
+        raise TypeError(f"psd must be True or False, got {psd!r}")
+    check_option(which, "which", ("LM", "LA") if psd else WHICH)
+    tol = None if tol is None else check_tolerance(tol)
+    max_passes = check_int(max_passes, "max_passes", low=1)
+    oversamples = check_int(oversamples, "oversamples", low=0)
+    check_sketch(sketch)
+    stol = _symmetry_tol(check_symmetric, sym_tol, P)
+    gen = as_rng(rng, P.xp)
+    block = min(P.n, k + oversamples)
+    if psd:
+        return _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol)
+    return _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol)
+
+
+def _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol):
+    grown = _Growth(P, block, sketch, gen, stol)
+    if tol is None:
+        return _result(P, grown.lam, grown.U, k, rank=grown.size)
+    est = None
+    while P.n_passes < max_passes and grown.size < P.n:
+        err = grown.grow(min(grown.size, P.n - grown.size), probe=True)
+        wk = float(grown.lam[k - 1])
+        est = err / wk if wk > 0 else (0.0 if err == 0 else math.inf)
+        if est <= tol:
+            break
+    if grown.size >= P.n and (est is None or est > tol):  # the sketch spans everything: exact up to rounding
+        est = 0.0
+    converged = est is not None and est <= tol
+    if not converged:
+        warnings.warn(f"eigh(psd=True) stopped after max_passes={max_passes} passes with an estimated error "
+                      f"{_fmt(est)} above tol={tol:g}: raise max_passes, or use psd=False (block Krylov)",
+                      ConvergenceWarning, stacklevel=3)
+    return _result(P, grown.lam, grown.U, k, error_estimate=est, converged=converged, tol=tol, rank=grown.size)
+
+
+def _fmt(est):
+    return "(not measured)" if est is None else f"{est:.3g}"
+
+
+def _select(theta, k, which):
+    """Indices of the `k` Ritz values `which` asks for, ordered by descending value."""
+    key = {"LM": -np.abs(theta), "LA": -theta, "SA": theta}[which]
+    picked = np.argsort(key, kind="stable")[:k]
+    return picked[np.argsort(-theta[picked], kind="stable")]
+
+
+def _ritz_error(theta, picked, res, eps):
+    """``max_i max(min(r_i, r_i^2 / gap_i), eps max|theta|) / |theta_i|`` over the picked pairs that are not
+    numerically zero."""
+    top = float(np.max(np.abs(theta))) if theta.size else 0.0
+    if top == 0.0:
+        return 0.0
+    worst = 0.0
+    for j, r in zip(picked, res):
+        if abs(theta[j]) <= 10 * math.sqrt(eps) * top:
+            continue
+        others = np.delete(theta, j)
+        gap = float(np.min(np.abs(others - theta[j]))) if others.size else math.inf
+        bound = min(r, r * r / gap) if gap > 0 else r
+        worst = max(worst, max(bound, eps * top) / abs(theta[j]))  # no better than the products' rounding
+    return worst
+
+
+def _orth_against(K, Z, xp):
+    """An orthonormal basis of the part of `Z` orthogonal to the orthonormal `K`: two rounds of projection and QR
+    (the second on normalised columns, so that columns of `Z` inside span(K), left as rounding noise by the first
+    round, become orthogonal to `K` too: fresh random directions)."""
+    for _ in range(2):
+        Z = qr_econ(Z - K @ (K.T @ Z), xp)[0]
+    return Z
+
+
+def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
+    xp, n = P.xp, P.n
+    Q = qr_econ(random_normal(gen, (n, block), dtype=P.dtype, xp=xp, device=P.device), xp)[0]
+    basis, products, scale = [], [], None
+    est = None
+    while True:
+        Z = P.matmat(Q)
+        if scale is None:  # one exact power-of-two scale for every product: no square under- or overflows
+            scale = pow2_scale(Z, P)
+        basis.append(Q)
+        products.append(times_pow2(Z, scale, P.dtype))
+        K = xp.concat(basis, axis=1) if len(basis) > 1 else basis[0]
+        AK = xp.concat(products, axis=1) if len(products) > 1 else products[0]
+        T = small(K.T @ AK)
+        if len(basis) == 1:
+            check_symmetric_core(T, stol)
+        theta, S = np.linalg.eigh((T + T.T) / 2)
+        picked = _select(theta, k, which)
+        Sk = P.asarray(S[:, picked])
+        U = K @ Sk
+        R = AK @ Sk - U * P.asarray(theta[picked])
+        res = small(xp.sqrt(xp.sum(xp.astype(R, xp.float64) ** 2, axis=0)))
+        est = _ritz_error(theta, picked, res, P.eps)
+        width = int(K.shape[1])
+        if (tol is not None and est <= tol) or P.n_passes >= max_passes or width >= n:
+            break
+        Q = _orth_against(K, products[-1], xp)[:, : min(block, n - width)]
+    top = float(np.max(np.abs(theta))) if theta.size else 0.0
+    residuals = res / top if top > 0 else res
+    converged = None if tol is None else bool(est <= tol)
+    if converged is False:
+        warnings.warn(f"eigh stopped after max_passes={max_passes} passes with an estimated relative eigenvalue "
+                      f"error {est:.3g} above tol={tol:g}: raise max_passes or oversamples", ConvergenceWarning,
+                      stacklevel=3)
+    w = P.asarray(np.ldexp(theta[picked], -scale))
+    return EighResult(w, xp.astype(U, P.dtype), residuals=residuals, error_estimate=est, n_passes=P.n_passes,
+                      converged=converged, tol=tol, rank=width)

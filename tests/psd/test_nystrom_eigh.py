@@ -1,0 +1,178 @@
+"""nystrom and eigh against numpy.linalg.eigh at small sizes."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spl
+
+from lowrank_la import ConvergenceWarning
+from lowrank_la.psd import EighResult, eigh, nystrom
+
+from ._problems import low_rank_psd, top_eigh, with_spectrum
+
+TOL = {np.float32: 1e-4, np.float64: 1e-10}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("method", ["nystrom", "eigh_psd", "eigh_krylov"])
+def test_exact_low_rank_psd_is_recovered(dtype, method):
+    A = low_rank_psd(150, 6, seed=1)
+    w_ref, _ = top_eigh(A, 6)
+    call = {"nystrom": lambda M: nystrom(M, 6, rng=0), "eigh_psd": lambda M: eigh(M, 6, psd=True, rng=0),
+            "eigh_krylov": lambda M: eigh(M, 6, rng=0)}[method]
+    w, V = call(A.astype(dtype))
+    assert w.dtype == dtype and V.dtype == dtype
+    assert np.all(np.diff(w) <= 0)
+    np.testing.assert_allclose(w, w_ref, rtol=TOL[dtype])
+    np.testing.assert_allclose((V * w) @ V.T, A, atol=TOL[dtype] * w_ref[0])
+    np.testing.assert_allclose(V.T @ V, np.eye(6), atol=10 * TOL[dtype])
+
+
+def test_stable_nystrom_keeps_the_accuracy_the_naive_formula_loses():
+    # spectrum 10^-j: the core Omega^T A Omega is ill-conditioned; the textbook Y (Omega^T Y)^+ Y^T (pinv at
+    # numpy's default cut-off) loses about 1e-3 (measured 5e-4 .. 3e-3 for l = 20..40); the shifted construction
+    # stays within 1e-10 of the optimum (measured 2e-12)
+    n, l = 200, 30
+    A, _ = with_spectrum(10.0 ** -np.arange(n), seed=1)
+    Omega = np.random.default_rng(2).standard_normal((n, l))
+    Y = A @ Omega
+    naive = Y @ np.linalg.pinv(Omega.T @ Y) @ Y.T
+    w, V = nystrom(A, l, oversamples=0, rng=2)  # the same Omega: nystrom draws it from the same stream
+    stable = (V * w) @ V.T
+    assert np.linalg.norm(A - naive, 2) > 1e-5
+    assert np.linalg.norm(A - stable, 2) < 1e-10
+
+
+def test_nystrom_matches_the_dense_eigenvalues_on_a_decaying_spectrum():
+    lam = 0.7 ** np.arange(120)
+    A, _ = with_spectrum(lam, seed=3)
+    w, V = nystrom(A, 5, oversamples=20, rng=0)
+    # eigenvalue errors of a 25-column sketch: of the order of lambda_26 / lambda_i (measured 1e-4 .. 3e-3)
+    np.testing.assert_allclose(w, lam[:5], rtol=1e-2)
+    assert np.all(w <= lam[:5] * (1 + 1e-12))  # a Nystrom approximation never exceeds A (Loewner order)
+
+
+def test_nystrom_fixed_accuracy_estimate_is_honest():
+    lam = 1.0 / (1 + np.arange(300)) ** 2
+    A, _ = with_spectrum(lam, seed=4)
+    for tol in (1e-1, 1e-2):
+        for seed in range(3):
+            res = nystrom(A, 300, tol=tol, rng=seed)
+            w, V = res
+            true = np.linalg.norm(A - (V * w) @ V.T) / np.linalg.norm(A)
+            assert res.converged and res.error_estimate <= tol
+            # the estimate is of the sketch before its last block joined: an upper estimate (measured 3x above)
+            assert true <= res.error_estimate <= 10 * true
+            assert res.rank == w.shape[0] < 300
+
+
+def test_nystrom_fixed_accuracy_warns_when_k_is_too_small():
+    A, _ = with_spectrum(1.0 / (1 + np.arange(200)), seed=4)
+    with pytest.warns(ConvergenceWarning, match="raise k"):
+        res = nystrom(A, 20, tol=1e-6, rng=0)
+    assert res.converged is False and res.rank == 20
+
+
+@pytest.mark.parametrize("sketch", ["rademacher", "sparse_sign", "srht"])
+def test_any_sketch_recovers_exact_low_rank(sketch):
+    A = low_rank_psd(128, 4, seed=2)
+    w, V = nystrom(A, 4, sketch=sketch, rng=0)
+    np.testing.assert_allclose((V * w) @ V.T, A, atol=1e-9 * np.abs(A).max())
+
+
+def test_eigh_indefinite_matches_numpy_for_each_which():
+    lam = np.concatenate([0.8 ** np.arange(100), -0.75 ** np.arange(100)])
+    A, _ = with_spectrum(lam, seed=5)
+    full = np.sort(lam)[::-1]
+    for which, ref in (("LA", full[:4]), ("SA", full[::-1][:4][::-1]),
+                       ("LM", np.sort(lam[np.argsort(-np.abs(lam))[:4]])[::-1])):
+        res = eigh(A, 4, which=which, tol=1e-9, rng=0)
+        w, V = res
+        np.testing.assert_allclose(w, ref, rtol=1e-8)
+        assert res.converged and res.error_estimate <= 1e-9
+        np.testing.assert_allclose(np.linalg.norm(A @ V - V * w, axis=0) / np.abs(w).max(), res.residuals,
+                                   rtol=1e-3, atol=1e-12)
+
+
+def test_eigh_error_estimate_covers_the_true_error():
+    lam = 1.0 / (1 + np.arange(400))  # slow decay: several blocks
+    A, _ = with_spectrum(lam, seed=6)
+    for tol in (1e-2, 1e-4, 1e-6):
+        res = eigh(A, 10, tol=tol, rng=2)
+        true = np.max(np.abs(res.w - lam[:10]) / lam[:10])
+        assert res.converged and true <= max(res.error_estimate, 1e-13)
+        assert res.n_passes >= 1 and res.rank == res.n_passes * 20
+
+
+def test_eigh_warns_at_max_passes():
+    A, _ = with_spectrum(1.0 / (1 + np.arange(300)) ** 0.1, seed=7)
+    with pytest.warns(ConvergenceWarning, match="max_passes"):
+        res = eigh(A, 5, tol=1e-12, max_passes=2, rng=0)
+    assert res.converged is False and res.n_passes == 2
+
+
+def test_inputs_agree_and_are_untouched():
+    A = low_rank_psd(100, 3, seed=8) + 1e-3 * np.eye(100)
+    kept = A.copy()
+    ref = eigh(A, 3, rng=0)
+    for M in (sp.csr_matrix(A), spl.aslinearoperator(A), A.tolist(), np.asfortranarray(A)):
+        np.testing.assert_allclose(eigh(M, 3, rng=0).w, ref.w, rtol=1e-10)
+        np.testing.assert_allclose(nystrom(M, 3, rng=0).w, nystrom(A, 3, rng=0).w, rtol=1e-10)
+    np.testing.assert_array_equal(A, kept)
+
+
+def test_same_seed_same_bits_and_pickle():
+    A = low_rank_psd(80, 4, seed=9)
+    a, b = eigh(A, 3, rng=5), eigh(A, 3, rng=5)
+    assert a.w.tobytes() == b.w.tobytes() and a.V.tobytes() == b.V.tobytes()
+    again = pickle.loads(pickle.dumps(a))
+    assert isinstance(again, EighResult) and again.error_estimate == a.error_estimate
+    assert nystrom(A, 3, rng=5).w.tobytes() == nystrom(A, 3, rng=5).w.tobytes()
+
+
+def test_array_api_strict():
+    xp = pytest.importorskip("array_api_strict")
+    A, _ = with_spectrum(0.5 ** np.arange(60), seed=10)
+    w, V = eigh(xp.asarray(A), 3, rng=0)
+    assert isinstance(w, type(xp.asarray(1.0)))
+    np.testing.assert_allclose(np.asarray(w), 0.5 ** np.arange(3), rtol=1e-6)
+    w, V = nystrom(xp.asarray(A), 3, rng=0)
+    np.testing.assert_allclose(np.asarray(w), 0.5 ** np.arange(3), rtol=1e-2)
+
+
+def test_scale_invariance():
+    A, _ = with_spectrum(0.6 ** np.arange(50), seed=11)
+    ref = eigh(A, 3, rng=0).w
+    for c in (2.0 ** -1030, 1e-300, 1e300):
+        np.testing.assert_allclose(eigh(A * c, 3, rng=0).w / c, ref, rtol=1e-10)
+        np.testing.assert_allclose(nystrom(A * c, 3, rng=0).w / c, nystrom(A, 3, rng=0).w, rtol=1e-6)
+
+
+def test_bad_input_is_refused_by_name():
+    A = low_rank_psd(40, 3, seed=12)
+    with pytest.raises(ValueError, match="A must be square"):
+        nystrom(np.ones((4, 5)), 2)
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        eigh(A + 1e-3 * np.triu(A, 1), 2)
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        nystrom(A + 1e-3 * np.triu(A, 1), 2)
+    with warnings.catch_warnings():  # skipping the check is allowed
+        warnings.simplefilter("ignore")
+        eigh(A + 1e-3 * np.triu(A, 1), 2, check_symmetric=False)
+    with pytest.raises(ValueError, match="A must be positive semidefinite"):
+        nystrom(-A - np.eye(40), 2)
+    with pytest.raises(ValueError, match="k=41"):
+        eigh(A, 41)
+    with pytest.raises(ValueError, match="which"):
+        eigh(A, 2, psd=True, which="SA")
+    with pytest.raises(ValueError, match="sym_tol"):
+        nystrom(A, 2, sym_tol=-1.0)
+    with pytest.raises(ValueError, match="tol"):
+        nystrom(A, 2, tol=0.0)
+    with pytest.raises(TypeError, match="rng"):
+        nystrom(A, 2, random_state=0)
+    with pytest.raises(ValueError, match="A must be finite"):
+        eigh(np.full((3, 3), np.nan), 1)
