@@ -43,5 +43,7 @@ from ._nystrom import *  # noqa: F403
 from ._nystrom import __all__ as _nystrom_all
 from ._results import *  # noqa: F403
 from ._results import __all__ as _results_all
+from ._trace import *  # noqa: F403
+from ._trace import __all__ as _trace_all
 
-__all__ = _nystrom_all + _results_all
+__all__ = _nystrom_all + _trace_all + _results_all

@@ -2,7 +2,7 @@
 
 * :class:`SquareProducts` validates a square matrix argument and forms the block products ``A @ X`` the
   algorithms need, in the input's namespace, counting them (Dask products are computed to NumPy);
-* :func:`test_matrix` draws the test vectors: Gaussian, Rademacher, uniform on the sphere of radius
+* :func:`draw_vectors` draws the test vectors: Gaussian, Rademacher, uniform on the sphere of radius
   ``sqrt(n)``, or any sketch of :func:`lowrank_la.sketch.make_sketch` scaled so that ``E[w w^T] = I``;
 * :func:`check_symmetric_core` is the cheap symmetry check: the small matrix ``Omega^T A Omega`` that every
   method forms anyway must be symmetric;
@@ -71,7 +71,7 @@ class SquareProducts:
         return float(np.finfo(self.host_dtype).eps)
 
 
-def test_matrix(P: SquareProducts, cols: int, kind: str, gen):
+def draw_vectors(P: SquareProducts, cols: int, kind: str, gen):
     """An (n, cols) block of test vectors of `kind` in `P`'s namespace and dtype, each with ``E[w w^T] = I``."""
     xp, n = P.xp, P.n
     if kind in ("gaussian", "rademacher", "sphere"):
@@ -92,11 +92,13 @@ def check_sketch(sketch, name: str = "sketch"):
     return check_option(sketch, name, SKETCHES)
 
 
-def sym_tolerance(sym_tol, P: SquareProducts) -> float:
-    """The symmetry tolerance: `sym_tol` checked, or ``sqrt(eps)`` of the working dtype."""
-    if sym_tol is None:
-        return math.sqrt(P.eps)
-    return check_real(sym_tol, "sym_tol", low=0, low_inclusive=False)
+def symmetry_tolerance(check_symmetric, sym_tol, P: SquareProducts) -> float | None:
+    """The tolerance of the symmetry check: `sym_tol` checked (default ``sqrt(eps)`` of the working dtype), or
+    None when `check_symmetric` is False."""
+    if not isinstance(check_symmetric, (bool, np.bool_)):
+        raise TypeError(f"check_symmetric must be True or False, got {check_symmetric!r}")
+    tol = math.sqrt(P.eps) if sym_tol is None else check_real(sym_tol, "sym_tol", low=0, low_inclusive=False)
+    return tol if check_symmetric else None
 
 
 def check_symmetric_core(core: np.ndarray, tol: float | None, name: str = "A") -> None:
@@ -130,7 +132,7 @@ def stable_nystrom(P: SquareProducts, Omega, Y, *, name: str = "A", sym_tol=None
     """Eigenpairs ``(lam, U)`` (descending) of the Nystrom approximation ``Y (Omega^T Y)^+ Y^T``, stably.
 
     The shifted construction of Tropp, Yurtsever, Udell and Cevher (2017): ``Y_nu = Y + nu Omega`` with
-    ``nu = sqrt(n) eps ||Y||_F`` (or the smallest sufficient shift below it, see :func:`_shifted_cholesky`),
+    ``nu = sqrt(n) eps ||Y||_F`` (or the smallest sufficient shift below it, see :func:`shifted_cholesky`),
     ``C^T C = Omega^T Y_nu`` (Cholesky), ``B = Y_nu C^{-1}``, ``B = U S V^T`` and ``lam = max(S^2 - nu, 0)``.
     ``Y`` is first scaled by a power of two (exactly) so that no square under- or overflows; the small work and
     ``B`` are computed in float64, ``U`` is returned in the working dtype.
@@ -147,7 +149,7 @@ def stable_nystrom(P: SquareProducts, Omega, Y, *, name: str = "A", sym_tol=None
     if size == 0.0:  # A Omega = 0: the approximation is zero
         return np.zeros(Y.shape[1]), P.asarray(np.eye(P.n, Y.shape[1])), 0.0
     gram = small(Omega64.T @ Omega64)
-    C, nu = _shifted_cholesky((core + core.T) / 2, gram, size, P.eps)
+    C, nu = shifted_cholesky((core + core.T) / 2, gram, size, P.eps)
     if C is None:
         low = float(scipy.linalg.eigvalsh((core + core.T) / 2 + nu * gram, check_finite=False)[0])
         raise ValueError(f"{name} must be positive semidefinite, but Omega^T {name} Omega has the eigenvalue "
@@ -161,7 +163,7 @@ def stable_nystrom(P: SquareProducts, Omega, Y, *, name: str = "A", sym_tol=None
     return lam, xp.astype(U, P.dtype), math.ldexp(nu, -e)
 
 
-def _shifted_cholesky(core, gram, size, eps):
+def shifted_cholesky(core, gram, size, eps):
     """``(C, nu)``: the upper Cholesky factor of ``core + nu gram`` for the smallest shift that works.
 
     The shift starts at ``size * eps(float64)`` (the small work runs in float64) and grows 16-fold up to

@@ -14,24 +14,17 @@ from ._common import (
     SquareProducts,
     check_sketch,
     check_symmetric_core,
+    draw_vectors,
     pow2_scale,
     small,
     stable_nystrom,
-    sym_tolerance,
-    test_matrix,
+    symmetry_tolerance,
 )
 from ._results import EighResult
 
 __all__ = ["eigh", "nystrom"]
 
 WHICH = ("LM", "LA", "SA")
-
-
-def _symmetry_tol(check_symmetric, sym_tol, P):
-    if not isinstance(check_symmetric, (bool, np.bool_)):
-        raise TypeError(f"check_symmetric must be True or False, got {check_symmetric!r}")
-    tol = sym_tolerance(sym_tol, P)
-    return tol if check_symmetric else None
 
 
 class _Growth:
@@ -44,7 +37,7 @@ class _Growth:
 
     def __init__(self, P, first, sketch, gen, sym_tol, name="A"):
         self.P, self.sketch, self.gen, self.sym_tol, self.name = P, sketch, gen, sym_tol, name
-        self.Omega = test_matrix(P, first, sketch, gen)
+        self.Omega = draw_vectors(P, first, sketch, gen)
         self.Y = P.matmat(self.Omega)
         self._factor()
 
@@ -58,7 +51,7 @@ class _Growth:
     def grow(self, cols: int, probe: bool) -> float | None:
         """Add `cols` test vectors; return the probe estimate of ``||A - A_hat||_F`` before they joined."""
         P, xp = self.P, self.P.xp
-        W = test_matrix(P, cols, self.sketch, self.gen)
+        W = draw_vectors(P, cols, self.sketch, self.gen)
         AW = P.matmat(W)
         est = None
         if probe:
@@ -151,7 +144,7 @@ def nystrom(A, k, *, oversamples=10, tol=None, sketch="gaussian", check_symmetri
     k = check_rank(k, (P.n, P.n), "k", upper=P.n, upper_text=f"n = {P.n}")
     oversamples = check_int(oversamples, "oversamples", low=0)
     check_sketch(sketch)
-    stol = _symmetry_tol(check_symmetric, sym_tol, P)
+    stol = symmetry_tolerance(check_symmetric, sym_tol, P)
     gen = as_rng(rng, P.xp)
     if tol is None:
         grown = _Growth(P, min(P.n, k + oversamples), sketch, gen, stol)
@@ -259,7 +252,7 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     max_passes = check_int(max_passes, "max_passes", low=1)
     oversamples = check_int(oversamples, "oversamples", low=0)
     check_sketch(sketch)
-    stol = _symmetry_tol(check_symmetric, sym_tol, P)
+    stol = symmetry_tolerance(check_symmetric, sym_tol, P)
     gen = as_rng(rng, P.xp)
     block = min(P.n, k + oversamples)
     if psd:
