@@ -41,6 +41,8 @@ Results
 
 from ._nystrom import *  # noqa: F403
 from ._nystrom import __all__ as _nystrom_all
+from ._pcg import *  # noqa: F403
+from ._pcg import __all__ as _pcg_all
 from ._results import *  # noqa: F403
 from ._results import __all__ as _results_all
 from ._rpcholesky import *  # noqa: F403
@@ -48,4 +50,4 @@ from ._rpcholesky import __all__ as _rpcholesky_all
 from ._trace import *  # noqa: F403
 from ._trace import __all__ as _trace_all
 
-__all__ = _nystrom_all + _rpcholesky_all + _trace_all + _results_all
+__all__ = _nystrom_all + _rpcholesky_all + _pcg_all + _trace_all + _results_all
