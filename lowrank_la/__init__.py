@@ -22,6 +22,7 @@ Shared names
 as_operator          the operator adapter: block products with any supported matrix, counting passes
 MatrixOperator       what ``as_operator`` returns
 SVDResult            ``(U, s, Vh)`` named tuple returned by the SVD-like routines
+SVDAccuracyResult    an ``SVDResult`` that also reports its accuracy (``rsvd``: residuals, error estimate, passes)
 SolverResult         result object of the iterative solvers (``converged``, ``n_iter``, ``history``)
 ConvergenceWarning   warned by an iterative solver that stopped before its tolerance was met
 thread_limit         bound the threads of BLAS and of the Numba kernels
@@ -36,7 +37,8 @@ fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 
 import importlib
 
-from ._backend import ConvergenceWarning, MatrixOperator, SolverResult, SVDResult, as_operator, thread_limit
+from ._backend import (ConvergenceWarning, MatrixOperator, SolverResult, SVDAccuracyResult, SVDResult, as_operator,
+                       thread_limit)
 
 __version__ = "0.1.0.dev0"
 
@@ -51,6 +53,7 @@ __all__ = [
     "__version__",
     "ConvergenceWarning",
     "MatrixOperator",
+    "SVDAccuracyResult",
     "SVDResult",
     "SolverResult",
     "as_operator",

@@ -166,8 +166,8 @@ def _register_svd():
     from lowrank_la import svd
 
     spec("svd.randomized_range_finder", A_only, lambda d: svd.randomized_range_finder(d["A"], 3, n_iter=2, rng=0),
-         lambda Q: {"QQt": Q @ Q.T}, matrix_arg({"QQt": 0}))
-    spec("svd.rsvd", A_only, lambda d: svd.rsvd(d["A"], 3, rng=0), svd_summary, matrix_arg(SVD1))
+         lambda Q: {"QQt": Q @ Q.conj().T}, matrix_arg({"QQt": 0}, complex=True))
+    spec("svd.rsvd", A_only, lambda d: svd.rsvd(d["A"], 3, rng=0), svd_summary, matrix_arg(SVD1, complex=True))
     spec("svd.rand_qb", A_only, lambda d: svd.rand_qb(d["A"], rank=3, rng=0), lambda r: {"QB": r.Q @ r.B},
          matrix_arg({"QB": 1}), rtol32=5e-2)
     spec("svd.svd_tol", A_only, lambda d: svd.svd_tol(d["A"], 0.05, rng=0), svd_summary,
@@ -583,10 +583,10 @@ NO_ARRAY = {
     **{f"sketch.SketchOperator.{m}": _ABSTRACT for m in ("apply", "fit", "fit_transform", "transform")},
     **{f"sensing.SensingOperator{m}": _ABSTRACT for m in ("", ".adjoint", ".adjoint_error", ".forward")},
     **{name: _RESULT for name in (
-        "ConvergenceWarning", "SVDResult", "SolverResult", "factor.RankConditionWarning", "matmul.MLMCInfo",
+        "ConvergenceWarning", "SVDAccuracyResult", "SVDResult", "SolverResult", "factor.RankConditionWarning", "matmul.MLMCInfo",
         "matmul.UnbiasedLevelsWarning", "svd.QBResult", "svd.SVDTolResult", "tensor.CoreShapeResult",
         "tensor.HosvdSpectrum", "tensor.TTRankResult", "tensor.TuckerResult", "completion.Observations",
-        "completion.Segments")},
+        "completion.Segments", "completion.CompletionResult")},
     "completion.segment_ridges": "takes a Segments record (built by parse_observations, fuzzed) and sizes",
     **{name: _IO for name in (
         "projection.KroneckerProjectionMaintainer.load", "projection.KroneckerProjectionMaintainer.save",
@@ -598,6 +598,7 @@ NO_ARRAY = {
     "thread_limit": "takes a thread count only",
     "datasets.incoherent_low_rank": "takes sizes and options only",
     "datasets.low_rank_plus_noise": "takes sizes and options only",
+    "datasets.ratings_matrix": "takes sizes and options only",
     "datasets.sparse_power_law": "takes sizes and options only",
     "datasets.spectrum": "takes sizes and options only",
     **{f"datasets.{name}": "builds a real-data matrix from installed files; takes options only" for name in (
