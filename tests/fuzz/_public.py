@@ -7,8 +7,12 @@ import dataclasses
 import importlib
 import inspect
 
-SUBPACKAGES = ("svd", "sketch", "factor", "completion", "sensing", "tensor", "matmul", "projection", "datasets")
-TOP_LEVEL = ("as_operator", "MatrixOperator", "SVDResult", "SolverResult", "ConvergenceWarning", "thread_limit")
+import lowrank_la
+
+# every subpackage but the reproduction registry, and the top-level names that are not re-exports
+SUBPACKAGES = tuple(sub for sub in lowrank_la._SUBPACKAGES if sub != "experiments")
+TOP_LEVEL = tuple(name for name in lowrank_la.__all__ if name != "__version__"
+                  and name not in lowrank_la._SUBPACKAGES and name not in lowrank_la._REEXPORTED)
 
 
 def _is_record(cls) -> bool:
@@ -26,8 +30,6 @@ def _methods(cls):
 
 def public_callables() -> list[str]:
     """Sorted names ``module.name`` and ``module.Class.method`` (top-level names have no module prefix)."""
-    import lowrank_la
-
     found = []
     places = [("", lowrank_la, TOP_LEVEL)]
     for sub in SUBPACKAGES:
