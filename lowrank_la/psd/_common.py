@@ -45,14 +45,17 @@ class SquareProducts:
         return self.op.n_passes
 
     def matmat(self, X):
-        """``A @ X`` as a concrete array of the namespace ``self.xp``."""
-        self.n_vectors += 1 if X.ndim == 1 else int(X.shape[1])
+        """``A @ X`` as a concrete array of the namespace ``self.xp`` (a vector is passed as a one-column block,
+        which every operator kind supports)."""
+        if X.ndim == 1:
+            return self.matmat(self.xp.reshape(X, (-1, 1)))[:, 0]
+        self.n_vectors += int(X.shape[1])
         Y = self.op.matmat(X)
         return np.asarray(Y.compute()) if self.dask else Y
 
     def rmatmat(self, X):
-        """``A^T @ X`` (for the methods that do not assume symmetry)."""
-        self.n_vectors += 1 if X.ndim == 1 else int(X.shape[1])
+        """``A^T @ X`` for a block `X` (for the methods that do not assume symmetry)."""
+        self.n_vectors += int(X.shape[1])
         Y = self.op.rmatmat(X)
         return np.asarray(Y.compute()) if self.dask else Y
 
@@ -72,16 +75,20 @@ class SquareProducts:
 
 
 def draw_vectors(P: SquareProducts, cols: int, kind: str, gen):
-    """An (n, cols) block of test vectors of `kind` in `P`'s namespace and dtype, each with ``E[w w^T] = I``."""
+    """An (n, cols) block of test vectors of `kind` in `P`'s namespace and dtype, each with ``E[w w^T] = I``.
+
+    They are drawn in float64 and rounded to the working dtype, so that float32 and float64 input see the same test
+    vectors from the same seed (a randomized estimate of float32 data then differs from float64's by rounding only).
+    """
     xp, n = P.xp, P.n
     if kind in ("gaussian", "rademacher", "sphere"):
-        G = random_normal(gen, (n, cols), dtype=P.dtype, xp=xp, device=P.device)
+        G = random_normal(gen, (n, cols), dtype=xp.float64, xp=xp, device=P.device)
         if kind == "rademacher":
-            return xp.where(G >= 0, xp.asarray(1, dtype=P.dtype), xp.asarray(-1, dtype=P.dtype))
-        if kind == "sphere":
+            G = xp.where(G >= 0, xp.asarray(1.0, dtype=xp.float64), xp.asarray(-1.0, dtype=xp.float64))
+        elif kind == "sphere":
             norms = xp.sqrt(xp.sum(G * G, axis=0))
-            return G * (math.sqrt(n) / xp.where(norms > 0, norms, 1))
-        return G
+            G = G * (math.sqrt(n) / xp.where(norms > 0, norms, 1))
+        return xp.astype(G, P.dtype)
     from ..sketch import make_sketch
 
     S = make_sketch(kind, cols, n, rng=gen).todense()  # (cols, n) with E[S^T S] = I: rows scaled by sqrt(cols)

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .._backend import ConvergenceWarning, as_rng, qr_econ, random_normal
+from .._backend import ConvergenceWarning, as_rng, qr_econ
 from .._validate import check_int, check_option, check_rank, check_tolerance, refuse_random_state
 from ..svd._common import safe_norm, times_pow2
 from ._common import (
@@ -277,7 +277,7 @@ def _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol):
     if not converged:
         warnings.warn(f"eigh(psd=True) stopped after max_passes={max_passes} passes with an estimated error "
                       f"{_fmt(est)} above tol={tol:g}: raise max_passes, or use psd=False (block Krylov)",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=4)
     return _result(P, grown.lam, grown.U, k, error_estimate=est, converged=converged, tol=tol, rank=grown.size)
 
 
@@ -320,7 +320,7 @@ def _orth_against(K, Z, xp):
 
 def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
     xp, n = P.xp, P.n
-    Q = qr_econ(random_normal(gen, (n, block), dtype=P.dtype, xp=xp, device=P.device), xp)[0]
+    Q = qr_econ(draw_vectors(P, block, "gaussian", gen), xp)[0]
     basis, products, scale = [], [], None
     est = None
     while True:
@@ -351,7 +351,7 @@ def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
     if converged is False:
         warnings.warn(f"eigh stopped after max_passes={max_passes} passes with an estimated relative eigenvalue "
                       f"error {est:.3g} above tol={tol:g}: raise max_passes or oversamples", ConvergenceWarning,
-                      stacklevel=3)
+                      stacklevel=4)
     w = P.asarray(np.ldexp(theta[picked], -scale))
     return EighResult(w, xp.astype(U, P.dtype), residuals=residuals, error_estimate=est, n_passes=P.n_passes,
                       converged=converged, tol=tol, rank=width)

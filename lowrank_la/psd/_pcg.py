@@ -114,8 +114,9 @@ def nystrom_pcg(A, b, mu, *, rank="auto", max_rank=None, tol=1e-6, maxiter=None,
     while not fixed and grown.size < max_rank and float(grown.lam[-1]) > mu:
         grown.grow(min(grown.size, max_rank - grown.size), probe=False)
     lam, U = grown.lam, grown.U
-    # exact power-of-two scales: A and mu by 2^ea (the top of the spectrum near 1), b by 2^eb
-    ea = pow2_exponent(float(lam[0])) if lam.size and lam[0] > 0 else pow2_scale(grown.Y, P)
+    # exact power-of-two scales: A and mu by 2^ea (the top of the spectrum of A + mu I near 1), b by 2^eb
+    top = max(float(lam[0]) if lam.size else 0.0, mu)
+    ea = pow2_exponent(top) if top > 0 else pow2_scale(grown.Y, P)
     eb = pow2_scale(xp.reshape(b, (-1, 1)), P)
     mus, lams = math.ldexp(mu, ea), np.ldexp(lam, ea)
     inv = P.asarray((lams[-1] + mus) / (lams + mus) - 1.0)  # P^{-1} = I + U diag(inv) U^T

@@ -7,12 +7,12 @@ import math
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse.linalg
 
 from .._backend import array_namespace, as_rng, is_numpy_namespace, to_numpy
 from .._validate import (
     as_matrix,
     check_int,
+    check_operand,
     check_option,
     check_rank,
     check_tolerance,
@@ -28,7 +28,7 @@ __all__ = ["KernelMatrix", "rpcholesky"]
 METHODS = ("rp", "greedy", "uniform")
 
 
-class KernelMatrix(scipy.sparse.linalg.LinearOperator):
+class KernelMatrix:
     """The kernel matrix ``K[i, j] = kernel(x_i, x_j)`` of data points, evaluated in blocks and never formed.
 
     Parameters
@@ -41,15 +41,16 @@ class KernelMatrix(scipy.sparse.linalg.LinearOperator):
         The data points, as rows (read by the input rule; never modified).
     diag : callable, optional
         ``diag(X)`` returns the (len(X),) diagonal ``kernel(x_i, x_i)`` (1 for RBF kernels). Default: the
-        diagonals of ``kernel`` on blocks of `block_rows` points.
+        diagonals of ``kernel`` on blocks of at most 256 points.
     block_rows : int
         Rows of ``K`` evaluated at a time in products (memory ``block_rows * n``).
 
     Notes
     -----
-    A LinearOperator: ``K @ V`` evaluates ``K`` block by block (``n^2`` kernel evaluations per product, memory
-    ``O(block_rows n)``), so that :func:`nystrom_pcg` and the trace estimators work on kernels too large to
-    store. :func:`rpcholesky` uses only :meth:`diagonal` and :meth:`columns`: ``O(n k)`` evaluations.
+    An operator (``shape``, ``dtype``, ``matmat``, ``rmatmat``, ``@``) that every function of
+    :mod:`lowrank_la.psd` accepts: ``K @ V`` evaluates ``K`` block by block (``n^2`` kernel evaluations per
+    product, memory ``O(block_rows n)``), so that :func:`nystrom_pcg` and the trace estimators work on kernels too
+    large to store. :func:`rpcholesky` uses only :meth:`diagonal` and :meth:`columns`: ``O(n k)`` evaluations.
 
     Examples
     --------
@@ -67,14 +68,16 @@ class KernelMatrix(scipy.sparse.linalg.LinearOperator):
             raise TypeError(f"kernel must be callable as kernel(X, Y), got {type(kernel).__name__}")
         if diag is not None and not callable(diag):
             raise TypeError(f"diag must be None or callable as diag(X), got {type(diag).__name__}")
-        points = as_matrix(points, "points", sparse=False)
-        self.points = np.asarray(to_numpy(points))
+        points = np.asarray(to_numpy(as_matrix(points, "points", sparse=False)))
+        self.dtype = np.dtype(np.float32 if points.dtype in (np.float16, np.float32) else np.float64)
+        self.points = points.astype(self.dtype)  # a copy: later changes to the caller's array do not leak in
         self.kernel = kernel
         self.diag = diag
         self.block_rows = check_int(block_rows, "block_rows", low=1)
-        dtype = np.float32 if self.points.dtype == np.float32 else np.float64
-        n = self.points.shape[0]
-        super().__init__(dtype=np.dtype(dtype), shape=(n, n))
+        self.shape = (points.shape[0], points.shape[0])
+
+    def __repr__(self):
+        return f"<KernelMatrix {self.shape[0]}x{self.shape[1]}, {self.points.shape[1]}-dimensional points>"
 
     def _evaluate(self, rows, cols):
         X, Y = self.points[rows], self.points[cols]
@@ -89,13 +92,22 @@ class KernelMatrix(scipy.sparse.linalg.LinearOperator):
             raise ValueError("kernel returned NaN or Inf values")
         return out.astype(self.dtype, copy=False)
 
+    def _indices(self, idx):
+        idx = np.asarray(to_numpy(as_matrix(idx, "idx", ndim=1, sparse=False)))
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"idx must hold integer indices, got dtype {idx.dtype}")
+        n = self.shape[0]
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+            raise ValueError(f"idx must satisfy 0 <= idx < n = {n}, got {int(idx.min())} .. {int(idx.max())}")
+        return idx.astype(np.intp)
+
     def columns(self, idx):
-        """The columns ``K[:, idx]``, (n, len(idx))."""
-        return self._evaluate(slice(None), np.asarray(idx, dtype=np.intp))
+        """The columns ``K[:, idx]``, (n, len(idx)), for integer indices ``0 <= idx < n``."""
+        return self._evaluate(slice(None), self._indices(idx))
 
     def block(self, idx):
-        """The principal submatrix ``K[idx][:, idx]``."""
-        idx = np.asarray(idx, dtype=np.intp)
+        """The principal submatrix ``K[idx][:, idx]``, for integer indices ``0 <= idx < n``."""
+        idx = self._indices(idx)
         return self._evaluate(idx, idx)
 
     def diagonal(self):
@@ -112,25 +124,19 @@ class KernelMatrix(scipy.sparse.linalg.LinearOperator):
         return np.concatenate([np.diagonal(self._evaluate(slice(i, i + step), slice(i, i + step)))
                                for i in range(0, n, step)])
 
-    def _matmat(self, V):
-        V = np.asarray(V)
-        n = self.shape[0]
-        out = np.empty((n, V.shape[1]), dtype=np.result_type(self.dtype, V.dtype))
-        for i in range(0, n, self.block_rows):
+    def matmat(self, V):
+        """``K @ V`` for an (n, l) block or an (n,) vector `V`, evaluating ``K`` in blocks of rows."""
+        V = np.asarray(to_numpy(check_operand(V, "V", self.shape[0], "n", sparse=False, allow_complex=False)))
+        out = np.empty(V.shape, dtype=np.result_type(self.dtype, V.dtype, np.float32))
+        for i in range(0, self.shape[0], self.block_rows):
             out[i:i + self.block_rows] = self._evaluate(slice(i, i + self.block_rows), slice(None)) @ V
         return out
 
-    def _matvec(self, v):
-        return self._matmat(np.reshape(v, (-1, 1)))[:, 0]
+    def rmatmat(self, V):
+        """``K^T @ V = K @ V`` (a kernel matrix is symmetric)."""
+        return self.matmat(V)
 
-    def _rmatmat(self, V):
-        return self._matmat(V)  # a kernel matrix is symmetric
-
-    def _rmatvec(self, v):
-        return self._matvec(v)
-
-    def _adjoint(self):
-        return self
+    __matmul__ = matmat
 
 
 class _Entries:

@@ -566,8 +566,54 @@ def _register_datasets():
          Arg("core", "tensor", scale={"out": 1}), keep_dtype=False)
 
 
+# --------------------------------------------------------------------------- psd
+
+def psd_matrix(seed, n=16):
+    """A symmetric positive definite (n, n) matrix: rank 3 with eigenvalues 40, 20, 8, plus 0.5 * spd(seed, n)."""
+    U = orth(seed, n, 3)
+    A = (U * np.array([40.0, 20.0, 8.0])) @ U.T + 0.5 * spd(seed + 1, n)
+    return (A + A.T) / 2
+
+
+def rbf(X, Y):
+    """The Gaussian kernel ``exp(-|x - y|^2 / 2)`` between the rows of X and Y."""
+    return np.exp(-((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1) / 2)
+
+
+def _register_psd():
+    from lowrank_la import psd
+
+    A_psd = lambda seed: {"A": psd_matrix(seed)}  # noqa: E731
+    eig = lambda r: {"w": r[0], "recon": (r[1] * r[0]) @ r[1].T}  # noqa: E731
+    spec("psd.nystrom", A_psd, lambda d: psd.nystrom(d["A"], 3, rng=0), eig, matrix_arg({"w": 1, "recon": 1}))
+    spec("psd.eigh", A_psd, lambda d: psd.eigh(d["A"], 3, rng=0), eig, matrix_arg({"w": 1, "recon": 1}))
+    spec("psd.rpcholesky", A_psd, lambda d: psd.rpcholesky(d["A"], 3, rng=0),
+         lambda r: {"FFt": r.F @ r.F.T, "piv": r.pivots}, matrix_arg({"FFt": 1, "piv": 0}), discrete=("piv",))
+    est = lambda r: {"est": np.asarray(r.estimate), "err": np.asarray(r.error_estimate)}  # noqa: E731
+    for name in ("hutchinson", "hutchpp", "xtrace", "xnystrace", "xdiag"):
+        spec(f"psd.{name}", A_psd, lambda d, name=name: getattr(psd, name)(d["A"], 8, rng=0), est,
+             matrix_arg({"est": 1, "err": 1}))
+    pcg_base = lambda seed: {"A": psd_matrix(seed), "b": np.random.default_rng(seed).standard_normal(16)}  # noqa
+    spec("psd.nystrom_pcg", pcg_base, lambda d: psd.nystrom_pcg(d["A"], d["b"], 1.0, rng=0), lambda r: {"x": r.x},
+         matrix_arg({}), Arg("b", "vector", scale={"x": 1}))
+    pts = lambda seed: {"points": np.random.default_rng(seed).standard_normal((20, 2))}  # noqa: E731
+    spec("psd.KernelMatrix", pts, lambda d: psd.KernelMatrix(rbf, d["points"]),
+         lambda K: {"diag": K.diagonal(), "cols": K.columns([0, 3])}, Arg("points"))
+    pv = lambda seed: {"points": np.random.default_rng(seed).standard_normal((20, 2)),  # noqa: E731
+                       "V": np.random.default_rng(seed + 1).standard_normal((20, 3))}
+    for meth in ("matmat", "rmatmat"):
+        spec(f"psd.KernelMatrix.{meth}", pv, lambda d, m=meth: getattr(psd.KernelMatrix(rbf, d["points"]), m)(d["V"]),
+             single, Arg("V", scale={"out": 1}), Arg("points"), keep_dtype=False)
+    pi = lambda seed: {"points": np.random.default_rng(seed).standard_normal((20, 2)),  # noqa: E731
+                       "idx": np.array([0, 3, 7])}
+    for meth in ("columns", "block"):
+        spec(f"psd.KernelMatrix.{meth}", pi, lambda d, m=meth: getattr(psd.KernelMatrix(rbf, d["points"]), m)(d["idx"]),
+             single, Arg("idx", "vector", lenient=True), Arg("points"), keep_dtype=False)
+
+
 for _register in (_register_top, _register_svd, _register_sketch, _register_factor, _register_completion,
-                  _register_sensing, _register_tensor, _register_matmul, _register_projection, _register_datasets):
+                  _register_sensing, _register_tensor, _register_matmul, _register_projection, _register_datasets,
+                  _register_psd):
     _register()
 
 
@@ -585,6 +631,7 @@ NO_ARRAY = {
     **{name: _RESULT for name in (
         "ConvergenceWarning", "SVDAccuracyResult", "SVDResult", "SolverResult", "factor.RankConditionWarning", "matmul.MLMCInfo",
         "matmul.UnbiasedLevelsWarning", "svd.QBResult", "svd.SVDTolResult", "tensor.CoreShapeResult",
+        "psd.EighResult", "psd.TraceEstimate", "psd.DiagonalEstimate", "psd.RPCholeskyResult",
         "tensor.HosvdSpectrum", "tensor.TTRankResult", "tensor.TuckerResult", "completion.Observations",
         "completion.Segments", "completion.CompletionResult")},
     "completion.segment_ridges": "takes a Segments record (built by parse_observations, fuzzed) and sizes",
@@ -596,6 +643,7 @@ NO_ARRAY = {
     "MatrixOperator.reset_passes": "takes no argument",
     "MatrixOperator.asarray": "a namespace conversion helper for the algorithms' own blocks (no validation)",
     "thread_limit": "takes a thread count only",
+    "psd.KernelMatrix.diagonal": "takes no argument (the points are fuzzed through KernelMatrix)",
     "datasets.incoherent_low_rank": "takes sizes and options only",
     "datasets.low_rank_plus_noise": "takes sizes and options only",
     "datasets.ratings_matrix": "takes sizes and options only",

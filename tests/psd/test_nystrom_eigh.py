@@ -109,9 +109,10 @@ def test_eigh_error_estimate_covers_the_true_error():
 
 def test_eigh_warns_at_max_passes():
     A, _ = with_spectrum(1.0 / (1 + np.arange(300)) ** 0.1, seed=7)
-    with pytest.warns(ConvergenceWarning, match="max_passes"):
+    with pytest.warns(ConvergenceWarning, match="max_passes") as caught:
         res = eigh(A, 5, tol=1e-12, max_passes=2, rng=0)
     assert res.converged is False and res.n_passes == 2
+    assert caught[0].filename == __file__  # the warning points at the caller's line
 
 
 def test_inputs_agree_and_are_untouched():

@@ -66,7 +66,11 @@ def test_kernel_matrix_is_a_linear_operator():
     V = np.random.default_rng(5).standard_normal((90, 3))
     np.testing.assert_allclose(K @ V, rbf(X, X) @ V, rtol=1e-12)
     np.testing.assert_allclose(K.diagonal(), np.ones(90))
-    np.testing.assert_allclose(K.T @ V[:, 0], rbf(X, X) @ V[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(K.rmatmat(V[:, 0]), rbf(X, X) @ V[:, 0], rtol=1e-12)
+    with pytest.raises(ValueError, match="V.shape"):
+        K @ np.ones((89, 2))
+    with pytest.raises(ValueError, match="idx"):
+        K.columns([90])
 
 
 def test_rp_beats_uniform_with_outliers_and_greedy_with_clusters():
