@@ -1,15 +1,18 @@
 """Matrix completion (:mod:`lowrank_la.completion`).
 
-Recover a low-rank, incoherent matrix ``M`` (m x n, rank k) from a few of its entries ``P_Omega(M)`` as a
-product ``U V^T``, never forming an m x n matrix. Alternating minimization (AltMin) splits each half-step into
-independent k-variable regressions, one per row or column; they are solved exactly (batched normal equations),
-by sketch-and-precondition (Gu, Song, Yin and Zhang's robust step, nearly linear in ``|Omega| k``), or by a few
-warm-started conjugate-gradient steps, and the solver is picked per problem by a cost model.
+Complete a matrix from some of its entries ``P_Omega(M)``: a dense matrix with NaN for the missing entries (or a
+mask), a sparse matrix of observations, or coordinates. The model is ``mean + row and column offsets + U V^T``,
+never formed as an m x n matrix; its rank and regularisation are chosen on held-out entries unless given.
+Alternating minimization (AltMin) splits each half-step into independent k-variable regressions, one per row or
+column; they are solved exactly (batched normal equations), by sketch-and-precondition (Gu, Song, Yin and
+Zhang's robust step, nearly linear in ``|Omega| k``), or by a few warm-started conjugate-gradient steps, and the
+solver is picked per problem by a cost model. Soft-impute (Mazumder, Hastie and Tibshirani) is the second method.
 
 Functions
 ---------
 =========================  =================================================================================
-:func:`altmin_complete`    AltMin matrix completion; ``solver`` in ``"auto"``, ``"exact"``, ``"sketch"``, ``"cg"``
+:func:`altmin_complete`    matrix completion: AltMin or soft-impute, rank and ``reg`` chosen from the data
+:class:`CompletionResult`  its result: ``fill(X)``, ``predict(rows, cols)``, ``to_dense()``
 :func:`completion_error`   ``||U V^T - M||_F / ||M||_F`` in factored form, from the factors of ``M``
 :func:`halfstep_costs`     the cost model (flops of one half-step per solver) behind ``solver="auto"``
 :func:`half_step`          one half-step alone: every row's (or column's) regression, by one solver
@@ -23,7 +26,11 @@ The tall least-squares solver behind ``solver="sketch"`` is public as :func:`low
 
 from ._altmin import *  # noqa: F403
 from ._altmin import __all__ as _altmin_all
+from ._complete import *  # noqa: F403
+from ._complete import __all__ as _complete_all
 from ._observations import *  # noqa: F403
 from ._observations import __all__ as _observations_all
+from ._result import *  # noqa: F403
+from ._result import __all__ as _result_all
 
-__all__ = list(_altmin_all) + list(_observations_all)
+__all__ = list(_altmin_all) + list(_complete_all) + list(_observations_all) + list(_result_all)

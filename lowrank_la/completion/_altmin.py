@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
+from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._backend import (
-    ConvergenceWarning,
-    SolverResult,
     array_namespace,
-    as_rng,
     device_of,
     is_numpy_namespace,
     qr_econ,
@@ -32,19 +28,15 @@ from .._validate import (
     as_matrix,
     check_int,
     check_option,
-    check_rank,
     check_real,
     check_shape_agrees,
     check_tolerance,
-    is_sparse,
-    refuse_random_state,
 )
 from ..svd._common import ldexp_safe, pow2_exponent, times_pow2
 from ._batched import batched_exact_solve, device_segments, sampled_residual
-from ._observations import Observations, Segments, _index_array, parse_observations
+from ._observations import Observations, Segments, _index_array
 
-__all__ = ["SOLVERS", "altmin_complete", "completion_error", "half_step", "halfstep_costs", "sampled_product",
-           "segment_ridges"]
+__all__ = ["SOLVERS", "completion_error", "half_step", "halfstep_costs", "sampled_product", "segment_ridges"]
 
 SOLVERS = ("auto", "exact", "sketch", "cg")
 SKETCH_OVERSAMPLE = 4  # sketch rows per unknown: kappa(A R^-1) <= about 3 (see lstsq_sketched)
@@ -377,270 +369,168 @@ class _DeviceSteps:
         return sampled_residual(U, V, rows, cols, vals, self.xp) / norm_vals
 
 
-@refuse_random_state
-def altmin_complete(rows, cols=None, vals=None, shape=None, rank=None, *, solver="auto", n_iter=50, tol=1e-9,
-                    solver_tol=1e-10, solver_maxiter=None, reg=0.0, init="svd", clip=False, mu=None,
-                    sample_split=False, truth=None, rng=None):
-    r"""Complete a low-rank matrix from some of its entries by alternating minimization (AltMin).
+STALL = 1e-4  # default stall_tol: an objective lowered by less than this (relative), twice in a row: stationary
+PATIENCE = 3  # iterations without a better held-out error before early stopping
+GROWTH = 10.0  # the divergence guard: ||U V^T||_F above GROWTH times the data's scale, and growing
 
-    Finds ``U`` (m, k) and ``V`` (n, k) minimizing ``sum_{(i,j) in Omega} (U_i . V_j - M_ij)^2`` by alternating
-    least-squares half-steps, each split into independent k-variable regressions (one per column for V, one per
-    row for U), solved exactly, by sketch-and-precondition, or by a few warm-started CG steps.
 
-    Parameters
-    ----------
-    rows, cols : (n_obs,) int arrays
-        Row and column indices of the observed entries, ``0 <= rows < m``, ``0 <= cols < n``. Alternatively
-        pass a scipy.sparse matrix as `rows` (each stored entry, explicit zeros included, is an observation)
-        and the rank as the second argument: ``altmin_complete(X, k)``.
-    vals : (n_obs,) array
-        Observed values, finite. float32 stays float32 (the small solves accumulate in float64); integers
-        promote to float64. Duplicate coordinates with equal values are merged. When `vals` is a CuPy (or any
-        other array-API) array, the iterations run in its namespace and on its device, with batched exact
-        half-steps (``solver`` "exact" or "auto"; see Notes) and ``U``, ``V`` returned there; the index
-        structures and the initial SVD are built on the host once.
-    shape : (int, int)
-        ``(m, n)``.
-    rank : int
-        Target rank ``k``, ``1 <= k <= min(m, n)``.
-    solver : {"auto", "exact", "sketch", "cg"}
-        How the regressions of a half-step are solved:
+def balance(U, V, xp=None):
+    """Balanced factors of ``U V^T``: ``(Q_u W sqrt(s), Q_v Y sqrt(s), s)`` from the SVD ``W s Y^T`` of ``R_u R_v^T``.
 
-        * ``"exact"``: normal equations, gathered and solved per row in parallel (Numba + LAPACK),
-          ``O(N_j k^2 + k^3)`` for ``N_j`` observations;
-        * ``"sketch"``: Gu et al.'s robust step: per row, a sparse sign sketch of ``4k`` rows, a QR of the
-          sketch, then preconditioned CGLS from the sketch-and-solve point until the preconditioned normal
-          residual is below ``solver_tol ||b_j||``; rows with ``N_j <= 4k`` are solved exactly;
-        * ``"cg"``: conjugate gradients on the normal equations, warm-started from the previous iterate
-          (rotated into the new basis), stopped at ``solver_tol`` or after `solver_maxiter` steps of
-          ``O(N_j k)`` (8 by default): the cheap inexact update where ``N_j`` is a small multiple of ``k``;
-        * ``"auto"``: per half-step direction, the cheapest by the cost model of :func:`halfstep_costs`.
-    n_iter : int
-        Maximum number of AltMin iterations (one V and one U half-step each), ``>= 1``.
-    tol : float
-        Stop when the relative residual on the observed entries ``||P_Omega(U V^T - M)|| / ||P_Omega(M)||``
-        is at most `tol`.
-    solver_tol : float or callable
-        Accuracy of the inner solves (relative, see `solver`). A callable ``solver_tol(t)`` gives the
-        tolerance of iteration ``t`` (e.g. ``lambda t: max(1e-12, 1e-2 * 0.3**t)``: tightening it
-        geometrically keeps the convergence of exact AltMin at a lower cost).
-    solver_maxiter : int, optional
-        Cap on the inner steps per row: 8 for ``"cg"``, 100 for ``"sketch"``.
-    reg : float
-        Ridge ``reg ||x||^2`` added to every regression (the designs have orthonormal columns, so `reg` is
-        relative to ``N_j / n``). With ``reg=0``, rows and columns with fewer than ``k`` observations get the
-        ridge ``1e-3 k / n_other`` so that their regressions stay well posed; a row or column with no
-        observation then gets a zero factor row (its entries are completed as 0) and a ``UserWarning``.
-    init : {"svd", "random"}
-        ``"svd"``: top-k singular vectors of the rescaled observations ``P_Omega(M) / p`` by this library's
-        randomized SVD (sparse, ``O(|Omega| k)`` per pass); ``"random"``: a Haar-random ``U``.
-    clip : bool
-        JNS13 clipping of the initial ``U``: zero the entries larger than ``2 mu sqrt(k / m)``, then
-        re-orthonormalize. Off by default (it hurts with non-uniform sampling).
-    mu : float, optional
-        Incoherence used by `clip`; by default estimated as ``sqrt(m / k)`` times the median row norm of
-        the initial ``U``.
-    sample_split : bool
-        Use a fresh part of ``Omega`` for the initialisation and for each half-step (``2 n_iter + 1``
-        disjoint random parts), as the theory assumes. Wastes samples in practice.
-    truth : tuple, optional
-        For testing: ``(L, R)`` with ``M = L @ R.T`` (or ``(U, s, Vt)``); the full relative error is then
-        recorded in ``history["error"]``, in factored form.
-    rng : None, int or numpy.random.Generator
-        Randomness of the initialisation, of the sketches and of the splitting.
-
-    Returns
-    -------
-    SolverResult
-        ``U`` (m, k) with orthonormal columns and ``V`` (n, k) carrying the scale, so that ``U @ V.T`` is the
-        completed matrix (never formed here); ``converged``; ``n_iter``; ``history`` with per-iteration lists
-        ``residual`` (relative, on the observed entries), ``time`` (seconds since the start), ``inner_steps``
-        (mean inner steps per row, V then U half-step) and, with `truth`, ``error``; ``solver`` (the solver of
-        the V and of the U half-steps).
-
-    Raises
-    ------
-    ValueError
-        Indices out of range, duplicates with different values, NaN or Inf values, no observation, a rank out
-        of ``1 <= rank <= min(m, n)``, or another argument out of range.
-    TypeError
-        Non-integer indices, complex values, or an argument of the wrong type.
-
-    Warns
-    -----
-    ConvergenceWarning
-        If the residual did not reach `tol` within `n_iter` iterations.
-    UserWarning
-        If a row or a column has no observation.
-
-    Notes
-    -----
-    Each iteration does ``V <- argmin ||P_Omega(U V^T - M)||``, ``V = Q_V R_V`` (QR), then the same for ``U``.
-    The designs stay orthonormal, which is what the incoherence analysis tracks, and the warm start of the
-    next half-step is the previous solution rotated into the new basis (``U R_V^T`` after the V step), so the
-    model ``U V^T`` is carried exactly through the QRs. The returned ``V`` is that carried solution.
-
-    Off NumPy (CuPy), a half-step is a few batched operations instead of a loop over rows: the rows are grouped
-    into buckets of similar observation counts (powers of two), each padded to its largest count, and a
-    bucket's normal equations are formed by one gather and one batched GEMM and solved by one batched solve
-    (padding at most doubles the gathered ``|Omega| k`` entries).
-
-    Cost per half-step: exact ``O(|Omega| k^2 + n k^3)``; sketched ``O(|Omega| k log(1/eps) + n k^3)``
-    (Gu et al.'s ``O~(|Omega| k)``, which pays only where ``N_j >> k``); CG ``O(|Omega| k I)`` with ``I``
-    steps. Memory ``O(|Omega| + (m + n) k)``: the observations are indexed by row and by column (CSR and CSC).
-
-    References
-    ----------
-    .. [1] Y. Gu, Z. Song, J. Yin, L. Zhang, "Low Rank Matrix Completion via Robust Alternating Minimization in
-           Nearly Linear Time", ICLR 2024, arXiv:2302.11068.
-    .. [2] P. Jain, P. Netrapalli, S. Sanghavi, "Low-rank matrix completion using alternating minimization",
-           STOC 2013, arXiv:1212.0467.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from lowrank_la.completion import altmin_complete
-    >>> from lowrank_la.datasets import incoherent_low_rank
-    >>> M, Ut, st, Vt = incoherent_low_rank(120, 100, 3, rng=0, return_factors=True)
-    >>> rows, cols = np.nonzero(np.random.default_rng(1).random(M.shape) < 0.3)
-    >>> res = altmin_complete(rows, cols, M[rows, cols], M.shape, 3, solver="exact", rng=0)
-    >>> bool(res.converged), bool(np.linalg.norm(res.U @ res.V.T - M) < 1e-8 * np.linalg.norm(M))
-    (True, True)
+    For a fixed product, the balanced pair minimises ``||U||_F^2 + ||V||_F^2`` (to ``2 sum(s)``, the nuclear norm),
+    so rebalancing never raises the ridge-penalised objective. ``O((m + n) k^2)``.
     """
-    if is_sparse(rows):
-        if rank is None:
-            rank = cols
-        elif cols is not None:
-            raise TypeError("with a sparse matrix of observations, pass the rank as the second argument only")
-        cols = vals = shape = None
-    elif cols is None or vals is None:
-        raise TypeError("altmin_complete needs (rows, cols, vals, shape, rank) or (sparse_matrix, rank)")
-    if rank is None:
-        raise TypeError("rank must be given")
-    xp, device = _input_namespace(vals)
-    on_device = xp is not None and not is_numpy_namespace(xp)
-    if on_device:
-        rows, cols, vals = (to_numpy(x) for x in (rows, cols, vals))
-    obs = parse_observations(rows, cols, vals, shape)
-    # run on 2^e M with max |2^e M_ij| in [0.5, 1): no square or residual norm under- or overflows
-    scale_exp = pow2_exponent(float(np.max(np.abs(obs.vals))))
-    obs = obs.scaled(scale_exp)
+    Qu, Ru = qr_econ(U, xp)
+    Qv, Rv = qr_econ(V, xp)
+    W, s, Yt = np.linalg.svd(to_numpy(Ru @ Rv.T).astype(np.float64))
+    root = np.sqrt(s)
+    W, Y = W * root, Yt.T * root
+    if xp is not None and not is_numpy_namespace(xp):
+        W, Y = (xp.asarray(x, dtype=U.dtype, device=device_of(U)) for x in (W, Y))
+    else:
+        W, Y = W.astype(U.dtype), Y.astype(U.dtype)
+    return _contiguous(Qu @ W), _contiguous(Qv @ Y), s
+
+
+def svd_form(U, V, xp=None):
+    """``(U', s, V')`` with ``U' V'^T = U V^T``: ``U'`` orthonormal, ``V'`` with orthogonal columns of norms ``s``."""
+    Qu, Ru = qr_econ(U, xp)
+    Qv, Rv = qr_econ(V, xp)
+    W, s, Yt = np.linalg.svd(to_numpy(Ru @ Rv.T).astype(np.float64))
+    Y = Yt.T * s
+    if xp is not None and not is_numpy_namespace(xp):
+        W, Y = (xp.asarray(x, dtype=U.dtype, device=device_of(U)) for x in (W, Y))
+    else:
+        W, Y = W.astype(U.dtype), Y.astype(U.dtype)
+    return _contiguous(Qu @ W), s, _contiguous(Qv @ Y)
+
+
+class Holdout(NamedTuple):
+    """Held-out observations (host arrays) the early stopping watches."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray  # float64 observed values
+
+    def rmse(self, U, V, offsets=None) -> float:
+        """Root mean square error of the model ``offsets + U V^T`` on the held-out entries."""
+        U, V = (np.ascontiguousarray(to_numpy(x), dtype=np.float64) for x in (U, V))
+        pred = _sampled_product(U, V, self.rows, self.cols) if U.shape[1] else np.zeros(self.rows.shape[0])
+        if offsets is not None:
+            pred = pred + offsets.at(self.rows, self.cols)
+        return float(np.sqrt(np.mean((pred - self.vals) ** 2)))
+
+
+def als_fit(obs: Observations, k, lam, U, V, *, solvers, maxiter, solver_tol, n_iter, tol, seeds, steps=None,
+            obs_for=None, offsets=None, holdout=None, patience=PATIENCE, bound=None, truth=None, scale_exp=0,
+            stall_tol=STALL):
+    """AltMin iterations from the model ``offsets + U V^T``; the engine behind :func:`altmin_complete`.
+
+    ``lam == 0``: least squares with orthonormal designs (``U`` orthonormal; the QR factor of each half-step
+    carried into the other factor). ``lam > 0``: the ridge ``lam (||U||^2 + ||V||^2) / 2`` on balanced factors (the
+    nuclear-norm objective ``||P(UV^T - M)||^2 / 2 + lam ||UV^T||_*`` for ``k`` at least the solution's rank).
+    `offsets` (an :class:`~lowrank_la.completion._offsets.Offsets`, copied), when given, get one sweep per
+    iteration (block coordinate descent on the joint objective; host only). Stops at ``residual <= tol``, at a
+    stationary objective (lowered by less than `stall_tol`, relative, twice in a row), at the best held-out
+    error of `holdout` (``patience`` iterations without improvement), or when ``||UV^T||_F`` exceeds `bound`
+    and grows for three iterations (the state before is returned). Returns a dict: ``U, V, offsets,
+    converged, n_iter, history, stop, holdout_error``.
+    """
+    xp = steps.xp if steps is not None else None
+    obs_for = obs_for or (lambda h: target)
+    offsets = offsets.copy() if offsets is not None else None
+    target = offsets.targets(obs) if offsets is not None else obs
     m, n = obs.shape
-    k = check_rank(rank, (m, n), "rank")
-    check_option(solver, "solver", ("auto", "exact") if on_device else SOLVERS)
-    n_iter = check_int(n_iter, "n_iter", low=1)
-    tol = check_real(tol, "tol", low=0)
-    if not callable(solver_tol):
-        fixed_tol = check_tolerance(solver_tol, "solver_tol", high=1)
-        solver_tol = lambda t: fixed_tol  # noqa: E731
-    if solver_maxiter is not None:
-        solver_maxiter = check_int(solver_maxiter, "solver_maxiter", low=1)
-    reg = check_real(reg, "reg", low=0)
-    check_option(init, "init", ("svd", "random"))
-    check_option(bool(clip), "clip", (True, False))
-    if mu is not None:
-        mu = check_real(mu, "mu", low=1)
-    gen = as_rng(rng)
-    dtype = obs.vals.dtype
-
-    empty_rows = int(np.sum(obs.by_row.counts == 0))
-    empty_cols = int(np.sum(obs.by_col.counts == 0))
-    if empty_rows or empty_cols:
-        warnings.warn(f"{empty_rows} row(s) and {empty_cols} column(s) have no observation: their factor rows "
-                      "are set to zero, so those entries are completed as 0", UserWarning, stacklevel=2)
-
-    # the parts of Omega each step uses
-    if sample_split:
-        labels = gen.integers(0, 2 * n_iter + 1, size=obs.nnz)
-        part = {h: obs.subset(labels == h) for h in range(2 * n_iter + 1)}
-    else:
-        part = None
-
-    def obs_for(h):
-        return obs if part is None else part[h]
-
-    # initialisation
-    start = time.perf_counter()
-    init_obs = obs_for(0)
-    if init == "svd":
-        from ..svd import rsvd
-
-        p_hat = init_obs.nnz / (m * n)
-        Y = sp.csr_array((init_obs.vals / dtype.type(p_hat), (init_obs.rows, init_obs.cols)), shape=(m, n))
-        U, s, Vh = rsvd(Y, k, rng=gen)
-        U = np.asarray(U, dtype=dtype)
-        V_warm = np.ascontiguousarray((Vh.T * s).astype(dtype))
-    else:
-        U, _ = _orthonormalize(gen.standard_normal((m, k)).astype(dtype))
-        V_warm = np.zeros((n, k), dtype=dtype)
-    if clip:
-        norms = np.linalg.norm(U, axis=1)
-        mu_used = mu if mu is not None else math.sqrt(m / k) * float(np.median(norms))
-        U_old = U
-        U, _ = _orthonormalize(np.where(np.abs(U) > 2 * mu_used * math.sqrt(k / m), 0, U).astype(dtype))
-        V_warm = np.ascontiguousarray(V_warm @ (U_old.T @ U))
-    U = np.ascontiguousarray(U)
-    steps = _DeviceSteps(obs, k, xp, device) if on_device else None
-    if on_device:
-        U, V_warm = steps.put(U), steps.put(V_warm)
-
-    # solvers and ridges per direction
-    chosen = {}
-    for axis, seg in (("V", obs.by_col), ("U", obs.by_row)):
-        if on_device:
-            chosen[axis] = "exact"
-        elif solver == "auto":
-            costs = halfstep_costs(seg.counts, k, solver_tol(0), solver_maxiter or CG_MAXITER)
-            chosen[axis] = min(costs, key=costs.get)
-        else:
-            chosen[axis] = solver
-    maxiter = {name: solver_maxiter or {"cg": CG_MAXITER, "sketch": SKETCH_MAXITER}.get(name, 0)
-               for name in chosen.values()}
-    seeds = gen.integers(0, 2**63 - 1, size=2 * n_iter, dtype=np.int64)
-
-    norm_vals = float(np.linalg.norm(obs.vals.astype(np.float64)))
-    if norm_vals == 0.0:
-        norm_vals = 1.0
+    norm_vals = float(np.linalg.norm(obs.vals.astype(np.float64))) or 1.0
     history = {"residual": [], "time": [], "inner_steps": []}
     if truth is not None:
         history["error"] = []
-    def half_step(design, seg, warm, axis, n_other, eps, seed):
-        """Every regression of one half-step: batched on a device namespace, by the chosen solver on NumPy."""
-        ridge = segment_ridges(seg, k, n_other, reg)
-        if on_device:
-            return batched_exact_solve(design, steps.segments(seg), steps.put(ridge), xp), 0.0
-        return _half_step(design, seg, warm, chosen[axis], eps, maxiter[chosen[axis]], ridge, int(seed))
+    if holdout is not None:
+        history["holdout"] = []
+    if lam > 0:
+        U, V, s = balance(U, V, xp)
+    start = time.perf_counter()
 
-    converged = False
-    it = 0
+    def solve(design, seg, warm, axis, n_other, eps, seed):
+        ridge = segment_ridges(seg, k, n_other, 0.0) if lam == 0 else np.full(seg.counts.shape[0], lam)
+        if steps is not None:
+            return batched_exact_solve(design, steps.segments(seg), steps.put(ridge), xp), 0.0
+        return _half_step(design, seg, warm, solvers[axis], eps, maxiter[solvers[axis]], ridge, int(seed))
+
+    def model_norm(U, V, s):
+        if lam > 0:
+            return float(np.linalg.norm(s))
+        return float(np.linalg.norm(to_numpy(V).astype(np.float64)))  # U is orthonormal
+
+    def snapshot(U, V):
+        return U, V, (offsets.copy() if offsets is not None else None)
+
+    converged, stop, it = False, "n_iter", 0
+    objective, flat, growing = math.inf, 0, 0
+    safe = snapshot(U, V)
+    best = (math.inf, safe, 0)
     for it in range(1, n_iter + 1):
         eps = solver_tol(it - 1)
-        # V half-step: one regression per column on the rows U[I_j]
-        V_raw, steps_v = half_step(U, obs_for(2 * it - 1).by_col, V_warm, "V", m, eps, seeds[2 * it - 2])
-        V, R_v = _orthonormalize(V_raw, xp)
-        U_warm = _contiguous(U @ R_v.T)
-        V = _contiguous(V)
-        # U half-step: one regression per row on the rows V[J_i]
-        U_raw, steps_u = half_step(V, obs_for(2 * it).by_row, U_warm, "U", n, eps, seeds[2 * it - 1])
-        U, R_u = _orthonormalize(U_raw, xp)
-        U = _contiguous(U)
-        V_warm = _contiguous(V @ R_u.T)  # U @ V_warm.T == U_raw @ V.T: the model after this iteration
-        if on_device:
-            residual = steps.residual(U, V_warm, obs, norm_vals)
+        # V half-step: one regression per column on the rows U[I_j]; U half-step: one per row on V[J_i]
+        V_raw, steps_v = solve(U, obs_for(2 * it - 1).by_col, V, "V", m, eps, seeds[2 * it - 2])
+        if lam > 0:
+            V = V_raw  # one rebalancing per iteration (after the U half-step) is enough
         else:
-            residual = _observed_residual(U, V_warm, obs, norm_vals)
+            V, R_v = _orthonormalize(V_raw, xp)
+            U, V = _contiguous(U @ R_v.T), _contiguous(V)
+        U_raw, steps_u = solve(V, obs_for(2 * it).by_row, U, "U", n, eps, seeds[2 * it - 1])
+        if lam > 0:
+            U, V, s = balance(U_raw, V, xp)
+        else:
+            U, R_u = _orthonormalize(U_raw, xp)
+            U, V, s = _contiguous(U), _contiguous(V @ R_u.T), None  # U V^T == U_raw V_old^T: the model
+        if steps is not None:
+            residual = steps.residual(U, V, target, norm_vals)
+        else:
+            model = _sampled_product(U, V, obs.rows, obs.cols).astype(np.float64)
+            if offsets is not None:
+                offsets.fit(obs, model)
+                target = offsets.targets(obs)
+                model = model + offsets.at(obs.rows, obs.cols)
+            residual = float(np.linalg.norm(model - obs.vals) / norm_vals)
         history["residual"].append(residual)
         history["time"].append(time.perf_counter() - start)
         history["inner_steps"].append((steps_v, steps_u))
         if truth is not None:
-            history["error"].append(completion_error(to_numpy(U), times_pow2(to_numpy(V_warm), -scale_exp), truth))
+            history["error"].append(completion_error(to_numpy(U), times_pow2(to_numpy(V), -scale_exp), truth))
         if not math.isfinite(residual):
+            stop = "nonfinite"
+            U, V, offsets = safe
             break
         if residual <= tol:
-            converged = True
+            converged, stop = True, "tol"
             break
-    if not converged:
-        warnings.warn(f"altmin_complete did not reach tol={tol:g} in {it} iteration(s): the relative residual on "
-                      f"the observed entries is {history['residual'][-1]:.3g}", ConvergenceWarning, stacklevel=2)
-    return SolverResult(U=U, V=times_pow2(V_warm, -scale_exp), converged=converged, n_iter=it, history=history,
-                        solver=(chosen["V"], chosen["U"]))
+        if bound is not None and model_norm(U, V, s) > bound:
+            growing += 1
+            if growing >= 3:
+                stop = "diverged"
+                U, V, offsets = safe
+                break
+        else:
+            growing, safe = 0, snapshot(U, V)
+        if holdout is not None:
+            err = holdout.rmse(U, V, offsets)
+            history["holdout"].append(err)
+            if err < best[0] * (1 - 1e-4):
+                best = (err, snapshot(U, V), it)
+            elif it - best[2] >= patience:
+                stop = "holdout"
+                U, V, offsets = best[1]
+                break
+        value = (residual * norm_vals) ** 2 + (2 * lam * float(np.sum(s)) if lam > 0 else 0.0)
+        if offsets is not None:
+            value += offsets.penalty()
+        flat = flat + 1 if value > objective * (1 - stall_tol) else 0
+        objective = value
+        if flat >= 2:
+            converged, stop = True, "stationary"
+            break
+    if holdout is not None and stop != "holdout" and best[2] and best[0] <= holdout.rmse(U, V, offsets):
+        U, V, offsets = best[1]
+    return {"U": U, "V": V, "offsets": offsets, "converged": converged, "n_iter": it, "history": history,
+            "stop": stop, "holdout_error": best[0] if holdout is not None else None}

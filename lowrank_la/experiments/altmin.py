@@ -63,10 +63,11 @@ def _problem(m, n, k, kappa, n_obs, gen):
 
 
 def _complete(rows, cols, vals, shape, k, **kw):
+    """AltMin as the paper states it: the given rank, no regularisation (``reg=0``), no offsets."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)
-        return altmin_complete(rows, cols, vals, shape, k, **kw)
+        return altmin_complete(rows, cols, vals, shape, k, reg=0.0, **kw)
 
 
 def _e1(cfg, gen, progress):

@@ -21,10 +21,12 @@ def _problem(m, n, k, seed, *, c=2.0, kappa=1.0, dtype="float64"):
     return rows, cols, M[rows, cols], M, (Ut, st, Vt)
 
 
-def _quiet(**kwargs):
+def _quiet(rows, **kwargs):
+    """Exact AltMin (reg=0, the rank given), its convergence warnings silenced."""
+    kwargs.setdefault("reg", 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return altmin_complete(**kwargs)
+        return altmin_complete(rows, **kwargs)
 
 
 @pytest.mark.parametrize("solver", ["exact", "cg", "sketch"])
@@ -43,7 +45,7 @@ def test_known_answer_recovered_for_19_of_20_seeds(solver):
 
 def test_final_factors_reproduce_the_matrix():
     rows, cols, vals, M, truth = _problem(90, 70, 2, 0)
-    res = altmin_complete(rows, cols, vals, M.shape, 2, solver="exact", tol=1e-12, rng=0)
+    res = altmin_complete(rows, cols, vals, M.shape, 2, solver="exact", tol=1e-12, reg=0.0, rng=0)
     assert res.converged and res.U.shape == (90, 2) and res.V.shape == (70, 2)
     assert np.allclose(res.U.T @ res.U, np.eye(2), atol=1e-12)
     assert np.linalg.norm(res.U @ res.V.T - M) <= 1e-9 * np.linalg.norm(M)
@@ -85,7 +87,7 @@ def test_auto_follows_the_cost_model():
     assert costs["sketch"] < costs["exact"]
     assert halfstep_costs([5] * 10, 3)["exact"] <= halfstep_costs([5] * 10, 3)["sketch"]
     rows, cols, vals, M, truth = _problem(100, 100, 3, 2)
-    res = altmin_complete(rows, cols, vals, M.shape, 3, tol=1e-11, solver_tol=1e-12, rng=0)
+    res = altmin_complete(rows, cols, vals, M.shape, 3, tol=1e-11, solver_tol=1e-12, reg=0.0, rng=0)
     counts_v = np.bincount(cols, minlength=100)
     model = halfstep_costs(counts_v, 3, 1e-12)
     assert res.solver[0] == min(model, key=model.get)
@@ -105,9 +107,9 @@ def test_permuting_rows_and_columns_permutes_the_factors():
     rows, cols, vals, M, _ = _problem(80, 60, 2, 4)
     pr, pc = np.random.default_rng(0).permutation(80), np.random.default_rng(1).permutation(60)
     inv_r, inv_c = np.argsort(pr), np.argsort(pc)  # M'[a, b] = M[pr[a], pc[b]]
-    res = altmin_complete(rows, cols, vals, M.shape, 2, solver="exact", tol=1e-12, init="random", rng=0)
+    res = altmin_complete(rows, cols, vals, M.shape, 2, solver="exact", tol=1e-12, init="random", reg=0.0, rng=0)
     resp = altmin_complete(inv_r[rows], inv_c[cols], vals, M.shape, 2, solver="exact", tol=1e-12, init="random",
-                           rng=0)
+                           reg=0.0, rng=0)
     # U' spans the permuted column space (U' = P U Q for an orthogonal Q), and the products agree
     Q = resp.U.T @ res.U[pr]
     assert np.allclose(Q @ Q.T, np.eye(2), atol=1e-8)
@@ -118,12 +120,12 @@ def test_sparse_input_matches_coordinates_and_input_is_untouched():
     rows, cols, vals, M, _ = _problem(70, 50, 2, 5)
     copies = rows.copy(), cols.copy(), vals.copy()
     X = sp.csr_array((vals, (rows, cols)), shape=M.shape)
-    a = altmin_complete(rows, cols, vals, M.shape, 2, solver="cg", solver_tol=1e-12, tol=1e-11, rng=0)
-    b = altmin_complete(X, 2, solver="cg", solver_tol=1e-12, tol=1e-11, rng=0)
+    a = altmin_complete(rows, cols, vals, M.shape, 2, solver="cg", solver_tol=1e-12, tol=1e-11, reg=0.0, rng=0)
+    b = altmin_complete(X, 2, solver="cg", solver_tol=1e-12, tol=1e-11, reg=0.0, rng=0)
     assert np.allclose(a.U @ a.V.T, b.U @ b.V.T, atol=1e-9)
     for before, after in zip(copies, (rows, cols, vals)):
         assert np.array_equal(before, after)
-    c = altmin_complete(rows, cols, vals, M.shape, 2, solver="cg", solver_tol=1e-12, tol=1e-11, rng=0)
+    c = altmin_complete(rows, cols, vals, M.shape, 2, solver="cg", solver_tol=1e-12, tol=1e-11, reg=0.0, rng=0)
     assert np.array_equal(a.U, c.U) and np.array_equal(a.V, c.V)  # same seed, same bits
 
 
@@ -131,7 +133,7 @@ def test_sparse_input_matches_coordinates_and_input_is_untouched():
 def test_float32_stays_float32(solver):
     rows, cols, vals, M, truth = _problem(100, 80, 3, 6, dtype="float32")
     assert vals.dtype == np.float32
-    res = altmin_complete(rows, cols, vals, M.shape, 3, solver=solver, tol=1e-5, solver_tol=1e-6, rng=0,
+    res = altmin_complete(rows, cols, vals, M.shape, 3, solver=solver, tol=1e-5, solver_tol=1e-6, reg=0.0, rng=0,
                           truth=truth)
     assert res.U.dtype == np.float32 and res.V.dtype == np.float32
     assert res.converged and res.history["error"][-1] < 1e-4
@@ -145,7 +147,8 @@ def test_sample_split_and_clip_run_and_recover():
     # (measured 0.60, 0.23; without splitting the same data give 0.03, 0.004): splitting wastes samples
     err = res.history["error"]
     assert err[1] < err[0] < 1.0
-    res = altmin_complete(rows, cols, vals, M.shape, 2, solver="exact", clip=True, tol=1e-10, rng=0, truth=truth)
+    res = altmin_complete(rows, cols, vals, M.shape, 2, solver="exact", clip=True, tol=1e-10, reg=0.0, rng=0,
+                          truth=truth)
     assert res.converged and res.history["error"][-1] < 1e-8
 
 
@@ -172,7 +175,7 @@ def test_row_without_observation_warns_and_is_completed_as_zero():
 def test_not_converging_warns():
     rows, cols, vals, M, _ = _problem(60, 50, 2, 10)
     with pytest.warns(ConvergenceWarning, match="did not reach"):
-        res = altmin_complete(rows, cols, vals, M.shape, 2, n_iter=1, tol=1e-15, rng=0)
+        res = altmin_complete(rows, cols, vals, M.shape, 2, n_iter=1, tol=1e-15, reg=0.0, rng=0)
     assert not res.converged and res.n_iter == 1
 
 
@@ -209,9 +212,9 @@ def test_bad_input_is_refused_with_its_name():
 
 def test_equal_duplicates_are_merged():
     rows, cols, vals, M, _ = _problem(40, 30, 2, 12, c=4.0)
-    a = altmin_complete(rows, cols, vals, M.shape, 2, tol=1e-11, rng=0)
+    a = altmin_complete(rows, cols, vals, M.shape, 2, tol=1e-11, reg=0.0, rng=0)
     b = altmin_complete(np.append(rows, rows[:5]), np.append(cols, cols[:5]), np.append(vals, vals[:5]), M.shape,
-                        2, tol=1e-11, rng=0)
+                        2, tol=1e-11, reg=0.0, rng=0)
     assert np.array_equal(a.U, b.U) and np.array_equal(a.V, b.V)
 
 
