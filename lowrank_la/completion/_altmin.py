@@ -533,4 +533,4 @@ def als_fit(obs: Observations, k, lam, U, V, *, solvers, maxiter, solver_tol, n_
     if holdout is not None and stop != "holdout" and best[2] and best[0] <= holdout.rmse(U, V, offsets):
         U, V, offsets = best[1]
     return {"U": U, "V": V, "offsets": offsets, "converged": converged, "n_iter": it, "history": history,
-            "stop": stop, "holdout_error": best[0] if holdout is not None else None}
+            "stop": stop, "holdout_error": best[0] if holdout is not None else None, "best_iter": best[2]}

@@ -147,7 +147,8 @@ class _Prepared:
 def _record(log, method, prep, k, reg, fit, model, s):
     rank = _effective_rank(s) if (reg > 0 or method == "softimpute") else k
     log.append({"method": method, "rank": rank, "reg": reg, "offsets": prep.on,
-                "holdout_error": fit["holdout_error"], "n_iter": fit["n_iter"], "model": model, "fit_rank": k})
+                "holdout_error": fit["holdout_error"], "n_iter": fit["n_iter"], "model": model, "fit_rank": k,
+                "early": fit["stop"] == "holdout", "best_iter": fit["best_iter"]})
     return log[-1]
 
 
@@ -389,7 +390,7 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
         dtype of the data; ``result.fill(X)`` completes a dense ``X``, ``result.predict(rows, cols)`` gives
         any entries. Also ``converged``, ``n_iter``, ``history`` (per iteration: ``residual``, relative on the
         observed entries; AltMin: ``time``, ``inner_steps`` and, with `truth`, ``error``; soft-impute:
-        ``change``), ``stop`` (``"tol"``, ``"stationary"``, ``"n_iter"``, ``"holdout"``, ``"diverged"``),
+        ``change``), ``stop`` (``"tol"``, ``"stationary"``, ``"early"``, ``"n_iter"``, ``"holdout"``, ``"diverged"``),
         what was used: ``method``, ``rank``, ``reg``, ``offsets``, ``solver`` (AltMin's V and U half-step
         solvers), and, when anything was chosen from the data, ``holdout_error`` (root mean square, on the
         held-out entries, of the chosen model fitted on the others) and ``selection`` (every candidate of the
@@ -433,7 +434,9 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
     path that ends best at ``reg = 0`` is also fitted without offsets. (C) Soft-impute at the three path
     points around the best AltMin one, warm-started from its neighbour. The candidate with the smallest
     held-out error is refitted on all the observations from its model and offsets (``lam`` recomputed from
-    all of them), at its effective rank (singular values above ``1e-6 s_1``), until converged.
+    all of them), at its effective rank (singular values above ``1e-6 s_1``), until converged; when the
+    held-out error stopped it early, for the iterations the held-out error chose (at least 2; ``stop="early"``,
+    converged by that criterion).
 
     **AltMin iteration** (``reg = 0``: Gu et al.'s robust AltMin). Each iteration does
     ``V <- argmin ||P_Omega(U V^T - M)||`` then the same for ``U``. With ``reg = 0`` the designs stay orthonormal
@@ -533,7 +536,7 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
                       "are set to zero, so those entries are completed by the offsets alone (0 without offsets)",
                       UserWarning, stacklevel=2)
 
-    selection, holdout_error, start = None, None, None
+    selection, holdout_error, start, early_iter = None, None, None, None
     if choose:
         train, held = _split(obs, HOLDOUT if holdout is None else holdout, gen)
         methods = ("altmin", "softimpute") if method == "auto" else (method,)
@@ -543,6 +546,8 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
         method, reg, offsets, holdout_error = best["method"], best["reg"], best["offsets"], best["holdout_error"]
         k = best["rank"] if best["method"] == "softimpute" or reg > 0 else best["fit_rank"]
         start = best["model"]
+        if best["early"]:  # the held-out error chose the iteration count: refit that many, at least 2
+            early_iter = min(n_iter, max(2, best["best_iter"]))
         selection = [{key: c[key] for key in ("method", "rank", "reg", "offsets", "holdout_error", "n_iter")}
                      for c in log]
         holdout_error = math.ldexp(holdout_error, -scale_exp)
@@ -572,8 +577,9 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
             s, V = np.zeros(0), np.zeros((n, 0), fit_obs.vals.dtype)
         else:
             U, s, V = _orthonormal_svd(start[0], start[1])
-        fit = softimpute_fit(fit_obs, lam, U, s, V, max_rank=cap if rank_auto else k, n_iter=n_iter,
+        fit = softimpute_fit(fit_obs, lam, U, s, V, max_rank=cap if rank_auto else k, n_iter=early_iter or n_iter,
                              tol=tol, gen=gen, offsets=offsets_fit, holdout=hold_t, stall_tol=stall_tol)
+        _early_stop(fit, early_iter)
         U, s, V = fit["U"], fit["s"], fit["V"]
         V = np.ascontiguousarray(V * s.astype(V.dtype))
         fit["solver"] = None
@@ -598,9 +604,10 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
                 raise ValueError("sample_split=True fits no offsets: pass offsets=False with it")
         if on_device:
             U, V = steps.put(U), steps.put(V)
-        fit = fitter.altmin(fit_obs, k, lam, U, V, n_iter=n_iter, tol=tol, offsets=offsets_fit, holdout=hold_t,
-                            bound=bound, steps=steps, obs_for=obs_for, truth=truth, scale_exp=scale_exp,
-                            stall_tol=stall_tol)
+        fit = fitter.altmin(fit_obs, k, lam, U, V, n_iter=early_iter or n_iter, tol=tol, offsets=offsets_fit,
+                            holdout=hold_t, bound=bound, steps=steps, obs_for=obs_for, truth=truth,
+                            scale_exp=scale_exp, stall_tol=stall_tol)
+        _early_stop(fit, early_iter)
         _warn_altmin(fit, tol, k, reg)
         U, s, V = svd_form(fit["U"], fit["V"], xp)
     if hold_t is not None:
@@ -652,6 +659,12 @@ def _fixed_start(obs, k, init, clip, mu, sample_split, n_iter, gen):
         U, _ = qr_econ(np.where(np.abs(U) > 2 * mu_used * math.sqrt(k / m), 0, U).astype(dtype))
         V = np.ascontiguousarray(V @ (U_old.T @ U))
     return np.ascontiguousarray(U), V, (None if part is None else part.__getitem__)
+
+
+def _early_stop(fit, early_iter):
+    """A refit that ran the iterations chosen on the held-out entries has converged by that criterion."""
+    if early_iter is not None and fit["stop"] == "n_iter":
+        fit["converged"], fit["stop"] = True, "early"
 
 
 def _warn_altmin(fit, tol, k, reg):

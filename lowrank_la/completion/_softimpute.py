@@ -128,4 +128,4 @@ def softimpute_fit(obs: Observations, lam, U, s, V, *, max_rank, n_iter, tol, ge
     if holdout is not None and stop != "holdout" and best[2] and best[0] < holdout.rmse(U * s, V, offsets):
         U, s, V, offsets = best[1]
     return {"U": U, "s": s, "V": V, "offsets": offsets, "converged": converged, "n_iter": it, "history": history,
-            "stop": stop, "holdout_error": best[0] if holdout is not None else None}
+            "stop": stop, "holdout_error": best[0] if holdout is not None else None, "best_iter": best[2]}
