@@ -206,35 +206,38 @@ def _orthonormal_svd(U, V):
             np.ascontiguousarray(Vs[:, :r] / s[:r].astype(Vs.dtype)))
 
 
+def _keep_models(log, *keep):
+    """Drop the models of the candidates other than `keep` (memory: O((m + n) k) per model kept)."""
+    for c in log:
+        if not any(c is k for k in keep):
+            c["model"] = None
+
+
 def _select(train, held, *, methods, rank, cap, reg, offsets, fitter, gen):
-    """The candidates of the held-out selection (see altmin_complete's Notes), best first is ``min`` of them."""
+    """The candidates of the held-out selection (see altmin_complete's Notes); the best is ``min`` of them."""
     log = []
     regs = REG_PATH if reg is None else (reg,)
     top = cap if rank is None else rank
-    preps = [_Prepared(train, held, offsets in ("auto", True), top, gen)]
+    prep = _Prepared(train, held, offsets in ("auto", True), top, gen)
     if "altmin" not in methods:  # soft-impute alone: its whole path, from zero
-        for prep in preps:
-            _softimpute_path(prep, regs, prep.start, top, gen, log)
+        _softimpute_path(prep, regs, prep.start, top, gen, log)
+        _keep_models(log, min(log, key=_error))
         return log
-    # phase A: AltMin at the top rank along the path (without reg = 0 when the rank is free: the top rank would
-    # over-fit), for each offsets option; the better option goes on
-    path_regs = tuple(r for r in regs if r > 0) or regs if rank is None and reg is None else regs
-    phase_a = {}
-    for prep in preps:
-        if rank is None and reg is not None:  # a rank ladder at the given reg
-            points = []
-            for k in sorted({min(r, top) for r in (1, 2, 4, 8, 16, 32, 64, top)}):
-                points += _altmin_path(prep, k, regs, prep.start, fitter, log)
-                if len(points) > 2 and points[-1]["holdout_error"] > min(p["holdout_error"] for p in points[:-1]):
-                    if points[-2]["holdout_error"] > min(p["holdout_error"] for p in points[:-2]):
-                        break
-        else:
-            points = _altmin_path(prep, top, path_regs, prep.start, fitter, log)
-        phase_a[id(prep)] = points
-    prep = min(preps, key=lambda p: min(c["holdout_error"] for c in phase_a[id(p)]))
-    points = phase_a[id(prep)]
-    best = min(points, key=lambda c: c["holdout_error"])
+    if rank is None and reg is not None:  # a rank ladder at the given reg
+        points = []
+        for k in sorted({min(r, top) for r in (1, 2, 4, 8, 16, 32, 64, top)}):
+            points += _altmin_path(prep, k, regs, prep.start, fitter, log)
+            _keep_models(log, min(log, key=_error))
+            if len(points) > 2 and points[-1]["holdout_error"] > min(_error(p) for p in points[:-1]):
+                if points[-2]["holdout_error"] > min(_error(p) for p in points[:-2]):
+                    break
+    else:  # phase A: AltMin at the top rank along the path (without reg = 0 when the rank is free: it over-fits)
+        points = _altmin_path(prep, top, tuple(r for r in regs if r > 0) or regs if rank is None else regs,
+                              prep.start, fitter, log)
+    best = min(points, key=_error)
     at = points.index(best)
+    before = points[at - 1] if at > 0 and points[at - 1]["model"] is not None else best
+    _keep_models(log, best, before)
     # phase B: lower ranks than the best point's effective rank (a rank constraint in place of shrinkage: a less
     # biased estimate), each along the path from the best reg down, warm-started from the best point's top
     # triplets; the ladder (ranks / 1.5) stops when two ranks in a row do worse than the rank before them
@@ -246,22 +249,27 @@ def _select(train, held, *, methods, rank, cap, reg, offsets, fitter, gen):
             r = min(r - 1, int(r / 1.5))
         previous = math.inf
         for r in ladder:
-            error = min(c["holdout_error"] for c in _altmin_path(prep, r, tail, best["model"], fitter, log))
+            error = min(_error(c) for c in _altmin_path(prep, r, tail, best["model"], fitter, log))
+            _keep_models(log, best, before, min(log, key=_error))
             worse = 0 if error < previous else worse + 1
             previous = error
             if worse >= 2:
                 break
     # the path ends at reg = 0 (exactly low-rank data): offsets would bias it, so plain AltMin at that rank too
-    best_now = min(log, key=lambda c: c["holdout_error"])
+    best_now = min(log, key=_error)
     if offsets == "auto" and best_now["reg"] == 0.0:
         plain = _Prepared(train, held, False, top, gen)
         _altmin_path(plain, best_now["fit_rank"], (0.0,), plain.start, fitter, log)
     # soft-impute around the best AltMin point, warm-started from the point before it
     if "softimpute" in methods:
         i = regs.index(best["reg"]) if best["reg"] in regs else 0
-        start = points[at - 1]["model"] if at > 0 else best["model"]
-        _softimpute_path(prep, regs[max(i - 1, 0):i + 2], start, top, gen, log)
+        _softimpute_path(prep, regs[max(i - 1, 0):i + 2], before["model"], top, gen, log)
+    _keep_models(log, min(log, key=_error))
     return log
+
+
+def _error(candidate):
+    return candidate["holdout_error"]
 
 
 @refuse_random_state
@@ -542,7 +550,7 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
         methods = ("altmin", "softimpute") if method == "auto" else (method,)
         log = _select(train, held, methods=methods, rank=k, cap=cap, reg=reg, offsets=offsets, fitter=fitter,
                       gen=gen)
-        best = min(log, key=lambda c: c["holdout_error"])
+        best = min(log, key=_error)
         method, reg, offsets, holdout_error = best["method"], best["reg"], best["offsets"], best["holdout_error"]
         k = best["rank"] if best["method"] == "softimpute" or reg > 0 else best["fit_rank"]
         start = best["model"]
