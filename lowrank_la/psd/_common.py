@@ -139,7 +139,7 @@ def stable_nystrom(P: SquareProducts, Omega, Y, *, name: str = "A", sym_tol=None
     """Eigenpairs ``(lam, U)`` (descending) of the Nystrom approximation ``Y (Omega^T Y)^+ Y^T``, stably.
 
     The shifted construction of Tropp, Yurtsever, Udell and Cevher (2017): ``Y_nu = Y + nu Omega`` with
-    ``nu = sqrt(n) eps ||Y||_F`` (or the smallest sufficient shift below it, see :func:`shifted_cholesky`),
+    ``nu <= sqrt(n) eps ||Y||_F`` (the smallest sufficient shift, see :func:`shifted_cholesky`),
     ``C^T C = Omega^T Y_nu`` (Cholesky), ``B = Y_nu C^{-1}``, ``B = U S V^T`` and ``lam = max(S^2 - nu, 0)``.
     ``Y`` is first scaled by a power of two (exactly) so that no square under- or overflows; the small work and
     ``B`` are computed in float64, ``U`` is returned in the working dtype.
@@ -152,11 +152,11 @@ def stable_nystrom(P: SquareProducts, Omega, Y, *, name: str = "A", sym_tol=None
     Omega64 = xp.astype(Omega, xp.float64)
     core = small(Omega64.T @ Ys)
     check_symmetric_core(core, sym_tol, name)
-    size = math.sqrt(P.n) * float(to_numpy(xp.sqrt(xp.sum(Ys * Ys))))
-    if size == 0.0:  # A Omega = 0: the approximation is zero
+    norm_y = float(to_numpy(xp.sqrt(xp.sum(Ys * Ys))))
+    if norm_y == 0.0:  # A Omega = 0: the approximation is zero
         return np.zeros(Y.shape[1]), P.asarray(np.eye(P.n, Y.shape[1])), 0.0
     gram = small(Omega64.T @ Omega64)
-    C, nu = shifted_cholesky((core + core.T) / 2, gram, size, P.eps)
+    C, nu = shifted_cholesky((core + core.T) / 2, gram, norm_y, P.n, P.eps)
     if C is None:
         low = float(scipy.linalg.eigvalsh((core + core.T) / 2 + nu * gram, check_finite=False)[0])
         raise ValueError(f"{name} must be positive semidefinite, but Omega^T {name} Omega has the eigenvalue "
@@ -170,15 +170,18 @@ def stable_nystrom(P: SquareProducts, Omega, Y, *, name: str = "A", sym_tol=None
     return lam, xp.astype(U, P.dtype), math.ldexp(nu, -e)
 
 
-def shifted_cholesky(core, gram, size, eps):
+def shifted_cholesky(core, gram, norm_y, n, eps):
     """``(C, nu)``: the upper Cholesky factor of ``core + nu gram`` for the smallest shift that works.
 
-    The shift starts at ``size * eps(float64)`` (the small work runs in float64) and grows 16-fold up to
-    ``size * eps`` of the working dtype: float32 products carry float32 rounding, which can make the core of an
-    exactly low-rank matrix indefinite at that level, and the smallest sufficient shift keeps the most accuracy.
-    ``(None, nu)`` when even the largest shift fails (the matrix is not positive semidefinite).
+    The shift starts at ``eps(float64) ||Y||_F / sqrt(n)`` (Epperly, Tropp and Webber's choice; the small work
+    runs in float64) and grows 16-fold up to ``sqrt(n) eps ||Y||_F`` with the working dtype's ``eps`` (Tropp,
+    Yurtsever, Udell and Cevher's): float32 products carry float32 rounding, which can make the core of an exactly
+    low-rank matrix indefinite at that level, and the smallest sufficient shift keeps the most accuracy (the
+    shift's own error is of its size). ``(None, nu)`` when even the largest shift fails (the matrix is not
+    positive semidefinite).
     """
-    nu, top = size * float(np.finfo(np.float64).eps), size * eps
+    nu = float(np.finfo(np.float64).eps) * norm_y / math.sqrt(n)
+    top = math.sqrt(n) * eps * norm_y
     while True:
         try:
             C = scipy.linalg.cholesky(core + nu * gram, lower=False, check_finite=False)

@@ -118,7 +118,8 @@ def nystrom(A, k, *, oversamples=10, tol=None, sketch="gaussian", check_symmetri
     -----
     The plain formula ``Y (Omega^T Y)^+ Y^T`` forms the pseudoinverse of an ill-conditioned core and loses
     accuracy for fast-decaying spectra. The stable construction of Tropp, Yurtsever, Udell and Cevher [1]_
-    shifts ``Y_nu = Y + nu Omega`` with ``nu = sqrt(n) eps ||Y||_F``, factors ``Omega^T Y_nu = C^T C``
+    shifts ``Y_nu = Y + nu Omega`` (``nu``: the smallest of ``eps ||Y||_F / sqrt(n)``, 16 times that, ... up to
+    their ``sqrt(n) eps ||Y||_F``, for which the core is numerically definite), factors ``Omega^T Y_nu = C^T C``
     (Cholesky), takes the SVD ``Y_nu C^{-1} = U S V^T`` and returns ``U`` with ``max(S^2 - nu, 0)``. Cost: one
     product with an (n, l) block, then ``O(n l^2)``. The error of the rank-k result is close to that of the
     best rank-k approximation when the spectrum decays [1]_, [2]_.

@@ -319,10 +319,10 @@ def xnystrace(A, n_matvecs, *, distribution="sphere", check_symmetric=True, sym_
     Om64, Y64 = xp.astype(Om, xp.float64), xp.astype(Y, xp.float64)
     core, gram = small(Om64.T @ Y64), small(Om64.T @ Om64)
     check_symmetric_core(core, stol)
-    size = math.sqrt(n) * float(np.sqrt(small(xp.sum(Y64 * Y64))))
-    if size == 0.0:
+    norm_y = float(np.sqrt(small(xp.sum(Y64 * Y64))))
+    if norm_y == 0.0:
         return _result(S, 0.0, 0.0, P)
-    C, nu = shifted_cholesky((core + core.T) / 2, gram, size, P.eps)
+    C, nu = shifted_cholesky((core + core.T) / 2, gram, norm_y, n, P.eps)
     if C is None:
         raise ValueError("A must be positive semidefinite, but Omega^T A Omega is indefinite beyond the stabilising "
                          "shift; use xtrace for matrices that are not PSD")
