@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .._backend import ConvergenceWarning, as_rng, qr_econ
+from .._backend import ConvergenceWarning, as_rng, cholesky_qr2, qr_econ
 from .._validate import check_int, check_option, check_rank, check_tolerance, refuse_random_state
 from ..svd._common import safe_norm, times_pow2
 from ._common import (
@@ -311,41 +311,54 @@ def _ritz_error(theta, picked, res, eps):
 
 
 def _orth_against(K, Z, xp):
-    """An orthonormal basis of the part of `Z` orthogonal to the orthonormal `K`: two rounds of projection and QR
-    (the second on normalised columns, so that columns of `Z` inside span(K), left as rounding noise by the first
-    round, become orthogonal to `K` too: fresh random directions)."""
+    """An orthonormal basis of the part of `Z` orthogonal to the orthonormal `K`.
+
+    Two rounds of block Gram-Schmidt, then CholeskyQR2 (BLAS-3). Columns of `Z` inside span(K) leave rounding
+    noise, which the QR normalises into directions that need not be orthogonal to `K`; when ``K^T Q`` shows it,
+    those are projected out and normalised again (they become fresh random directions).
+    """
     for _ in range(2):
-        Z = qr_econ(Z - K @ (K.T @ Z), xp)[0]
-    return Z
+        Z = Z - K @ (K.T @ Z)
+    Q = cholesky_qr2(Z, xp)
+    C = K.T @ Q
+    if float(small(xp.max(xp.abs(C)))) > 1e-6:
+        for _ in range(2):
+            Q = qr_econ(Q - K @ (K.T @ Q), xp)[0]
+    return Q
 
 
 def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
     xp, n = P.xp, P.n
-    Q = qr_econ(draw_vectors(P, block, "gaussian", gen), xp)[0]
-    basis, products, scale = [], [], None
-    est = None
+    cap = min(n, block * max_passes)
+    basis, products = [], []  # the basis block by block, and its products with 2^scale A
+    T = np.zeros((cap, cap))  # K^T A K, grown by one block row and column per pass
+    Q = cholesky_qr2(draw_vectors(P, block, "gaussian", gen), xp)
+    scale, width, est = None, 0, None
     while True:
         Z = P.matmat(Q)
         if scale is None:  # one exact power-of-two scale for every product: no square under- or overflows
             scale = pow2_scale(Z, P)
+        b = int(Q.shape[1])
         basis.append(Q)
         products.append(times_pow2(Z, scale, P.dtype))
-        K = xp.concat(basis, axis=1) if len(basis) > 1 else basis[0]
-        AK = xp.concat(products, axis=1) if len(products) > 1 else products[0]
-        T = small(K.T @ AK)
-        if len(basis) == 1:
-            check_symmetric_core(T, stol)
-        theta, S = np.linalg.eigh((T + T.T) / 2)
+        width += b
+        Kw = xp.concat(basis, axis=1) if len(basis) > 1 else Q
+        AKw = xp.concat(products, axis=1) if len(products) > 1 else products[0]
+        T[:width, width - b:width] = small(Kw.T @ products[-1])
+        T[width - b:width, :width - b] = T[:width - b, width - b:width].T
+        if width == b:
+            check_symmetric_core(T[:b, :b], stol)
+        Tw = T[:width, :width]
+        theta, S = np.linalg.eigh((Tw + Tw.T) / 2)
         picked = _select(theta, k, which)
         Sk = P.asarray(S[:, picked])
-        U = K @ Sk
-        R = AK @ Sk - U * P.asarray(theta[picked])
+        U = Kw @ Sk
+        R = AKw @ Sk - U * P.asarray(theta[picked])
         res = small(xp.sqrt(xp.sum(xp.astype(R, xp.float64) ** 2, axis=0)))
         est = _ritz_error(theta, picked, res, P.eps)
-        width = int(K.shape[1])
-        if (tol is not None and est <= tol) or P.n_passes >= max_passes or width >= n:
+        if (tol is not None and est <= tol) or P.n_passes >= max_passes or width >= cap:
             break
-        Q = _orth_against(K, products[-1], xp)[:, : min(block, n - width)]
+        Q = _orth_against(Kw, products[-1], xp)[:, : min(block, cap - width)]
     top = float(np.max(np.abs(theta))) if theta.size else 0.0
     residuals = res / top if top > 0 else res
     converged = None if tol is None else bool(est <= tol)
