@@ -35,7 +35,7 @@ METHODS = ("auto", "altmin", "softimpute")
 #: The path of `reg` values tried when ``reg="auto"`` (fractions of the top singular value of the observations).
 REG_PATH = tuple(float(r) for r in np.geomspace(0.5, 1e-3, 13)) + (0.0,)
 HOLDOUT = 0.1  # fraction of the observed entries held out when anything is chosen from the data
-PATH_ITER = 30  # iterations per point of the selection path (early stopping on the held-out entries ends most)
+PATH_ITER = 20  # iterations per point of the selection path (early stopping on the held-out entries ends most)
 SOFT_TOL = 1e-3  # soft-impute's relative model change that ends a path point (the final fit uses `tol`, at most it)
 
 
@@ -240,20 +240,22 @@ def _select(train, held, *, methods, rank, cap, reg, offsets, fitter, gen):
     _keep_models(log, best, before)
     # phase B: lower ranks than the best point's effective rank (a rank constraint in place of shrinkage: a less
     # biased estimate), each along the path from the best reg down, warm-started from the best point's top
-    # triplets; the ladder (ranks / 1.5) stops when two ranks in a row do worse than the rank before them
+    # triplets; the ladder (ranks / 1.25) stops past a minimum over the ranks, or after two ranks in a row worse
+    # than the rank before them
     if rank is None and reg is None:
         tail = tuple(r for r in regs if r <= best["reg"])
         worse, ladder, r = 0, [], min(best["rank"], top - 1)
         while r >= 1:
             ladder.append(r)
-            r = min(r - 1, int(r / 1.5))
-        previous = math.inf
+            r = min(r - 1, int(r / 1.25))
+        previous, improved = math.inf, False
         for r in ladder:
             error = min(_error(c) for c in _altmin_path(prep, r, tail, best["model"], fitter, log))
             _keep_models(log, best, before, min(log, key=_error))
             worse = 0 if error < previous else worse + 1
+            improved = improved or (worse == 0 and previous < math.inf)
             previous = error
-            if worse >= 2:
+            if worse >= 2 or (worse and improved):  # past a minimum over the ranks, or no gain at all
                 break
     # the path ends at reg = 0 (exactly low-rank data): offsets would bias it, so plain AltMin at that rank too
     best_now = min(log, key=_error)
@@ -437,8 +439,9 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
     error on them, and stops early when that error has not improved for 3 iterations. (A) AltMin at rank
     `max_rank` (or the given rank) along ``REG_PATH``, each point warm-started from the previous one; a path
     stops when two points in a row are worse than its best. (B) With the rank free: lower ranks than the
-    best point's effective rank (a rank constraint instead of shrinkage: less bias), ``r, r / 1.5, ...``, each
-    along the path from the best `reg` down, until two ranks in a row do worse than the rank before them. A
+    best point's effective rank (a rank constraint instead of shrinkage: less bias), ``r, r / 1.25, ...``, each
+    along the path from the best `reg` down, until a rank does worse after a better one, or two ranks in a row
+    do worse than the rank before them. A
     path that ends best at ``reg = 0`` is also fitted without offsets. (C) Soft-impute at the three path
     points around the best AltMin one, warm-started from its neighbour. The candidate with the smallest
     held-out error is refitted on all the observations from its model and offsets (``lam`` recomputed from
