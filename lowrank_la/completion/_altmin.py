@@ -322,11 +322,6 @@ def _half_step(design, seg: Segments, warm, solver, tol, maxiter, ridge, seed):
     return X, 0.0
 
 
-def _observed_residual(U, V, obs: Observations, norm_vals: float) -> float:
-    model = _sampled_product(U, V, obs.rows, obs.cols)
-    return float(np.linalg.norm(model.astype(np.float64) - obs.vals) / norm_vals)
-
-
 def _orthonormalize(X, xp=None):
     Q, R = qr_econ(X, xp)
     return Q, R
@@ -334,13 +329,6 @@ def _orthonormalize(X, xp=None):
 
 def _contiguous(X):
     return np.ascontiguousarray(X) if isinstance(X, np.ndarray) else X
-
-
-def _input_namespace(vals):
-    """The namespace the caller's observations live in: NumPy, or the array-API namespace of `vals`."""
-    if hasattr(vals, "__array_namespace__") and not isinstance(vals, np.ndarray):
-        return array_namespace(vals), device_of(vals)
-    return None, None
 
 
 class _DeviceSteps:
