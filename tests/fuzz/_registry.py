@@ -169,9 +169,9 @@ def _register_svd():
          lambda Q: {"QQt": Q @ Q.conj().T}, matrix_arg({"QQt": 0}, complex=True))
     spec("svd.rsvd", A_only, lambda d: svd.rsvd(d["A"], 3, rng=0), svd_summary, matrix_arg(SVD1, complex=True))
     spec("svd.rand_qb", A_only, lambda d: svd.rand_qb(d["A"], rank=3, rng=0), lambda r: {"QB": r.Q @ r.B},
-         matrix_arg({"QB": 1}), rtol32=5e-2)
+         matrix_arg({"QB": 1}, complex=True), rtol32=5e-2)
     spec("svd.svd_tol", A_only, lambda d: svd.svd_tol(d["A"], 0.05, rng=0), svd_summary,
-         matrix_arg(SVD1))
+         matrix_arg(SVD1, complex=True))
 
     def err_base(seed):
         A = low_rank(seed)
