@@ -56,6 +56,18 @@ Metrics, per implementation:
   + ||U diag(s) Vh||_F^2`` (the last term through the small Gram matrices ``U^T U`` and ``Vh Vh^T``), which
   never densifies ``A``.
 
+``SVDTol``: ``svd_tol(A, tol)`` to a relative Frobenius tolerance (0.5, 0.3, 0.1) on the TF-IDF matrix of the
+standard library's docstrings (``datasets.real_panel()["stdlib_tfidf"]``, 8,582 x 3,146, sparse, flat spectrum)
+and on the small power-law sparse matrix of the panel (20,000 x 2,000):
+
+* ``auto``: ``svd_tol(A, tol)``, the default (``block_size="auto"``, ``n_power="auto"``);
+* ``block10``: ``svd_tol(A, tol, block_size=10, n_power=1)``, the former default's block and power steps
+  (the rest of the loop, the oversampling and the truncation are today's).
+
+Metrics: ``time_svd_tol``; ``track_rank_excess``: the returned rank over the optimal one
+``min{r : ||A - A_r||_F <= tol ||A||_F}`` (1 is optimal), from the dense LAPACK singular values computed in
+``setup_cache``.
+
 The inputs are built once per run in asv's ``setup_cache`` (pickled and handed to every benchmark process),
 and kept in a module cache within a process. Implementations whose library is not installed raise
 ``NotImplementedError`` in ``setup`` (asv: skipped). Every implementation runs on the same number of threads,
@@ -358,3 +370,53 @@ class SparseRSVD:
         return sparse_reconstruction_error(self.A, problem["fro2"], U, s, Vh, problem["tail"])
 
     track_reconstruction_error.unit = "x optimal"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# svd_tol: the "auto" block beside the former block of 10
+# ----------------------------------------------------------------------------------------------------------
+
+TOL_MATRICES = ["stdlib_tfidf", "power_law"]
+TOL_SETTINGS = {"auto": {}, "block10": {"block_size": 10, "n_power": 1}}
+
+
+def tol_problem():
+    """The two panel matrices and all their singular values (dense LAPACK)."""
+    if "tol" not in _CACHE:
+        from lowrank_la import datasets
+
+        with lowrank_la.thread_limit(THREADS):
+            panel = datasets.real_panel("small")
+            _CACHE["tol"] = {name: (panel[name], np.linalg.svd(panel[name].toarray(), compute_uv=False))
+                             for name in TOL_MATRICES}
+    return _CACHE["tol"]
+
+
+class SVDTol:
+    params = (TOL_MATRICES, [0.5, 0.3, 0.1], list(TOL_SETTINGS))
+    param_names = ["matrix", "tol", "setting"]
+    timeout = 600
+
+    def setup_cache(self):
+        return tol_problem()
+
+    def setup(self, problem, matrix, tol, setting):
+        self.A, self.sigma = problem[matrix]
+        self.kwargs = TOL_SETTINGS[setting]
+        self._limits = _pin_threads()
+
+    def teardown(self, problem, matrix, tol, setting):
+        _release(self)
+
+    def run(self, tol):
+        return lowrank_la.svd.svd_tol(self.A, tol, rng=0, **self.kwargs)
+
+    def time_svd_tol(self, problem, matrix, tol, setting):
+        self.run(tol)
+
+    def track_rank_excess(self, problem, matrix, tol, setting):
+        tails = np.append(np.sqrt(np.cumsum(self.sigma[::-1] ** 2))[::-1], 0.0)
+        optimal = int(np.nonzero(tails <= tol * np.linalg.norm(self.sigma))[0][0])
+        return self.run(tol).rank / optimal
+
+    track_rank_excess.unit = "x optimal"
