@@ -30,7 +30,8 @@ root-mean-square over 20 seeds.
 
 Metrics: ``time_*``, ``peakmem_*`` and ``track_*`` accuracy (relative eigenvalue error, relative Frobenius and
 trace-norm errors, iterations and final residual, relative trace error).
-Run: ``asv run --python=same --quick --bench psd`` and compare the implementations within one run.
+Run: ``asv run --python=same --quick --bench psd`` and compare the implementations within one run. The numbers of
+the last run (shared two-core machine) are on the docs page ``docs/algorithms/psd.rst``.
 """
 
 import os
@@ -233,6 +234,7 @@ def _trace_problem():
 class TraceHutchpp:
     params = [["hutchpp", "xtrace", "pylops_hutchpp"]]
     param_names = ["impl"]
+    timeout = 600
 
     def setup(self, impl):
         self.A, self.trace = _trace_problem()
