@@ -20,7 +20,7 @@ Instances
 =====================================  ============================================================================
 :func:`generalized_nystrom`            ``A Omega (Psi^T A Omega)^+ Psi^T A`` with drawn sketches (Nakatsukasa)
 :func:`nystrom_from_sketches`          the same with given ``Omega``, ``Psi``
-:func:`cur`                            CUR with leverage, DEIM, pivoted-QR or uniform selection; optimal or cross core
+:func:`cur`                            CUR with DEIM, pivoted-QR, leverage or uniform selection; optimal or cross core
 :func:`cur_from_indices`               CUR for given rows and columns (:class:`CURDecomposition`)
 :func:`select_indices`                 the row and column selection behind :func:`cur`; :func:`deim`
 :func:`interpolative`                  column interpolative decomposition (:class:`InterpolativeDecomposition`;

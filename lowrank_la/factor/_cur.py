@@ -209,7 +209,7 @@ def _cross(prep, C, Rt, C_work, Rt_work, rows, cols, rcond):
 
 
 @refuse_random_state
-def cur(A, k, *, select="leverage", core="optimal", rcond=None, rng=None):
+def cur(A, k, *, select="deim", core="optimal", rcond=None, rng=None):
     """Rank-k CUR decomposition ``A ~ C U R`` with `k` selected columns and rows.
 
     Parameters
@@ -218,8 +218,12 @@ def cur(A, k, *, select="leverage", core="optimal", rcond=None, rng=None):
         Never modified.
     k : int
         Number of rows and of columns, ``1 <= k <= min(m, n)``.
-    select : {"leverage", "deim", "qr", "uniform"}
-        How the indices are chosen (see :func:`select_indices`).
+    select : {"deim", "qr", "leverage", "uniform"}
+        How the indices are chosen (see :func:`select_indices`). The default, DEIM on the leading singular
+        vectors, has an error bound and does not depend on luck: drawing exactly `k` indices by leverage
+        scores misses part of the range now and then (on rank-3-plus-noise 24 x 16 matrices, 53 of 200 seeds
+        had over 8 times the best rank-3 error, the worst 222 times, where DEIM stayed within 1.92 times;
+        ``tests/factor/test_cur.py``).
     core : {"optimal", "cross"}
         See :func:`cur_from_indices`.
     rcond : float, optional
@@ -254,7 +258,7 @@ def cur(A, k, *, select="leverage", core="optimal", rcond=None, rng=None):
     >>> from lowrank_la.factor import cur
     >>> gen = np.random.default_rng(0)
     >>> A = gen.standard_normal((60, 5)) @ gen.standard_normal((5, 45))
-    >>> mf = cur(A, 5, select="deim", rng=0)
+    >>> mf = cur(A, 5, rng=0)
     >>> mf.C.shape, mf.U.shape, mf.R.shape, bool(mf.relative_error(A) < 1e-10)
     ((60, 5), (5, 5), (5, 45), True)
     """

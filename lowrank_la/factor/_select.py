@@ -67,7 +67,7 @@ def _leverage_sample(basis, k, gen):
 
 
 @refuse_random_state
-def select_indices(A, k, *, method="leverage", rng=None):
+def select_indices(A, k, *, method="deim", rng=None):
     """Choose `k` rows and `k` columns of `A` for a CUR decomposition.
 
     Parameters
@@ -77,7 +77,7 @@ def select_indices(A, k, *, method="leverage", rng=None):
         the passes of a randomized SVD).
     k : int
         ``1 <= k <= min(m, n)``.
-    method : {"leverage", "deim", "qr", "uniform"}
+    method : {"deim", "qr", "leverage", "uniform"}
         "leverage": sample without replacement proportionally to the rank-k leverage scores (Drineas, Mahoney,
         Muthukrishnan); "deim": DEIM on the leading k singular vectors (Sorensen-Embree); "qr": columns by
         pivoted QR of a ``(k + 10) x n`` Gaussian sketch of ``A`` (randomized ID), rows by pivoted QR of
