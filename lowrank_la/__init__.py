@@ -37,8 +37,15 @@ fwht, make_sketch, jl_min_dim   the most used names of :mod:`lowrank_la.sketch`
 
 import importlib
 
-from ._backend import (ConvergenceWarning, MatrixOperator, SolverResult, SVDAccuracyResult, SVDResult, as_operator,
-                       thread_limit)
+from ._backend import (
+    ConvergenceWarning,
+    MatrixOperator,
+    SolverResult,
+    SVDAccuracyResult,
+    SVDResult,
+    as_operator,
+    thread_limit,
+)
 
 __version__ = "0.1.0.dev0"
 

@@ -629,7 +629,8 @@ NO_ARRAY = {
     **{f"sketch.SketchOperator.{m}": _ABSTRACT for m in ("apply", "fit", "fit_transform", "transform")},
     **{f"sensing.SensingOperator{m}": _ABSTRACT for m in ("", ".adjoint", ".adjoint_error", ".forward")},
     **{name: _RESULT for name in (
-        "ConvergenceWarning", "SVDAccuracyResult", "SVDResult", "SolverResult", "factor.RankConditionWarning", "matmul.MLMCInfo",
+        "ConvergenceWarning", "SVDAccuracyResult", "SVDResult", "SolverResult", "factor.RankConditionWarning",
+        "matmul.MLMCInfo",
         "matmul.UnbiasedLevelsWarning", "svd.QBResult", "svd.SVDTolResult", "tensor.CoreShapeResult",
         "psd.EighResult", "psd.TraceEstimate", "psd.DiagonalEstimate", "psd.RPCholeskyResult",
         "tensor.HosvdSpectrum", "tensor.TTRankResult", "tensor.TuckerResult", "completion.Observations",
