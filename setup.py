@@ -14,9 +14,10 @@ EXTRAS = {
     "experiments": EXPERIMENTS,
     "dask": DASK,
     "gpu": ["cupy-cuda13x>=13.6"],
+    "sklearn": ["scikit-learn>=1.6"],
     "test": EXPERIMENTS + DASK + ["pytest>=7.4", "hypothesis>=6.90", "array-api-strict>=2.0", "ruff>=0.6",
-                                  "pandas>=2.0"],
-    "bench": ["asv>=0.6.4", "virtualenv", "scikit-learn>=1.3", "scikit-image>=0.21", *DASK,
+                                  "scikit-learn>=1.6", "pandas>=2.0"],
+    "bench": ["asv>=0.6.4", "virtualenv", "scikit-learn>=1.6", "scikit-image>=0.21", *DASK,
               "fbpca>=1.0", "fht-cpu>=1.0", "tensorly>=0.8", "gensim>=4.3", "incsvd>=0.2", "pylops>=2.0"],
     "docs": ["sphinx>=7.2", "numpydoc>=1.6", "pydata-sphinx-theme>=0.15", "matplotlib>=3.7"],
 }
