@@ -154,9 +154,17 @@ def _info(_args) -> int:
     return 0
 
 
+def _plain(rst: str) -> str:
+    """Terminal text from the module docstring's reStructuredText: inline literals lose their backquotes."""
+    return rst.replace("``", "").strip() + "\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m lowrank_la``."""
-    parser = argparse.ArgumentParser(prog="python -m lowrank_la", description=__doc__.split("\n")[0])
+    summary, commands = __doc__.split("\n\nCommands\n--------\n")
+    parser = argparse.ArgumentParser(prog="python -m lowrank_la", description=_plain(summary),
+                                     epilog="commands:\n" + _plain(commands),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lowrank_la {__version__}")
     sub = parser.add_subparsers(dest="command")
     rep = sub.add_parser("reproduce", help="run paper reproductions (all by default)")

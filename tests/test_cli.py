@@ -110,3 +110,16 @@ def test_module_entry_point_runs():
     done = subprocess.run([sys.executable, "-m", "lowrank_la", "--version"], capture_output=True, text=True,
                           check=True)
     assert done.stdout.startswith("lowrank_la ")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["reproduce", "--help"]])
+def test_help_is_plain_text(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "``" not in text and ":func:" not in text and ":mod:" not in text  # no reStructuredText
+    if argv == ["--help"]:
+        assert "python -m lowrank_la: run the paper reproductions" in text
+        for command in ("reproduce [NAME ...]", "list\n", "info\n"):
+            assert command in text
