@@ -90,11 +90,11 @@ def fwht(x, axis=-1, *, normalized=True, overwrite_x=False, check_finite=True):
         Allow the transform to be written into `x` (NumPy and CuPy, when `x` is writeable and already of a
         floating dtype); by default `x` is never touched. A permission, not a promise, as in scipy: a
         read-only `x` is copied.
-
     check_finite : bool
         Refuse NaN and Inf (as in scipy.linalg). The check is one more pass over `x`, which costs about as much
         as the transform itself on large batches that do not fit in cache: pass ``False`` when the data are
         known to be finite (then NaN and Inf propagate into the output).
+
     Returns
     -------
     array
