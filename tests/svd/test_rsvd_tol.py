@@ -125,6 +125,24 @@ def test_exact_low_rank_and_k_above_the_rank_converge_quietly():
         assert np.allclose(res.s, np.linalg.svd(A, compute_uv=False), atol=1e-14)
 
 
+@pytest.mark.parametrize("shape", [(600, 48), (48, 600)])
+def test_narrow_dense_input_in_one_block_to_rounding(shape):
+    # a short side of at most 4 default blocks (48 <= 4 * 16) is factored in one block of all of it: 2 passes,
+    # the singular values to rounding (eps s_1 / s_i), the estimate honest
+    A = la.datasets.matrix_with_spectrum(600, 48, np.logspace(0, -3, 48), rng=3)
+    A = A if shape[0] == 600 else A.T.copy()
+    exact = np.linalg.svd(A, compute_uv=False)
+    eps = np.finfo(np.float64).eps
+    for k in (12, 30):
+        res = rsvd(A, k, rng=0)
+        rel = np.abs(res.s - exact[:k]) / exact[:k]
+        assert res.n_passes == 2 and res.converged
+        assert np.all(rel <= 20 * eps * exact[0] / exact[:k]) and rel.max() <= 2 * res.error_estimate
+        assert np.allclose(res.U.T @ res.U, np.eye(k), atol=1e-12)
+        assert np.linalg.norm(A - (res.U * res.s) @ res.Vh) <= (1 + 1e-10) * np.sqrt(np.sum(exact[k:] ** 2))
+    assert rsvd(A, 12, block_size=16, rng=0).n_passes > 2  # an explicit block size keeps the Krylov blocks
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_and_no_warnings_on_ordinary_input(dtype):
     s = la.datasets.spectrum("polynomial", 200, power=1)
