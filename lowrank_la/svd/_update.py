@@ -59,9 +59,10 @@ class _Space:
     factor and ``C = W^T B_full``; inner products are then ``B1^T B2 - C1^T C2``.
     """
 
-    def __init__(self, signs, W=None):
+    def __init__(self, signs, W=None, touched=None):
         self.signs = signs
-        self.W = W  # dense space only: the explicit factor, for the re-projection pass
+        self.W = W  # dense space: the explicit factor, for the re-projection pass
+        self.touched = touched  # pair space: (W'[rows], K), the factor on the touched rows being W'[rows] K
 
     def inner(self, X, Y):
         out = X[0].T @ Y[0]
@@ -96,50 +97,43 @@ class _Space:
     def columns(X, sl):
         return tuple(a[:, sl] for a in X)
 
-    @staticmethod
-    def stack(blocks, like):
-        if not blocks:
-            return tuple(np.empty((a.shape[0], 0), dtype=a.dtype) for a in like)
-        return tuple(np.concatenate(parts, axis=1) for parts in zip(*blocks))
-
     def project_out_factor(self, X):
-        """Dense space: ``X - W (W^T X)``; the pair space is orthogonal to W by construction."""
-        if self.W is None:
-            return X
-        return (X[0] - self.W @ (self.W.T @ X[0]),)
+        """``X - W (W^T X)``. Pair space: ``C`` recomputed as ``W^T B_full = K^T W'[rows]^T B`` (the same
+        projection, as the pair stands for ``B_full - W C``), which clears the rounding of ``C`` that an
+        orthonormalisation of nearly dependent vectors would amplify."""
+        if self.W is not None:
+            return (X[0] - self.W @ (self.W.T @ X[0]),)
+        if self.touched is not None:
+            Wt, K = self.touched
+            return (X[0], K.T @ (Wt.T @ X[0]))
+        return X
 
 
 def _gram_schmidt(space, X, tau, refs=None):
-    """Orthonormal basis of the columns of `X` by Gram-Schmidt with one re-orthogonalisation pass.
+    """Orthonormal basis of the range of the columns of `X`: block classical Gram-Schmidt, twice (BCGS2).
 
-    In the dense space the block is first projected against the current factor twice (block CGS2). Each
-    column is then orthogonalised against the basis built so far twice ("twice is enough", CGS2, which is as
-    stable as modified Gram-Schmidt with re-orthogonalisation and runs as block products). A column whose
-    squared norm falls to ``tau`` times its squared norm on entry (the unsigned scale of its parts, or
-    `refs`) is dependent and dropped; a negative squared norm (cancellation in ``b^T b - c^T c``) counts as
-    zero. Returns the basis block (p <= s columns).
+    Each pass projects the block against the current factor (:meth:`_Space.project_out_factor`) and
+    orthonormalises it within itself from its Gram matrix ``G = V diag(lam) V^T`` (SVQB, Stathopoulos and Wu
+    2002): ``X <- X V_r diag(lam_r)^{-1/2}`` over the eigenvalues ``lam_r > tau``. The columns are first scaled
+    to about unit reference norm (their unsigned scale, or `refs`, within a factor 2: by a power of two, which
+    rounds nothing; a column of zero scale is dropped), so a direction is dependent and dropped when its energy
+    is at most about `tau` times that of a column on entry; a negative eigenvalue (cancellation in
+    ``b^T b - c^T c``) counts as zero. One pass leaves an orthogonality error of about ``eps cond(X)^2`` (below
+    1/100 for the directions kept) and lets the factor's share of ``X`` grow by ``cond(X)``; the second pass
+    brings both to ``eps`` ("twice is enough"). Every step is a block product, an ``s x s`` Gram matrix and its
+    eigendecomposition: ``O((dim + k) s^2 + s^3)``. Returns the basis block (p <= s columns).
     """
-    p = X[0].shape[1]
+    dtype = X[0].dtype
     if refs is None:
         refs = space.scales(X)
-    for _ in range(2):  # dense space: block projection against the factor, twice (BLAS-3)
+    live = np.flatnonzero(refs > 0)
+    X = space.scale(space.columns(X, live), np.exp2(-np.round(0.5 * np.log2(refs[live]))).astype(dtype))
+    for _ in range(2):
         X = space.project_out_factor(X)
-    out = tuple(np.empty((a.shape[0], p), dtype=a.dtype, order="F") for a in X)  # the basis, column by column
-    count = 0
-    for j in range(p):
-        x = space.columns(X, slice(j, j + 1))
-        if count:
-            basis = tuple(a[:, :count] for a in out)
-            for _ in range(2):
-                x = space.sub(x, space.combine(basis, space.inner(basis, x)))
-        nrm2 = float(space.sqnorms(x)[0])
-        if not nrm2 > tau * float(refs[j]) or refs[j] <= 0:
-            continue
-        scale = 1.0 / math.sqrt(nrm2)
-        for a, b in zip(out, x):
-            a[:, count] = b[:, 0] * scale
-        count += 1
-    return tuple(np.ascontiguousarray(a[:, :count]) for a in out)
+        lam, V = np.linalg.eigh(space.inner(X, X))
+        keep = lam > tau
+        X = space.combine(X, (V[:, keep] / np.sqrt(lam[keep])).astype(dtype, copy=False))
+    return tuple(np.ascontiguousarray(a) for a in X)
 
 
 class _Residual:
@@ -153,6 +147,7 @@ class _Residual:
         self.space, self.Y, self.C, self.W, self.pairs, self.refs = space, Y, C, W, pairs, refs
         self.s = C.shape[1]
         self.dtype = C.dtype
+        self.Bt = None if pairs is None else pairs[0].T  # once: a sparse transpose is a new object per call
 
     def block(self):
         if self.pairs is not None:
@@ -168,7 +163,7 @@ class _Residual:
 
     def apply_t(self, P):
         if self.pairs is not None:
-            return np.asarray(self.pairs[0].T @ P[0]) - self.pairs[1].T @ P[1]
+            return np.asarray(self.Bt @ P[0]) - self.pairs[1].T @ P[1]
         return np.asarray(self.Y.T @ P[0]) - self.C.T @ (self.W.T @ P[0])
 
 
@@ -187,34 +182,37 @@ def _basis(res, method, l, n_power, gen, tau):
             Q = _gram_schmidt(space, res.apply(res.apply_t(Q)), tau)
         return Q
     # gkl: Golub-Kahan-Lanczos bidiagonalisation of X started from a random s-vector, full re-orthogonalisation
+    # (two passes) of both sides, into preallocated bases
+    right = np.empty((res.s, width + 1), dtype=res.dtype)
     q = gen.standard_normal(res.s).astype(res.dtype)
-    q /= np.linalg.norm(q)
-    right = [q]
-    kept = []
-    for _ in range(width):
-        p = res.apply(q[:, None])
-        ref = space.scales(p)
-        basis = space.stack(kept, p) if kept else None
+    right[:, 0] = q / np.linalg.norm(q)
+    left, count = None, 0
+    while count < width:
+        p = res.apply(right[:, count: count + 1])
+        if left is None:
+            left = tuple(np.empty((a.shape[0], width), dtype=a.dtype) for a in p)
+        ref = float(space.scales(p)[0])
+        basis = space.columns(left, slice(0, count))
         for _ in range(2):
             p = space.project_out_factor(p)
-            if basis is not None:
+            if count:
                 p = space.sub(p, space.combine(basis, space.inner(basis, p)))
         alpha2 = float(space.sqnorms(p)[0])
-        if not alpha2 > tau * float(ref[0]) or ref[0] <= 0:
+        if not alpha2 > tau * ref or ref <= 0:
             break
-        p = space.scale(p, 1.0 / math.sqrt(alpha2))
-        kept.append(p)
-        w = res.apply_t(p)[:, 0]
+        for a, b in zip(left, p):
+            a[:, count] = b[:, 0] / math.sqrt(alpha2)
+        count += 1
+        w = res.apply_t(space.columns(left, slice(count - 1, count)))[:, 0]
         w_ref = float(np.linalg.norm(w))
-        Qr = np.stack(right, axis=1)
+        Qr = right[:, :count]
         for _ in range(2):
             w = w - Qr @ (Qr.T @ w)
         beta = float(np.linalg.norm(w))
         if not beta > math.sqrt(tau) * w_ref:
             break
-        q = w / beta
-        right.append(q)
-    return space.stack(kept, p)  # width >= 1, so p is a block of the right shape even when nothing is kept
+        right[:, count] = w / beta
+    return tuple(np.ascontiguousarray(a[:, :count]) for a in left)  # width >= 1: `left` exists
 
 
 # --------------------------------------------------------------------------- one factor: U = U' U''
@@ -705,7 +703,7 @@ class TruncatedSVDUpdater:
                 C = fac.K.T @ (Wt.T @ B)
             refs = (np.asarray(B.multiply(B).sum(axis=0)).ravel() if is_sparse(B)
                     else np.einsum("ij,ij->j", B, B))
-            res = _Residual(_Space((1, -1)), None, C, refs, pairs=(B, C))
+            res = _Residual(_Space((1, -1), touched=(Wt, fac.K)), None, C, refs, pairs=(B, C))
             Q = _basis(res, method, self.l, self.n_power, self._gen, tau)
             T = res.apply_t(Q).T
             blocks = [(uid, Q[0], Q[1])]
