@@ -20,14 +20,20 @@ column-row pairs under an entrywise nonlinear ``f``, antithetic coupling. Experi
 Costs are counted in multiply-adds (the model of :class:`lowrank_la.matmul.MatmulLevels`); errors against the
 exact ``f(G)`` (E2) or exact mean over the 16 versions (E3).
 
-The verdict, fixed before the runs:
+The verdict, fixed before the runs, from measured quantities only (the closed forms of ``matmul_variance`` are
+reported beside the measurements, as ``rel_rmse_exact`` and the measured-over-closed-form ratio, never judged):
 
-* E1: every estimator's fitted slope of relative RMSE against c is within ``-0.5 +- 0.1``, and DKM with norm
-  probabilities has a lower RMSE than uniform DKM at every c on the skewed synthetic product;
+* E1: every estimator's slope of the *measured* relative RMSE against c (least squares in log-log over the
+  sizes c) is within ``-0.5 +- 0.1``, and DKM with norm probabilities has a lower measured RMSE than uniform DKM
+  at every c on the skewed synthetic product;
 * E2 and E3: the fitted rates are ``alpha`` in [0.7, 1.3] and ``beta`` in [1.5, 2.6] (the R1 prediction
   1 and 2), and every MLMC estimate is within ``3 eps`` of the exact value;
 * E3: the MLMC cost grows like ``eps^-2`` (fitted slope in [-2.4, -1.6]), single-level Monte Carlo faster
   (slope <= -2.5, the theory's ``eps^-3``), and MLMC is cheaper at the smallest eps.
+
+The MLMC costs are counted as the estimator ran; the single-level cost is Giles' ``2 Var(P_L) C_L / eps^2``
+with ``Var(P_L)`` the variance measured on the finest level, and the rates are fitted to the measured level
+means and variances.
 
 E2's cost comparison is reported but not judged: for a fixed product ``Var(P_L) ~ 1/c_L`` decays, so
 single-level Monte Carlo is also ``O(eps^-2)`` and the theory predicts no gain in rate there.
@@ -47,7 +53,7 @@ from ._registry import ExperimentResult, pyplot, register
 __all__ = ["run"]
 
 SIZES = {
-    "smoke": {"cs": [16, 64], "reps": 3, "eps": [6e-2, 3e-2], "K": 8,
+    "smoke": {"cs": [16, 256], "reps": 20, "eps": [6e-2, 3e-2], "K": 8,
               "methods": ["dkm-norm", "dkm-uniform", "countsketch", "srht"]},
     "quick": {"cs": [16, 64, 256, 1024], "reps": 30, "eps": [2e-2, 1e-2, 5e-3, 2.5e-3], "K": 16, "methods": None},
     "full": {"cs": [8, 32, 128, 512, 1024], "reps": 100, "eps": [2e-2, 1e-2, 5e-3, 2.5e-3, 1.25e-3], "K": 16,
@@ -161,13 +167,11 @@ def _judge(rows, cfg):
     slopes = {}
     for key in dict.fromkeys((r["problem"], r["method"]) for r in e1):
         pts = [q for q in e1 if (q["problem"], q["method"]) == key]
-        value = "rel_rmse_exact" if pts[0]["rel_rmse_exact"] != "" else "rel_rmse"
-        slopes[key] = _slope([q["c"] for q in pts], [q[value] for q in pts])
+        slopes[key] = _slope([q["c"] for q in pts], [q["rel_rmse"] for q in pts])
     slopes_ok = all(-0.6 <= s <= -0.4 for s in slopes.values())
     skewed = {r["method"]: r for r in e1 if r["problem"] == "skewed-synthetic"}
-    norm_rm = [r["rel_rmse_exact"] for r in e1 if r["problem"] == "skewed-synthetic" and r["method"] == "dkm-norm"]
-    unif_rm = [r["rel_rmse_exact"] for r in e1
-               if r["problem"] == "skewed-synthetic" and r["method"] == "dkm-uniform"]
+    norm_rm = [r["rel_rmse"] for r in e1 if r["problem"] == "skewed-synthetic" and r["method"] == "dkm-norm"]
+    unif_rm = [r["rel_rmse"] for r in e1 if r["problem"] == "skewed-synthetic" and r["method"] == "dkm-uniform"]
     importance_ok = all(a < b for a, b in zip(norm_rm, unif_rm)) and bool(skewed)
     ml = [r for r in rows if r["experiment"] in ("E2", "E3")]
     rates_ok, accurate = True, True
@@ -197,11 +201,10 @@ def _judge(rows, cfg):
     held = bool(slopes_ok and importance_ok and rates_ok and accurate and random_ok)
     slope_text = ", ".join(f"{p}/{m} {s:.2f}" for (p, m), s in slopes.items())
     agree = [r["rel_rmse"] / r["rel_rmse_exact"] for r in e1 if r["rel_rmse_exact"] != ""]
-    summary = (f"E1 slopes of relative RMSE against c (target -0.5 +- 0.1; closed-form RMSE where it exists, "
-               f"measured for SRHT): {slope_text} "
+    summary = (f"E1 slopes of the measured relative RMSE against c (target -0.5 +- 0.1): {slope_text} "
                f"({'yes' if slopes_ok else 'NO'}); norm-probability DKM below uniform DKM on the skewed product at "
-               f"every c: {'yes' if importance_ok else 'NO'}; measured over closed-form RMSE, {cfg['reps']} runs each: "
-               f"{min(agree):.2f} to {max(agree):.2f}.\n\n"
+               f"every c (measured): {'yes' if importance_ok else 'NO'}; measured over closed-form RMSE (not "
+               f"judged), {cfg['reps']} runs each: {min(agree):.2f} to {max(agree):.2f}.\n\n"
                f"MLMC (reading R1: tanh of DKM products, c0={C0}, M=2, antithetic), rates in range: "
                f"{'yes' if rates_ok else 'NO'}; all errors within 3 eps: {'yes' if accurate else 'NO'}; on random "
                f"data MLMC ~ eps^-2 and single level ~ eps^-3 with MLMC cheaper at the smallest eps: "

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from lowrank_la.experiments import run
+from lowrank_la.experiments.mlmc_matmul import SIZES, _judge
 
 
 @pytest.fixture(scope="module")
@@ -19,16 +20,27 @@ def test_table_has_every_experiment(result):
 
 
 def test_single_level_errors_decay_like_inverse_square_root(result):
-    e1 = [r for r in result.table if r["experiment"] == "E1" and r["rel_rmse_exact"] != ""]
+    e1 = [r for r in result.table if r["experiment"] == "E1"]
     for r in e1:
-        assert 0.3 < r["rel_rmse"] / r["rel_rmse_exact"] < 2.0  # 3 runs: a loose band around the closed form
+        if r["rel_rmse_exact"] != "":
+            assert 0.6 < r["rel_rmse"] / r["rel_rmse_exact"] < 1.6  # 20 runs: a band around the closed form
     by = {}
     for r in e1:
         by.setdefault((r["problem"], r["method"]), []).append(r)
-    for pts in by.values():
-        c0, c1 = pts[0]["c"], pts[-1]["c"]
-        slope = math.log(pts[-1]["rel_rmse_exact"] / pts[0]["rel_rmse_exact"]) / math.log(c1 / c0)
-        assert abs(slope + 0.5) < 0.02
+    assert ("digits-gram", "srht") in by
+    for pts in by.values():  # the measured RMSE, over c = 16 .. 256 (measured -0.45 to -0.56 on 3 seeds)
+        slope = math.log(pts[-1]["rel_rmse"] / pts[0]["rel_rmse"]) / math.log(pts[-1]["c"] / pts[0]["c"])
+        assert -0.7 < slope < -0.3, (pts[0]["problem"], pts[0]["method"], slope)
+    skewed = {r["method"]: r for r in e1 if r["problem"] == "skewed-synthetic" and r["c"] == 16}
+    assert skewed["dkm-norm"]["rel_rmse"] < skewed["dkm-uniform"]["rel_rmse"]
+
+
+def test_verdict_judges_the_measured_rmse_not_the_closed_form(result):
+    # the same table with every measured E1 RMSE made flat in c: the closed form still decays like c^-1/2,
+    # and the verdict must now fail
+    rows = [dict(r, rel_rmse=0.1) if r["experiment"] == "E1" else r for r in result.table]
+    held, summary = _judge(rows, SIZES["smoke"])
+    assert not held and "(NO)" in summary
 
 
 def test_mlmc_rows_are_accurate_and_report_rates(result):
