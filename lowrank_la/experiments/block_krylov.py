@@ -21,11 +21,19 @@ and a dense matrix with the slowly decaying spectrum ``sigma_j = (j + 1)^{-1/2}`
 for simultaneous iteration). The exact singular values come from the eigenvalues of ``A^T A``; the spectral norm of the
 residual from the largest eigenvalue of its Gram matrix ``A^T A - (A^T Z)(A^T Z)^T`` (Lanczos, tolerance 1e-12).
 
-The claim is judged by a rule fixed before any number was looked at: for each matrix, for the per-vector and
-the spectral error, and for each target ``eps`` in {0.1, 0.01}, the fewest matvecs (over the grid) at which
-the median error over the seeds is at most ``eps`` must be *strictly smaller* for block Krylov than for
-simultaneous iteration (which counts as infinite if it never gets there), and block Krylov must reach every
-target. The ratio of the two counts is reported beside the verdict.
+Simultaneous iteration runs at every ``n_iter`` of its own grid *and of block Krylov's*: with block size k both
+methods make ``(2 q + 2) k`` products at ``n_iter = q`` (counted, not assumed), so every block Krylov point has
+a simultaneous-iteration point at the same matvec budget. At ``q = 0`` the two are the same algorithm.
+
+The claim is judged by a rule fixed before the run, on the measured median errors over the seeds, for each
+matrix and for the per-vector and the spectral error:
+
+* *equal budgets*: at every block Krylov point with ``q >= 1``, its error is strictly below that of simultaneous
+  iteration at the same measured matvec count (``q = 0``, the same algorithm, is reported, not judged);
+* *equal accuracy*: for each target ``eps`` in {0.1, 0.01}, block Krylov reaches ``eps`` on its grid, with at
+  most as many matvecs as simultaneous iteration needs on its (finer and longer) grid (infinite if it never
+  gets there); where both first reach ``eps`` at the same count, the equal-budget rule has already required
+  block Krylov's error there to be the lower. The ratio of the two counts is reported beside the verdict.
 """
 
 from __future__ import annotations
@@ -46,11 +54,11 @@ __all__ = ["run"]
 
 SIZES = {
     "smoke": {"m": 800, "n": 300, "nnz": 8000, "k": 10, "seeds": 2,
-              "subspace_iters": [0, 2, 8], "krylov_iters": [0, 2, 4]},
+              "subspace_iters": [6, 8], "krylov_iters": [0, 1, 2, 3, 4]},
     "quick": {"m": 3000, "n": 600, "nnz": 30000, "k": 20, "seeds": 2,
-              "subspace_iters": [0, 1, 2, 4, 6, 8, 12, 16, 24], "krylov_iters": [0, 1, 2, 3, 4, 6]},
+              "subspace_iters": [8, 12, 16, 24], "krylov_iters": [0, 1, 2, 3, 4, 6]},
     "full": {"m": 10000, "n": 2000, "nnz": 150000, "k": 50, "seeds": 5,
-             "subspace_iters": [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32], "krylov_iters": [0, 1, 2, 3, 4, 6, 8, 12]},
+             "subspace_iters": [16, 24, 32], "krylov_iters": [0, 1, 2, 3, 4, 6, 8, 12]},
 }
 METHODS = ("simultaneous iteration", "block Krylov")
 MATRICES = ("sparse power-law", "dense poly-decay (p=1/2)")
@@ -123,9 +131,14 @@ def _errors(problem, U, k):
     }
 
 
+def _grids(cfg):
+    """The n_iter grids: simultaneous iteration's beyond block Krylov's, and every block Krylov one."""
+    return sorted(set(cfg["subspace_iters"]) | set(cfg["krylov_iters"])), cfg["krylov_iters"]
+
+
 def _cases(cfg):
     for name in MATRICES:
-        for method, iters in zip(METHODS, (cfg["subspace_iters"], cfg["krylov_iters"])):
+        for method, iters in zip(METHODS, _grids(cfg)):
             for q in iters:
                 for seed in range(cfg["seeds"]):
                     yield name, method, q, seed
@@ -189,20 +202,34 @@ def _judge(rows, cfg):
     held = True
     lines = []
     for name in MATRICES:
+        bk_points, si_points = curves[name, "block Krylov"], curves[name, "simultaneous iteration"]
+        si_at = {p["matvecs"]: p for p in si_points}
         parts = []
         for error in JUDGED:
+            budget = []
+            for p in bk_points:
+                if p["n_iter"] == 0:
+                    continue
+                si = si_at.get(p["matvecs"])
+                ok = si is not None and p[error] < si[error]
+                held &= ok
+                budget.append(f"{p['matvecs']}: {p[error]:.2g} vs " + (f"{si[error]:.2g}" if si else "absent")
+                              + ("" if ok else " FAILS"))
+            parts.append(f"{error} at equal matvecs (BK vs SI) " + ", ".join(budget))
             for eps in TARGETS:
-                bk = _matvecs_to_reach(curves[name, "block Krylov"], error, eps)
-                si = _matvecs_to_reach(curves[name, "simultaneous iteration"], error, eps)
-                ok = math.isfinite(bk) and bk < si
+                bk = _matvecs_to_reach(bk_points, error, eps)
+                si = _matvecs_to_reach(si_points, error, eps)
+                ok = math.isfinite(bk) and bk <= si
                 held &= ok
                 ratio = f"{bk / si:.2f}" if math.isfinite(si) and math.isfinite(bk) else "-"
                 parts.append(f"{error} <= {eps:g}: BK {bk}, SI {si} (BK/SI {ratio}){'' if ok else ' FAILS'}")
         lines.append(f"{name}: " + "; ".join(parts))
     summary = (f"k={cfg['k']}, block size k for both methods, {cfg['seeds']} seeds, {cfg['m']}x{cfg['n']} "
-               f"matrices; matvecs (products with A or A^T, Rayleigh-Ritz included) needed for the median error "
-               f"to reach eps. Claim {'held' if held else 'did NOT hold'} (rule: block Krylov needs strictly fewer "
-               f"matvecs in every cell; a tie fails).\n\n" + "\n".join(f"- {line}" for line in lines))
+               f"matrices; median errors at equal matvec budgets (products with A or A^T, Rayleigh-Ritz included; "
+               f"q >= 1), and the matvecs needed for the median error to reach eps. Claim "
+               f"{'held' if held else 'did NOT hold'} (rule: block Krylov strictly more accurate at every equal "
+               f"budget, and reaching every eps with at most simultaneous iteration's matvecs).\n\n"
+               + "\n".join(f"- {line}" for line in lines))
     return held, summary
 
 
