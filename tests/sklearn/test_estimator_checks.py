@@ -1,0 +1,51 @@
+"""scikit-learn's own estimator checks, run on every estimator of lowrank_la.sklearn.
+
+Expected failures, per estimator (at most 3 each; the checks that need them only run with ``SCIPY_ARRAY_API=1``,
+as in ``test_array_api.py``):
+
+* ``RandomizedTruncatedSVD`` / ``check_array_api_input``: on array-api-strict's simulated second device
+  ("device1") :func:`lowrank_la.svd.rsvd` fails, because ``lowrank_la._backend.to_numpy`` reads its scalars to
+  the host with ``numpy.asarray``, which array-api-strict refuses off its CPU device (a library limitation of
+  the SVD code, not of this layer; on the CPU device the same check passes, see ``test_array_api.py``).
+
+No other estimator has an expected failure.
+"""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from lowrank_la.sklearn import (
+    CountSketchProjection,
+    FJLTProjection,
+    IncrementalTruncatedSVD,
+    LowRankImputer,
+    RandomizedTruncatedSVD,
+    SparseSignProjection,
+    SRHTProjection,
+)
+
+ESTIMATORS = [
+    RandomizedTruncatedSVD(random_state=0),
+    RandomizedTruncatedSVD(center=True, algorithm="subspace", random_state=0),
+    IncrementalTruncatedSVD(random_state=0),
+    IncrementalTruncatedSVD(center=True, batch_size=7, random_state=0),
+    FJLTProjection(n_components=2, random_state=0),
+    SRHTProjection(n_components=2, random_state=0),
+    SparseSignProjection(n_components=2, random_state=0),
+    CountSketchProjection(n_components=2, random_state=0),
+    LowRankImputer(random_state=0),
+]
+
+EXPECTED_FAILURES = {
+    RandomizedTruncatedSVD: {
+        "check_array_api_input": "rsvd reads scalars through numpy.asarray, refused on array-api-strict's 'device1'",
+    },
+}
+
+
+def expected_failed_checks(estimator):
+    return EXPECTED_FAILURES.get(type(estimator), {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
