@@ -6,8 +6,8 @@ and each storage budget ``T`` (counted in stored sketch entries, as in the paper
 excess error ``||A - [A_hat]_r||_F / ||A - [A]_r||_F - 1`` of
 
 * ``three (oracle)``: the three-sketch reconstruction ``Q [C]_r P^T`` (paper eq. (2.10)-(2.11)), with the
-  best ``(k, s)`` on a grid satisfying ``k (m + n) + s^2 <= T`` (the paper's Fig. 1 sweeps every ``k`` and takes
-  ``s = floor(sqrt(T - k (m + n)))``; here a geometric grid of ``k``);
+  best ``(k, s)`` satisfying ``k (m + n) + s^2 <= T``: every ``k`` from ``r + alpha + 1`` with
+  ``s = floor(sqrt(T - k (m + n))) >= k + alpha``, as the paper's Fig. 1 sweeps them;
 * ``three (s=2k+1)``: lowrank_la's :class:`StreamingSketch` with the recommended proportion ``s = 2 k + 1``
   and the largest ``k`` that fits in ``T``, with Gaussian and with sparse sign test matrices;
 * ``two (oracle)`` and ``two (l=2k+1)``: the two-sketch of Tropp et al. (SIMAX 2017), ``Q [(Psi Q)^+ W]_r``
@@ -16,7 +16,7 @@ excess error ``||A - [A_hat]_r||_F / ||A - [A]_r||_F - 1`` of
   code (``HMTFixedRankApprox``), with ``l = T / (m + n)`` columns in each of its two sketches.
 
 Differences from the paper: real test matrices and data (``alpha = 1``; the paper's plots use the complex
-field), a geometric grid of ``k`` for the oracles, nested Gaussian test matrices (the sketch for a smaller
+field), nested Gaussian test matrices (the sketch for a smaller
 ``k`` or ``s`` is the leading part of the largest one, so that a sweep costs one pass), and fewer trials and
 classes below ``full``. PolyDecay and ExpDecay are diagonal, as in the paper's code (Gaussian test matrices
 are rotation invariant).
@@ -24,8 +24,11 @@ are rotation invariant).
 The verdict is fixed before looking at the numbers (see ``TOLERANCE`` and ``MAJORITY``; ``FLOOR`` was added
 after the first quick run showed excess errors of 1e-13 against 4e-15, which are rounding, not a ranking): the
 three-sketch is at least as good as the best earlier method in every cell (up to Monte Carlo noise), strictly
-better in most,
-with the recommended parameters too, and its error falls as ``T`` grows.
+better in most, with the recommended parameters too, and its error falls as ``T`` grows. Errors below ``FLOOR``
+are compared as equal to it, and such a tie never counts in the claim's favour: a cell where the three-sketch
+and the best baseline both sit at the floor is not one where it is strictly lower (it still counts among the
+cells), and a class whose three-sketch error starts at the floor has not shown it falling. The number of floor
+ties is reported.
 """
 
 from __future__ import annotations
@@ -60,14 +63,14 @@ CLASSES = {  # name -> (family, parameter)
 
 SIZES = {
     "smoke": {"n": 150, "classes": ["LowRank+Noise xi=1e-1", "PolyDecay p=1"], "trials": 1,
-              "budgets": [14, 24, 48], "grid": 5},
+              "budgets": [14, 24, 48]},
     "quick": {"n": 400, "classes": ["LowRank+Noise xi=1e-2", "LowRank+Noise xi=1e-1", "PolyDecay p=1",
                                     "ExpDecay q=0.1"],
-              "trials": 2, "budgets": [16, 32, 64], "grid": 5},
+              "trials": 2, "budgets": [16, 32, 64]},
     # the paper's grid of T/(m+n) for r = 10: r..2r in steps of 2, and round((2r+3) 2^(0:0.5:3.5)), above the
     # minimal budgets (12.3 for the three-sketch, 13 for the two-sketch at n = 1000)
     "full": {"n": 1000, "classes": list(CLASSES), "trials": 20,
-             "budgets": [14, 16, 18, 20, 23, 33, 46, 65, 92, 130, 184, 260], "grid": 16},
+             "budgets": [14, 16, 18, 20, 23, 33, 46, 65, 92, 130, 184, 260]},
 }
 
 METHODS = ("three (oracle)", "three (s=2k+1)", "three sparse (s=2k+1)", "two (oracle)", "two (l=2k+1)", "HMT")
@@ -132,8 +135,8 @@ def _hmt_rank_r(Y, Yt, Omega, Omega_t, r):
 
 # --------------------------------------------------------------------------- parameter rules
 
-def _three_oracle_pairs(T, m, n, grid):
-    """(k, s) pairs for the oracle: k on a geometric grid from r + alpha + 1, s = floor(sqrt(T - k(m+n)))."""
+def _three_oracle_pairs(T, m, n):
+    """(k, s) pairs for the oracle: every k from r + alpha + 1 with s = floor(sqrt(T - k(m+n))) >= k + alpha."""
     def core(k):
         rest = T - k * (m + n)
         return min(min(m, n), math.isqrt(rest)) if rest >= 0 else -1
@@ -144,12 +147,12 @@ def _three_oracle_pairs(T, m, n, grid):
         k_hi += 1
     if core(k_lo) < k_lo + ALPHA:
         return []
-    ks = np.unique(np.round(np.geomspace(k_lo, k_hi, grid)).astype(int))
-    return [(int(k), core(int(k))) for k in ks]
+    return [(k, core(k)) for k in range(k_lo, k_hi + 1)]
 
 
-def _two_oracle_pairs(T, m, n, grid):
-    """(k, l) pairs for the two-sketch oracle: l = floor((T - k m) / n) >= k + alpha + 1."""
+def _two_oracle_pairs(T, m, n):
+    """(k, l) pairs for the two-sketch oracle: every k from r + alpha + 1 with l = floor((T - k m) / n) >= k + alpha
+    + 1."""
     def corange(k):
         return (T - k * m) // n
 
@@ -159,8 +162,7 @@ def _two_oracle_pairs(T, m, n, grid):
     k_hi = k_lo
     while k_hi + 1 <= min(m, n) and corange(k_hi + 1) >= k_hi + 1 + ALPHA + 1:
         k_hi += 1
-    ks = np.unique(np.round(np.geomspace(k_lo, k_hi, grid)).astype(int))
-    return [(int(k), int(corange(int(k)))) for k in ks]
+    return [(k, int(corange(k))) for k in range(k_lo, k_hi + 1)]
 
 
 def _three_rule(T, m, n):
@@ -187,11 +189,11 @@ def _two_rule(T, m, n):
 
 # --------------------------------------------------------------------------- one trial
 
-def _trial(A, best, budgets, grid, gen, seed):
+def _trial(A, best, budgets, gen, seed):
     """Excess errors of every method at every budget, for one draw of the test matrices."""
     m, n = A.shape
     out = []
-    plans = {T: (_three_oracle_pairs(T * (m + n), m, n, grid), _two_oracle_pairs(T * (m + n), m, n, grid),
+    plans = {T: (_three_oracle_pairs(T * (m + n), m, n), _two_oracle_pairs(T * (m + n), m, n),
                  _three_rule(T * (m + n), m, n), _two_rule(T * (m + n), m, n)) for T in budgets}
     k3 = max([k for p in plans.values() for k, _ in p[0]] + [1])
     s3 = max([s for p in plans.values() for _, s in p[0]] + [1])
@@ -253,13 +255,13 @@ def run(size="quick", rng=0, progress=None):
     rows = []
     cases = [(name, t) for name in cfg["classes"] for t in range(cfg["trials"])]
     matrices = {}
-    with thread_limit(2):
+    with thread_limit(1):  # small dense work: two BLAS pools (NumPy, scipy) on 2 threads contend (20 ms a call)
         for name, t in progress(cases, total=len(cases), desc="single-pass"):
             if name not in matrices:
                 A, sv = _matrix(name, n, gen)
                 matrices[name] = (A, float(np.sqrt(np.sum(sv[RANK:] ** 2))))
             A, best = matrices[name]
-            for row in _trial(A, best, budgets, cfg["grid"], gen, t):
+            for row in _trial(A, best, budgets, gen, t):
                 rows.append({"class": name, "n": n, "r": RANK, "R": R_LEADING, **row})
     table = _aggregate(rows)
     held, summary = _judge(table, cfg)
@@ -292,7 +294,7 @@ def _means(table, floor=0.0):
 
 def _judge(table, cfg):
     means = _means(table, FLOOR)
-    cells = at_least = lower = rule_ok = rule_cells = 0
+    cells = at_least = lower = rule_ok = rule_cells = floor_ties = 0
     falls = True
     lines, failures = [], []
     for cls, by_T in means.items():
@@ -302,7 +304,8 @@ def _judge(table, cfg):
                 cells += 1
                 ok = cell["three (oracle)"] <= TOLERANCE * min(base)
                 at_least += ok
-                lower += cell["three (oracle)"] < min(base) or cell["three (oracle)"] == min(base) == FLOOR
+                lower += cell["three (oracle)"] < min(base)  # a tie at the floor is not strictly lower
+                floor_ties += cell["three (oracle)"] == min(base) == FLOOR
                 if not ok:
                     failures.append(f"{cls}, T/(m+n)={T}: oracle three {cell['three (oracle)']:.3g} vs best "
                                     f"baseline {min(base):.3g}")
@@ -316,7 +319,7 @@ def _judge(table, cfg):
                                     f"{min(rule_base):.3g}")
         for method in ("three (oracle)", "three (s=2k+1)"):
             series = [by_T[T][method] for T in sorted(by_T) if method in by_T[T]]
-            if len(series) >= 2 and not (series[-1] < series[0] or series[0] == FLOOR):
+            if len(series) >= 2 and not series[-1] < series[0]:  # from the floor it cannot fall: not shown
                 falls = False
                 failures.append(f"{cls}: {method} error does not fall with T ({series[0]:.3g} -> {series[-1]:.3g})")
         first, last = min(by_T), max(by_T)
@@ -336,7 +339,8 @@ def _judge(table, cfg):
     verdict = "; ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in checks.items())
     summary = (f"n={cfg['n']}, r={RANK}, R={R_LEADING}, {cfg['trials']} trial(s), T/(m+n) in {cfg['budgets']}; "
                f"mean relative excess error ||A - A_hat_r||_F / ||A - [A]_r||_F - 1. Oracle three-sketch strictly "
-               f"lowest in {lower}/{cells} cells, within x{TOLERANCE} of the best baseline in {at_least}/{cells}; "
+               f"lowest in {lower}/{cells} cells ({floor_ties} tied at the floor {FLOOR:g}, counted as not lower), "
+               f"within x{TOLERANCE} of the best baseline in {at_least}/{cells}; "
                f"three (s=2k+1) within x{TOLERANCE} of min(two (l=2k+1), HMT) in {rule_ok}/{rule_cells}. {verdict}. "
                + (f"Sparse sign / Gaussian test matrices (three, s=2k+1): median ratio of excess errors "
                   f"{np.median(sparse):.2f} (information only). " if sparse else "")

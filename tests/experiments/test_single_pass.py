@@ -1,9 +1,20 @@
 """The single-pass reproduction at smoke size: what that size can show."""
 
+import math
+
 import numpy as np
 
 from lowrank_la import experiments
-from lowrank_la.experiments.single_pass import METHODS
+from lowrank_la.experiments.single_pass import (
+    ALPHA,
+    FLOOR,
+    METHODS,
+    RANK,
+    SIZES,
+    _judge,
+    _three_oracle_pairs,
+    _two_oracle_pairs,
+)
 
 
 def test_single_pass_smoke(tmp_path):
@@ -32,3 +43,25 @@ def test_single_pass_smoke(tmp_path):
     assert ratio and 0.5 <= np.median(ratio) <= 2.0
     assert {p.suffix for p in result.files.values()} == {".csv", ".png", ".md"}
     assert "Tropp" in (tmp_path / "single-pass.md").read_text()
+
+
+def test_oracles_sweep_every_k_and_floor_ties_do_not_favour_the_claim():
+    m = n = 150
+    for T in (14, 24, 48):
+        three = _three_oracle_pairs(T * (m + n), m, n)
+        two = _two_oracle_pairs(T * (m + n), m, n)
+        budget = T * (m + n)
+        core = (lambda k, b=budget: math.isqrt(max(b - k * (m + n), 0)), lambda k, b=budget: (b - k * m) // n)
+        need = (lambda k: k + ALPHA, lambda k: k + ALPHA + 1)  # the smallest core size s / co-range size l
+        for pairs, size, least in zip((three, two), core, need):
+            ks = [k for k, _ in pairs]
+            assert ks == list(range(RANK + ALPHA + 1, ks[-1] + 1))  # every k, from the smallest
+            assert all(s == size(k) >= least(k) for k, s in pairs)  # the largest s (l) the budget leaves
+            assert size(ks[-1] + 1) < least(ks[-1] + 1)  # up to the largest k that fits
+    # every method at the rounding floor in every cell: ties, so the claim is not shown
+    rows = [{"class": cls, "T_over_mn": T, "method": method, "mean_excess_error": 1e-14}
+            for cls in ("A", "B") for T in (14, 24) for method in METHODS]
+    held, summary = _judge(rows, SIZES["smoke"])
+    assert not held and "strictly lowest in 0/4 cells (4 tied at the floor" in summary
+    assert "falls from the smallest to the largest T: NO" in summary
+    assert FLOOR > 1e-14
