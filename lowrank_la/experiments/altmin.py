@@ -13,9 +13,11 @@ the standard synthetic ones (spec page 03, section 8):
 
 The verdict, fixed before the runs:
 
-* robustness: on every E1 problem where exact AltMin reaches 1e-8, every approximate run's lowest error is at
-  most ``max(100 solver_tol, 10 e_exact)`` (it tracks exact AltMin down to a floor set by the tolerance) and
-  every geometric-schedule run reaches ``max(1e-9, 10 e_exact)``;
+* robustness: on every E1 problem, every approximate run's lowest error is at most
+  ``max(100 solver_tol, 10 e_exact)`` (it tracks exact AltMin, ``e_exact`` its lowest error, down to a floor set
+  by the tolerance) and every geometric-schedule run reaches ``max(1e-9, 10 e_exact)``; the problems where exact
+  AltMin itself stays above 1e-8 (too few samples for the iterations given) are judged by the same rule, against
+  its error there, and listed as misses of exact AltMin, with every run that missed its threshold;
 * splitting: the success rate without splitting is at least the one with splitting at every rho;
 * scaling: the fitted exponent in k of the sketched half-steps is below the exact one's and at most 1.5.
 """
@@ -169,8 +171,8 @@ def _final(rows, kappa, p, solver, tol):
 def _judge(rows, cfg):
     e1 = [r for r in rows if r["experiment"] == "E1"]
     problems = sorted({(r["kappa"], r["p"]) for r in e1})
-    tracks, schedule_ok, lines = True, True, []
-    n_judged = 0
+    tracks, schedule_ok, lines, misses = True, True, [], []
+    exact_misses = 0
     for kappa, p in problems:
         e_exact = _final(rows, kappa, p, "exact", "exact")
         parts = [f"exact {e_exact:.1e}"]
@@ -178,16 +180,16 @@ def _judge(rows, cfg):
             for tol in [*cfg["e1"]["tols"], SCHEDULE]:
                 e = _final(rows, kappa, p, solver, tol)
                 parts.append(f"{solver}@{tol if tol == SCHEDULE else f'{tol:g}'} {e:.1e}")
-                if e_exact > 1e-8:
-                    continue
+                bound = max(1e-9, 10 * e_exact) if tol == SCHEDULE else max(100 * tol, 10 * e_exact)
                 if tol == SCHEDULE:
-                    schedule_ok &= e <= max(1e-9, 10 * e_exact)
+                    schedule_ok &= e <= bound
                 else:
-                    tracks &= e <= max(100 * tol, 10 * e_exact)
-        if e_exact <= 1e-8:
-            n_judged += 1
+                    tracks &= e <= bound
+                if not e <= bound:
+                    misses.append(f"kappa={kappa}, p={p}: {solver}@{tol} {e:.1e} > {bound:.1e}")
+        exact_misses += not e_exact <= 1e-8
         lines.append(f"kappa={kappa}, p={p}: lowest error " + ", ".join(parts)
-                     + ("" if e_exact <= 1e-8 else " (exact AltMin did not reach 1e-8: not judged)"))
+                     + ("" if e_exact <= 1e-8 else " (exact AltMin did not reach 1e-8: a miss of exact AltMin)"))
     e2 = [r for r in rows if r["experiment"] == "E2"]
     split_ok = all(
         next(r["success_rate"] for r in e2 if r["rho"] == rho and not r["split"])
@@ -196,9 +198,11 @@ def _judge(rows, cfg):
     rates = ", ".join(f"rho={r['rho']}{' split' if r['split'] else ''}: {r['success_rate']:.2f}" for r in e2)
     exps = {s: _exponent(rows, s) for s in ("exact", "sketch", "cg")}
     scaling_ok = exps["sketch"] < exps["exact"] and exps["sketch"] <= 1.5
-    held = bool(tracks and schedule_ok and split_ok and scaling_ok and n_judged > 0)
+    held = bool(tracks and schedule_ok and split_ok and scaling_ok and problems)
     verdict = (f"tracking to a tolerance floor: {'yes' if tracks else 'NO'}; geometric schedule keeps "
-               f"convergence: {'yes' if schedule_ok else 'NO'} ({n_judged} of {len(problems)} problems judged); "
+               f"convergence: {'yes' if schedule_ok else 'NO'} (all {len(problems)} problems judged; exact AltMin "
+               f"missed 1e-8 on {exact_misses}; {len(misses)} approximate runs missed their bound"
+               + (": " + "; ".join(misses) if misses else "") + "); "
                f"no splitting at least as good as splitting: {'yes' if split_ok else 'NO'}; fitted time exponents "
                f"in k: exact {exps['exact']:.2f}, sketch {exps['sketch']:.2f}, cg {exps['cg']:.2f} (paper: 2 vs 1; "
                f"{'yes' if scaling_ok else 'NO'})")
