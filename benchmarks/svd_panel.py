@@ -25,7 +25,16 @@ Metrics, per matrix, k and implementation:
 
 Inputs and references are built once per run in ``setup_cache``. Every implementation runs on ``THREADS``
 threads (``benchmarks/svd.py``; set ``LOWRANK_LA_BENCH_THREADS=1`` on a shared machine).
+
+The figure of the docs' randomized-SVD page (``docs/_static/rsvd_panel.png``: accuracy against time on the small
+panel) and its table come from the same implementations and metrics, run in one process with the competitors
+interleaved (best of ``--repeats`` times per cell)::
+
+    LOWRANK_LA_BENCH_THREADS=1 python -m benchmarks.svd_panel docs/_static/rsvd_panel.png
 """
+
+import argparse
+import time
 
 import numpy as np
 
@@ -118,3 +127,93 @@ class PanelSVDLarge(PanelSVD):
 
     def setup_cache(self):
         return large_problem()
+
+
+def measure(problem, repeats=5):
+    """Per matrix, k and implementation: the best of `repeats` times (the implementations interleaved), the
+    median maximum relative singular-value error over the seeds and, for lowrank_la, the largest ratio of the
+    true error to ``error_estimate`` and the median ratio of the estimate to the true error. A list of dicts."""
+    import warnings
+
+    runs = {impl: implementation(impl) for impl in IMPLS}
+    rows = []
+    with lowrank_la.thread_limit(THREADS), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # svds' and fbpca's own warnings; the rows carry the accuracy
+        for name, A in problem["panel"].items():
+            for k in K_VALUES:
+                exact = problem["sigma"][name][:k]
+                best = dict.fromkeys(IMPLS, float("inf"))
+                for _ in range(repeats):
+                    for impl in IMPLS:
+                        start = time.perf_counter()
+                        runs[impl](A, k, 0)
+                        best[impl] = min(best[impl], time.perf_counter() - start)
+                for impl in IMPLS:
+                    results = [runs[impl](A, k, seed) for seed in ([0] if impl == "svds" else SEEDS)]
+                    errors = [max_rel_sv_error(r[1], exact) for r in results]
+                    row = {"matrix": name, "k": k, "impl": impl, "time_s": best[impl],
+                           "error": float(np.median(errors))}
+                    if impl == "lowrank_la":
+                        estimates = [r.error_estimate for r in results]
+                        row["true_over_estimate"] = max(e / max(x, 1e-300) for e, x in zip(errors, estimates))
+                        row["estimate_over_true"] = float(np.median([x / max(e, 1e-300)
+                                                                     for e, x in zip(errors, estimates)]))
+                    rows.append(row)
+    return rows
+
+
+def draw(rows, path):
+    """Accuracy (median maximum relative singular-value error) against time, one panel per matrix."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import NullFormatter
+
+    names = list(dict.fromkeys(row["matrix"] for row in rows))
+    fig, axes = plt.subplots(2, 3, figsize=(9.6, 6.0))
+    markers = {10: "o", 20: "s", 50: "^"}
+    colors = dict(zip(IMPLS, ["C3", "C0", "C2", "C7"]))
+    for ax, name in zip(axes.flat, names):
+        for impl in IMPLS:
+            cells = [row for row in rows if row["matrix"] == name and row["impl"] == impl]
+            ax.plot([row["time_s"] * 1e3 for row in cells], [max(row["error"], 1e-16) for row in cells], "-",
+                    color=colors[impl], lw=0.8, alpha=0.6)
+            for row in cells:
+                ax.plot(row["time_s"] * 1e3, max(row["error"], 1e-16), markers[row["k"]], color=colors[impl], ms=5)
+        ax.set(xscale="log", yscale="log", title=name, ylim=(3e-17, 1))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    for ax in axes[1, :]:
+        ax.set_xlabel("time (ms), best of runs")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("max relative sv error")
+    legend = axes.flat[-1]
+    legend.axis("off")
+    handles = [Line2D([], [], color=colors[impl], marker="o", lw=0.8, label=impl) for impl in IMPLS]
+    handles += [Line2D([], [], color="k", marker=markers[k], ls="none", label=f"k = {k}") for k in K_VALUES]
+    legend.legend(handles=handles, loc="center", frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=72)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Accuracy against time of the randomized SVDs on the panel.")
+    parser.add_argument("png", help="where to write the figure")
+    parser.add_argument("--repeats", type=int, default=5, help="timings per cell (the best is kept)")
+    args = parser.parse_args(argv)
+    rows = measure(small_problem(), repeats=args.repeats)
+    draw(rows, args.png)
+    print(f"{'matrix':13s} {'k':>3s} " + " ".join(f"{impl:>22s}" for impl in IMPLS) + "  la true/est  la est/true")
+    for name in dict.fromkeys(row["matrix"] for row in rows):
+        for k in K_VALUES:
+            cells = {row["impl"]: row for row in rows if row["matrix"] == name and row["k"] == k}
+            la = cells["lowrank_la"]
+            print(f"{name:13s} {k:3d} " + " ".join(f"{cells[i]['error']:9.1e} {cells[i]['time_s'] * 1e3:9.1f} ms"
+                                                  for i in IMPLS)
+                  + f"  {la['true_over_estimate']:11.2f}  {la['estimate_over_true']:11.1f}")
+
+
+if __name__ == "__main__":
+    main()
