@@ -14,6 +14,7 @@ sensing      low-rank matrix sensing: ScaledGD(lambda), ScaledGD, GD, PrecGD, th
 tensor       Tucker and tensor-train decompositions, core-shape (multilinear rank) search under a size budget
 sketch       sketch operators (Gaussian, sparse sign, CountSketch, SRHT, FJLT) and the fast Walsh-Hadamard transform
 psd          symmetric and PSD matrices, traces: stable Nystrom, randomized eigh, RPCholesky, Nystrom PCG, XTrace
+sklearn      scikit-learn estimators over the algorithms (needs scikit-learn; imported only with this subpackage)
 datasets     synthetic problems shared by the tests, the docs and the reproductions
 experiments  the registry of reproduced paper experiments (``python -m lowrank_la reproduce``)
 
@@ -50,7 +51,7 @@ from ._backend import (
 __version__ = "0.1.0.dev0"
 
 _SUBPACKAGES = ("completion", "datasets", "experiments", "factor", "matmul", "projection", "psd", "sensing", "sketch",
-                "svd", "tensor")
+                "sklearn", "svd", "tensor")
 _REEXPORTED = {"fwht": "sketch", "make_sketch": "sketch", "jl_min_dim": "sketch", "rsvd": "svd", "svd_tol": "svd",
                "altmin_complete": "completion", "scaled_gd_lambda": "sensing", "scaled_gd": "sensing",
                "meta_factorize": "factor", "generalized_nystrom": "factor", "cur": "factor",

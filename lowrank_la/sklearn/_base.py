@@ -1,8 +1,9 @@
-"""What the estimators share: input checks (scikit-learn's, then the library's input rule), seeds, variances."""
+"""What the estimators share: input checks (the library's input rule, then scikit-learn's), seeds, variances."""
 
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 from array_api_compat import is_array_api_obj
@@ -12,25 +13,34 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import validate_data
 
 from .._backend import array_namespace, device_of
-from .._validate import as_matrix, check_int, check_shape_agrees, is_sparse
+from .._validate import as_matrix, canonical_sparse, check_int, check_shape_agrees, is_sparse
 
 __all__: list[str] = []
 
-_FLOATS = ("float64", "float32")
 _BLOCK_BYTES = 8 << 20  # rows summed at a time by the column statistics
 
 
-def check_X(estimator, X, *, reset, method, sparse=True, allow_nan=False):
-    """Validate `X` the way scikit-learn does (feature names, ``n_features_in_``, its error messages), then by
-    the library's input rule (:func:`~lowrank_la._validate.as_matrix`: finite values, sparse index structure).
+class ComplexInputError(TypeError, ValueError):
+    """Complex input to an estimator: a ``TypeError`` by the library's input rule, a ``ValueError`` ("Complex data
+    not supported") by scikit-learn's."""
 
-    `reset` (fit, and the first partial_fit) records the number of features and the array namespace and device;
-    otherwise `X` is held to them (the namespace only with scikit-learn's ``array_api_dispatch``; `method` names
-    the caller in the message). float32 stays float32; other numeric dtypes become float64. Sparse input comes back as
-    canonical CSR or CSC.
+
+def check_X(estimator, X, *, reset, method, sparse=True, allow_nan=False):
+    """Validate `X` by the library's input rule and by scikit-learn's, every refusal naming ``X``.
+
+    The kinds of input are the library's (:func:`~lowrank_la._validate.as_matrix`): lists, ``numpy.matrix``,
+    DataFrames, array-API arrays and sparse matrices (index structure checked before any conversion) are taken;
+    object, string and complex arrays are refused. Then scikit-learn's ``validate_data`` (feature names,
+    ``n_features_in_``, and its messages for wrong dimensions, empty input, NaN and Inf, prefixed with ``X``
+    where they do not name it). `reset` (fit, and the first partial_fit) records the number of features and the
+    array namespace and device; otherwise `X` is held to them (the namespace only with scikit-learn's
+    ``array_api_dispatch``; `method` names the caller in the message). float32 stays float32; other numeric
+    dtypes become float64. Sparse input comes back as canonical CSR or CSC.
     """
-    X = validate_data(estimator, X, reset=reset, accept_sparse=("csr", "csc") if sparse else False,
-                      dtype=_dtypes(X), ensure_all_finite="allow-nan" if allow_nan else True)
+    if type(X).__module__.split(".")[0] != "pandas":  # DataFrames go to scikit-learn as they are (column names)
+        X = _input_kind(X, sparse=sparse)
+    X = _named(validate_data, estimator, X, reset=reset, accept_sparse=("csr", "csc") if sparse else False,
+               dtype=_dtypes(X), ensure_all_finite="allow-nan" if allow_nan else True)
     X = as_matrix(X, "X", finite=not allow_nan)
     where = _namespace_and_device(X)
     if reset:
@@ -42,6 +52,31 @@ def check_X(estimator, X, *, reset, method, sparse=True, allow_nan=False):
     return X
 
 
+def _input_kind(X, *, sparse):
+    """The kinds of input of :func:`~lowrank_la._validate.as_matrix` (shape and values are left to scikit-learn);
+    complex input is refused with :class:`ComplexInputError`."""
+    if is_sparse(X) and sparse:
+        return canonical_sparse(X, "X")
+    try:
+        return as_matrix(X, "X", ndim=None, finite=False, sparse=sparse, allow_empty=True)
+    except TypeError as exc:
+        if "complex dtype" in str(exc):
+            raise ComplexInputError(f"{exc}. Complex data not supported") from None
+        raise
+    except ValueError:  # a 0-d value: scikit-learn's message below
+        return X
+
+
+def _named(check, *args, **kwargs):
+    """``check(*args, **kwargs)``, a ``ValueError`` that does not name ``X`` prefixed with ``X: ``."""
+    try:
+        return check(*args, **kwargs)
+    except ValueError as exc:
+        if re.search(r"(?<![A-Za-z0-9_])X(?![A-Za-z0-9_])", str(exc)):
+            raise
+        raise type(exc)(f"X: {exc}") from exc
+
+
 def _namespace_and_device(X):
     """``(namespace name, device)`` of an array; ``("numpy", "cpu")`` for NumPy and scipy.sparse."""
     if is_sparse(X) or isinstance(X, np.ndarray):
@@ -50,8 +85,11 @@ def _namespace_and_device(X):
 
 
 def check_Y(Y, n_components):
-    """Validate the reduced data `Y` given to ``inverse_transform``: 2-D, finite, ``n_components`` columns."""
-    Y = as_matrix(check_array(Y, accept_sparse=("csr", "csc"), dtype=_dtypes(Y)), "X")
+    """Validate the reduced data `Y` given to ``inverse_transform`` (named ``X`` as in scikit-learn), as
+    :func:`check_X` does, and its ``n_components`` columns."""
+    if type(Y).__module__.split(".")[0] != "pandas":
+        Y = _input_kind(Y, sparse=True)
+    Y = as_matrix(_named(check_array, Y, accept_sparse=("csr", "csc"), dtype=_dtypes(Y)), "X")
     check_shape_agrees("X.shape[1]", Y.shape[1], n_components, "n_components_")
     return Y
 

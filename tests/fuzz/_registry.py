@@ -611,9 +611,33 @@ def _register_psd():
              single, Arg("idx", "vector", lenient=True), Arg("points"), keep_dtype=False)
 
 
+SKLEARN_PROJECTIONS = ("CountSketchProjection", "FJLTProjection", "SRHTProjection", "SparseSignProjection")
+
+
+def _register_sklearn():
+    from lowrank_la import sklearn as sk
+
+    X_base = lambda seed: {"X": low_rank(seed, 20, 16)}  # noqa: E731
+    for cls in SKLEARN_PROJECTIONS:
+        make = lambda cls=cls: getattr(sk, cls)(8, random_state=0)  # noqa: E731
+        dense = lambda Y: {"out": Y.toarray() if hasattr(Y, "toarray") else Y}  # noqa: E731
+        spec(f"sklearn.{cls}.transform", X_base, lambda d, make=make: make().fit(np.zeros((1, 16))).transform(d["X"]),
+             dense, Arg("X", scale={"out": 1}, sparse=True))
+        spec(f"sklearn.{cls}.fit_transform", X_base, lambda d, make=make: make().fit_transform(d["X"]), dense,
+             Arg("X", scale={"out": 1}, sparse=True))
+    svd = lambda: sk.RandomizedTruncatedSVD(3, random_state=0)  # noqa: E731
+    spec("sklearn.RandomizedTruncatedSVD.fit", X_base, lambda d: svd().fit(d["X"]),
+         lambda e: {"s": e.singular_values_, "P": e.components_.T @ e.components_}, Arg("X", scale={"s": 1, "P": 0},
+                                                                                      sparse=True))
+    spec("sklearn.IncrementalTruncatedSVD.partial_fit", X_base,
+         lambda d: sk.IncrementalTruncatedSVD(3, random_state=0).partial_fit(d["X"]),
+         lambda e: {"s": e.singular_values_, "P": e.components_.T @ e.components_}, Arg("X", scale={"s": 1, "P": 0},
+                                                                                      sparse=True))
+
+
 for _register in (_register_top, _register_svd, _register_sketch, _register_factor, _register_completion,
                   _register_sensing, _register_tensor, _register_matmul, _register_projection, _register_datasets,
-                  _register_psd):
+                  _register_psd, _register_sklearn):
     _register()
 
 
@@ -621,6 +645,24 @@ _SKETCH_CONFIG = {f"sketch.{cls}{meth}": reason for cls in (*SKETCH_CLASSES, "Sk
     ("", "takes sizes and options only; its array methods are fuzzed"),
     (".todense", "takes no argument (the drawn operator is checked through fit)"),
     (".as_linear_operator", "takes no argument"))}
+_SKLEARN_MACHINERY = ("scikit-learn's own estimator machinery (parameters, metadata routing, output container, "
+                      "feature names), inherited from sklearn.base; run by its estimator checks in tests/sklearn")
+_SKLEARN_SAME_PATH = ("validates X by scikit-learn's validate_data and the input rule, exactly as the fuzzed methods "
+                      "of the same class do, then passes it to already-fuzzed functions (rsvd, svd_tol, "
+                      "TruncatedSVDUpdater.add_rows, the sketches' apply, altmin_complete); NaN, shape and dtype "
+                      "refusals are checked by scikit-learn's estimator checks in tests/sklearn")
+_SKLEARN_EXEMPT = {
+    **{f"sklearn.{cls}": "takes parameters only (scikit-learn's rule: nothing is validated before fit)"
+       for cls in ("IncrementalTruncatedSVD", "LowRankImputer", "RandomizedTruncatedSVD", *SKLEARN_PROJECTIONS)},
+    **{f"sklearn.{cls}.{meth}": _SKLEARN_MACHINERY
+       for cls in ("IncrementalTruncatedSVD", "LowRankImputer", "RandomizedTruncatedSVD", *SKLEARN_PROJECTIONS)
+       for meth in ("get_feature_names_out", "get_metadata_routing", "get_params", "set_output", "set_params")},
+    **{f"sklearn.{cls}.{meth}": _SKLEARN_SAME_PATH for cls, meth in (
+        *((c, m) for c in SKLEARN_PROJECTIONS for m in ("fit", "inverse_transform")),
+        *(("RandomizedTruncatedSVD", m) for m in ("fit_transform", "transform", "inverse_transform")),
+        *(("IncrementalTruncatedSVD", m) for m in ("fit", "fit_transform", "transform", "inverse_transform")),
+        *(("LowRankImputer", m) for m in ("fit", "fit_transform", "transform")))},
+}
 _ABSTRACT = "abstract base class: its methods are fuzzed through the concrete subclasses"
 _RESULT = "result type (named tuple, dict, dataclass) or warning: built by the library, holds no algorithm"
 _IO = "reads or writes the state at a path; save/load round trips are tested beside each class"
@@ -670,6 +712,7 @@ NO_ARRAY = {
     "svd.StreamingSketch": "takes a shape and options only; its array methods are fuzzed",
     "tensor.tt_size": "takes shapes and ranks only",
     "tensor.tucker_size": "takes shapes and ranks only",
+    **_SKLEARN_EXEMPT,
 }
 
 
