@@ -7,15 +7,33 @@ import warnings
 
 import numpy as np
 
-from .._backend import ConvergenceWarning, SolverResult, array_namespace, as_rng, random_normal, working_dtype
+from .._backend import (
+    ConvergenceWarning,
+    SolverResult,
+    array_namespace,
+    as_rng,
+    is_numpy_namespace,
+    random_normal,
+    working_dtype,
+)
 from .._validate import as_matrix, check_int, check_option, check_rank, check_real, check_tolerance
 from ..matmul._common import exponent, outside_safe_range, scale_pow2
 from ._operators import SensingOperator
 
-__all__ = ["DIVERGENCE_FACTOR", "Problem", "check_step", "default_tol", "iterate"]
+__all__ = ["DIVERGENCE_FACTOR", "NOISE_RATIO", "STALL_FRACTION", "Problem", "check_step", "default_tol", "iterate"]
 
 #: A run whose relative residual exceeds this multiple of its initial value (or 1) is stopped as diverged.
 DIVERGENCE_FACTOR = 1e6
+#: The noise-floor stop is tested once the squared residual, extrapolated geometrically from its last three
+#: values, is predicted to fall by less than this fraction of itself.
+STALL_FRACTION = 1e-3
+#: ... and it stops when ``||A*(res)||_2`` is at most this multiple of ``||A*(s * res)||_2`` for random signs
+#: ``s``: the residual then carries no low-rank structure that the sign flip would destroy, only noise. A
+#: component of size ``d`` above a noise edge ``e`` shows as an outlier ``d + e^2 / d >= 2 e``; below ``e`` it
+#: cannot be told from the noise.
+NOISE_RATIO = 1.3
+#: Seed of the random signs of the noise test (fixed: the solvers with a spectral start stay deterministic).
+SIGN_SEED = 0x5EED
 
 
 def default_tol(dtype) -> float:
@@ -66,6 +84,7 @@ class Problem:
             self.truth = truth
             self.truth_norm = float(xp.linalg.matrix_norm(truth))
         self._spectrum = None
+        self._signs = None
 
     # ---------------------------------------------------------------- the maps
     def residual(self, M):
@@ -102,6 +121,43 @@ class Problem:
     def sigma1(self) -> float:
         """Top eigenvalue (singular value) of ``A*(y)``: the spectral estimate of ``sigma_1(M)``."""
         return max(float(self.spectrum()[1][0]), 0.0)
+
+    # ---------------------------------------------------------------- the noise level
+    def _norm2(self, G) -> float:
+        """Spectral norm of the gradient matrix (``eigvalsh`` when symmetric, NumPy's LAPACK on NumPy)."""
+        xp = self.xp
+        lin = np.linalg if is_numpy_namespace(xp) else xp.linalg
+        values = lin.eigvalsh(G) if self.psd else lin.svdvals(G)
+        return float(xp.max(xp.abs(values)))
+
+    def noise_ratio(self, res, G) -> float:
+        """``||A*(res)||_2 / ||A*(s * res)||_2`` for random signs ``s``: about 1 (or below) when `res` is noise.
+
+        Flipping the signs at random keeps the distribution of white noise and destroys the low-rank structure
+        of ``A(Delta)`` for an error ``Delta`` still to be fitted, whose adjoint then shows as an outlier
+        singular value. The test holds for any operator, Gaussian, sampling or a user's.
+        """
+        xp = self.xp
+        if self._signs is None:
+            self._signs = as_rng(SIGN_SEED, xp)
+        s = xp.sign(random_normal(self._signs, (self.op.n_measurements,), dtype=self.dtype, xp=xp))
+        flipped = self._norm2(self.adjoint(res * s))
+        return self._norm2(G) / flipped if flipped > 0 else 1.0
+
+    def noise_level(self, rel) -> float:
+        """Estimated standard deviation of the measurement noise, ``||res|| / sqrt(m - dof)``, in y's units.
+
+        ``dof`` is the dimension of the rank-``r`` model (``n r - r (r - 1) / 2`` PSD, ``(n1 + n2 - r) r``
+        otherwise), an upper bound when ``r`` exceeds the true rank: the estimate is then biased low by the factor
+        ``sqrt((m - dof(r)) / (m - dof(r*)))``. NaN when ``m <= dof``.
+        """
+        n1, n2 = self.op.shape
+        r = self.r
+        dof = n1 * r - r * (r - 1) // 2 if self.psd else (n1 + n2 - r) * r
+        free = self.op.n_measurements - dof
+        if free <= 0:
+            return math.nan
+        return math.ldexp(rel * self.y_norm / math.sqrt(free), 2 * self.k)
 
     # ---------------------------------------------------------------- initialisations
     def spectral_init(self):
@@ -153,16 +209,17 @@ class Problem:
         return (X, self.small_init(alpha, gen, self.sigma1())), alpha
 
     def auto_alpha(self) -> float:
-        """``alpha = tol / 1000``, at least ``10 eps`` (float64) or ``1e-4`` (float32), at most ``1e-3``.
+        """The default initialisation scale: ``10 eps`` in float64, ``1e-4`` in float32.
 
-        With an overparameterised rank the error stalls at a level proportional to ``alpha`` (the factor grows
-        with the condition number: about ``alpha / 4`` at kappa = 10, ``1e3 alpha`` at kappa = 100 in the tests),
-        so ``alpha`` sits well below the target; a small ``alpha`` costs only ``O(log(1/alpha))`` iterations.
-        In float32 the first gradients, of size ``alpha sigma_1``, would drown in rounding below ``1e-4``.
+        A small start keeps the directions that the data do not determine (``r`` above the true rank) small for
+        as long as possible: they grow by a bounded factor per iteration, with noise from its level upward, so
+        the smaller they start, the later a noisy run begins to fit the noise (with ``alpha = 1e-8`` rather than
+        ``2e-15`` the noisy panel of :func:`scaled_gd_lambda` ended up to 1.75 times farther from ``M`` than the
+        rank-r* least-squares fit). A small ``alpha`` costs only ``O(log(1/alpha))`` iterations. In float32 the
+        first gradients, of size ``alpha sigma_1``, would drown in rounding below ``1e-4``.
         """
         eps = float(np.finfo(np.dtype(str(self.dtype).split(".")[-1])).eps)
-        floor = 10 * eps if eps < 1e-10 else 1e-4
-        return min(1e-3, max(1e-3 * self.tol, floor))
+        return 10 * eps if eps < 1e-10 else 1e-4
 
 
 def _model(state, xp):
@@ -177,11 +234,40 @@ def _finite(state, xp) -> bool:
     return all(bool(xp.all(xp.isfinite(p))) for p in parts)
 
 
+def _predicted_fall(d) -> float:
+    """How much further the squared residual ``d`` (its last three values) falls, extrapolated geometrically.
+
+    With ``d_t = d_inf + c rho^t`` the next fall is ``rho`` times the last one, so ``d_t - d_inf = step rho /
+    (1 - rho)``. A residual that did not fall is predicted to stay (0); one whose fall is not shrinking
+    (the start from a small point, or a plateau being left) is not extrapolated (inf).
+    """
+    before, step = d[0] - d[1], d[1] - d[2]
+    if step <= 0:
+        return 0.0
+    if before <= step:
+        return math.inf
+    rho = step / before
+    return step * rho / (1 - rho)
+
+
+def _fall_turned(d) -> bool:
+    """The fall of the squared residual ``d`` (its last four values) shrank, then stopped shrinking."""
+    falls = [d[0] - d[1], d[1] - d[2], d[2] - d[3]]
+    return falls[0] > falls[1] > 0 and falls[2] >= falls[1]
+
+
 def iterate(problem: Problem, state, step, *, callback=None, name="solver", extra=None, done=None,
-            criterion=None):
+            criterion=None, noise_stop=True):
     """Run ``state <- step(state, G, residual, t)`` until the relative residual is at most ``problem.tol``.
 
     ``done(rel, t)`` replaces that stopping rule (``criterion`` then describes it in the messages).
+
+    With ``noise_stop`` the run also stops, converged, at the noise level of the data: when the residual is
+    predicted to fall by less than :data:`STALL_FRACTION` of its square (geometric extrapolation of its last
+    three values) and the gradient matrix carries no more structure than the residual with random signs
+    (:meth:`Problem.noise_ratio` at most :data:`NOISE_RATIO`). The second test tells the noise floor from a
+    plateau (a component of ``M`` not yet grown from a small start); a failed test is retried after 1, 2, 4, ...
+    iterations while the residual stays flat. Every result reports ``noise_level`` (:meth:`Problem.noise_level`).
 
     `step` receives the gradient matrix ``G = A*(A(M) - y)`` (symmetrised for PSD problems), the residual vector,
     its relative norm, and the iteration number. Divergence (a non-finite iterate, or a residual above
@@ -201,9 +287,20 @@ def iterate(problem: Problem, state, step, *, callback=None, name="solver", extr
         def done(rel, t):
             return rel <= problem.tol
         criterion = f"the relative residual tol={problem.tol:.3g}"
-    converged, diverged, stopped, t = done(rel, 0), False, False, 0
+    converged, diverged, stopped, at_noise, t = done(rel, 0), False, False, False, 0
+    wait, next_test = 1, 0
     while not converged and t < problem.n_iter:
-        new = step(state, problem.adjoint(res), res, rel, t)
+        G = problem.adjoint(res)
+        if noise_stop and t >= 3:
+            d = [v * v for v in history["residual"][-4:]]
+            if _predicted_fall(d[1:]) > STALL_FRACTION * d[-1] and not _fall_turned(d):
+                wait = 1
+            elif t >= next_test:
+                if problem.noise_ratio(res, G) <= NOISE_RATIO:
+                    converged = at_noise = True
+                    break
+                next_test, wait = t + wait, 2 * wait
+        new = step(state, G, res, rel, t)
         if not _finite(new, xp):
             diverged = True
             break
@@ -220,12 +317,17 @@ def iterate(problem: Problem, state, step, *, callback=None, name="solver", extr
         if callback is not None and callback(_snapshot(_unscaled(state, problem.k), t, rel)):
             stopped = True
             break
+    noise = problem.noise_level(rel)
     if diverged:
         message = (f"{name} diverged at iteration {t + 1} (relative residual above {limit:.3g} or not finite); "
                    "returning the last finite iterate: reduce the step size eta")
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     elif stopped:
         message = f"stopped by the callback at iteration {t}"
+    elif at_noise:
+        message = (f"reached the noise level of the data at iteration {t}: the residual stopped falling and "
+                   f"carries no structure beyond noise (relative residual {rel:.3g}, estimated noise standard "
+                   f"deviation {noise:.3g})")
     elif not converged:
         message = (f"{name} did not reach {criterion} in {problem.n_iter} iterations (relative residual "
                    f"{rel:.3g})")
@@ -235,7 +337,7 @@ def iterate(problem: Problem, state, step, *, callback=None, name="solver", extr
     state = _unscaled(state, problem.k)
     factors = {"L": state[0], "R": state[1]} if isinstance(state, tuple) else {"X": state}
     return SolverResult(**factors, converged=bool(converged), diverged=diverged, n_iter=t, message=message,
-                        history=history, **(extra or {}))
+                        history=history, noise_level=noise, **(extra or {}))
 
 
 def _unscaled(state, k):

@@ -92,15 +92,16 @@ def test_result_fields():
     assert res.X.shape == (30, 2)
     assert len(res.history["residual"]) == len(res.history["error"]) == res.n_iter + 1
     assert res.history["residual"][-1] <= 1e-12 and res.history["error"][-1] < 1e-10
-    assert res.lam > 0 and res.alpha == pytest.approx(1e-12)
+    assert res.lam > 0 and res.alpha == pytest.approx(10 * np.finfo(float).eps)
+    assert res.lam == res.history["lam"][-1] and len(res.history["lam"]) == res.n_iter
 
 
 def test_overparameterized_error_is_set_by_the_initialization_scale():
-    # r = 2 r*, kappa = 10: the error stalls at a level set by alpha (documented in scaled_gd_lambda); a tiny
-    # alpha reaches 1e-9 within 1000 iterations (spec section 7), alpha = 1e-3 stalls orders of magnitude higher
+    # r = 2 r*, kappa = 10, a fixed lam = 0.1 sigma_1: the error stalls at a level set by alpha; a tiny alpha
+    # reaches 1e-9 within 1000 iterations (spec section 7), alpha = 1e-3 stalls orders of magnitude higher
     op, y, M = psd_problem(kappa=10, seed=0)
-    small = quiet(scaled_gd_lambda, op, y, 4, alpha=1e-12, n_iter=1000, truth=M, rng=1)
-    large = quiet(scaled_gd_lambda, op, y, 4, alpha=1e-3, n_iter=1000, truth=M, rng=1)
+    small = quiet(scaled_gd_lambda, op, y, 4, lam=0.1, alpha=1e-12, n_iter=1000, truth=M, rng=1)
+    large = quiet(scaled_gd_lambda, op, y, 4, lam=0.1, alpha=1e-3, n_iter=1000, truth=M, rng=1)
     assert min(small.history["error"]) <= 1e-9
     assert min(large.history["error"]) > 100 * min(small.history["error"])
     assert min(large.history["error"]) < 1e-2
