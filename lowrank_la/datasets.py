@@ -11,6 +11,7 @@ matrix_with_spectrum   dense ``U @ diag(s) @ V.T`` with Haar-random orthonormal 
 low_rank_matrix        exact low rank, plus Gaussian noise of a given relative size
 low_rank_plus_noise    Tropp et al.'s LowRank+Noise test matrix (symmetric positive semidefinite)
 incoherent_low_rank    low rank with Haar singular vectors and a given condition number
+psd_low_rank           positive semidefinite ``U diag(s) U^T`` of a given rank, condition number and spectrum shape
 coherence              the coherence ``(m / r) max_i ||U_i||^2`` of an orthonormal basis
 
 Sparse matrices and tensors
@@ -67,6 +68,7 @@ __all__ = [
     "low_rank_matrix",
     "low_rank_plus_noise",
     "matrix_with_spectrum",
+    "psd_low_rank",
     "ratings_matrix",
     "real_panel",
     "sparse_power_law",
@@ -480,6 +482,94 @@ def incoherent_low_rank(m, n, rank, *, condition_number=1.0, rng=None, dtype="fl
         raise ValueError(f"condition_number={condition_number} must be 1 when rank=1")
     s = np.geomspace(1.0, 1.0 / condition_number, rank)
     return matrix_with_spectrum(m, n, s, rng=rng, dtype=dtype, return_factors=return_factors)
+
+
+#: The eigenvalue shapes of :func:`psd_low_rank`.
+PSD_SHAPES = ("geometric", "linear", "clustered")
+
+
+@refuse_random_state
+def psd_low_rank(n, rank, *, condition_number=1.0, shape="geometric", rng=None, dtype="float64",
+                 return_factors=False):
+    """A symmetric positive semidefinite (n, n) matrix ``U diag(s) U^T`` of a given rank and condition number.
+
+    Parameters
+    ----------
+    n : int
+        Size, ``n >= 1``.
+    rank : int
+        Its rank, ``1 <= rank <= n``.
+    condition_number : float
+        Ratio ``s_1 / s_rank >= 1`` of the largest to the smallest non-zero eigenvalue; must be 1 when
+        ``rank = 1``.
+    shape : {"geometric", "linear", "clustered"}
+        How the eigenvalues fall from 1 to ``1 / condition_number``: geometrically (equal ratios), linearly
+        (equal gaps, Tong, Ma and Chi's ``linspace(1, 1/kappa, r)``), or in two clusters (the first
+        ``ceil(rank / 2)`` at 1, the others at ``1 / condition_number``: a spectral gap with repeated values).
+    rng : None, int or numpy.random.Generator
+        Source of randomness (the Haar eigenvectors); the same seed gives the same matrix.
+    dtype : {"float64", "float32"}
+        dtype of the results.
+    return_factors : bool
+        Also return ``U`` and ``s``.
+
+    Returns
+    -------
+    M : (n, n) ndarray
+        The matrix, exactly symmetric.
+    U : (n, rank) ndarray
+        Orthonormal eigenvectors; only with ``return_factors=True``.
+    s : (rank,) ndarray
+        Eigenvalues, descending; only with ``return_factors=True``.
+
+    Raises
+    ------
+    ValueError
+        If `n`, `rank` or `condition_number` is out of range, or `shape` is not one of the three.
+    TypeError
+        If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    Notes
+    -----
+    ``U`` is Haar distributed (see :func:`matrix_with_spectrum`), hence incoherent with high probability, as
+    matrix sensing, completion and the Nystrom methods assume. The matrix is formed as ``(U s^1/2)(U s^1/2)^T``
+    and symmetrised, so that it is symmetric to the last bit. Cost: ``O(n rank^2 + n^2 rank)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lowrank_la as la
+    >>> M, U, s = la.datasets.psd_low_rank(30, 3, condition_number=100.0, shape="linear", rng=0,
+    ...                                    return_factors=True)
+    >>> s.tolist()
+    [1.0, 0.505, 0.01]
+    >>> np.linalg.eigvalsh(M)[::-1][:4].round(6).tolist()
+    [1.0, 0.505, 0.01, 0.0]
+    >>> la.datasets.psd_low_rank(6, 4, condition_number=10.0, shape="clustered", return_factors=True)[2].tolist()
+    [1.0, 1.0, 0.1, 0.1]
+    """
+    n = check_int(n, "n", low=1)
+    rank = check_rank(rank, (n, n), "rank")
+    condition_number = check_real(condition_number, "condition_number", low=1)
+    if rank == 1 and condition_number != 1:
+        raise ValueError(f"condition_number={condition_number} must be 1 when rank=1")
+    check_option(shape, "shape", list(PSD_SHAPES))
+    dtype = check_dtype(dtype)
+    check_option(return_factors, "return_factors", [False, True])
+    low = 1.0 / condition_number
+    if shape == "geometric":
+        s = np.geomspace(1.0, low, rank)
+    elif shape == "linear":
+        s = np.linspace(1.0, low, rank)
+    else:
+        s = np.where(np.arange(rank) < (rank + 1) // 2, 1.0, low)
+    U = _haar(as_rng(rng), n, rank)
+    root = U * np.sqrt(s)
+    M = root @ root.T
+    M = ((M + M.T) / 2).astype(dtype)
+    if return_factors:
+        return M, U.astype(dtype), s.astype(dtype)
+    return M
 
 
 def coherence(U):

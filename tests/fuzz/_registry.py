@@ -689,6 +689,7 @@ NO_ARRAY = {
     "psd.KernelMatrix.diagonal": "takes no argument (the points are fuzzed through KernelMatrix)",
     "datasets.incoherent_low_rank": "takes sizes and options only",
     "datasets.low_rank_plus_noise": "takes sizes and options only",
+    "datasets.psd_low_rank": "takes sizes and options only",
     "datasets.ratings_matrix": "takes sizes and options only",
     "datasets.sparse_power_law": "takes sizes and options only",
     "datasets.spectrum": "takes sizes and options only",
