@@ -12,16 +12,27 @@ the asymptotic regime and gave a Hutchinson slope of -0.25 at 24 seeds. The root
 Hutchinson exactly ``sqrt(2 sum lambda^2 / m) / tr``, slope -1/2) replaced it; the rule itself did not change.
 
 ``xtrace-accuracy`` (Epperly, Tropp, Webber 2024): XTrace and XNysTrace are at least as accurate as Hutch++ with the
-same number of products. Measured: the mean relative error over the seeds on the paper's six test spectra
-(``flat`` ``linspace(1, 3)``, ``poly`` ``j^-2``, ``slowexp`` ``0.9^j``, ``fastexp`` ``0.7^j``, ``smallstep`` and
-``bigstep``: ``n/20`` ones then ``1e-3`` or ``1e-8``) at several ``m``. Rule, fixed in advance: in every (matrix,
-m) cell, XTrace's and XNysTrace's mean errors are at most ``1.25`` times Hutch++'s (the 25% allows for the Monte
-Carlo spread of a mean over the seeds on the flat spectrum, where all three are Hutchinson-like).
+same number of products. Protocol of the authors' ``tests/basic_tests.m`` (github.com/eepperly/XTrace): the paper's
+six test spectra (``flat`` ``linspace(1, 3)``, ``poly`` ``j^-2``, ``slowexp`` ``0.9^j``, ``fastexp`` ``0.7^j``,
+``smallstep`` and ``bigstep``: ``ceil(n/20)`` ones then ``1e-3`` or ``1e-8``) on ``U diag(lambda) U^T`` with one
+Haar-random orthogonal ``U``, random-sign test vectors for all three methods, the mean relative error over the seeds
+at several ``m``. Matvec accounting: Hutch++ ``m/3`` for the sketch, ``m/3`` for ``A Q``, the rest for Hutchinson;
+XTrace ``m/2`` test vectors (each used for ``A w`` and ``A q``); XNysTrace ``m`` test vectors. Rule, fixed in advance:
+in every (matrix, m) cell, XTrace's and XNysTrace's mean errors are at most ``1.25`` times Hutch++'s (the 25% allows
+for the Monte Carlo spread of a mean over the seeds on the flat spectrum, where all three are Hutchinson-like). The
+library's default test vectors for XTrace and XNysTrace (uniform on the sphere with the paper's improved
+normalisation) are reported beside them, not judged.
 
-Both use diagonal matrices with rotation-invariant test vectors (Gaussian for Hutchinson and Hutch++, uniform on
-the sphere for XTrace and XNysTrace, their default): the estimates on ``diag(lambda)`` then have exactly the
-distribution they have on ``Q diag(lambda) Q^T`` for a Haar-random orthogonal ``Q``, the paper's test matrices,
-and the products cost ``O(n m)`` instead of ``O(n^2 m)``.
+A first version used the diagonal matrices with Gaussian vectors for Hutch++ (equal in distribution to the rotated
+matrices for rotation-invariant vectors) and failed only on the step spectra, XNysTrace 2.0-2.1x Hutch++ at
+``m = 90``. The implementations match the authors' formulas (a test checks XNysTrace and XTrace against the
+leave-one-out definition computed directly). With the authors' random signs Hutch++ is stronger still on the step
+spectra: once its sketch holds the ``n/20`` large eigenvalues, the deflated matrix is close to ``c (I - Q Q^T)``,
+on which random signs are nearly exact (variance ``2 c^2 (s - s^2/n)`` against ``2 c^2 (n - s)`` for Gaussian
+vectors); XTrace's improved normalisation makes it exact there too, but XNysTrace's residual ``A - A_hat_(i)`` is
+a projection of ``A^(1/2)``, not of the identity, and stays Hutchinson-like. n = 1000, 100 seeds, m = 180: mean
+error over Hutch++'s, XNysTrace 6.0 (smallstep) and 6.7 (bigstep); XTrace with signs 1.1-1.2, with its default
+vectors 0.03 and 1e-6.
 """
 
 from __future__ import annotations
@@ -47,9 +58,10 @@ HUTCHPP_SLOPE = -0.85
 
 XTRACE_SIZES = {
     "smoke": {"n": 300, "ms": [30, 90], "seeds": 10},
-    "quick": {"n": 500, "ms": [30, 90, 180], "seeds": 16},
+    "quick": {"n": 1000, "ms": [30, 90, 180], "seeds": 30},
     "full": {"n": 1000, "ms": [20, 60, 100, 140, 180, 220, 260, 300], "seeds": 1000},
 }
+XTRACE_JUDGED = ("XTrace", "XNysTrace")
 XTRACE_FACTOR = 1.25  # the rule (see the module docstring)
 
 
@@ -126,16 +138,23 @@ def run_xtrace(size="quick", rng=0, progress=None):
     cfg = XTRACE_SIZES[size]
     gen = as_rng(rng)
     seeds = gen.integers(2**31, size=cfg["seeds"])
+    U, R = np.linalg.qr(gen.standard_normal((cfg["n"], cfg["n"])))
+    U *= np.sign(np.diag(R))  # Haar-distributed
+    signs = "rademacher"
+    methods = (("Hutch++", lambda A, m, s: hutchpp(A, m, distribution=signs, rng=s)),
+               ("XTrace", lambda A, m, s: xtrace(A, m, distribution=signs, rng=s)),
+               ("XNysTrace", lambda A, m, s: xnystrace(A, m, distribution=signs, rng=s)),
+               ("XTrace (default)", lambda A, m, s: xtrace(A, m, rng=s)),
+               ("XNysTrace (default)", lambda A, m, s: xnystrace(A, m, rng=s)))
     mats = spectra(cfg["n"])
-    methods = (("Hutch++", lambda A, m, s: hutchpp(A, m, distribution="gaussian", rng=s)),
-               ("XTrace", lambda A, m, s: xtrace(A, m, rng=s)),
-               ("XNysTrace", lambda A, m, s: xnystrace(A, m, rng=s)))
     cases = [(name, m, s) for name in mats for m in cfg["ms"] for s in range(cfg["seeds"])]
-    rows = []
+    rows, A, current = [], None, None
     with thread_limit(1):
         for name, m, s in progress(cases, total=len(cases), desc="xtrace-accuracy"):
             lam = mats[name]
-            A = scipy.sparse.diags_array(lam, format="csr")
+            if current != name:
+                A, current = (U * lam) @ U.T, name
+                A = (A + A.T) / 2
             for method, f in methods:
                 res = f(A, m, int(seeds[s]))
                 rows.append({"spectrum": name, "method": method, "matvecs": m, "seed": s,
@@ -148,15 +167,16 @@ def run_xtrace(size="quick", rng=0, progress=None):
             mean = {method: float(np.mean([r["relative_error"] for r in rows if r["spectrum"] == name
                                            and r["method"] == method and r["matvecs"] == m])) for method, _ in methods}
             ratios = {k: mean[k] / mean["Hutch++"] if mean["Hutch++"] > 0 else (0.0 if mean[k] == 0 else math.inf)
-                      for k in ("XTrace", "XNysTrace")}
-            ok = all(v <= XTRACE_FACTOR for v in ratios.values())
+                      for k in mean if k != "Hutch++"}
+            ok = all(ratios[k] <= XTRACE_FACTOR for k in XTRACE_JUDGED)
             held &= ok
-            parts.append(f"m={m}: Hutch++ {mean['Hutch++']:.2e}, XTrace/Hutch++ {ratios['XTrace']:.2g}, "
-                         f"XNysTrace/Hutch++ {ratios['XNysTrace']:.2g}{'' if ok else ' FAILS'}")
+            parts.append(f"m={m}: Hutch++ {mean['Hutch++']:.2e}, over it: "
+                         + ", ".join(f"{k} {v:.2g}" for k, v in ratios.items()) + ("" if ok else " FAILS"))
         lines.append(f"{name}: " + "; ".join(parts))
-    summary = (f"n = {cfg['n']}, {cfg['seeds']} seeds; mean relative error. Claim {'held' if held else 'did NOT hold'}"
-               f" (rule: XTrace and XNysTrace within {XTRACE_FACTOR}x of Hutch++ in every cell).\n\n"
-               + "\n".join(f"- {line}" for line in lines))
+    summary = (f"n = {cfg['n']}, {cfg['seeds']} seeds, U diag(lambda) U^T with a Haar-random U, random signs for "
+               f"Hutch++, XTrace and XNysTrace ('(default)': the library's default vectors, not judged); mean relative "
+               f"error. Claim {'held' if held else 'did NOT hold'} (rule: XTrace and XNysTrace within "
+               f"{XTRACE_FACTOR}x of Hutch++ in every cell).\n\n" + "\n".join(f"- {line}" for line in lines))
     return ExperimentResult(table=rows, claim_held=held, summary=summary,
                             figure=_figure(rows, "spectrum", tuple(m for m, _ in methods), np.mean, "mean"))
 
@@ -170,7 +190,7 @@ def _figure(rows, key, methods, stat, label):
     for ax, group in zip(axes[0], groups):
         cell = [r for r in rows if r[key] == group]
         ms = sorted({r["matvecs"] for r in cell})
-        for method, marker in zip(methods, "os^"):
+        for method, marker in zip(methods, "os^vd"):
             errs = [stat([r["relative_error"] for r in cell if r["method"] == method and r["matvecs"] == m])
                     for m in ms]
             ax.plot(ms, np.maximum(errs, 1e-17), marker + "-", label=method)

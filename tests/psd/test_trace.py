@@ -37,6 +37,51 @@ def test_xdiag_exact_on_low_rank_and_keeps_float32():
     np.testing.assert_allclose(res32.estimate, np.diag(A), rtol=1e-3)
 
 
+def _recording(A):
+    """``A`` as a LinearOperator that keeps the first block it is multiplied with (the test vectors)."""
+    seen = []
+
+    def matmat(X):
+        seen.append(np.array(X))
+        return A @ X
+
+    return spl.LinearOperator(A.shape, matvec=matmat, matmat=matmat, rmatmat=matmat, dtype=A.dtype), seen
+
+
+def _orth(X):
+    return np.linalg.qr(X)[0]
+
+
+@pytest.mark.parametrize("distribution", ["rademacher", "sphere"])
+def test_xtrace_and_xnystrace_are_the_mean_of_their_leave_one_out_estimates(distribution):
+    # the definitions of Epperly, Tropp and Webber computed directly, one leave-one-out estimate at a time;
+    # "sphere" rescales the residual term to ||w_i||^2 = n - m + 1 orthogonal to the other vectors' span
+    A, _ = with_spectrum(1.0 / np.arange(1, 61), seed=4)
+    n, I = A.shape[0], np.eye(A.shape[0])
+    op, seen = _recording(A)
+    est = xtrace(op, 20, distribution=distribution, rng=5).estimate
+    Om, m = seen[0], seen[0].shape[1]
+    ts = []
+    for i in range(m):
+        Qi, w = _orth(A @ np.delete(Om, i, axis=1)), Om[:, i]
+        Pw = w - Qi @ (Qi.T @ w)
+        scale = (n - m + 1) / (Pw @ Pw) if distribution == "sphere" else 1.0
+        ts.append(np.trace(Qi.T @ A @ Qi) + scale * Pw @ A @ Pw)
+    assert est == pytest.approx(np.mean(ts), rel=1e-10)
+
+    op, seen = _recording(A)
+    est = xnystrace(op, 10, distribution=distribution, rng=6).estimate
+    Om, m = seen[0], seen[0].shape[1]
+    ts = []
+    for i in range(m):
+        Oi, w = np.delete(Om, i, axis=1), Om[:, i]
+        Ahat = A @ Oi @ np.linalg.solve(Oi.T @ A @ Oi, Oi.T @ A)
+        Po = I - _orth(Oi) @ _orth(Oi).T
+        scale = (n - m + 1) / (w @ Po @ w) if distribution == "sphere" else 1.0
+        ts.append(np.trace(Ahat) + scale * w @ (A - Ahat) @ w)
+    assert est == pytest.approx(np.mean(ts), rel=1e-10)
+
+
 # 300 seeds on a 120 x 120 matrix with a slowly decaying spectrum: the mean error over the seeds must be within
 # 4 standard errors of zero (unbiased); |error| <= 2 error_estimate must hold for at least 75% of the seeds
 # (measured 88-94% for hutchinson, hutchpp, xtrace; 80% for xnystrace, whose estimate is the least conservative)
