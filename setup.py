@@ -18,7 +18,8 @@ EXTRAS = {
     "test": EXPERIMENTS + DASK + ["pytest>=7.4", "hypothesis>=6.90", "array-api-strict>=2.0", "ruff>=0.6",
                                   "scikit-learn>=1.6", "pandas>=2.0"],
     "bench": ["asv>=0.6.4", "virtualenv", "scikit-learn>=1.6", "scikit-image>=0.21", *DASK,
-              "fbpca>=1.0", "fht-cpu>=1.0", "tensorly>=0.8", "gensim>=4.3", "incsvd>=0.2", "pylops>=2.0"],
+              "fbpca>=1.0", "fht-cpu>=1.0", "tensorly>=0.8", "gensim>=4.3", "incsvd>=0.2", "pylops>=2.0",
+              "cosmic-ray>=8.7", "coverage>=7.0"],  # cosmic-ray, coverage: tools/mutation_sample.py
     "docs": ["sphinx>=7.2", "numpydoc>=1.6", "pydata-sphinx-theme>=0.15", "matplotlib>=3.7"],
 }
 
