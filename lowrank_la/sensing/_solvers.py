@@ -240,8 +240,9 @@ def scaled_gd(op, y, r, *, eta=0.5, init="spectral", asymmetric=True, n_iter=100
     Returns
     -------
     SolverResult
-        ``L`` (n1, r) and ``R`` (n2, r) (or ``X`` when ``asymmetric=False``), ``converged``, ``diverged``,
-        ``n_iter``, ``message``, ``history``.
+        ``L`` (n1, r) and ``R`` (n2, r) (or ``X`` when ``asymmetric=False``), ``converged`` (`tol` or the noise
+        level reached, as in :func:`scaled_gd_lambda`), ``diverged``, ``n_iter``, ``message``, ``history``,
+        ``noise_level``.
 
     Raises
     ------
@@ -316,7 +317,8 @@ def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_
     Returns
     -------
     SolverResult
-        The factor(s), ``converged``, ``diverged``, ``n_iter``, ``message``, ``history``, ``step``.
+        The factor(s), ``converged`` (`tol` or the noise level reached, as in :func:`scaled_gd_lambda`),
+        ``diverged``, ``n_iter``, ``message``, ``history``, ``noise_level``, ``step``.
 
     Raises
     ------
@@ -379,8 +381,9 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
     Returns
     -------
     SolverResult
-        ``X``, ``converged``, ``diverged``, ``n_iter``, ``message``, ``history`` (with ``history["lam"]``, the
-        damping of each iteration).
+        ``X``, ``converged`` (`tol` or the noise level reached, as in :func:`scaled_gd_lambda`), ``diverged``,
+        ``n_iter``, ``message``, ``history`` (with ``history["lam"]``, the damping of each iteration), ``lam``
+        (the last damping), ``noise_level``.
 
     Raises
     ------
