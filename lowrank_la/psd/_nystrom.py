@@ -6,6 +6,7 @@ import math
 import warnings
 
 import numpy as np
+import scipy.linalg
 
 from .._backend import ConvergenceWarning, as_rng, cholesky_qr2, qr_econ
 from .._validate import check_int, check_option, check_rank, check_tolerance, refuse_random_state
@@ -218,11 +219,13 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     Notes
     -----
     Block Krylov: ``K = [Q_0, A Q_0, A^2 Q_0, ...]`` orthonormalised block by block (one pass each, block size
-    ``b = k + oversamples``), Rayleigh-Ritz ``T = K^T A K = U_T diag(theta) U_T^T`` from the products already
-    formed, residuals ``r_i = A K u_i - theta_i K u_i`` at no extra pass. For a symmetric matrix an eigenvalue
-    lies within ``min(||r_i||, ||r_i||^2 / gap_i)`` of ``theta_i`` (``gap_i``: the distance to the other Ritz
-    values), which gives the error estimate. Cost per pass: one product with an (n, b) block and
-    ``O(n (pb)^2)`` for the growing basis. Nystrom: one pass per doubling of the sketch.
+    ``b = k + oversamples``), Rayleigh-Ritz ``T = K^T A K = S diag(theta) S^T`` from the products already formed.
+    The residuals ``R = A K S - K S diag(theta)`` of every Ritz pair have the Gram matrix
+    ``S^T (A K)^T (A K) S - diag(theta)^2`` (no extra pass, no n-sized work); for the first ``m`` Ritz pairs in the
+    order of `which`, the block quadratic residual bound [4]_ ``|lambda_i - theta_i| <= ||R_m||_2^2 / eta_i``
+    (eigenvalues matched in order; ``eta_i`` the gap from ``theta_i`` to the rest of the spectrum, estimated by the
+    next Ritz value) minimised over a grid of ``m`` gives the error estimate. Cost per pass: one product with an
+    (n, b) block and ``O(n (pb) b)`` for the growing basis. Nystrom: one pass per doubling of the sketch.
 
     References
     ----------
@@ -231,6 +234,8 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
        decomposition", NeurIPS 2015.
     .. [3] J. A. Tropp, A. Yurtsever, M. Udell, V. Cevher, "Fixed-rank approximation of a positive-semidefinite
        matrix from streaming data", NeurIPS 2017.
+    .. [4] C.-K. Li, R.-C. Li, "A note on eigenvalues of perturbed Hermitian matrices", Linear Algebra Appl. 395
+       (2005).
 
     Examples
     --------
@@ -293,20 +298,36 @@ def _select(theta, k, which):
     return picked[np.argsort(-theta[picked], kind="stable")]
 
 
-def _ritz_error(theta, picked, res, eps):
-    """``max_i max(min(r_i, r_i^2 / gap_i), eps max|theta|) / |theta_i|`` over the picked pairs that are not
-    numerically zero."""
+def _ritz_error(theta, M, picked, which, eps):
+    """Relative error estimate ``max_i e_i / |theta_i|`` of the picked Ritz values (numerically zero ones skipped).
+
+    ``M = R^T R`` is the Gram matrix of the residuals ``R = A K S - K S diag(theta)`` of all Ritz pairs. For the
+    first ``m`` Ritz pairs in the order of `which` (score ``|theta|``, ``theta`` or ``-theta``), the block
+    quadratic residual bound of Li and Li (2005) gives ``|lambda_i - theta_i| <= ||R_m||_2^2 / eta_i``, with the
+    eigenvalues matched in order and ``eta_i`` the distance from ``theta_i`` to the spectrum of ``A`` on the
+    complement of those ``m`` Ritz vectors, estimated by the score of the ``(m+1)``-th Ritz value. ``e_i`` is the
+    smallest such bound over a grid of ``m`` (from ``k`` up to the basis size), and at least ``eps max|theta|``.
+    Unlike a bound per Ritz pair with the gap to its nearest neighbour, it does not assume which eigenvalue each
+    Ritz value approximates (such a bound reported 7e-3 for a true error of 9e-2 on a flat spectrum).
+    """
     top = float(np.max(np.abs(theta))) if theta.size else 0.0
     if top == 0.0:
         return 0.0
+    score = {"LM": np.abs(theta), "LA": theta, "SA": -theta}[which]
+    order = np.argsort(-score, kind="stable")
+    score, Mo = score[order], M[np.ix_(order, order)]
+    where = np.argsort(order)[picked]  # positions of the picked pairs in that order
+    k, width = len(picked), theta.size
+    bound = np.full(k, math.inf)
+    for m in np.unique(np.linspace(k, width - 1, 8).astype(int)) if width > k else ():
+        norm2 = max(float(scipy.linalg.eigvalsh(Mo[:m, :m], subset_by_index=[m - 1, m - 1],
+                                                check_finite=False)[0]), 0.0)
+        gap = score[where] - np.max(score[m:])
+        bound = np.minimum(bound, np.where(gap > 0, norm2 / np.where(gap > 0, gap, 1.0), math.inf))
     worst = 0.0
-    for j, r in zip(picked, res):
-        if abs(theta[j]) <= 10 * math.sqrt(eps) * top:
-            continue
-        others = np.delete(theta, j)
-        gap = float(np.min(np.abs(others - theta[j]))) if others.size else math.inf
-        bound = min(r, r * r / gap) if gap > 0 else r
-        worst = max(worst, max(bound, eps * top) / abs(theta[j]))  # no better than the products' rounding
+    for j, e in zip(picked, bound):
+        if abs(theta[j]) > 10 * math.sqrt(eps) * top:
+            worst = max(worst, max(e, eps * top) / abs(theta[j]))  # no better than the products' rounding
     return worst
 
 
@@ -332,6 +353,7 @@ def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
     cap = min(n, block * max_passes)
     basis, products = [], []  # the basis block by block, and its products with 2^scale A
     T = np.zeros((cap, cap))  # K^T A K, grown by one block row and column per pass
+    G = np.zeros((cap, cap))  # (A K)^T (A K): the residual Gram matrix of every Ritz pair without forming them
     Q = cholesky_qr2(draw_vectors(P, block, "gaussian", gen), xp)
     scale, width, est = None, 0, None
     while True:
@@ -344,21 +366,24 @@ def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
         width += b
         Kw = xp.concat(basis, axis=1) if len(basis) > 1 else Q
         AKw = xp.concat(products, axis=1) if len(products) > 1 else products[0]
-        T[:width, width - b:width] = small(Kw.T @ products[-1])
-        T[width - b:width, :width - b] = T[:width - b, width - b:width].T
+        for M, left in ((T, Kw), (G, AKw)):
+            M[:width, width - b:width] = small(left.T @ products[-1])
+            M[width - b:width, :width - b] = M[:width - b, width - b:width].T
         if width == b:
             check_symmetric_core(T[:b, :b], stol)
         Tw = T[:width, :width]
         theta, S = np.linalg.eigh((Tw + Tw.T) / 2)
         picked = _select(theta, k, which)
-        Sk = P.asarray(S[:, picked])
-        U = Kw @ Sk
-        R = AKw @ Sk - U * P.asarray(theta[picked])
-        res = small(xp.sqrt(xp.sum(xp.astype(R, xp.float64) ** 2, axis=0)))
-        est = _ritz_error(theta, picked, res, P.eps)
+        if tol is not None or P.n_passes >= max_passes or width >= cap:
+            Gw = G[:width, :width]
+            est = _ritz_error(theta, S.T @ ((Gw + Gw.T) / 2) @ S - np.diag(theta**2), picked, which, P.eps)
         if (tol is not None and est <= tol) or P.n_passes >= max_passes or width >= cap:
             break
         Q = _orth_against(Kw, products[-1], xp)[:, : min(block, cap - width)]
+    Sk = P.asarray(S[:, picked])
+    U = Kw @ Sk
+    R = AKw @ Sk - U * P.asarray(theta[picked])
+    res = small(xp.sqrt(xp.sum(xp.astype(R, xp.float64) ** 2, axis=0)))
     top = float(np.max(np.abs(theta))) if theta.size else 0.0
     residuals = res / top if top > 0 else res
     converged = None if tol is None else bool(est <= tol)
