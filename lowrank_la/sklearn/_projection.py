@@ -122,7 +122,7 @@ _COMMON_ATTRIBUTES = """
         The drawn sketch (``operator_ @ x``, ``operator_.T``, ``operator_.todense()``).
     n_components_ : int
         Target dimension.
-    inverse_components_ : (n_features, n_components_) array
+    inverse_components_ : (n_features, k) array, k = ``n_components_``
         ``pinv(S)``, with ``compute_inverse_components=True``.
     n_features_in_, feature_names_in_
         As in scikit-learn."""

@@ -60,7 +60,7 @@ class _SVDTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Returns
         -------
-        (n_samples, n_components_) array
+        (n_samples, k) array, k = ``n_components_``
         """
         check_is_fitted(self, "components_")
         X = check_X(self, X, reset=False, method="transform")
@@ -71,7 +71,7 @@ class _SVDTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return Y
 
     def inverse_transform(self, X):
-        """Map reduced data `X` (n_samples, n_components_) back: ``X @ components_ + mean_``.
+        """Map reduced data `X` (n_samples, ``n_components_``) back: ``X @ components_ + mean_``.
 
         Returns
         -------
@@ -116,11 +116,11 @@ class RandomizedTruncatedSVD(_SVDTransformer):
 
     Attributes
     ----------
-    components_ : (n_components_, n_features) array
+    components_ : (k, n_features) array, k = ``n_components_``
         The right singular vectors (principal axes), rows orthonormal.
-    singular_values_ : (n_components_,) array
+    singular_values_ : (k,) array
         Descending.
-    explained_variance_, explained_variance_ratio_ : (n_components_,) arrays
+    explained_variance_, explained_variance_ratio_ : (k,) arrays
         The variance of each transformed column and its fraction of the total variance: as ``TruncatedSVD``
         (``ddof=0``) when not centred, as ``PCA`` (``ddof=1``) when centred.
     mean_ : (n_features,) array or None
@@ -171,7 +171,7 @@ class RandomizedTruncatedSVD(_SVDTransformer):
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit on `X` and return its projection ``U * s`` (n_samples, n_components_)."""
+        """Fit on `X` and return its projection ``U * s``, (n_samples, ``n_components_``)."""
         U, s = self._fit(X)
         return U * s
 
