@@ -33,8 +33,9 @@ CODE = textwrap.dedent("""
         ref = sklearn.clone(est).fit(X)
         np.testing.assert_allclose(np.abs(np.asarray(Y)), np.abs(ref.transform(X)), atol=1e-8)
         np.testing.assert_allclose(np.asarray(back), ref.inverse_transform(ref.transform(X)), atol=1e-8)
-        # scikit-learn's own array-API check, on array-api-strict's CPU device
-        check_array_api_input(type(est).__name__, est, "array_api_strict", device_name="CPU_DEVICE")
+        # scikit-learn's own array-API check, on array-api-strict's CPU device and on a device NumPy cannot read
+        for device in ("CPU_DEVICE", "device1"):
+            check_array_api_input(type(est).__name__, est, "array_api_strict", device_name=device)
         print(type(est).__name__, "ok")
 """)
 

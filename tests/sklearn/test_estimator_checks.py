@@ -6,11 +6,6 @@ Expected failures, per estimator (at most 3 each):
   accepted; the library's one input rule (``lowrank_la._validate.as_matrix``) refuses object arrays with a
   ``TypeError`` naming ``X``, here as everywhere in lowrank_la (a pandas DataFrame with object columns of numbers
   is accepted: its values are read as float64).
-* ``RandomizedTruncatedSVD`` / ``check_array_api_input`` (only run with ``SCIPY_ARRAY_API=1``): on
-  array-api-strict's simulated second device ("device1") :func:`lowrank_la.svd.rsvd` fails, because
-  ``lowrank_la._backend.to_numpy`` reads its scalars to the host with ``numpy.asarray``, which array-api-strict
-  refuses off its CPU device (a limitation of the SVD code, not of this layer; on the CPU device the same check
-  passes, see ``test_array_api.py``).
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -38,16 +33,10 @@ ESTIMATORS = [
 ]
 
 OBJECT_DTYPE = "the library's input rule refuses object arrays (TypeError naming X); see the module docstring"
-EXPECTED_FAILURES = {
-    RandomizedTruncatedSVD: {
-        "check_dtype_object": OBJECT_DTYPE,
-        "check_array_api_input": "rsvd reads scalars through numpy.asarray, refused on array-api-strict's 'device1'",
-    },
-}
 
 
 def expected_failed_checks(estimator):
-    return EXPECTED_FAILURES.get(type(estimator), {"check_dtype_object": OBJECT_DTYPE})
+    return {"check_dtype_object": OBJECT_DTYPE}
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
