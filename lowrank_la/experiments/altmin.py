@@ -31,6 +31,7 @@ import numpy as np
 from .._backend import ConvergenceWarning, as_rng, thread_limit
 from ..completion import altmin_complete, half_step, parse_observations, sampled_product, segment_ridges
 from ._registry import ExperimentResult, best_time, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -215,6 +216,15 @@ def _judge(rows, cfg):
     return held, summary
 
 
+_SOLVER_NAMES = {"exact": "exact least squares", "sketch": "sketch-preconditioned LSQR", "cg": "conjugate gradient"}
+
+
+def _run_label(solver, tol):
+    if tol == "exact":
+        return _SOLVER_NAMES[solver]
+    return f"{_SOLVER_NAMES[solver]}, {'geometric tolerance' if tol == SCHEDULE else f'tolerance {tol}'}"
+
+
 def _figure(rows):
     plt = pyplot()
     if plt is None:
@@ -222,28 +232,34 @@ def _figure(rows):
     e1 = [r for r in rows if r["experiment"] == "E1"]
     problems = sorted({(r["kappa"], r["p"]) for r in e1})
     kappa, p = problems[-1]
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4.2))
-    for ax, xkey in ((axes[0], "iteration"), (axes[1], "seconds")):
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9), layout="constrained")
+    axes = axes.ravel()
+    for ax, xkey, xlabel in ((axes[0], "iteration", "iteration"), (axes[1], "seconds", "time (s)")):
         runs = sorted({(r["solver"], str(r["solver_tol"])) for r in e1})
         for solver, tol in runs:
             pts = [r for r in e1 if (r["kappa"], r["p"], r["solver"], str(r["solver_tol"])) == (kappa, p, solver, tol)]
             style = {"exact": "k-", "sketch": "-", "cg": "--"}[solver]
-            ax.semilogy([r[xkey] for r in pts], [r["error"] for r in pts], style, label=f"{solver} {tol}")
-        ax.set(xlabel=xkey, ylabel="||UV^T - M||_F / ||M||_F", title=f"E1: kappa={kappa}, p={p}")
-    axes[0].legend(fontsize=6)
+            ax.semilogy([r[xkey] for r in pts], [r["error"] for r in pts], style,
+                        label=_run_label(solver, tol) if ax is axes[1] else None)
+        ax.set(xlabel=xlabel, ylabel="relative error of U V^T", title=f"E1: error against {xlabel.split()[0]}")
+    fig.suptitle(f"E1 problem: condition number {kappa}, sampling rate {p}")
+    fig.legend(loc="outside lower center", ncols=2)
     e2 = [r for r in rows if r["experiment"] == "E2"]
     for split in (False, True):
         pts = [r for r in e2 if r["split"] == split]
         axes[2].plot([r["rho"] for r in pts], [r["success_rate"] for r in pts], "o-",
                      label="sample splitting" if split else "no splitting")
-    axes[2].set(xlabel="rho = |Omega| / (k (m + n - k))", ylabel="success rate", title="E2: phase transition")
-    axes[2].legend(fontsize=7)
+    axes[2].set(xlabel="samples per degree of freedom", ylabel="success rate",
+                title="E2: phase transition")
+    axes[2].legend(loc="upper left")
     e3 = [r for r in rows if r["experiment"] == "E3"]
     for solver in ("exact", "sketch", "cg"):
         pts = [r for r in e3 if r["solver"] == solver]
         axes[3].loglog([r["k"] for r in pts], [r["s_per_iter"] for r in pts], "o-",
-                       label=f"{solver} (slope {_exponent(rows, solver):.2f})")
-    axes[3].set(xlabel="k", ylabel="seconds per iteration", title="E3: cost against k")
-    axes[3].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+                       label=f"{_SOLVER_NAMES[solver]} (slope {_exponent(rows, solver):.2f})")
+    ks = sorted({r["k"] for r in e3})
+    axes[3].minorticks_off()
+    axes[3].set_xticks(ks, [str(k) for k in ks])
+    axes[3].set(xlabel="rank k", ylabel="seconds per iteration", title="E3: cost against the rank")
+    axes[3].legend()
+    return finish(fig)

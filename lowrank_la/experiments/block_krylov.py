@@ -49,6 +49,7 @@ import scipy.sparse.linalg
 from .. import datasets
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -249,8 +250,7 @@ def _figure(rows):
                         label=method)
             for eps in TARGETS:
                 ax.axhline(eps, color="gray", lw=0.7, ls=":")
-            ax.set(yscale="log", xlabel="matvecs with A or A^T", ylabel=f"{error} error eps",
-                   title=f"{name}: {error}")
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+            ax.set(yscale="log", xlabel="matvecs with A or A^T", ylabel=f"{error.replace('_', '-')} error",
+                   title=name if i == 0 or j == 0 else None)
+    axes[0][-1].legend()
+    return finish(fig)

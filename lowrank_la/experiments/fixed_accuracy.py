@@ -36,6 +36,7 @@ import numpy as np
 from .. import datasets
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -151,9 +152,8 @@ def _figure(rows, n):
     left.plot(span, span, "k--", label="rank = optimal")
     left.plot(span, RANK_FACTOR * span + RANK_EXTRA, "k:", label=f"{RANK_FACTOR} k* + {RANK_EXTRA}")
     left.set(xlabel="optimal rank k*", ylabel="rank returned by svd_tol", title=f"Rank, n={n}")
-    left.legend(fontsize=8)
+    left.legend()
     right.axhline(1.0, color="k", ls="--", label="error = tau")
     right.set(xscale="log", xlabel="tau", ylabel="||A - U S Vh||_F / (tau ||A||_F)", title="Achieved error")
-    right.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    right.legend()
+    return finish(fig)

@@ -21,6 +21,7 @@ import numpy as np
 from .._backend import as_rng, thread_limit
 from ..sketch import FJLT, jl_min_dim, max_distortion
 from ._registry import ExperimentResult, best_time, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -167,13 +168,12 @@ def _figure(rows):
         left.plot([], [], marker, color="gray", label=rule)
     left.set(xscale="log", xlabel="nonzeros per row of P", ylabel="median max pairwise distortion",
              title="Distortion against the sparsity of P")
-    left.legend(fontsize=7)
+    left.legend()
     alphas = [c["fhl"]["alpha"] for c in cells.values()]
     span = np.linspace(min(alphas) * 0.9, max(alphas) * 1.1, 2)
     right.plot(span, span, "k--", label="speed-up = alpha")
     right.plot(span, TIME_SHARE * span, "k:", label=f"{TIME_SHARE} alpha (threshold)")
     right.set(xlabel="alpha = min(ln(1/eps)/eps, ln n)", ylabel="P-multiply time, AC / FHL",
               title="Time of the sparse step")
-    right.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    right.legend()
+    return finish(fig)

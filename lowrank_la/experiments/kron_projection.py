@@ -42,6 +42,7 @@ import numpy as np
 from .._backend import as_rng, thread_limit
 from ..projection import KroneckerProjectionMaintainer, coordinate_estimate_std
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -261,11 +262,11 @@ def _figure(rows):
              for c in cases]
         ax1.bar(x + (j - 1) * 0.27, t, width=0.27, label=method)
     ax1.set_yscale("log")
-    ax1.set_xticks(x, [f"{n}/{m}/{k}" for n, m, k in cases], rotation=70, fontsize=7)
+    ax1.set_xticks(x, [f"{n}/{m}/{k}" for n, m, k in cases], rotation=70)
     ax1.set_xlabel("n / m / k")
     ax1.set_ylabel("seconds per update + query")
     ax1.set_title("E1: SDP interior-point trace")
-    ax1.legend(fontsize=8)
+    ax1.legend()
     e2 = [r for r in rows if r["experiment"] == "E2"]
     t = [r["t"] for r in e2]
     ax2.semilogy(t, [r["fixed_error"] for r in e2], ".", ms=3, label="fixed CountSketch")
@@ -274,6 +275,5 @@ def _figure(rows):
     ax2.set_xlabel("query t (adaptive adversary)")
     ax2.set_ylabel("|error| / sigma_t")
     ax2.set_title("E2: adaptive adversary")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    ax2.legend()
+    return finish(fig)

@@ -57,6 +57,7 @@ from ..factor import (
 )
 from ..factor._classical import cpqr_from_factors, utv_from_bases
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -335,13 +336,12 @@ def _figure(rows, matrices):
             ax.semilogy(range(len(methods)), vals, markers[name], label=name, alpha=0.8)
         ax.set_xticks(range(len(methods)))
         ax.set_xticklabels([m.replace(" (uniform)", "").replace(" (random B, D, W)", "") for m in methods],
-                           rotation=40, ha="right", fontsize=8)
+                           rotation=40, ha="right")
         ax.set(title=f"k = {level} of rank", ylabel="||A - F G H^T||_F / ||A||_F")
         if level == "100%":
             ax.axhline(EXACT, color="grey", lw=0.8, ls="--")
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    axes[0].legend()
+    return finish(fig)
 
 
 @register("meta-factorization",

@@ -49,6 +49,7 @@ import numpy as np
 from .._backend import ConvergenceWarning, as_rng, thread_limit
 from ..matmul import matmul_variance, mlmc_matmul, sampled_matmul, sketched_matmul
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -227,7 +228,7 @@ def _figure(rows, infos, cfg):
             axes[0].loglog([r["c"] for r in pts], [r["rel_rmse"] for r in pts], style, marker="o", ms=3,
                            label=f"{method} ({problem.split('-')[0]})")
     axes[0].set(xlabel="samples / sketch size c", ylabel="relative RMSE", title="E1: single-level estimators")
-    axes[0].legend(fontsize=6, ncol=2)
+    axes[0].legend(ncol=2)
     for exp, color in (("E2", "C0"), ("E3", "C3")):
         pts = [r for r in rows if r["experiment"] == exp]
         eps = [r["eps"] for r in pts]
@@ -236,7 +237,7 @@ def _figure(rows, infos, cfg):
                        label=f"single level ({pts[0]['problem']})")
     axes[1].set(xlabel="eps (RMSE target)", ylabel="cost (multiply-adds)", title="E2/E3: cost against eps")
     axes[1].invert_xaxis()
-    axes[1].legend(fontsize=7)
+    axes[1].legend()
     for (name, eps), info in infos.items():
         if eps != cfg["eps"][-1]:
             continue
@@ -245,6 +246,5 @@ def _figure(rows, infos, cfg):
         axes[2].semilogy(levels[1:], info.mean_l[1:], style + "o", label=f"|mean dP_l| ({name})")
         axes[2].semilogy(levels[1:], info.var_l[1:], style + "s", label=f"Var dP_l ({name})")
     axes[2].set(xlabel="level l (c_l = 4 * 2^l)", title="corrections at the smallest eps")
-    axes[2].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    axes[2].legend()
+    return finish(fig)

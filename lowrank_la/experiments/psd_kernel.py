@@ -34,6 +34,7 @@ import scipy.sparse.linalg
 
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run_pcg", "run_rpcholesky"]
 
@@ -148,9 +149,8 @@ def _rpc_figure(rows):
                          for k in ks], marker + "-", label=method)
         ax.plot(ks, [next(r["best_rank_k"] for r in cell if r["k"] == k) for k in ks], "k:", label="best rank k")
         ax.set(yscale="log", xlabel="k (columns)", ylabel="trace-norm error", title=name)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+        ax.legend()
+    return finish(fig)
 
 
 @register("nystrom-pcg",
@@ -210,6 +210,5 @@ def _pcg_figure(rows):
     ax.plot(cond, [r["pcg_iterations"] for r in rows], "o-", label="Nystrom PCG")
     ax.plot(cond, [r["cg_iterations"] for r in rows], "s-", label="CG")
     ax.set(xscale="log", yscale="log", xlabel="cond(K + mu I)", ylabel="iterations to 1e-8")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    ax.legend()
+    return finish(fig)

@@ -44,6 +44,7 @@ import scipy.sparse
 
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run_rate", "run_xtrace"]
 
@@ -195,6 +196,5 @@ def _figure(rows, key, methods, stat, label):
                     for m in ms]
             ax.plot(ms, np.maximum(errs, 1e-17), marker + "-", label=method)
         ax.set(xscale="log", yscale="log", xlabel="matvecs", ylabel=f"{label} relative error", title=group)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+        ax.legend()
+    return finish(fig)

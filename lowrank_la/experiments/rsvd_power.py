@@ -40,6 +40,7 @@ import scipy.sparse.linalg
 from .. import datasets
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -163,6 +164,13 @@ def _judge(rows, cfg):
     return held, summary
 
 
+def _spectrum_words(spec):
+    """A spectrum of SPECTRA in words (its name's p and q would clash with the oversampling and the power q)."""
+    if spec["kind"] == "low_rank_poly":
+        return f"polynomial decay, power {spec['power']:g}, after rank {spec['rank']}"
+    return f"exponential decay, rate {spec['rate']:g}, after rank {spec['rank']}"
+
+
 def _figure(rows, cfg):
     plt = pyplot()
     if plt is None:
@@ -177,7 +185,6 @@ def _figure(rows, cfg):
         ax.plot(qs, [c["bound_ratio"] for c in cells], "k--", label="HMT Cor. 10.10 bound (range finder)")
         ax.axhline(1.0, color="gray", lw=0.8)
         ax.set(yscale="log", xlabel="power iterations q", ylabel="spectral error / sigma_{k+1}",
-               title=f"{name}, k={cfg['k']}, p={cfg['p']}")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+               title=f"{_spectrum_words(SPECTRA[name])}\nrank k = {cfg['k']}, oversampling {cfg['p']}")
+        ax.legend()
+    return finish(fig)

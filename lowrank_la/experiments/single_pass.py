@@ -42,6 +42,7 @@ from .. import datasets
 from .._backend import as_rng, thread_limit
 from ..svd._streaming import StreamingSketch
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -371,12 +372,10 @@ def _figure(table, cfg):
                 ax.plot(*zip(*pts), ls=ls, marker=marker, color=color, ms=4, label=method)
         ax.axvline(default_T / (2 * cfg["n"]), color="0.8", lw=1, zorder=0)
         ax.set(xscale="log", yscale="log", title=cls, xlabel="storage T/(m+n)")
-        ax.title.set_fontsize(10)
     for ax in axes.ravel()[len(classes):]:
         ax.axis("off")
     axes[0, 0].set_ylabel("relative excess error (Frobenius)")
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].legend()
     fig.suptitle(f"Single-pass fixed-rank approximation, n={cfg['n']}, r={RANK}, R={R_LEADING} "
-                 f"(grey line: default k=4r+1, s=2k+1)", fontsize=10)
-    fig.tight_layout()
-    return fig
+                 f"(grey line: default k=4r+1, s=2k+1)")
+    return finish(fig)

@@ -36,6 +36,7 @@ import scipy.sparse.linalg
 from .._backend import as_rng, thread_limit
 from ..datasets import sparse_power_law
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -230,17 +231,16 @@ def _figure(rows):
         return None
     pairs = sorted(_pairs(rows).items())
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    labels = [f"{d}\nphi={p}\n{m}" for (d, p, m), _ in pairs]
+    labels = [f"{d}, {p} batches, {m}" for (d, p, m), _ in pairs]
     x = np.arange(len(pairs))
     left.bar(x - 0.2, [slow["update_s"] for _, (_, slow) in pairs], 0.4, label="dense baseline")
     left.bar(x + 0.2, [fast["update_s"] for _, (fast, _) in pairs], 0.4, label="sparse-aware")
     left.set(yscale="log", ylabel="total update time (s)", title="Update time")
-    left.set_xticks(x, labels, fontsize=6)
-    left.legend(fontsize=7)
+    left.set_xticks(x, labels, rotation=40, ha="right")
+    left.legend()
     right.plot(x, [slow["update_s"] / fast["update_s"] for _, (fast, slow) in pairs], "o")
     right.axhline(SPEEDUP, color="k", ls="--", label=f"{SPEEDUP:g}x (threshold)")
     right.set(yscale="log", ylabel="speed-up (dense / sparse-aware)", title="Speed-up")
-    right.set_xticks(x, labels, fontsize=6)
-    right.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    right.set_xticks(x, labels, rotation=40, ha="right")
+    right.legend()
+    return finish(fig)

@@ -31,6 +31,7 @@ import numpy as np
 from .._backend import ConvergenceWarning, thread_limit
 from ..tensor import core_shape_search, hooi, hosvd_spectrum
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run"]
 
@@ -155,6 +156,5 @@ def _figure(rows):
         axes[0, col].set_ylabel("squared relative error (HOOI)")
         axes[1, col].set_ylabel("search time [s] (spectrum excluded)")
         axes[1, col].set_xlabel("parameter budget")
-    axes[0, 0].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    axes[0, 0].legend()
+    return finish(fig)

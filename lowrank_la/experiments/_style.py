@@ -1,0 +1,86 @@
+"""The figure style shared by the reproductions: every figure is readable at the width of the docs page.
+
+The docs show a figure (saved with ``bbox_inches="tight"``) at most :data:`DOCS_WIDTH` inches wide (about 700 px at
+96 dpi), so a figure drawn wider is shrunk by ``width / DOCS_WIDTH``. :func:`finish` sets every font size so that,
+after that shrinking, tick labels and legend text are :data:`TEXT_POINTS` points, axis labels
+:data:`LABEL_POINTS` and titles :data:`TITLE_POINTS`, and moves a legend that covers data outside its axes.
+"""
+
+import numpy as np
+
+__all__ = ["DOCS_WIDTH", "TEXT_POINTS", "LABEL_POINTS", "TITLE_POINTS", "docs_scale", "finish"]
+
+DOCS_WIDTH = 7.3
+TEXT_POINTS = 9.0
+LABEL_POINTS = 10.0
+TITLE_POINTS = 11.0
+OUTSIDE = (1.02, 1.0)  # where a legend that covers data goes: right of its axes, top-aligned (axes coordinates)
+
+
+def docs_scale(fig) -> float:
+    """The factor by which `fig`, saved with ``bbox_inches="tight"``, is shrunk to fit the docs width (>= 1)."""
+    width = fig.get_tightbbox(fig.canvas.get_renderer()).width
+    return max(1.0, width / DOCS_WIDTH)
+
+
+def finish(fig):
+    """Apply the shared style to `fig` (font sizes for the docs width, legends off the data, tight layout)."""
+    _set_sizes(fig, max(1.0, fig.get_figwidth() / DOCS_WIDTH))
+    fig.set_layout_engine("constrained")
+    fig.canvas.draw()
+    _move_covering_legends(fig)
+    return fig
+
+
+def _set_sizes(fig, scale):
+    for ax in fig.axes:
+        ax.tick_params(axis="both", which="both", labelsize=TEXT_POINTS * scale)
+        ax.xaxis.label.set_fontsize(LABEL_POINTS * scale)
+        ax.yaxis.label.set_fontsize(LABEL_POINTS * scale)
+        ax.title.set_fontsize(TITLE_POINTS * scale)
+        for text in ax.texts:
+            text.set_fontsize(TEXT_POINTS * scale)
+        legend = ax.get_legend()
+        if legend is not None:
+            _resize_legend(ax, legend, TEXT_POINTS * scale)
+    if fig._suptitle is not None:
+        fig._suptitle.set_fontsize(TITLE_POINTS * scale)
+    for legend in fig.legends:
+        for text in legend.get_texts():
+            text.set_fontsize(TEXT_POINTS * scale)
+
+
+def _resize_legend(ax, legend, size):
+    """Redraw `legend` at font `size`, keeping its entries, columns and placement."""
+    labels = [text.get_text() for text in legend.get_texts()]
+    ax.legend(legend.legend_handles, labels, fontsize=size, ncols=legend._ncols, loc=legend._loc)
+
+
+def _move_covering_legends(fig):
+    """Move a legend that covers data to the right of its axes, where there is room: in the last column."""
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        spec = ax.get_subplotspec()
+        if legend is None or (spec is not None and not spec.is_last_col()) or not _covers_data(ax, legend, renderer):
+            continue
+        legend.set_bbox_to_anchor(OUTSIDE, transform=ax.transAxes)
+        legend.set_loc("upper left")
+        legend.borderaxespad = 0
+
+
+def _covers_data(ax, legend, renderer) -> bool:
+    """Whether `legend` is drawn over a point, a line, a filled band or a bar of `ax`."""
+    box = legend.get_window_extent(renderer)
+    for line in ax.get_lines():
+        xy = line.get_transform().transform(np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float))
+        if line.get_linestyle() not in ("None", "", " ") and len(xy) > 1:
+            t = np.linspace(0.0, 1.0, 32)[:, None, None]
+            xy = (xy[:-1] * (1 - t) + xy[1:] * t).reshape(-1, 2)
+        if box.count_contains(xy[np.isfinite(xy).all(axis=1)]):
+            return True
+    for collection in ax.collections:
+        for path in collection.get_paths():
+            if path.get_extents(collection.get_transform()).overlaps(box):
+                return True
+    return any(patch.get_window_extent(renderer).overlaps(box) for patch in ax.patches)
