@@ -51,9 +51,11 @@ def _set_sizes(fig, scale):
 
 
 def _resize_legend(ax, legend, size):
-    """Redraw `legend` at font `size`, keeping its entries, columns and placement."""
+    """Redraw `legend` at font `size`, keeping its entries, columns and placement (anchor in axes coordinates)."""
     labels = [text.get_text() for text in legend.get_texts()]
-    ax.legend(legend.legend_handles, labels, fontsize=size, ncols=legend._ncols, loc=legend._loc)
+    anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).bounds
+    ax.legend(legend.legend_handles, labels, fontsize=size, ncols=legend._ncols, loc=legend._loc,
+              bbox_to_anchor=anchor, bbox_transform=ax.transAxes)
 
 
 def _move_covering_legends(fig):

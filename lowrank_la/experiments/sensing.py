@@ -64,6 +64,7 @@ from .._backend import ConvergenceWarning, thread_limit
 from ..datasets import psd_low_rank
 from ..sensing import GaussianSensing, gd, precgd, scaled_gd, scaled_gd_lambda, subgradient_l1
 from ._registry import ExperimentResult, pyplot, register
+from ._style import finish
 
 __all__ = ["run", "run_scaledgd", "run_subgradient_l1"]
 
@@ -239,7 +240,7 @@ def _figure(rows, curves, grid, cfg):
     n, rs = cfg["cases"][0]
     kappas = cfg["kappas"]
     seed = min(row["seed"] for row in rows)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 6))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     ax = axes[0]
     for i, kappa in enumerate(kappas):
@@ -249,9 +250,9 @@ def _figure(rows, curves, grid, cfg):
                     label=f"GD default, kappa={kappa:g}")
     ax.axhline(TARGET, color="gray", lw=0.5)
     ax.set_xscale("symlog", linthresh=100)
-    ax.set(xlim=(0, None), xlabel="iteration", ylabel="||XX^T - M||_F / ||M||_F", ylim=(1e-13, 10),
-           title=f"n = {n}, r* = {rs}, r = {2 * rs}, seed {seed}")
-    ax.legend(fontsize=6)
+    ax.set(xlim=(0, None), xlabel="iteration", ylabel="relative error of X X^T", ylim=(1e-13, 10),
+           title=f"one run: n = {n}, r* = {rs}, r = {2 * rs}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))
     ax = axes[1]
     default, gd_rows = _by(rows, "ScaledGD(lambda) default"), _by(rows, "GD default")
     for i, (n, rs) in enumerate(cfg["cases"]):
@@ -261,11 +262,10 @@ def _figure(rows, curves, grid, cfg):
             ax.loglog(kappas, its, style, color=colors[i % 10], label=f"{label}, n={n}, r*={rs}")
         best = [np.mean([its for key, its in grid.items() if key[:3] == (n, rs, k)]) for k in kappas]
         ax.loglog(kappas, best, "^--", color=colors[i % 10], alpha=0.6, label=f"best fixed lam, n={n}, r*={rs}")
-    ax.set(xlabel="condition number kappa", ylabel="iterations to 1e-10 (mean over seeds; caps count)",
+    ax.set(xlabel="condition number kappa", ylabel="iterations to 1e-10 (seed mean)",
            title="iterations against kappa")
-    ax.legend(fontsize=6)
-    fig.tight_layout()
-    return fig
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    return finish(fig)
 
 
 # ---------------------------------------------------------------------------------------------- scaledgd
@@ -334,10 +334,10 @@ def _figure_tmc(curves, kappas):
         for kappa in kappas:
             ax.semilogy(curves[(method, kappa)], label=f"kappa={kappa}")
         ax.set(xlabel="iteration", title=method, ylim=(1e-15, 10))
-        ax.legend(fontsize=7)
+        ax.legend()
     axes[0].set_ylabel("||LR^T - M||_F / ||M||_F")
     fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 # ---------------------------------------------------------------------------------------------- subgradient-l1
@@ -407,6 +407,6 @@ def _figure_l1(rows, cfg):
             ax.semilogy([row["outlier_fraction"] for row in pts], [max(row["final_error"], 1e-16) for row in pts],
                         "o-", label=method)
         ax.set(xlabel="fraction of gross outliers", ylabel="final ||XX^T - M||_F / ||M||_F", title=f"kappa={kappa}")
-        ax.legend(fontsize=7)
+        ax.legend()
     fig.tight_layout()
-    return fig
+    return finish(fig)
