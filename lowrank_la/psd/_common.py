@@ -96,6 +96,13 @@ def draw_vectors(P: SquareProducts, cols: int, kind: str, gen):
 
 
 def check_sketch(sketch, name: str = "sketch"):
+    """`sketch` if it names a test-matrix kind of the PSD methods (:data:`SKETCHES`), else a ValueError naming `name`.
+
+    Examples
+    --------
+    >>> check_sketch("gaussian")
+    'gaussian'
+    """
     return check_option(sketch, name, SKETCHES)
 
 

@@ -128,20 +128,27 @@ _COMMON_ATTRIBUTES = """
         As in scikit-learn."""
 
 
+def _common_docs(cls):
+    """Fill the parameters and attributes that every projection shares into the docstring of `cls`."""
+    cls.__doc__ = cls.__doc__ % {"common_parameters": _COMMON_PARAMETERS, "common_attributes": _COMMON_ATTRIBUTES}
+    return cls
+
+
+@_common_docs
 class FJLTProjection(_SketchProjection):
-    __doc__ = f"""Fast Johnson-Lindenstrauss random projection (:class:`lowrank_la.sketch.FJLT`).
+    """Fast Johnson-Lindenstrauss random projection (:class:`lowrank_la.sketch.FJLT`).
 
     ``O(d log d + k ln^2 n / alpha)`` per row instead of ``O(d k)`` for a Gaussian projection: random signs, a
     Walsh-Hadamard transform, then a sparse k x d' matrix. Sparse input is densified one batch of rows at a time
     by the transform (prefer :class:`SparseSignProjection` for very sparse data); the result is dense.
 
     Parameters
-    ----------{_COMMON_PARAMETERS}
-    q : {{"fhl", "ailon-chazelle"}} or float
+    ----------%(common_parameters)s
+    q : {"fhl", "ailon-chazelle"} or float
         Density rule of the sparse step (see :class:`~lowrank_la.sketch.FJLT`).
 
     Attributes
-    ----------{_COMMON_ATTRIBUTES}
+    ----------%(common_attributes)s
 
     Examples
     --------
@@ -169,20 +176,21 @@ class FJLTProjection(_SketchProjection):
         return {"q": self.q, "eps": self.eps, "n_samples": max(n_samples, 2)}
 
 
+@_common_docs
 class SRHTProjection(_SketchProjection):
-    __doc__ = f"""Subsampled randomized Hadamard (or DCT) transform projection (:class:`lowrank_la.sketch.SRHT`).
+    """Subsampled randomized Hadamard (or DCT) transform projection (:class:`lowrank_la.sketch.SRHT`).
 
     ``O(d log d)`` per row whatever ``k``: random signs, an orthogonal fast transform, then ``k`` of its
     coordinates rescaled. ``k`` is at most the padded n_features (``next_pow2(d)``; ``d`` with ``mixing="dct"``).
     The result is dense.
 
     Parameters
-    ----------{_COMMON_PARAMETERS}
-    mixing : {{"hadamard", "dct"}}
+    ----------%(common_parameters)s
+    mixing : {"hadamard", "dct"}
         The orthogonal transform.
 
     Attributes
-    ----------{_COMMON_ATTRIBUTES}
+    ----------%(common_attributes)s
 
     Examples
     --------
@@ -209,21 +217,22 @@ class SRHTProjection(_SketchProjection):
         return {"mixing": self.mixing}
 
 
+@_common_docs
 class SparseSignProjection(_SketchProjection):
-    __doc__ = f"""Sparse sign random projection (Kane-Nelson; :class:`lowrank_la.sketch.SparseSign`).
+    """Sparse sign random projection (Kane-Nelson; :class:`lowrank_la.sketch.SparseSign`).
 
     Each input coordinate goes to `nnz_per_col` output coordinates with random signs: ``O(s nnz(x))`` per row,
     the projection of choice for sparse data. Sparse input gives a sparse result unless `dense_output`.
 
     Parameters
-    ----------{_COMMON_PARAMETERS}
+    ----------%(common_parameters)s
     nnz_per_col : int
         Nonzeros per column of the sketch, ``s >= 1`` (``min(s, k)`` is used).
     dense_output : bool
         Return a dense array for sparse input too.
 
     Attributes
-    ----------{_COMMON_ATTRIBUTES}
+    ----------%(common_attributes)s
 
     Examples
     --------
@@ -251,19 +260,20 @@ class SparseSignProjection(_SketchProjection):
         return {"nnz_per_col": min(s, k)}
 
 
+@_common_docs
 class CountSketchProjection(_SketchProjection):
-    __doc__ = f"""CountSketch random projection (:class:`lowrank_la.sketch.CountSketch`).
+    """CountSketch random projection (:class:`lowrank_la.sketch.CountSketch`).
 
     Each input coordinate is hashed to one output coordinate with a random sign: ``O(nnz(x))`` per row, the
     cheapest projection; sparse input gives a sparse result unless `dense_output`.
 
     Parameters
-    ----------{_COMMON_PARAMETERS}
+    ----------%(common_parameters)s
     dense_output : bool
         Return a dense array for sparse input too.
 
     Attributes
-    ----------{_COMMON_ATTRIBUTES}
+    ----------%(common_attributes)s
 
     Examples
     --------
