@@ -1,0 +1,31 @@
+"""The gather guard itself: it passes per-chunk work and catches a graph that gathers its input."""
+
+import numpy as np
+import pytest
+
+from tests.dask_tools import assert_no_gather, chunked, max_task_input_bytes
+
+pytest.importorskip("dask.array")
+
+
+def test_per_chunk_reduction_passes_and_rechunk_to_one_chunk_fails():
+    A = np.random.default_rng(0).standard_normal((800, 40))
+    D = chunked(A, (100, 40))
+    assert_no_gather(D.T @ D, source=D)
+    with pytest.raises(AssertionError, match="a gather"):
+        assert_no_gather(D.rechunk((800, 40)).sum(axis=0), source=D)
+    assert max_task_input_bytes(D.rechunk((800, 40)).sum(axis=0)) >= A.nbytes
+
+
+def test_concatenating_every_block_is_caught():
+    A = np.random.default_rng(1).standard_normal((400, 30))
+    D = chunked(A, (50, 30))
+    gathered = D.map_blocks(lambda b: b * 2).rechunk((400, 30))
+    with pytest.raises(AssertionError, match="a gather"):
+        assert_no_gather(gathered, source=D)
+
+
+def test_the_cluster_fixture_runs_a_graph(dask_client):
+    A = np.random.default_rng(2).standard_normal((200, 10))
+    D = chunked(A, (50, 10))
+    assert np.allclose(dask_client.compute(D.T @ D, sync=True), A.T @ A)

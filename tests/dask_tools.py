@@ -1,0 +1,71 @@
+"""Shared checks for the Dask paths: a guard that no task of a graph gathers its input, and chunked test inputs.
+
+A *gather* is a task that receives all (or most) of a big input at once: ``rechunk`` to one chunk, ``compute``
+inside a graph, a ``concatenate`` of every block. ``max_task_input_bytes`` executes the graph on the synchronous
+scheduler and records, for every task, the total size of the values it receives from other tasks. Inputs made by
+:func:`chunked` inline their NumPy source into each chunk's getter, so the source itself is never a task input and
+a per-chunk task receives one chunk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+da = None
+
+
+def _dask_array():
+    global da
+    if da is None:
+        import dask.array
+
+        da = dask.array
+    return da
+
+
+def chunked(a, chunks):
+    """A Dask array of ``a`` with the given chunks whose graph holds no task returning the whole of ``a``."""
+    return _dask_array().from_array(np.asarray(a), chunks=chunks, inline_array=True)
+
+
+def max_task_input_bytes(*collections) -> int:
+    """Compute ``collections`` (Dask collections) and return the largest number of bytes any one task received."""
+    import dask
+    from dask.callbacks import Callback
+
+    class _Largest(Callback):
+        def __init__(self):
+            super().__init__()
+            self.largest = 0
+
+        def _pretask(self, key, dsk, state):
+            cache = state["cache"]
+            received = sum(_nbytes(cache.get(dep)) for dep in state["dependencies"][key])
+            self.largest = max(self.largest, received)
+
+    with _Largest() as probe:
+        dask.compute(*collections, scheduler="sync")
+    return probe.largest
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    nbytes = getattr(value, "nbytes", None)
+    if nbytes is None and hasattr(value, "data") and hasattr(value, "indptr"):  # scipy.sparse
+        nbytes = value.data.nbytes + value.indices.nbytes + value.indptr.nbytes
+    return int(nbytes or 0)
+
+
+def assert_no_gather(*collections, source, fraction=0.5):
+    """Fail if any task computing ``collections`` receives more than ``fraction`` of ``source``'s bytes.
+
+    ``source`` is the Dask input (with at least four chunks, so that one chunk or a pair of matching chunks stays
+    under half of it) or its size in bytes.
+    """
+    total = source if isinstance(source, (int, np.integer)) else int(source.nbytes)
+    if not isinstance(source, (int, np.integer)):
+        assert source.npartitions >= 4, "the guard needs an input of at least four chunks"
+    largest = max_task_input_bytes(*collections)
+    assert largest <= fraction * total, (
+        f"a task received {largest} bytes, {largest / total:.0%} of the {total}-byte input: a gather")
