@@ -397,7 +397,12 @@ or a pandas DataFrame or Series; got dict
 
 def _as_dense(A, name: str):
     """The dense part of the input rule: array-API arrays as they are, array-likes through ``numpy.asarray``."""
-    if type(A) is np.ndarray or is_dask(A):
+    if type(A) is np.ndarray:
+        return A
+    if is_dask(A):
+        if any(math.isnan(size) for size in A.shape):
+            raise ValueError(f"{name} is a Dask array of unknown shape {A.shape} (chunk sizes unknown, e.g. after "
+                             f"boolean indexing); call {name}.compute_chunk_sizes() first")
         return A
     if isinstance(A, np.matrix):
         return np.asarray(A)

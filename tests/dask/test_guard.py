@@ -29,3 +29,12 @@ def test_the_cluster_fixture_runs_a_graph(dask_client):
     A = np.random.default_rng(2).standard_normal((200, 10))
     D = chunked(A, (50, 10))
     assert np.allclose(dask_client.compute(D.T @ D, sync=True), A.T @ A)
+
+
+def test_unknown_chunk_sizes_are_refused_with_the_fix():
+    import lowrank_la as la
+
+    D = chunked(np.random.default_rng(3).random((100, 20)), (25, 20))
+    masked = D[D[:, 0] > 0.5]
+    with pytest.raises(ValueError, match=r"A is a Dask array of unknown shape .*compute_chunk_sizes"):
+        la.svd.rsvd(masked, 3, rng=0)
