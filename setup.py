@@ -9,7 +9,7 @@ HERE = Path(__file__).parent
 VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "lowrank_la" / "__init__.py").read_text()).group(1)
 
 EXPERIMENTS = ["matplotlib>=3.7", "tqdm>=4.64", "scikit-learn>=1.3", "scikit-image>=0.21"]
-DASK = ["dask[array]>=2024.1", "distributed>=2024.1"]
+DASK = ["dask[array]>=2024.1", "distributed>=2024.1", "zarr>=2.16", "h5py>=3.9"]  # zarr, h5py: out-of-core input
 EXTRAS = {
     "experiments": EXPERIMENTS,
     "dask": DASK,
