@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from .._validate import check_option, check_real, is_linear_operator, is_sparse, refuse_random_state
-from ._input import PreparedMatrix
+from .._validate import check_option, check_real, is_dask, is_linear_operator, is_sparse, refuse_random_state
+from ._input import PreparedMatrix, host
 from ._meta import MetaFactorization, RankConditionWarning, default_rcond, numerical_rank, singular_values, small_pinv
 from ._select import SELECTORS, _selector, select_indices
 
@@ -76,9 +76,12 @@ def _check_indices(idx, size, name):
 
 
 def _columns(op, A, cols):
-    """``A[:, cols]`` as a dense array (a product with a selector for a LinearOperator)."""
+    """``A[:, cols]`` as a dense array (a product with a selector for a LinearOperator, a lazy slice of a Dask
+    array)."""
     if is_linear_operator(A):
         return op.matmat(_selector(op.shape[1], cols, op.dtype))
+    if is_dask(A):
+        return A[:, cols].astype(op.dtype)
     block = A[:, cols]
     block = block.toarray() if is_sparse(block) else np.asarray(block)
     return block.astype(op.dtype, copy=False)
@@ -104,9 +107,11 @@ def cur_from_indices(A, rows, cols, *, core="optimal", rcond=None):
 
     Parameters
     ----------
-    A : (m, n) array, sparse matrix or LinearOperator
+    A : (m, n) array, sparse matrix, LinearOperator or Dask array
         Never modified. The cross core reads only ``A[:, cols]`` and ``A[rows, :]``; the optimal core needs
-        one more product ``A @ Q_r``.
+        one more product ``A @ Q_r``. A Dask array is never gathered: ``C`` and ``R`` are returned as lazy
+        slices of it, the columns and rows are computed once (chunk by chunk) for the small work on the host,
+        and the other factors (``O((m + n) k)``) come back as Dask arrays of one chunk.
     rows, cols : 1-D int arrays
         Distinct row and column indices (their numbers may differ).
     core : {"optimal", "cross"}
@@ -163,13 +168,14 @@ def _from_prepared(prep, rows, cols, core, rcond):
         C, Rt = _columns(op, prep.given, cols), _columns(op.T, prep.given.T, rows)
     else:
         C, Rt = C_work, Rt_work
+    C_work, Rt_work = host(C_work, Rt_work)          # Dask: computed for the small work, C and Rt stay lazy
     if core == "cross":
         return _cross(prep, C, Rt, C_work, Rt_work, rows, cols, rcond)
     cut_c = rcond if rcond is not None else default_rcond(C.shape, op.dtype, np)
     cut_r = rcond if rcond is not None else default_rcond(Rt.shape, op.dtype, np)
     Qc, Rc, perm_c, rank_c = _rank_revealing_qr(C_work, cut_c)
     Qr, Rr, perm_r, rank_r = _rank_revealing_qr(Rt_work, cut_r)
-    M = Qc.T @ op.matmat(Qr)                         # (rank_c, rank_r)
+    M = Qc.T @ host(op.matmat(Qr))                   # (rank_c, rank_r)
     Yt = _basic_inverse(Qc, Rc, perm_c, len(cols))   # (kc, m), C Yt = Q_c Q_c^T
     X = _basic_inverse(Qr, Rr, perm_r, len(rows)).T  # (n, kr), X R = Q_r Q_r^T
     U = np.zeros((len(cols), len(rows)), dtype=op.dtype)
@@ -214,8 +220,9 @@ def cur(A, k, *, select="deim", core="optimal", rcond=None, rng=None):
 
     Parameters
     ----------
-    A : (m, n) array, sparse matrix or LinearOperator
-        Never modified.
+    A : (m, n) array, sparse matrix, LinearOperator or Dask array
+        Never modified. A Dask array is never gathered (see :func:`cur_from_indices` and
+        :func:`select_indices`).
     k : int
         Number of rows and of columns, ``1 <= k <= min(m, n)``.
     select : {"deim", "qr", "leverage", "uniform"}

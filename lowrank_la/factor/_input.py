@@ -2,11 +2,14 @@
 
 The instances read entries of ``A`` (CUR's columns and rows, the skeleton of an interpolative decomposition) and
 run column-pivoted QR, which array-API namespaces do not offer. So ``A`` is validated by
-:func:`lowrank_la._validate.as_matrix`, a dense array of another namespace (array-api-strict, CuPy, torch, Dask)
-is copied to the host, the factorization runs in NumPy and its factors are returned in the input's namespace and
-on its device. An input whose largest entry is outside ``[tiny^(1/4), huge^(1/4)]`` of its dtype is scaled by a
-power of two (exact) so that products and Gram blocks neither overflow nor sink into subnormals; the factors
-are scaled back by the same power of two.
+:func:`lowrank_la._validate.as_matrix`, a dense array of another namespace (array-api-strict, CuPy, torch) is
+copied to the host, the factorization runs in NumPy and its factors are returned in the input's namespace and
+on its device. A Dask array is never gathered: it stays lazy, its products with small blocks (sketches, selected
+columns) are computed chunk by chunk and brought to the host (:func:`host`), the small dense work runs there,
+and the factors that are slices of ``A`` (``A[:, cols]``, ``A[rows, :]``) are returned as lazy Dask arrays.
+An input whose largest entry is outside ``[tiny^(1/4), huge^(1/4)]`` of its dtype is scaled by a power of two
+(exact) so that products and Gram blocks neither overflow nor sink into subnormals; the factors are scaled back
+by the same power of two (on Dask, finding the largest entry costs one reduction pass).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import math
 import numpy as np
 
 from .._backend import array_namespace, as_operator, device_of, is_numpy_namespace, to_numpy, working_dtype
-from .._validate import as_matrix, is_linear_operator, is_sparse
+from .._validate import as_matrix, is_dask, is_linear_operator, is_sparse
 
 __all__ = []
 
@@ -26,8 +29,9 @@ class PreparedMatrix:
 
     Attributes
     ----------
-    given : ndarray, CSR/CSC matrix or LinearOperator
-        The argument on the host in its working dtype, unscaled (the entries a CUR or an ID returns).
+    given : ndarray, CSR/CSC matrix, LinearOperator or Dask array
+        The argument on the host in its working dtype, unscaled (the entries a CUR or an ID returns); a Dask
+        array stays a (lazy) Dask array.
     work : same kind
         ``2**shift * given`` (``given`` itself when ``shift == 0``).
     op : MatrixOperator
@@ -46,6 +50,8 @@ class PreparedMatrix:
             self.given = A
         elif is_sparse(A):
             self.given = A if self.native else A.get()
+        elif is_dask(A):
+            self.given = A
         else:
             self.given = to_numpy(A)
         if not is_linear_operator(self.given):
@@ -66,7 +72,7 @@ class PreparedMatrix:
 
     def out(self, X):
         """`X` (a NumPy array) in the input's namespace and on its device."""
-        if self.native or X is None:
+        if self.native or X is None or is_dask(X):
             return X
         return self.xp.asarray(np.ascontiguousarray(X), device=self.device)
 
@@ -80,7 +86,28 @@ class PreparedMatrix:
                          f"{self.name}, e.g. by 2**{self.shift}")
 
 
+def host(*arrays):
+    """`arrays` as NumPy arrays; the Dask ones computed together, in one pass over their common input."""
+    lazy = [i for i, X in enumerate(arrays) if is_dask(X)]
+    out = [X if is_dask(X) else to_numpy(X) for X in arrays]
+    if lazy:
+        import dask
+
+        for i, X in zip(lazy, dask.compute(*(arrays[i] for i in lazy))):
+            out[i] = np.asarray(X)
+    return out[0] if len(out) == 1 else out
+
+
+def refuse_dask(A, name, what, alternative):
+    """Refuse a Dask `A` (``TypeError``) for an algorithm that needs the whole matrix in one place."""
+    if is_dask(A):
+        raise TypeError(f"{name} is a Dask array, and {what} needs the whole matrix in one place; {alternative} "
+                        f"(or pass {name}.compute() if it fits in memory)")
+
+
 def _max_abs(A) -> float:
+    if is_dask(A):
+        return float(host(abs(A).max()))
     data = A.data if is_sparse(A) else A
     if data.size == 0:
         return 0.0
@@ -98,6 +125,8 @@ def _scale_exponent(A) -> int:
 
 def _ldexp(X, shift):
     """``X * 2**shift`` exactly (barring overflow and subnormals), for dense arrays and scipy sparse matrices."""
+    if is_dask(X):  # lazily, chunk by chunk
+        return X.map_blocks(_ldexp, shift, dtype=X.dtype)
     with np.errstate(over="ignore", under="ignore"):  # overflow is refused by the caller, underflow is rounding
         if is_sparse(X):
             Y = X.copy()

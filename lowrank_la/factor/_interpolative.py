@@ -13,9 +13,9 @@ import numpy as np
 import scipy.linalg
 
 from .._backend import as_rng, qr_econ, svd_small
-from .._validate import check_int, check_real, is_linear_operator, is_sparse, refuse_random_state
+from .._validate import check_int, check_real, is_dask, is_linear_operator, is_sparse, refuse_random_state
 from ._cur import _columns
-from ._input import PreparedMatrix
+from ._input import PreparedMatrix, host, refuse_dask
 from ._meta import MetaFactorization, default_rcond, frame_pinv, numerical_rank
 
 __all__ = ["InterpolativeDecomposition", "interpolative"]
@@ -72,10 +72,10 @@ def _sketched_rows(op, n_rows, gen, n_iter):
     """``S (A A^T)^q A`` for an (n_rows, m) Gaussian ``S``, re-orthonormalised between products (``1 + 2q``
     passes)."""
     S = gen.standard_normal((n_rows, op.shape[0])).astype(op.dtype)
-    Yt = op.rmatmat(S.T)                      # (n, l) = (S A)^T
+    Yt = host(op.rmatmat(S.T))                # (n, l) = (S A)^T
     for _ in range(n_iter):
-        Z = qr_econ(op.matmat(qr_econ(Yt)[0]))[0]
-        Yt = op.rmatmat(Z)
+        Z = qr_econ(host(op.matmat(qr_econ(Yt)[0])))[0]
+        Yt = host(op.rmatmat(Z))
     return Yt.T
 
 
@@ -98,7 +98,7 @@ def _refit(op, C, idx, k, rcond):
     U, s, Vh = svd_small(C, np)
     r = numerical_rank(s, rcond, np)
     U = U[:, :r]
-    W = op.rmatmat(U).T                                   # (r, n) = U^T A
+    W = host(op.rmatmat(U)).T                             # (r, n) = U^T A
     proj = (Vh[:r].T / s[:r]) @ W[:, idx[k:]]
     return proj.astype(op.dtype, copy=False), U, W
 
@@ -108,8 +108,8 @@ def _residual_norm(op, U, W, gen, n_steps=4, block=4):
     V = qr_econ(gen.standard_normal((op.shape[1], block)).astype(op.dtype))[0]
     top = 0.0
     for _ in range(n_steps):
-        Z = qr_econ(op.matmat(V) - U @ (W @ V))[0]
-        V = op.rmatmat(Z) - W.T @ (U.T @ Z)            # E^T Z
+        Z = qr_econ(host(op.matmat(V)) - U @ (W @ V))[0]
+        V = host(op.rmatmat(Z)) - W.T @ (U.T @ Z)      # E^T Z
         top = float(np.linalg.norm(V, 2))
         if top == 0:
             break
@@ -169,6 +169,9 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=1, rng=None):
         columns ``A E`` and ``U^T A`` for the coefficients); ``rand=False`` needs a dense or sparse `A`. Arrays
         of other array-API namespaces (array-api-strict, CuPy, ...) are factorized on the host in NumPy (the
         pivoted QR has no array-API form) and the factors come back in the input's namespace and on its device.
+        A Dask array is never gathered (``rand=True`` only; ``rand=False`` refuses it with a ``TypeError``): the
+        products are computed chunk by chunk with the same sketch as in NumPy, the skeleton ``A[:, idx[:k]]``
+        is returned as a lazy slice of it and the small factors as Dask arrays of one chunk.
     k_or_eps : int or float
         An integer ``1 <= k <= min(m, n)``: the rank; a float in ``(0, 1)``: the relative precision, met in the
         spectral norm, ``||A - A[:, idx[:k]] P||_2 <= eps ||A||_2`` (scipy's convention: ``eps_or_k < 1`` is a
@@ -199,7 +202,7 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=1, rng=None):
         If `k_or_eps` is out of range, `A` holds NaN or Inf, or `A` is so far from unit scale that
         ``Yt = F^+`` is not representable (largest entry ``~1e-310``).
     TypeError
-        If `A` is not a matrix, or ``rand=False`` with a LinearOperator.
+        If `A` is not a matrix, or ``rand=False`` with a LinearOperator or a Dask array.
 
     Notes
     -----
@@ -237,6 +240,8 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=1, rng=None):
     n_iter = check_int(n_iter, "n_iter", low=0)
     if not rand and is_linear_operator(prep.given):
         raise TypeError("rand=False needs a dense or sparse A; a LinearOperator is factorized with rand=True")
+    if not rand:
+        refuse_dask(prep.given, "A", "interpolative(rand=False) (column-pivoted QR of A)", "use rand=True")
     if isinstance(k_or_eps, numbers.Real) and not isinstance(k_or_eps, numbers.Integral) and not k_or_eps >= 1:
         # a precision (NaN included, so that check_real names it)
         eps, k = check_real(k_or_eps, "k_or_eps", low=0, high=1, low_inclusive=False, high_inclusive=False), None
@@ -256,15 +261,16 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=1, rng=None):
         C = _columns(op, prep.work, idx[:k])
     elif k is not None:
         idx = _pivoted_r(_sketched_rows(op, min(k + oversample, m), gen, n_iter))[1]
-        C = _columns(op, prep.work, idx[:k])
+        C = host(_columns(op, prep.work, idx[:k]))
         proj = _refit(op, C, idx, k, rcond)[0]
     else:
         k, idx, proj, C, info["relative_error_estimate"] = _randomized_precision(
-            op, eps, oversample, n_iter, gen, lambda cols: _columns(op, prep.work, cols), rcond)
+            op, eps, oversample, n_iter, gen, lambda cols: host(_columns(op, prep.work, cols)), rcond)
     P = np.zeros((k, n), dtype=op.dtype)
     P[:, idx[:k]] = np.eye(k, dtype=op.dtype)
     P[:, idx[k:]] = proj
-    F = prep.given[:, idx[:k]] if prep.shift else C   # the skeleton: A's own entries
+    lazy = is_dask(prep.given)
+    F = _columns(op, prep.given, idx[:k]) if prep.shift or lazy else C  # the skeleton: A's own entries (lazy)
     if is_sparse(F):
         F = F.toarray()
     Yt, info["rank_F"], _ = frame_pinv(C, method="qr", rcond=default_rcond(C.shape, op.dtype, np), xp=np)

@@ -7,7 +7,7 @@ import scipy.linalg
 
 from .._backend import as_rng, to_numpy, working_dtype
 from .._validate import as_matrix, check_option, check_rank, refuse_random_state
-from ._input import PreparedMatrix
+from ._input import PreparedMatrix, host
 
 __all__ = ["deim", "select_indices"]
 
@@ -72,9 +72,11 @@ def select_indices(A, k, *, method="deim", rng=None):
 
     Parameters
     ----------
-    A : (m, n) array, sparse matrix or LinearOperator
+    A : (m, n) array, sparse matrix, LinearOperator or Dask array
         Touched through products only (``qr`` and ``uniform`` need one pass or none; ``leverage`` and ``deim``
-        the passes of a randomized SVD).
+        the passes of a randomized SVD). A Dask array is never gathered: its products are computed chunk by
+        chunk (for ``leverage`` and ``deim`` the randomized SVD draws its test matrix per chunk, so the indices
+        may differ from those of the same matrix in NumPy; ``qr`` and ``uniform`` draw the same).
     k : int
         ``1 <= k <= min(m, n)``.
     method : {"deim", "qr", "leverage", "uniform"}
@@ -116,14 +118,15 @@ def _select(op, k, method, rng):
         return np.sort(gen.choice(m, k, replace=False)), np.sort(gen.choice(n, k, replace=False))
     if method == "qr":
         sketch = gen.standard_normal((min(k + 10, m), m)).astype(op.dtype)
-        Y = op.rmatmat(sketch.T).T  # (l, n) = sketch @ A
+        Y = host(op.rmatmat(sketch.T)).T  # (l, n) = sketch @ A
         cols = scipy.linalg.qr(Y, mode="r", pivoting=True, check_finite=False)[1][:k]
-        C = op.matmat(_selector(n, cols, op.dtype))
+        C = host(op.matmat(_selector(n, cols, op.dtype)))
         rows = scipy.linalg.qr(C.T, mode="r", pivoting=True, check_finite=False)[1][:k]
         return np.sort(rows), np.sort(cols)
     from ..svd import rsvd
 
     U, _, Vh = rsvd(op, k, rng=gen)
+    U, Vh = host(U, Vh)
     if method == "deim":
         return np.sort(deim(U)), np.sort(deim(Vh.T))
     return _leverage_sample(U, k, gen), _leverage_sample(Vh.T, k, gen)
