@@ -103,6 +103,23 @@ def _one_blas_thread():
         yield
 
 
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """``smoke_run(name) -> (result, out)``: a reproduction run at smoke size once per session, into its own
+    directory, shared by that reproduction's tests and the figure checks."""
+    from lowrank_la import experiments
+
+    runs = {}
+
+    def run(name):
+        if name not in runs:
+            out = tmp_path_factory.mktemp(name)
+            runs[name] = experiments.run(name, size="smoke", out=out), out
+        return runs[name]
+
+    return run
+
+
 @pytest.fixture
 def rng():
     """A fixed-seed generator for test data."""

@@ -14,7 +14,6 @@ DOCS_WIDTH = 7.3
 TEXT_POINTS = 9.0
 LABEL_POINTS = 10.0
 TITLE_POINTS = 11.0
-OUTSIDE = (1.02, 1.0)  # where a legend that covers data goes: right of its axes, top-aligned (axes coordinates)
 
 
 def docs_scale(fig) -> float:
@@ -25,10 +24,17 @@ def docs_scale(fig) -> float:
 
 def finish(fig):
     """Apply the shared style to `fig` (font sizes for the docs width, legends off the data, tight layout)."""
-    _set_sizes(fig, max(1.0, fig.get_figwidth() / DOCS_WIDTH))
+    scale = max(1.0, fig.get_figwidth() / DOCS_WIDTH)
+    _set_sizes(fig, scale)
     fig.set_layout_engine("constrained")
     fig.canvas.draw()
     _move_covering_legends(fig)
+    for _ in range(3):  # text reaching past the figure's edge widens the saved figure: size for that width
+        fig.canvas.draw()
+        if docs_scale(fig) <= scale * (1 + 1e-3):
+            break
+        scale = docs_scale(fig) * 1.01
+        _set_sizes(fig, scale)
     return fig
 
 
@@ -59,16 +65,25 @@ def _resize_legend(ax, legend, size):
 
 
 def _move_covering_legends(fig):
-    """Move a legend that covers data to the right of its axes, where there is room: in the last column."""
+    """Move a legend that covers data below its axes, in as many columns as fit the axes' width.
+
+    Below, not beside: constrained layout then takes the room from the axes' height, and the figure keeps its
+    width, so the docs do not shrink it (and its text) further.
+    """
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
         legend = ax.get_legend()
-        spec = ax.get_subplotspec()
-        if legend is None or (spec is not None and not spec.is_last_col()) or not _covers_data(ax, legend, renderer):
+        if legend is None or not _covers_data(ax, legend, renderer):
             continue
-        legend.set_bbox_to_anchor(OUTSIDE, transform=ax.transAxes)
-        legend.set_loc("upper left")
-        legend.borderaxespad = 0
+        labels = [text.get_text() for text in legend.get_texts()]
+        size = legend.get_texts()[0].get_fontsize()
+        width = ax.get_window_extent(renderer).width
+        under_labels = ax.transAxes.inverted().transform((0.0, ax.get_tightbbox(renderer).y0))[1]
+        for ncols in range(len(labels), 0, -1):
+            legend = ax.legend(legend.legend_handles, labels, fontsize=size, ncols=ncols, loc="upper center",
+                               bbox_to_anchor=(0.5, under_labels - 0.02), bbox_transform=ax.transAxes, borderaxespad=0)
+            if ncols == 1 or legend.get_window_extent(renderer).width <= width:
+                break
 
 
 def _covers_data(ax, legend, renderer) -> bool:

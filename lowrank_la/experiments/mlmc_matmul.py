@@ -220,7 +220,8 @@ def _figure(rows, infos, cfg):
     plt = pyplot()
     if plt is None:
         return None
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
+    fig, axes = plt.subplots(3, 1, figsize=(9, 10))
+    beside = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0}
     e1 = [r for r in rows if r["experiment"] == "E1"]
     for problem, style in (("digits-gram", "-"), ("skewed-synthetic", "--")):
         for method in dict.fromkeys(r["method"] for r in e1):
@@ -228,7 +229,10 @@ def _figure(rows, infos, cfg):
             axes[0].loglog([r["c"] for r in pts], [r["rel_rmse"] for r in pts], style, marker="o", ms=3,
                            label=f"{method} ({problem.split('-')[0]})")
     axes[0].set(xlabel="samples / sketch size c", ylabel="relative RMSE", title="E1: single-level estimators")
-    axes[0].legend(ncol=2)
+    cs = sorted({r["c"] for r in e1})
+    axes[0].set_xticks(cs, [str(c) for c in cs])
+    axes[0].set_xticks([], minor=True)
+    axes[0].legend(ncols=2, **beside)
     for exp, color in (("E2", "C0"), ("E3", "C3")):
         pts = [r for r in rows if r["experiment"] == exp]
         eps = [r["eps"] for r in pts]
@@ -236,8 +240,10 @@ def _figure(rows, infos, cfg):
         axes[1].loglog(eps, [r["single_level_cost"] for r in pts], "s--", color=color,
                        label=f"single level ({pts[0]['problem']})")
     axes[1].set(xlabel="eps (RMSE target)", ylabel="cost (multiply-adds)", title="E2/E3: cost against eps")
+    axes[1].set_xticks(eps, [f"{e:g}" for e in eps])
+    axes[1].set_xticks([], minor=True)
     axes[1].invert_xaxis()
-    axes[1].legend()
+    axes[1].legend(**beside)
     for (name, eps), info in infos.items():
         if eps != cfg["eps"][-1]:
             continue
@@ -246,5 +252,6 @@ def _figure(rows, infos, cfg):
         axes[2].semilogy(levels[1:], info.mean_l[1:], style + "o", label=f"|mean dP_l| ({name})")
         axes[2].semilogy(levels[1:], info.var_l[1:], style + "s", label=f"Var dP_l ({name})")
     axes[2].set(xlabel="level l (c_l = 4 * 2^l)", title="corrections at the smallest eps")
-    axes[2].legend()
+    axes[2].set_xticks(levels[1:])
+    axes[2].legend(**beside)
     return finish(fig)

@@ -187,14 +187,25 @@ def _figure(rows, key, methods, stat, label):
     if plt is None:
         return None
     groups = list(dict.fromkeys(r[key] for r in rows))
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.6 * len(groups), 3.4), squeeze=False)
-    for ax, group in zip(axes[0], groups):
+    ncols = min(3, len(groups))
+    nrows = -(-len(groups) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, group in zip(axes.flat, groups):
         cell = [r for r in rows if r[key] == group]
         ms = sorted({r["matvecs"] for r in cell})
         for method, marker in zip(methods, "os^vd"):
             errs = [stat([r["relative_error"] for r in cell if r["method"] == method and r["matvecs"] == m])
                     for m in ms]
             ax.plot(ms, np.maximum(errs, 1e-17), marker + "-", label=method)
-        ax.set(xscale="log", yscale="log", xlabel="matvecs", ylabel=f"{label} relative error", title=group)
-        ax.legend()
+        ax.set(xscale="log", yscale="log", xlabel="matvecs", title=group)
+        ax.set_xticks(ms, [str(m) for m in ms], minor=False)
+        ax.set_xticks([], minor=True)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"{label} relative error")
+    for ax in axes.flat[len(groups):]:
+        ax.remove()
+    if len(groups) == 1:
+        axes[0, 0].legend()
+    else:  # the panels share their methods: one legend under them all
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=len(methods))
     return finish(fig)

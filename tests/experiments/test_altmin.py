@@ -7,9 +7,8 @@ from lowrank_la.experiments.altmin import SIZES, _judge
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    out = tmp_path_factory.mktemp("altmin")
-    return experiments.run("altmin", size="smoke", out=out), out
+def smoke(smoke_run):
+    return smoke_run("altmin")
 
 
 def test_altmin_smoke(smoke):

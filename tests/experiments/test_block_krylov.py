@@ -7,9 +7,8 @@ from lowrank_la import experiments
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    out = tmp_path_factory.mktemp("block-krylov")
-    return experiments.run("block-krylov", size="smoke", out=out), out
+def smoke(smoke_run):
+    return smoke_run("block-krylov")
 
 
 def test_block_krylov_smoke(smoke):

@@ -14,9 +14,9 @@ def test_optimal_rank_and_spectra():
     assert abs(cliff[29] - (1e-4 + 0.5)) < 1e-12  # j = 30 (1-based) is the midpoint of the cliff
 
 
-def test_fixed_accuracy_smoke(tmp_path):
+def test_fixed_accuracy_smoke(smoke_run):
     assert "fixed-accuracy" in experiments.registered()
-    result = experiments.run("fixed-accuracy", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("fixed-accuracy")
     assert {r["matrix"] for r in result.table} == {"Matrix 1", "Matrix 2", "Matrix 3"}
     for row in result.table:
         assert row["true_rel_error"] <= row["tau"] * (1 + 1e-6)  # the tolerance is met

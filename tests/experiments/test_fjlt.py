@@ -5,9 +5,9 @@ import numpy as np
 from lowrank_la import experiments
 
 
-def test_fjlt_smoke(tmp_path):
+def test_fjlt_smoke(smoke_run):
     assert "fjlt" in experiments.registered()
-    result = experiments.run("fjlt", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("fjlt")
     rules = {r["rule"] for r in result.table}
     assert rules == {"ailon-chazelle", "fhl x2", "fhl", "one per row", "quarter per row"}
     by_rule = {rule: [r for r in result.table if r["rule"] == rule] for rule in rules}

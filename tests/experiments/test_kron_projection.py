@@ -4,9 +4,9 @@ from lowrank_la import experiments
 from lowrank_la.experiments.kron_projection import SIZES, SPEEDUP, _judge
 
 
-def test_kron_projection_smoke(tmp_path):
+def test_kron_projection_smoke(smoke_run):
     assert "kron-projection" in experiments.registered()
-    result = experiments.run("kron-projection", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("kron-projection")
     e1 = [r for r in result.table if r["experiment"] == "E1"]
     e2 = [r for r in result.table if r["experiment"] == "E2"]
     # smoke: n = 8, m in {8, 18}, k in {1, 4}, T = 10 steps; E2: n = 8, m = 18, s = 8, T_max = 40

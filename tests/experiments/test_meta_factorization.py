@@ -6,9 +6,9 @@ from lowrank_la import experiments
 from lowrank_la.experiments.meta_factorization import network_example
 
 
-def test_meta_factorization_smoke(tmp_path):
+def test_meta_factorization_smoke(smoke_run):
     assert "meta-factorization" in experiments.registered()
-    result = experiments.run("meta-factorization", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("meta-factorization")
     rows = result.table
     rec = [r for r in rows if r["part"] == "reconstruction"]
     assert {r["matrix"] for r in rec} == {"randsvd", "cycol", "circul", "camera"}

@@ -5,9 +5,9 @@ import numpy as np
 from lowrank_la import experiments
 
 
-def test_rsvd_power_smoke(tmp_path):
+def test_rsvd_power_smoke(smoke_run):
     assert "rsvd-power" in experiments.registered()
-    result = experiments.run("rsvd-power", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("rsvd-power")
     spectra = {r["spectrum"] for r in result.table}
     assert len(spectra) == 2
     for name in spectra:

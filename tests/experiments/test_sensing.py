@@ -3,9 +3,9 @@
 from lowrank_la import experiments
 
 
-def test_scaledgd_lambda_smoke(tmp_path):
+def test_scaledgd_lambda_smoke(smoke_run):
     assert "scaledgd-lambda" in experiments.registered()
-    result = experiments.run("scaledgd-lambda", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("scaledgd-lambda")
     rows = result.table
     # smoke: n = 12, r* = 2, r = 4, m = 240, kappa in {1, 100}; fixed lam in {0.3, 3, 30} sigma_min; one noisy run
     default = {row["kappa"]: row for row in rows if row["part"] == "noiseless"
@@ -27,8 +27,8 @@ def test_scaledgd_lambda_smoke(tmp_path):
     assert "Xu, Shen, Chi, Ma" in (tmp_path / "scaledgd-lambda.md").read_text()
 
 
-def test_scaledgd_smoke(tmp_path):
-    result = experiments.run("scaledgd", size="smoke", out=tmp_path)
+def test_scaledgd_smoke(smoke_run):
+    result, tmp_path = smoke_run("scaledgd")
     its = {(row["method"], row["kappa"]): row["iterations_to_1e-10"] for row in result.table}
     # smoke: n = 20, r = 2, m = 5 n r, kappa in {1, 10}: ScaledGD's count barely moves, GD's grows about kappa-fold
     assert all(row["reached"] for row in result.table if row["method"] == "ScaledGD")
@@ -38,8 +38,8 @@ def test_scaledgd_smoke(tmp_path):
     assert "Tong, Ma, Chi" in (tmp_path / "scaledgd.md").read_text()
 
 
-def test_subgradient_l1_smoke(tmp_path):
-    result = experiments.run("subgradient-l1", size="smoke", out=tmp_path)
+def test_subgradient_l1_smoke(smoke_run):
+    result, tmp_path = smoke_run("subgradient-l1")
     err = {(row["method"], row["outlier_fraction"]): row["final_error"] for row in result.table}
     # smoke: n = 16, r* = 2, m = 20 n r*, kappa = 1; 20% outliers of size 10 ||M||_F
     assert err[("l1 subgradient", 0.0)] < 1e-9 and err[("l1 subgradient", 0.2)] < 1e-8

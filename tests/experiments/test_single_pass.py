@@ -17,9 +17,9 @@ from lowrank_la.experiments.single_pass import (
 )
 
 
-def test_single_pass_smoke(tmp_path):
+def test_single_pass_smoke(smoke_run):
     assert "single-pass" in experiments.registered()
-    result = experiments.run("single-pass", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("single-pass")
     assert isinstance(result.claim_held, bool)  # smoke (n = 150, one trial) is too small to decide the claim
     rows = result.table
     assert {r["method"] for r in rows} == set(METHODS)

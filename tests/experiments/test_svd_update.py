@@ -14,9 +14,9 @@ def test_average_precision_known_values():
     assert average_precision(np.array([1.0, 2.0, 3.0, 4.0]), labels) == (1 / 2 + 2 / 4) / 2
 
 
-def test_svd_update_smoke(tmp_path):
+def test_svd_update_smoke(smoke_run):
     assert "svd-update" in experiments.registered()
-    result = experiments.run("svd-update", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("svd-update")
     runs = [r for r in result.table if r["form"] in ("sparse-aware", "dense") and not math.isnan(r["update_s"])]
     # every method ran in both forms on both datasets (smoke batches are narrow enough for Zha-Simon)
     assert {(r["dataset"], r["method"], r["form"]) for r in runs} == {

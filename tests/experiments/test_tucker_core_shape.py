@@ -3,9 +3,9 @@
 from lowrank_la import experiments
 
 
-def test_core_shape_smoke(tmp_path):
+def test_core_shape_smoke(smoke_run):
     assert "core-shape" in experiments.registered()
-    result = experiments.run("core-shape", size="smoke", out=tmp_path)
+    result, tmp_path = smoke_run("core-shape")
     rows = result.table
     assert {r["tensor"] for r in rows} == {"synthetic", "smooth", "digits"}
     assert {r["method"] for r in rows} == {"milp", "auto", "rre_greedy"}

@@ -1,0 +1,73 @@
+"""Every reproduction's figure, drawn at smoke size, is readable at the docs page's width.
+
+The font sizes are read from the matplotlib artists of the figure each reproduction returns: tick labels, axis
+labels, titles, legend texts, shrunk by the factor the docs page shrinks the saved (``bbox_inches="tight"``)
+figure by, must be at least 9 points; legend entries are named and distinct.
+"""
+
+import matplotlib
+import pytest
+
+from lowrank_la import experiments
+from lowrank_la.experiments._style import DOCS_WIDTH, docs_scale, finish
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+MIN_POINTS = 9.0
+NAMES = sorted(experiments.registered())
+
+
+def _texts(fig):
+    """(what, text artist) for every visible, non-empty text a reader has to read (in a drawn figure)."""
+    out = []
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.axison:
+            continue
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            out += [(f"{name} tick label", tick.label1) for tick in axis._update_ticks()]  # the ticks drawn
+            out.append((f"{name} axis label", axis.label))
+        out.append(("title", ax.title))
+        if ax.get_legend() is not None:
+            out += [("legend text", t) for t in ax.get_legend().get_texts()]
+    for legend in fig.legends:
+        out += [("legend text", t) for t in legend.get_texts()]
+    if fig._suptitle is not None:
+        out.append(("suptitle", fig._suptitle))
+    return [(what, t) for what, t in out if t.get_visible() and t.get_text().strip()]
+
+
+def _check(fig):
+    fig.canvas.draw()
+    scale = max(1.0, fig.get_tightbbox(fig.canvas.get_renderer()).width / DOCS_WIDTH)
+    small = [f"{what} {t.get_text()!r} at {t.get_fontsize() / scale:.1f} pt" for what, t in _texts(fig)
+             if t.get_fontsize() / scale < MIN_POINTS - 1e-9]
+    assert not small, f"text below {MIN_POINTS} pt at docs width (figure shrunk {scale:.2f}x): {small}"
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    assert legends, "a reproduction's figure has a legend"
+    for legend in legends:
+        labels = [t.get_text() for t in legend.get_texts()]
+        assert all(label.strip() for label in labels), labels
+        assert len(set(labels)) == len(labels), f"duplicated legend entries: {labels}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reproduction_figure_is_readable_at_docs_width(name, smoke_run):
+    _check(smoke_run(name)[0].figure)
+
+
+def test_finish_scales_text_with_width_and_moves_a_covering_legend_below():
+    fig, ax = plt.subplots(figsize=(2 * DOCS_WIDTH, 4))
+    for shift in range(6):  # lines over the whole axes: no place inside for the legend
+        ax.plot([0, 1], [shift, shift + 5], label=f"line {shift}")
+        ax.plot([0, 1], [shift + 5, shift], label=f"line {shift + 6}")
+    ax.legend(fontsize=5)
+    ax.set_title("a title", fontsize=5)
+    finish(fig)
+    try:
+        _check(fig)
+        assert docs_scale(fig) >= 1.9  # a figure twice the docs width stays about that wide: text scaled 2x
+        renderer = fig.canvas.get_renderer()
+        assert ax.get_legend().get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
+    finally:
+        plt.close(fig)
