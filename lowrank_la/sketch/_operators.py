@@ -197,18 +197,53 @@ class SketchOperator:
                             make=lambda: xp.asarray(self.todense(), dtype=like.dtype, device=device_of(like)))
 
     def _apply_dask(self, X, axis):
+        """Dask input: lazy, chunk by chunk, never gathered.
+
+        Where the d axis is one chunk, each chunk is sketched on its own (``map_blocks``). Where it is split,
+        ``S @ X`` is the sum over the d-chunks ``X_j`` of ``S[:, j] @ X_j``: each task receives one chunk of X
+        and only the columns of S that chunk needs, and the ``(k, N)`` partial sketches are summed by a tree
+        reduction (rows ``X @ S.T`` go through the same sum on ``X.T``, a lazy view).
+        """
         k = self.n_components_
-        if axis == 1:  # rows are chunked: each chunk of rows is sketched on its own
-            X = X.rechunk({1: -1})
-            return X.map_blocks(lambda b: self._rows(np.asarray(b)), chunks=(X.chunks[0], (k,)),
-                                dtype=X.dtype)
+        if axis == 1:
+            if X.numblocks[1] == 1:  # rows are chunked: each chunk of rows is sketched on its own
+                return X.map_blocks(lambda b: self._rows(np.asarray(b)), chunks=(X.chunks[0], (k,)),
+                                    dtype=X.dtype)
+            return self._cols_dask(X.T).T
+        if X.numblocks[0] == 1:
+            return X.map_blocks(lambda b: self._cols(np.asarray(b)), chunks=((k,), X.chunks[1]), dtype=X.dtype)
         return self._cols_dask(X)
 
     def _cols_dask(self, X):
-        """``S @ X`` for a Dask X of shape (d, N): by default the d axis is gathered into one chunk."""
-        X = X.rechunk({0: -1})
-        return X.map_blocks(lambda b: self._cols(np.asarray(b)), chunks=((self.n_components_,), X.chunks[1]),
-                            dtype=X.dtype)
+        """``S @ X`` for a Dask X of shape (d, N) split along d: ``sum_j S[:, j] @ X_j`` over its d-chunks."""
+        import dask
+        import dask.array as da
+
+        X = self._align_dask(X)
+        k, dtype = self.n_components_, X.dtype
+        bounds = np.cumsum((0,) + X.chunks[0])
+        pieces = [self._column_piece(int(lo), int(hi), dtype) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        apply = dask.delayed(self._apply_piece, pure=True)
+        columns = []
+        for j, width in enumerate(X.chunks[1]):
+            parts = [da.from_delayed(apply(piece, X.blocks[i, j]), (k, width), dtype=dtype)
+                     for i, piece in enumerate(pieces) if piece is not None]
+            columns.append(da.stack(parts).sum(axis=0) if parts else da.zeros((k, width), dtype=dtype))
+        return da.concatenate(columns, axis=1)
+
+    def _align_dask(self, X):
+        """The d-chunks :meth:`_column_piece` can work on (the Hadamard kinds need aligned powers of two)."""
+        return X
+
+    def _column_piece(self, lo, hi, dtype):
+        """What a task needs of ``S[:, lo:hi]`` to sketch the rows ``lo:hi`` of X (None: those columns are 0):
+        a dense or sparse matrix ``S[:, lo:hi]`` in `dtype`, unless :meth:`_apply_piece` is overridden."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _apply_piece(piece, block):
+        """``S[:, lo:hi] @ X[lo:hi]`` for one chunk, from :meth:`_column_piece`'s `piece`."""
+        return np.asarray(piece @ np.asarray(block))
 
     # ---------------------------------------------------------------- the adjoint and views
     def _adjoint_cols(self, Y):
@@ -329,11 +364,8 @@ class Gaussian(SketchOperator):
     def _cols(self, X):
         return np.asarray(self._cast(X.dtype) @ X)
 
-    def _cols_dask(self, X):
-        import dask.array as da
-
-        M = da.from_array(self._cast(X.dtype), chunks=(self.n_components_, X.chunks[0]))
-        return M @ X  # block sums over the row chunks of X
+    def _column_piece(self, lo, hi, dtype):
+        return np.ascontiguousarray(self._cast(dtype)[:, lo:hi])
 
     def _adjoint_cols(self, Y):
         return self._cast(Y.dtype).T @ Y
@@ -378,19 +410,10 @@ class _SparseMatrixSketch(SketchOperator):
         out = M @ (sp.csc_array(X) if is_sparse(X) else X)
         return np.asarray(out.toarray() if sp.issparse(out) else out)
 
-    def _cols_dask(self, X):
-        """Sum over the row chunks of X of ``S[:, chunk] @ X[chunk]``: X is never gathered."""
-        import dask.array as da
-
-        M = self._cast(X.dtype).tocsc()
-        k = self.n_components_
-
-        def part(block, block_info=None):
-            lo, hi = block_info[0]["array-location"][0]
-            return np.asarray(M[:, lo:hi] @ np.asarray(block))
-
-        parts = X.map_blocks(part, chunks=((k,) * len(X.chunks[0]), X.chunks[1]), dtype=X.dtype)
-        return da.stack([parts.blocks[i] for i in range(len(X.chunks[0]))]).sum(axis=0)
+    def _column_piece(self, lo, hi, dtype):
+        """The sparse columns ``S[:, lo:hi]`` (CSR), or None where they hold no nonzero."""
+        M = self._cached("csc", str(dtype), make=lambda: sp.csc_array(self._cast(dtype)))[:, lo:hi]
+        return sp.csr_array(M) if M.nnz else None
 
     def _rows_xp(self, X, xp):
         if is_cupy_namespace(xp):
@@ -675,6 +698,49 @@ class _HadamardSketch(SketchOperator):
             Z = cupyx.scipy.fft.dct(Z, type=2, norm="ortho", axis=-1)
         return self._reduce_cupy(Z)
 
+    def _align_dask(self, X):
+        """Hadamard mixing: d-chunks of one power of two ``b`` (the largest not above X's largest d-chunk), so
+        that ``H_d' = H_(d'/b) kron H_b`` splits the transform by chunks; memory stays one chunk."""
+        if self.mixing != "hadamard":
+            return X
+        b = min(1 << (max(X.chunks[0]).bit_length() - 1), self._dim(self.n_features_in_))
+        return X.rechunk({0: b})
+
+    def _column_piece(self, lo, hi, dtype):
+        """DCT: the dense block ``S[:, lo:hi]`` from the DCT-II formula. Hadamard: ``(signs, P_r, b)``, where
+        the rows ``lo:hi = r b .. (r + 1) b`` of X contribute ``P_r H_b D_r X_r`` with the ``k x b`` sparse
+        ``P_r = sum_p H_B[p, r] P[:, p b:(p + 1) b]`` (``P`` the sparse map after the mixing, ``B = d'/b``,
+        ``b = next_pow2(hi - lo)``, which divides ``lo`` once :meth:`_align_dask` has aligned the chunks)."""
+        signs = self._signs[lo:hi].astype(dtype)
+        P = self._after_mixing()
+        if self.mixing != "hadamard":
+            i = np.asarray(P.indices)[:, None]  # the one kept coordinate of each row (SRHT)
+            j = np.arange(lo, hi)[None, :]
+            d = self.n_features_in_
+            C = np.sqrt(2.0 / d) * np.cos(np.pi * i * (2 * j + 1) / (2 * d)) * np.where(i == 0, np.sqrt(0.5), 1.0)
+            return np.ascontiguousarray((C * P.data[:, None] * self._signs[lo:hi]).astype(dtype))
+        b = next_pow2(hi - lo)  # divides lo: the chunks are aligned multiples of a power of two >= hi - lo
+        r, B = lo // b, P.shape[1] // b
+        coo = P.tocoo()
+        flips = np.where(np.bitwise_count((coo.col // b) & r) % 2 == 1, -1.0, 1.0)
+        Pr = _csr(coo.data * flips / math.sqrt(B), coo.row, coo.col % b, (P.shape[0], b))
+        return signs, Pr.astype(dtype), b
+
+    @staticmethod
+    def _apply_piece(piece, block):
+        if not isinstance(piece, tuple):
+            return np.asarray(piece @ np.asarray(block))
+        signs, Pr, b = piece
+        x = np.asarray(block)
+        Z = np.zeros((x.shape[1], b), dtype=Pr.dtype)
+        np.multiply(x.T, signs, out=Z[:, :x.shape[0]])
+        fwht_numba(Z, 1 / math.sqrt(b))  # H_b of the chunk's rows, one transform per column of X
+        return np.asarray(Pr @ Z.T)
+
+    def _after_mixing(self):
+        """The sparse ``k x d'`` map applied after ``H D``."""
+        raise NotImplementedError
+
     def _unspread_cols(self, Z):
         """``D H^T z`` for each column of Z: (d', N) -> (d, N)."""
         d = self.n_features_in_
@@ -742,6 +808,11 @@ class SRHT(_HadamardSketch):
 
     def _reduce(self, Z):
         return Z[:, self._rows_kept] * Z.dtype.type(self._scale)
+
+    def _after_mixing(self):
+        k = self.n_components_
+        return self._cached("R", make=lambda: _csr(np.full(k, self._scale), np.arange(k), self._rows_kept,
+                                                    (k, self._dim(self.n_features_in_))))
 
     def _reduce_cupy(self, Z):
         import cupy
@@ -879,6 +950,9 @@ class FJLT(_HadamardSketch):
 
     def _reduce(self, Z):
         return self._sparse_step(Z)
+
+    def _after_mixing(self):
+        return self._P
 
     def _reduce_cupy(self, Z):
         import cupyx.scipy.sparse as csp
