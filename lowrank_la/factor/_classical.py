@@ -7,7 +7,7 @@ import numpy as np
 import scipy.linalg
 
 from .._validate import check_option, check_rank, is_sparse
-from ._input import PreparedMatrix
+from ._input import PreparedMatrix, refuse_dask
 from ._meta import MetaFactorization, default_rcond, frame_pinv, meta_factorize
 
 __all__ = ["mf_cpqr", "mf_svd", "utv"]
@@ -19,6 +19,9 @@ def _dense(A, name="A"):
     """`A` prepared (:class:`PreparedMatrix`) and its working copy as a dense NumPy array (these instances
     factorize A itself)."""
     prep = PreparedMatrix(A, name, operator=False)
+    refuse_dask(prep.given, name, "this factorization (a full SVD, pivoted QR or UTV of it)",
+                "use lowrank_la.svd.rsvd, factor.cur, factor.interpolative or factor.generalized_nystrom, which "
+                "work on Dask chunk by chunk")
     return prep, prep.work.toarray() if is_sparse(prep.work) else prep.work
 
 
@@ -45,7 +48,8 @@ def mf_svd(A, k, *, check=True):
     Parameters
     ----------
     A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
-        come back in their namespace)
+        come back in their namespace). A Dask array is refused with a ``TypeError``: the factorization needs the
+        whole matrix in one place.
     k : int
         ``1 <= k <= min(m, n)``.
     check : bool or "raise"
@@ -86,7 +90,8 @@ def mf_cpqr(A, k, *, check=True):
     Parameters
     ----------
     A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
-        come back in their namespace)
+        come back in their namespace). A Dask array is refused with a ``TypeError``: the factorization needs the
+        whole matrix in one place.
     k : int
         ``1 <= k <= min(m, n)``; exact at ``k = rank(A)``.
     check : bool or "raise"
@@ -141,7 +146,8 @@ def utv(A, k, *, variant="svd"):
     Parameters
     ----------
     A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
-        come back in their namespace)
+        come back in their namespace). A Dask array is refused with a ``TypeError``: the factorization needs the
+        whole matrix in one place.
     k : int
         ``1 <= k <= min(m, n)``; exact at ``k = rank(A)``.
     variant : {"svd", "cpqr", "lu"}

@@ -366,8 +366,9 @@ def meta_factorize(A, F, H, *, B=None, D=None, W=None, method="qr", rcond=None, 
 
     Parameters
     ----------
-    A : (m, n) array, sparse matrix or LinearOperator
-        The matrix; touched only through one block product ``A @ X`` (never modified).
+    A : (m, n) array, sparse matrix, LinearOperator or Dask array
+        The matrix; touched only through one block product ``A @ X`` (never modified). On Dask the product and
+        the factors stay lazy, computed chunk by chunk (the frames are small panels; nothing gathers ``A``).
     F : (m, kf) array
         Column frame (ideally ``col(A) <= col(F)``).
     H : (n, kh) array

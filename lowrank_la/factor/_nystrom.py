@@ -25,8 +25,9 @@ def nystrom_from_sketches(A, Omega, Psi, *, eps_trunc=None, rcond=None):
 
     Parameters
     ----------
-    A : (m, n) array, sparse matrix or LinearOperator
-        Touched through one product ``A @ Omega`` and one ``A^T @ Psi`` (never modified).
+    A : (m, n) array, sparse matrix, LinearOperator or Dask array
+        Touched through one product ``A @ Omega`` and one ``A^T @ Psi`` (never modified). On Dask the frames
+        ``A Omega`` and ``A^T Psi`` and the factors stay lazy, computed chunk by chunk (no gather).
     Omega : (n, k) array
         Right sketch.
     Psi : (m, l) array
@@ -116,9 +117,11 @@ def generalized_nystrom(A, k, *, oversample=1.5, sketch="gaussian", eps_trunc=No
 
     Parameters
     ----------
-    A : (m, n) array, sparse matrix or LinearOperator
+    A : (m, n) array, sparse matrix, LinearOperator or Dask array
         Touched through one product with ``Omega`` and one with ``Psi`` (two passes, which may run at the same
-        time; never modified).
+        time; never modified). On Dask the frames and factors stay lazy and are computed chunk by chunk; the
+        sketches are drawn on the host from `rng` exactly as for NumPy, so the factors equal NumPy's (the core
+        rank is decided by one computation of the small ``Psi^T A Omega``).
     k : int
         Number of right sketch columns, ``1 <= k <= min(m, n)``.
     oversample : float

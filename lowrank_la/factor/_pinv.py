@@ -10,7 +10,7 @@ import scipy.linalg
 from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, working_dtype
 from .._validate import as_matrix, check_real, check_shape_agrees
 from ..svd._common import pow2_exponent, times_pow2
-from ._input import PreparedMatrix
+from ._input import PreparedMatrix, host, refuse_dask
 from ._meta import (
     RankConditionWarning,
     as_frame,
@@ -34,7 +34,8 @@ def rank_factorization(A, *, rcond=None):
     Parameters
     ----------
     A : (m, n) array
-        Dense, of any array-API namespace (factorized on the host; the factors come back in its namespace).
+        Dense, of any array-API namespace (factorized on the host; the factors come back in its namespace). A
+        Dask array is refused with a ``TypeError``: the pivoted QR needs the whole matrix in one place.
     rcond : float, optional
         Relative rank cut-off, in ``(0, 1)``; default ``max(m, n) * eps``.
 
@@ -63,6 +64,8 @@ def rank_factorization(A, *, rcond=None):
     ((3, 1), (1, 3), True)
     """
     prep = PreparedMatrix(A, "A", operator=False, sparse=False)
+    refuse_dask(prep.given, "A", "rank_factorization (column-pivoted QR of A)",
+                "factor.interpolative(A, eps) finds the rank and the pivot columns chunk by chunk")
     if rcond is not None:
         rcond = check_real(rcond, "rcond", low=0, high=1, low_inclusive=False, high_inclusive=False)
     cut = rcond if rcond is not None else default_rcond(prep.work.shape, prep.dtype, np)
@@ -145,8 +148,10 @@ def randomized_pinv(A, P, Q, *, rcond=None):
 
     Parameters
     ----------
-    A : (m, n) array, sparse matrix or LinearOperator
-        Touched through one product ``A^T P`` and one ``A Q``.
+    A : (m, n) array, sparse matrix, LinearOperator or Dask array
+        Touched through one product ``A^T P`` and one ``A Q``. On Dask the two products are computed chunk by
+        chunk, the small pseudoinverses on the host, and ``A_p^+`` is returned lazy, as the product of an
+        (n, t) and a (t, m) factor chunked like ``A.T``: it is never formed in one place.
     P : (m, s) array
         Left sketch.
     Q : (n, t) array
@@ -191,7 +196,15 @@ def randomized_pinv(A, P, Q, *, rcond=None):
     AQ = op.matmat(Q)       # (m, t)
     cut_l = rcond if rcond is not None else default_rcond(PtA.shape, op.dtype, op.xp)
     cut_r = rcond if rcond is not None else default_rcond(AQ.shape, op.dtype, op.xp)
-    return small_pinv(PtA, cut_l, op.xp) @ (P.T @ AQ) @ small_pinv(AQ, cut_r, op.xp)
+    if op.kind != "dask":
+        return small_pinv(PtA, cut_l, op.xp) @ (P.T @ AQ) @ small_pinv(AQ, cut_r, op.xp)
+    import dask.array as da
+
+    PtA, AQ, P = host(PtA, AQ, P)
+    left = small_pinv(PtA, cut_l, np) @ (P.T @ AQ)   # (n, t)
+    right = small_pinv(AQ, cut_r, np)                # (t, m)
+    chunks = op._A.T.chunks
+    return da.from_array(left, chunks=(chunks[0], -1)) @ da.from_array(right, chunks=(-1, chunks[1]))
 
 
 def _unit_sketch(S, xp):

@@ -83,11 +83,13 @@ def test_deim_selection_through_the_dask_rsvd():
     """DEIM runs on the leading singular vectors of rsvd, whose Dask test matrix is drawn per chunk (other draws
     than NumPy's): on a matrix with a clear gap after rank 6 the selected indices are the same all the same."""
     A, D = _problem()
-    expected, got = la.factor.cur(A, 6, rng=0), la.factor.cur(D, 6, rng=0)
-    np.testing.assert_array_equal(np.asarray(got.rows), expected.rows)
-    np.testing.assert_array_equal(np.asarray(got.cols), expected.cols)
+    expected = la.factor.cur(A, 6, rng=0)
+    with dask.config.set(scheduler="sync"):  # the rsvd graph has many small tasks: quicker in-process
+        got = la.factor.cur(D, 6, rng=0)
+        np.testing.assert_array_equal(np.asarray(got.rows), expected.rows)
+        np.testing.assert_array_equal(np.asarray(got.cols), expected.cols)
+        np.testing.assert_allclose(got.U.compute(), expected.U, rtol=1e-8)
     assert_no_gather(got.C, got.R, source=D)
-    np.testing.assert_allclose(got.U.compute(), expected.U, rtol=1e-8)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -107,3 +109,31 @@ def test_deterministic_id_refuses_dask():
     _, D = _problem()
     with pytest.raises(TypeError, match=r"A is a Dask array.*rand=True"):
         la.factor.interpolative(D, 3, rand=False)
+
+
+def test_products_only_instances_stay_lazy(dask_client):
+    """meta_factorize, nystrom_from_sketches and randomized_pinv touch A through products: lazy, no gather (the
+    pseudoinverse has A's size, so the guard checks a reduction of it), equal to NumPy."""
+    A, D = _problem(chunks=(100, 80))
+    gen = np.random.default_rng(4)
+    P, Q = gen.standard_normal((400, 9)), gen.standard_normal((160, 6))
+    for fn in (lambda X: la.factor.meta_factorize(X, A @ Q, A.T @ P, B=P, D=Q),
+               lambda X: la.factor.nystrom_from_sketches(X, Q, P)):
+        expected, got = fn(A), fn(D)
+        assert_no_gather(got.F, got.G, got.H, source=D)
+        for a, b in zip(dask_client.compute([got.F, got.G, got.H], sync=True), (expected.F, expected.G, expected.H)):
+            np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10 * np.abs(b).max())
+    pinv = la.factor.randomized_pinv(D, P, Q)
+    assert isinstance(pinv, da.Array) and pinv.shape == (160, 400)
+    assert_no_gather(abs(pinv).sum(axis=0), source=D)
+    expected = la.factor.randomized_pinv(A, P, Q)
+    np.testing.assert_allclose(pinv.compute(), expected, atol=1e-10 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("fn", [la.factor.mf_svd, la.factor.mf_cpqr, la.factor.utv])
+def test_full_factorizations_refuse_dask(fn):
+    _, D = _problem()
+    with pytest.raises(TypeError, match=r"A is a Dask array, and this factorization .*rsvd"):
+        fn(D, 3)
+    with pytest.raises(TypeError, match=r"A is a Dask array, and rank_factorization .*interpolative"):
+        la.factor.rank_factorization(D)
