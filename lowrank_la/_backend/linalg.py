@@ -8,11 +8,12 @@ import math
 import numpy as np
 import scipy.linalg
 
+from .._validate import is_dask
 from .namespace import array_namespace, is_cupy_namespace, is_numpy_namespace
 from .results import SVDResult
 
-__all__ = ["SMALL_WORK_NOTE", "cholesky_qr2", "flip_signs", "lu_normalize", "qr_econ", "solve", "svd_small",
-           "svd_tall", "times_inverse_upper"]
+__all__ = ["SMALL_WORK_NOTE", "cholesky_qr2", "flip_signs", "lu_normalize", "qr_econ", "refuse_dask", "solve",
+           "svd_small", "svd_tall", "times_inverse_upper"]
 
 
 #: Why the small dense work of the iterative methods calls ``numpy.linalg`` rather than ``scipy.linalg``.
@@ -217,3 +218,21 @@ def flip_signs(U, Vh=None, xp=None):
     if Vh is None:
         return U
     return U, Vh * xp.reshape(xp.conj(signs) if xp.isdtype(U.dtype, "complex floating") else signs, (-1, 1))
+
+
+def refuse_dask(A, name, what, alternative):
+    """Refuse a Dask `A` with a ``TypeError`` naming it, for work that needs the whole array in one place (a
+    factorization of all of it), instead of gathering it silently.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> try:
+    ...     refuse_dask(da.ones((4, 4), chunks=2), "A", "f", "use g")
+    ... except TypeError as error:
+    ...     print(error)
+    A is a Dask array, and f needs the whole array in one place; use g (or pass A.compute() if it fits in memory)
+    """
+    if is_dask(A):
+        raise TypeError(f"{name} is a Dask array, and {what} needs the whole array in one place; {alternative} "
+                        f"(or pass {name}.compute() if it fits in memory)")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from .._backend.linalg import refuse_dask
 from .._validate import check_option, check_rank, is_sparse
-from ._input import PreparedMatrix, refuse_dask
+from ._input import PreparedMatrix
 from ._meta import MetaFactorization, default_rcond, frame_pinv, meta_factorize
 
 __all__ = ["mf_cpqr", "mf_svd", "utv"]

@@ -98,13 +98,6 @@ def host(*arrays):
     return out[0] if len(out) == 1 else out
 
 
-def refuse_dask(A, name, what, alternative):
-    """Refuse a Dask `A` (``TypeError``) for an algorithm that needs the whole matrix in one place."""
-    if is_dask(A):
-        raise TypeError(f"{name} is a Dask array, and {what} needs the whole matrix in one place; {alternative} "
-                        f"(or pass {name}.compute() if it fits in memory)")
-
-
 def _max_abs(A) -> float:
     if is_dask(A):
         return float(host(abs(A).max()))

@@ -13,9 +13,10 @@ import numpy as np
 import scipy.linalg
 
 from .._backend import as_rng, qr_econ, svd_small
+from .._backend.linalg import refuse_dask
 from .._validate import check_int, check_real, is_dask, is_linear_operator, is_sparse, refuse_random_state
 from ._cur import _columns
-from ._input import PreparedMatrix, host, refuse_dask
+from ._input import PreparedMatrix, host
 from ._meta import MetaFactorization, default_rcond, frame_pinv, numerical_rank
 
 __all__ = ["InterpolativeDecomposition", "interpolative"]

@@ -8,9 +8,10 @@ import numpy as np
 import scipy.linalg
 
 from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, working_dtype
+from .._backend.linalg import refuse_dask
 from .._validate import as_matrix, check_real, check_shape_agrees
 from ..svd._common import pow2_exponent, times_pow2
-from ._input import PreparedMatrix, host, refuse_dask
+from ._input import PreparedMatrix, host
 from ._meta import (
     RankConditionWarning,
     as_frame,

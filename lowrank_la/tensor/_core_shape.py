@@ -504,7 +504,9 @@ def core_shape_search(X=None, budget=None, *, spectrum=None, method="auto", eps=
     ----------
     X : array of order N >= 2, optional
         The tensor (real, finite, any array-API namespace). May be None when `spectrum` is given, except for
-        ``method="rre_greedy"``.
+        ``method="rre_greedy"``. A Dask tensor is never gathered: its spectrum comes from the mode Gram matrices
+        reduced over the chunks (``spectrum_method`` must be "gram"), and "rre_greedy" runs :func:`hooi` on it
+        chunk by chunk (one pass per mode per sweep, for every candidate: slow).
     budget : int
         Largest parameter count ``tucker_size(shape, r) = prod R_n + sum I_n R_n``, at least that of
         ``(1, ..., 1)``, ``1 + sum I_n``; an integral float (``4e4``) is taken as that integer.
@@ -609,7 +611,8 @@ def core_shape_path(X=None, budgets=(), *, spectrum=None, method="auto", eps=0.5
     Parameters
     ----------
     X : array of order N >= 2, optional
-        The tensor; may be None when `spectrum` is given (except for ``method="rre_greedy"``).
+        The tensor; may be None when `spectrum` is given (except for ``method="rre_greedy"``); a Dask tensor as in
+        :func:`core_shape_search`.
     budgets : sequence of int
         The budgets, each at least ``1 + sum I_n`` (integral floats such as ``4e4`` accepted).
     spectrum, method, eps, include_small_bruteforce, refine, enforce_rank_consistency, milp_options

@@ -7,8 +7,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .._backend import as_rng, is_numpy_namespace, svd_small, to_numpy
-from .._validate import check_int, check_option, refuse_random_state
-from ._tucker import _check_tensor, _normalise, _unfold, _unscale_squares
+from .._validate import check_int, check_option, is_dask, refuse_random_state
+from ._tucker import _check_dask_method, _check_tensor, _dask_mode_grams, _normalise, _unfold, _unscale_squares
 
 __all__ = ["HosvdSpectrum", "hosvd_spectrum"]
 
@@ -40,7 +40,10 @@ def hosvd_spectrum(X, *, method="gram", max_rank=None, rng=None):
     Parameters
     ----------
     X : array of order N >= 2
-        The tensor, real and finite, in any array-API namespace (NumPy, CuPy, array-api-strict).
+        The tensor, real and finite, in any array-API namespace (NumPy, CuPy, array-api-strict), or a Dask
+        array: then only ``method="gram"`` is allowed (the others need each unfolding in one place and raise a
+        ``ValueError``), and the mode Gram matrices ``X_(n) X_(n)^T`` are reduced over the chunks in one pass
+        (plus one pass for the scale and one for ``||X||_F``); the tensor is never gathered.
     method : {"gram", "svd", "randomized"}
         "gram" (default): eigenvalues of the smaller Gram matrix of each unfolding (``X_(n) X_(n)^T`` or
         ``X_(n)^T X_(n)``), a matrix product and a symmetric eigensolve, the GPU-friendly path; eigenvalues
@@ -100,12 +103,17 @@ def hosvd_spectrum(X, *, method="gram", max_rank=None, rng=None):
 
 def _scaled_hosvd_spectrum(X, method, max_rank, gen, xp):
     """``(values, norm_sq, e)``: the spectrum of ``X * 2**e``, for the `e` of :func:`_normalise`."""
+    _check_dask_method(X, method, "method")
     X, e = _normalise(X, xp)
     norm_sq = float(xp.linalg.vector_norm(X)) ** 2
+    grams = _dask_mode_grams(X, range(X.ndim)) if is_dask(X) else None
     values = []
     for n, size in enumerate(X.shape):
         keep = size if max_rank is None else min(size, max_rank)
-        s2 = _squared_singular_values(_unfold(X, n, xp), keep, method, gen, xp)
+        if grams is not None:  # Dask: the (I_n, I_n) mode Gram matrices, reduced over the chunks in one pass
+            s2 = np.maximum(np.linalg.eigvalsh(grams[n])[::-1], 0)[:keep]
+        else:
+            s2 = _squared_singular_values(_unfold(X, n, xp), keep, method, gen, xp)
         padded = np.zeros(keep, dtype=s2.dtype)
         padded[:min(keep, s2.shape[0])] = s2[:keep]
         values.append(padded)

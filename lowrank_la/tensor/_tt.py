@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._backend import array_namespace, as_rng
+from .._backend.linalg import refuse_dask
 from .._validate import as_matrix, check_int, check_option, refuse_random_state
 from ._spectrum import HosvdSpectrum, _squared_singular_values
 from ._tucker import (
@@ -28,6 +29,14 @@ from ._tucker import (
 )
 
 __all__ = ["TTRankResult", "tt_rank_search", "tt_size", "tt_spectrum", "tt_svd", "tt_to_tensor"]
+
+
+def _check_tt_tensor(X, fn):
+    """:func:`_check_tensor`, refusing a Dask tensor: the sequential unfoldings ``X_<k>`` are reshapes across
+    every mode, and each is factorized whole."""
+    refuse_dask(X, "X", f"{fn} (sequential unfoldings of X)", "use hosvd or st_hosvd, which work on Dask chunk "
+                "by chunk")
+    return _check_tensor(X)
 
 #: The most partial rank tuples the exact TT-rank enumeration keeps before it refuses.
 TT_EXACT_STATE_LIMIT = 4_000_000
@@ -120,7 +129,8 @@ def tt_svd(X, ranks, *, svd="auto", rng=None):
     Parameters
     ----------
     X : array of order N >= 2
-        The tensor, real and finite, in any array-API namespace.
+        The tensor, real and finite, in any array-API namespace. A Dask array is refused with a ``TypeError``:
+        the sequential unfoldings need the whole tensor in one place.
     ranks : sequence of int
         The N - 1 bond ranks, ``1 <= r_k <= min(I_1 ... I_k, I_{k+1} ... I_N)``.
     svd : {"auto", "gram", "svd", "randomized"}
@@ -161,7 +171,7 @@ def tt_svd(X, ranks, *, svd="auto", rng=None):
     >>> bool(np.allclose(tt_to_tensor(tt_svd(X, (2, 3))), X))
     True
     """
-    X, xp = _check_tensor(X)
+    X, xp = _check_tt_tensor(X, "tt_svd")
     shape = tuple(int(s) for s in X.shape)
     ranks = _check_tt_ranks(ranks, shape)
     method = _check_subspace_method(svd)
@@ -228,7 +238,7 @@ def tt_spectrum(X, *, method="gram"):
     Parameters
     ----------
     X : array of order N >= 2
-        The tensor, real and finite.
+        The tensor, real and finite. A Dask array is refused with a ``TypeError`` (as in :func:`tt_svd`).
     method : {"gram", "svd"}
         Eigenvalues of the smaller Gram matrix of each unfolding, or its singular values.
 
@@ -252,7 +262,7 @@ def tt_spectrum(X, *, method="gram"):
     >>> [len(v) for v in spec.values], [int((v > 1e-9).sum()) for v in spec.values]
     ([3, 5], [1, 1])
     """
-    X, xp = _check_tensor(X)
+    X, xp = _check_tt_tensor(X, "tt_spectrum")
     method = check_option(method, "method", ["gram", "svd"])
     values, norm_sq, e = _scaled_tt_spectrum(X, method, xp)
     values, norm_sq = _unscale_squares(values, norm_sq, e, values[0].dtype, "tt_spectrum")
@@ -335,7 +345,8 @@ def tt_rank_search(X=None, budget=None, *, spectrum=None, method="exact"):
     Parameters
     ----------
     X : array of order N >= 2, optional
-        The tensor; may be None when `spectrum` (from :func:`tt_spectrum`) is given.
+        The tensor; may be None when `spectrum` (from :func:`tt_spectrum`) is given. A Dask array is refused
+        with a ``TypeError`` (as in :func:`tt_svd`).
     budget : int
         Largest ``tt_size(shape, ranks)``, at least ``sum_n I_n`` (all ranks 1); an integral float such as ``4e4``
         is taken as that integer.
@@ -370,7 +381,7 @@ def tt_rank_search(X=None, budget=None, *, spectrum=None, method="exact"):
     if X is None and spectrum is None:
         raise ValueError("give the tensor X, or its spectrum (spectrum=tt_spectrum(X))")
     if spectrum is None:  # in float64 whatever X's dtype, as the search works in float64
-        X, xp = _check_tensor(X)
+        X, xp = _check_tt_tensor(X, "tt_rank_search")
         values, norm_sq, e = _scaled_tt_spectrum(X, "gram", xp)
         values, norm_sq = _unscale_squares([np.asarray(v, dtype=np.float64) for v in values], norm_sq, e,
                                            np.float64, "tt_rank_search")

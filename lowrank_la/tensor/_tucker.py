@@ -26,6 +26,7 @@ from .._validate import (
     check_option,
     check_real,
     check_shape_agrees,
+    is_dask,
     refuse_random_state,
 )
 
@@ -157,7 +158,10 @@ def _normalise(X, xp):
     copy and scaled back by ``2**-e`` are those of the unscaled arithmetic. Costs two reductions (no copy)
     when the tensor is in range, and one scaled copy when not.
     """
-    amax = max(abs(float(xp.max(X))), abs(float(xp.min(X))))
+    if is_dask(X):  # one pass over the chunks (a NumPy abs would copy X)
+        amax = float(abs(X).max().compute())
+    else:
+        amax = max(abs(float(xp.max(X))), abs(float(xp.min(X))))
     if amax == 0.0:
         return X, 0
     e = -math.frexp(amax)[1]
@@ -358,6 +362,10 @@ def mode_product(X, M, mode, *, transpose=False):
 def _mode_product(X, M, mode, transpose, xp):
     """``X x_mode M`` (or ``M^T``) as one matrix product over the (before, I_n, after) view of `X`: no transposed
     copy of `X` is made (a batched product when the mode is inside)."""
+    if is_dask(X):  # contracted chunk by chunk, summed over the chunks of the mode (no unfolding of X)
+        import dask.array as da
+
+        return da.moveaxis(da.tensordot(X, M, axes=([mode], [0 if transpose else 1])), -1, mode)
     shape = tuple(X.shape)
     before, after = math.prod(shape[:mode]), math.prod(shape[mode + 1:])
     Mt = M.T if transpose else M
@@ -479,17 +487,53 @@ def _leading_left_vectors(M, r, method, gen, xp):
 
         return rsvd(M, r, rng=gen, flip_sign=False).U
     if method == "gram" or (method == "randomized" and rows <= cols):
-        G = xp.matmul(M, M.T)
-        # numpy.linalg, not scipy.linalg, on NumPy: this runs in the loops of HOSVD, HOOI and TT-SVD, between
-        # NumPy products (see lowrank_la._backend.SMALL_WORK_NOTE)
-        _, V = (np.linalg if is_numpy_namespace(xp) else xp.linalg).eigh(G)
-        return xp.flip(V[:, rows - r:], axis=1)  # descending
+        return _gram_leading(xp.matmul(M, M.T), r, xp)
     U = svd_small(M, xp).U
     if U.shape[1] < r:  # a short unfolding (rows > cols): complete the basis with orthonormal directions
         fill = random_normal(as_rng(gen, xp), (rows, r - U.shape[1]), dtype=M.dtype, xp=xp)
         fill = fill - xp.matmul(U, xp.matmul(U.T, fill))
         U = xp.concat([U, qr_econ(fill, xp)[0]], axis=1)
     return U[:, :r]
+
+
+def _gram_leading(G, r, xp):
+    """The eigenvectors of the `r` largest eigenvalues of the Gram matrix `G`, descending."""
+    # numpy.linalg, not scipy.linalg, on NumPy: this runs in the loops of HOSVD, HOOI and TT-SVD, between
+    # NumPy products (see lowrank_la._backend.SMALL_WORK_NOTE)
+    _, V = (np.linalg if is_numpy_namespace(xp) else xp.linalg).eigh(G)
+    return xp.flip(V[:, G.shape[0] - r:], axis=1)
+
+
+def _check_dask_method(X, method, name="svd"):
+    """On a Dask tensor only the Gram route runs chunk by chunk: refuse the others (they need an unfolding)."""
+    if is_dask(X) and method not in ("auto", "gram"):
+        raise ValueError(f"{name}={method!r} needs each unfolding of X in one place, and X is a Dask array; use "
+                         f"{name}='gram' (or 'auto', which picks it on Dask): mode Gram matrices reduced over the "
+                         "chunks")
+
+
+def _dask_mode_grams(X, modes):
+    """The host Gram matrices ``X_(n) X_(n)^T`` of a Dask tensor for every mode in `modes`, in one pass: each is
+    a contraction of pairs of chunks over the other modes, summed (the tensor is never unfolded or gathered)."""
+    import dask
+    import dask.array as da
+
+    grams = [da.tensordot(X, X, axes=(others, others))
+             for others in ([k for k in range(X.ndim) if k != n] for n in modes)]
+    return [np.asarray(G) for G in dask.compute(*grams)]
+
+
+def _mode_factors(X, ranks, modes, method, gen, xp):
+    """The leading left singular vectors of the unfoldings of `X` for `modes` (with their `ranks`); on Dask from
+    the mode Gram matrices, reduced over the chunks in one pass, and returned as NumPy arrays."""
+    if is_dask(X):
+        return [_gram_leading(G, r, np) for G, r in zip(_dask_mode_grams(X, modes), ranks)]
+    return [_leading_left_vectors(_unfold(X, n, xp), r, method, gen, xp) for n, r in zip(modes, ranks)]
+
+
+def _returned_factors(X, factors, xp):
+    """Factors in the namespace of `X` (on Dask, arrays of one chunk made from the host factors)."""
+    return [xp.asarray(U) for U in factors] if is_dask(X) else factors
 
 
 def _project_all_but(X, factors, skip, xp):
@@ -516,7 +560,8 @@ def hosvd(X, ranks, *, svd="auto", rng=None):
     Parameters
     ----------
     X : array of order N >= 2
-        The tensor, real, finite, in any array-API namespace (NumPy, CuPy, array-api-strict).
+        The tensor, real, finite, in any array-API namespace (NumPy, CuPy, array-api-strict), or a Dask array
+        (see Notes).
     ranks : sequence of int
         Multilinear rank ``(R_1, ..., R_N)``, ``1 <= R_n <= I_n``.
     svd : {"auto", "gram", "svd", "randomized"}
@@ -549,6 +594,14 @@ def hosvd(X, ranks, *, svd="auto", rng=None):
     scaled back: ``hosvd(c * X)`` is ``c`` times the core of ``hosvd(X)`` from ``1e-310`` to ``1e300``. The same
     holds for :func:`st_hosvd`, :func:`hooi` and :func:`tt_svd`.
 
+    On a Dask tensor nothing is gathered: the mode Gram matrices ``X_(n) X_(n)^T`` are contractions of chunks over
+    the other modes, summed over the chunks, all N in one pass; their eigenvectors (``svd`` must be "auto" or
+    "gram", the others raise a ``ValueError``) are computed on the host, and the core is a lazy Dask array whose
+    mode products run chunk by chunk. The factors come back as Dask arrays of one chunk. Passes over `X`: one
+    for the scale, one for the Grams and one when the core is computed (plus one when a rescaled core is checked
+    for overflow). :func:`st_hosvd` computes one Gram per mode of the shrinking projection (N passes) and
+    :func:`hooi` N per sweep, plus one for the core.
+
     References
     ----------
     .. [1] L. De Lathauwer, B. De Moor, J. Vandewalle, "A multilinear singular value decomposition", SIAM J.
@@ -569,10 +622,12 @@ def hosvd(X, ranks, *, svd="auto", rng=None):
     X, xp = _check_tensor(X)
     ranks = _check_ranks(ranks, X.shape)
     method = _check_subspace_method(svd)
+    _check_dask_method(X, method)
     gen = as_rng(rng)
     X, e = _normalise(X, xp)
-    factors = [_leading_left_vectors(_unfold(X, n, xp), r, method, gen, xp) for n, r in enumerate(ranks)]
-    return TuckerResult(_unscale(_project_all_but(X, factors, None, xp), e, xp, "the core"), factors)
+    factors = _mode_factors(X, ranks, range(len(ranks)), method, gen, xp)
+    core = _unscale(_project_all_but(X, factors, None, xp), e, xp, "the core")
+    return TuckerResult(core, _returned_factors(X, factors, xp))
 
 
 @refuse_random_state
@@ -587,7 +642,7 @@ def st_hosvd(X, ranks, *, order=None, svd="auto", rng=None):
     Parameters
     ----------
     X : array of order N >= 2
-        The tensor, real and finite.
+        The tensor, real and finite; a Dask array is decomposed chunk by chunk (see :func:`hosvd`).
     ranks : sequence of int
         Multilinear rank, ``1 <= R_n <= I_n``.
     order : sequence of int, optional
@@ -633,13 +688,14 @@ def st_hosvd(X, ranks, *, order=None, svd="auto", rng=None):
         order = [_check_mode(n, N, "order[i]") for n in order]
         if sorted(order) != list(range(N)):
             raise ValueError(f"order={order} must be a permutation of 0, ..., {N - 1}")
+    _check_dask_method(X, method)
     gen = as_rng(rng)
     factors = [None] * N
     Y, e = _normalise(X, xp)
     for n in order:
-        factors[n] = _leading_left_vectors(_unfold(Y, n, xp), ranks[n], method, gen, xp)
+        factors[n] = _mode_factors(Y, [ranks[n]], [n], method, gen, xp)[0]
         Y = _mode_product(Y, factors[n], n, True, xp)
-    return TuckerResult(_unscale(Y, e, xp, "the core"), factors)
+    return TuckerResult(_unscale(Y, e, xp, "the core"), _returned_factors(X, factors, xp))
 
 
 # --------------------------------------------------------------------------- HOOI
@@ -651,7 +707,8 @@ def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None
     Parameters
     ----------
     X : array of order N >= 2
-        The tensor, real and finite, in any array-API namespace.
+        The tensor, real and finite, in any array-API namespace; a Dask array is decomposed chunk by chunk (see
+        :func:`hosvd`; the small core is computed on the host each sweep).
     ranks : sequence of int
         Multilinear rank ``(R_1, ..., R_N)``, ``1 <= R_n <= I_n``.
     init : {"svd", "random"}
@@ -712,13 +769,15 @@ def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None
     n_iter_max = check_int(n_iter_max, "n_iter_max", low=1)
     tol = check_real(tol, "tol", low=0)
     method = _check_subspace_method(svd)
+    _check_dask_method(X, method)
     gen = as_rng(rng)
     N = len(ranks)
     X, e = _normalise(X, xp)  # the errors are relative and the factors scale-free: only the core is scaled back
+    small = np if is_dask(X) else xp  # the namespace of the factors and the core (the host, on Dask)
     if init == "svd":
-        factors = [_leading_left_vectors(_unfold(X, n, xp), r, method, gen, xp) for n, r in enumerate(ranks)]
+        factors = _mode_factors(X, ranks, range(N), method, gen, xp)
     else:
-        factors = [qr_econ(random_normal(as_rng(gen, xp), (X.shape[n], r), dtype=X.dtype, xp=xp), xp)[0]
+        factors = [qr_econ(random_normal(as_rng(gen, small), (X.shape[n], r), dtype=X.dtype, xp=small), small)[0]
                    for n, r in enumerate(ranks)]
     norm_x = float(xp.linalg.vector_norm(X))
     scale = norm_x if norm_x > 0 else 1.0
@@ -726,9 +785,11 @@ def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None
     for _ in range(n_iter_max):
         for n in range(N):
             Y = _project_all_but(X, factors, n, xp)
-            factors[n] = _leading_left_vectors(_unfold(Y, n, xp), ranks[n], method, gen, xp)
+            factors[n] = _mode_factors(Y, [ranks[n]], [n], method, gen, xp)[0]
         core = _mode_product(Y, factors[N - 1], N - 1, True, xp)
-        norm_core = float(xp.linalg.vector_norm(core))
+        if is_dask(core):  # small: computed once per sweep (one pass over X), kept on the host
+            core = np.asarray(core.compute())
+        norm_core = float(small.linalg.vector_norm(core))
         if not math.isfinite(norm_core):
             broke_down = True
             break
@@ -739,10 +800,12 @@ def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None
     if broke_down:
         warnings.warn(f"hooi broke down: the core of sweep {len(errors) + 1} holds NaN or Inf", ConvergenceWarning,
                       stacklevel=2)
-        return TuckerResult(core, factors, converged=False, n_iter=len(errors), history={"error": errors})
+        return TuckerResult(_returned_factors(X, [core], xp)[0], _returned_factors(X, factors, xp), converged=False,
+                            n_iter=len(errors), history={"error": errors})
     if tol > 0 and not converged:
         warnings.warn(f"hooi did not meet tol={tol} in n_iter_max={n_iter_max} sweeps (last change "
                       f"{abs(errors[-2] - errors[-1]) if len(errors) > 1 else float('nan'):.3g})",
                       ConvergenceWarning, stacklevel=2)
-    return TuckerResult(_unscale(core, e, xp, "the core"), factors, converged=converged or tol == 0,
-                        n_iter=len(errors), history={"error": errors})
+    core = _unscale(core, e, small, "the core")
+    return TuckerResult(_returned_factors(X, [core], xp)[0], _returned_factors(X, factors, xp),
+                        converged=converged or tol == 0, n_iter=len(errors), history={"error": errors})
