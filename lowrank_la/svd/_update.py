@@ -260,9 +260,12 @@ class TruncatedSVDUpdater:
 
     Parameters
     ----------
-    A0 : (m, n) array or sparse matrix, optional
+    A0 : (m, n) array, sparse matrix or Dask array, optional
         The initial matrix; its rank-`k` truncated SVD is computed with :func:`lowrank_la.svd.rsvd`
-        (``n_iter=init_iter``). Give either `A0` and `k`, or `U`, `s` and `Vh`.
+        (``n_iter=init_iter``). Give either `A0` and `k`, or `U`, `s` and `Vh`. A Dask `A0` is never gathered:
+        rsvd runs on it chunk by chunk (with its per-chunk test matrix, so the initial factors differ from those
+        of the same matrix in NumPy within rsvd's accuracy) and the factors are brought to the host; the state
+        is NumPy whatever the input.
     k : int, optional
         Rank kept, ``1 <= k <= min(m, n)``.
     U, s, Vh : arrays, optional
@@ -426,6 +429,10 @@ class TruncatedSVDUpdater:
 
             init_iter = check_int(init_iter, "init_iter", low=0)
             U0, s0, Vh0 = rsvd(A0, k, n_iter=init_iter, center=self.center, flip_sign=False, rng=self._gen)
+            if is_dask(A0):  # rsvd is lazy on Dask: its factors computed together, chunk by chunk
+                import dask
+
+                U0, s0, Vh0 = dask.compute(U0, s0, Vh0)
             U0, s0, Vh0 = np.asarray(U0), np.asarray(s0), np.asarray(Vh0)
             if self.center:  # summed in float64 (float32 sums of many rows lose digits), kept in the state dtype
                 self._mean = (_column_sums(A0) / A0.shape[0]).astype(U0.dtype)
@@ -532,14 +539,22 @@ class TruncatedSVDUpdater:
 
     # ------------------------------------------------------------------ updates
     def add_rows(self, E):
-        """Append the rows `E` (s, n), dense or sparse: ``A <- [A; E]``.
+        """Append the rows `E` (s, n), dense, sparse or a Dask array: ``A <- [A; E]``.
+
+        A Dask `E` is fed one chunk of rows at a time, each computed on its own (memory: one row block and the
+        factors) and added as one update; the result is that of ``add_rows`` called on those blocks in order
+        (each update truncates to rank k, so it may differ from one update with all the rows at once).
 
         Raises
         ------
         ValueError
             If `E` is empty, holds NaN or Inf, or ``E.shape[1]`` differs from the current ``n``. The state is
-            then unchanged.
+            then unchanged, except for a Dask `E` with NaN or Inf in a later row block: the blocks before it stay
+            added, and the error says how many rows were.
         """
+        if is_dask(E):
+            self._add_blocks(E, 0)
+            return
         E = self._check_update(E, "E", 1, self._v.count, "the current number of columns n")
         with self._small_work():
             if not self.center:
@@ -556,14 +571,19 @@ class TruncatedSVDUpdater:
             self._mean = mean.astype(self.dtype)
 
     def add_columns(self, E):
-        """Append the columns `E` (m, s), dense or sparse: ``A <- [A, E]``.
+        """Append the columns `E` (m, s), dense, sparse or a Dask array: ``A <- [A, E]``.
+
+        A Dask `E` is fed one chunk of columns at a time, as :meth:`add_rows` feeds row blocks.
 
         Raises
         ------
         ValueError
             If `E` is empty, holds NaN or Inf, or ``E.shape[0]`` differs from the current ``m``. The state is
-            then unchanged.
+            then unchanged (for a Dask `E`: as in :meth:`add_rows`).
         """
+        if is_dask(E):
+            self._add_blocks(E, 1)
+            return
         E = self._check_update(E, "E", 0, self._u.count, "the current number of rows m")
         with self._small_work():
             if not self.center:
@@ -598,6 +618,25 @@ class TruncatedSVDUpdater:
             self._low_rank(D, E, dense=(np.ones(self._u.count, dtype=self.dtype), -shift))
             self._mean = self._mean + shift
 
+    def _add_blocks(self, E, axis):
+        """Feed a Dask `E` to :meth:`add_rows` (``axis=0``) or :meth:`add_columns` (``axis=1``) one chunk of rows
+        (columns) at a time, each computed alone: the array is never gathered."""
+        E = as_matrix(E, "E")  # refuses unknown chunk sizes
+        other, expected = (1, self._v.count) if axis == 0 else (0, self._u.count)
+        check_shape_agrees(f"E.shape[{other}]", E.shape[other], expected,
+                           f"the current number of {'columns n' if axis == 0 else 'rows m'}")
+        working_dtype(E.dtype, np, name="E")
+        add, what = (self.add_rows, "rows") if axis == 0 else (self.add_columns, "columns")
+        stop = 0
+        for size in E.chunks[axis]:
+            start, stop = stop, stop + size
+            block = np.asarray((E[start:stop] if axis == 0 else E[:, start:stop]).compute())
+            try:
+                add(block)
+            except ValueError as error:
+                raise ValueError(f"E[{start}:{stop}] ({what} of one chunk of the Dask array E): {error}; the {start} "
+                                 f"{what} before it were added") from error
+
     def _small_work(self):
         """The sparse-aware form does only small dense work (nothing proportional to m or n): one BLAS thread."""
         return one_blas_thread() if self.sparse_path else contextlib.nullcontext()
@@ -620,7 +659,11 @@ class TruncatedSVDUpdater:
         self._commit(new_u, new_v, theta)
 
     def _check_update(self, E, name, axis, expected, what):
-        if is_linear_operator(E) or is_dask(E):
+        if is_dask(E):
+            raise TypeError(f"{name} is a Dask array, and a low-rank edit needs all of it in one update; "
+                            "add_rows and add_columns take Dask arrays (chunk by chunk), or pass "
+                            f"{name}.compute() if it fits in memory")
+        if is_linear_operator(E):
             raise TypeError(f"{name} must be a dense array or a sparse matrix, got {type(E).__name__}")
         E = as_matrix(E, name)
         check_shape_agrees(f"{name}.shape[{axis}]", E.shape[axis], expected, what)
@@ -1072,7 +1115,9 @@ def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True
         array-API) arrays are updated in their namespace and on their device by the dense Zha-Simon update
         (GEMMs, one thin QR and one small SVD; ``method="zha-simon"`` only, `E` dense in the same namespace).
     E : array or sparse matrix
-        The new rows (s, n) for ``kind="rows"``, the new columns (m, s) for ``kind="columns"``.
+        The new rows (s, n) for ``kind="rows"``, the new columns (m, s) for ``kind="columns"``. A Dask array is
+        refused with a ``TypeError`` (the exact update needs all of `E` at once): feed its chunks to
+        :meth:`TruncatedSVDUpdater.add_rows` or ``add_columns``, which update once per chunk.
     kind : {"rows", "columns"}
         What `E` holds.
     method, sparse_path, l, n_power, rng :
@@ -1115,6 +1160,10 @@ def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True
     True
     """
     kind = check_option(kind, "kind", ["rows", "columns"])
+    if is_dask(E):
+        raise TypeError("E is a Dask array, and svd_update is one exact update with all of E at once; feed its "
+                        "chunks to TruncatedSVDUpdater(U=U, s=s, Vh=Vh).add_rows (or add_columns), which updates once "
+                        "per chunk, or pass E.compute() if it fits in memory")
     if hasattr(U, "__array_namespace__") and not isinstance(U, np.ndarray):  # CuPy, or another array-API library
         check_option(method, "method", ["zha-simon"])
         if is_sparse(E):

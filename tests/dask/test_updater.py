@@ -1,0 +1,103 @@
+"""TruncatedSVDUpdater fed from Dask blocks: one chunk computed at a time, the same state as feeding the same
+blocks from memory; a Dask A0 through rsvd without a gather; clear refusals for the one-shot updates."""
+
+import numpy as np
+import pytest
+
+from lowrank_la.svd import TruncatedSVDUpdater, svd_update
+from tests.dask_tools import assert_no_gather, chunked
+
+da = pytest.importorskip("dask.array")
+
+
+def _matrix():
+    gen = np.random.default_rng(0)
+    return gen.standard_normal((300, 8)) @ gen.standard_normal((8, 50)) + 1e-3 * gen.standard_normal((300, 50))
+
+
+@pytest.fixture
+def computed_blocks(monkeypatch):
+    """The shapes of the Dask arrays the updater computes (``Array.compute`` and ``dask.compute``), each checked
+    by the gather guard against the source set in it."""
+    import dask
+
+    state = {"source": None, "shapes": [], "inside": False}
+    compute = dask.compute
+
+    def recorded(*args, **kwargs):
+        if not state["inside"]:
+            arrays = [a for a in args if isinstance(a, da.Array)]
+            if state["source"] is not None:
+                state["inside"] = True  # the guard computes through dask.compute too
+                try:
+                    assert_no_gather(*arrays, source=state["source"])
+                finally:
+                    state["inside"] = False
+            state["shapes"] += [a.shape for a in arrays]
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(dask, "compute", recorded)
+    monkeypatch.setattr(da.Array, "compute", lambda self, **kwargs: recorded(self, **kwargs)[0])
+    return state
+
+
+@pytest.mark.parametrize("center", [False, True])
+@pytest.mark.parametrize("method", ["zha-simon", "rpi"])
+def test_rows_from_dask_blocks_equal_the_same_blocks_in_memory(center, method, computed_blocks, dask_client):
+    A = _matrix()
+    A0, E = A[:100], A[100:]
+    D = chunked(E, (50, 50))
+    before = E.copy()
+    up = TruncatedSVDUpdater(A0, 8, center=center, method=method, rng=0)
+    ref = TruncatedSVDUpdater(A0, 8, center=center, method=method, rng=0)
+    computed_blocks["source"] = D
+    up.add_rows(D)
+    assert computed_blocks["shapes"] == [(50, 50)] * 4  # one chunk at a time
+    for start in range(0, 200, 50):
+        ref.add_rows(E[start:start + 50])
+    for got, expected in ((up.U, ref.U), (up.s, ref.s), (up.Vh, ref.Vh)):
+        np.testing.assert_array_equal(got, expected)
+    assert isinstance(up.U, np.ndarray) and up.shape == (300, 50) and up.n_updates == ref.n_updates
+    np.testing.assert_array_equal(E, before)
+
+
+def test_columns_from_dask_blocks(computed_blocks):
+    A = _matrix()
+    D = chunked(A[:, 10:], (300, 10))
+    up, ref = TruncatedSVDUpdater(A[:, :10], 6, rng=1), TruncatedSVDUpdater(A[:, :10], 6, rng=1)
+    computed_blocks["source"] = D
+    up.add_columns(D)
+    assert computed_blocks["shapes"] == [(300, 10)] * 4
+    for start in range(10, 50, 10):
+        ref.add_columns(A[:, start:start + 10])
+    np.testing.assert_array_equal(up.s, ref.s)
+    np.testing.assert_array_equal(up.Vh, ref.Vh)
+
+
+def test_dask_initial_matrix_without_a_gather(computed_blocks):
+    """rsvd draws its Dask test matrix per chunk, so the initial SVD equals NumPy's within rsvd's accuracy only."""
+    A = _matrix()
+    D = chunked(A, (75, 50))
+    computed_blocks["source"] = D
+    up = TruncatedSVDUpdater(D, 8, rng=0)
+    assert (300, 8) in computed_blocks["shapes"]  # U was computed, under the guard
+    computed_blocks["source"] = None
+    ref = TruncatedSVDUpdater(A, 8, rng=0)
+    np.testing.assert_allclose(up.s, ref.s, rtol=1e-8)
+    np.testing.assert_allclose(np.abs(up.Vh @ ref.Vh.T), np.eye(8), atol=1e-6)
+
+
+def test_bad_chunk_and_one_shot_updates():
+    A = _matrix()
+    E = A[100:].copy()
+    E[170, 3] = np.nan
+    up = TruncatedSVDUpdater(A[:100], 5, rng=0)
+    with pytest.raises(ValueError, match=r"E\[150:200\] \(rows of one chunk of the Dask array E\).*150 rows"):
+        up.add_rows(chunked(E, (50, 50)))
+    assert up.shape == (250, 50)  # the three blocks before it were added, as the message says
+    with pytest.raises(ValueError, match=r"E.shape\[1\]=40 must"):
+        up.add_rows(chunked(A[:8, :40], (4, 40)))
+    with pytest.raises(TypeError, match="D is a Dask array, and a low-rank edit"):
+        up.update_low_rank(chunked(np.ones((250, 1)), (50, 1)), np.ones((50, 1)))
+    with pytest.raises(TypeError, match="E is a Dask array, and svd_update"):
+        svd_update(up.U, up.s, up.Vh, chunked(A[:8], (2, 50)))
