@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -19,6 +20,7 @@ from .._backend import (
     times_inverse_upper,
     to_numpy,
 )
+from .._backend.linalg import _cholqr2
 from .._validate import check_int, check_option, check_rank, check_real, refuse_random_state
 from ._common import (
     NORMALIZERS,
@@ -334,6 +336,33 @@ def _orthogonalize_against(Qall, Y, xp, dask, gen, prod):
     return Y
 
 
+#: :func:`_next_block` keeps its one-sweep block when the block's condition number is at most this: what the sweep
+#: leaves along the basis (rounding, eps relative) grows by it in the triangular solve
+_ONE_SWEEP_COND = 100.0
+
+
+def _next_block(Qall, Y, xp, gen, prod):
+    """The next Krylov block of the tolerance-driven block Krylov: an orthonormal basis of ``(I - Qall Qall^H) Y``,
+    for a block `Y` already projected once (against the blocks it couples to), and whether one sweep was enough.
+
+    One sweep ``Y - Qall (Qall^H Y)`` and CholeskyQR2 are enough when the sweep keeps more than half of every
+    column (Kahan-Parlett: the second projection of "twice is enough") and the block is well conditioned
+    (``cond <= _ONE_SWEEP_COND``), as the Krylov blocks of the real-data panel were after the first; otherwise
+    :func:`_orthogonalize_against` takes over (normalise first, sweep until nothing is lost, a fresh Gaussian
+    block where `Y` lies inside ``range(Qall)``).
+    """
+    norms = _column_norms(Y, xp)
+    Y = Y - Qall @ (herm(Qall, xp) @ Y)
+    kept = _column_norms(Y, xp) / xp.where(norms > 0, norms, xp.ones_like(norms))
+    factors = _cholqr2(Y, xp) if float(xp.min(kept)) > 0.5 else None
+    if factors is not None:
+        Q, R = factors
+        lam = _as_host64(xp.linalg.eigvalsh(herm(R, xp) @ R))
+        if lam[0] > 0 and lam[-1] <= _ONE_SWEEP_COND ** 2 * lam[0]:
+            return Q, True
+    return _orthogonalize_against(Qall, Y, xp, False, gen, prod), False
+
+
 def _solve_right(X, R):
     import scipy.linalg
 
@@ -364,6 +393,12 @@ _SMALL = 2**17
 
 #: The default cap on the passes of the tolerance-driven iteration (``max_passes=None``).
 DEFAULT_MAX_PASSES = 40
+
+#: Block Krylov skips the Rayleigh-Ritz check of a block (its w x w eigensolver) while the estimate extrapolated
+#: from the last two checks stays above ``SKIP_MARGIN * tol``; a skipped check costs at most one block more.
+SKIP_MARGIN = 10.0
+# at most this many blocks in a row go unchecked
+_MAX_SKIP = 2
 
 # the tolerance-driven block Krylov's default block size is max(k, _MIN_BLOCK): narrower blocks make BLAS-2 products
 _MIN_BLOCK = 16
@@ -413,21 +448,41 @@ class _Monitor:
     def __init__(self, k, tol, cap, eps, *, refine=False):
         self.k, self.tol, self.cap, self.eps, self.refine = k, tol, cap, eps, refine
         self.estimate, self.limited, self.residuals = 1.0, False, None
+        self.history = []  # (block, estimate) of the checks made
 
-    def check(self, s, r, mu, *, room=True):
-        """Record the Ritz values `s`, residuals `r` (host float64) and `mu`; True when the iteration should stop
-        converged: the top k meet `tol` and, when refining, the last block gained less than ``REFINE_GAIN`` or
-        there is no `room` for a cheap one."""
+    def due(self, block):
+        """Whether block number `block` is worth a check: unless the estimates of the last two checks, extrapolated
+        at their geometric rate, stay above ``SKIP_MARGIN tol`` (Krylov estimates fall ever faster, so the
+        extrapolation overstates the next one), with at most ``_MAX_SKIP`` blocks in a row unchecked."""
+        if len(self.history) < 2 or self.estimate <= self.tol:
+            return True
+        (j1, e1), (j2, e2) = self.history[-2:]
+        if block - j2 > _MAX_SKIP or not 0 < e2 < e1:
+            return True
+        return e2 * (e2 / e1) ** ((block - j2) / (j2 - j1)) <= SKIP_MARGIN * self.tol
+
+    def _estimate(self, s, r, mu):
+        """Per-value relative estimates, which of them count (``live``), and their maximum."""
+        rel = _error_estimates(s, r, mu, self.eps)
+        # values below 10 sqrt(eps) s_1 are zero to the Gram matrix (its rounding makes values of sqrt(eps) s_1):
+        # no relative accuracy to verify
+        live = s[:self.k] > 10 * math.sqrt(self.eps) * s[0]
+        return rel, live, float(np.max(rel[live])) if bool(np.any(live)) else 0.0
+
+    def check(self, s, r, mu, *, room=True, block=None, before=None):
+        """Record the Ritz values `s`, residuals `r` (host float64) and `mu` (of block number `block`, counted from
+        1; None: the next one); True when the iteration should stop converged: the top k meet `tol` and, when
+        refining, the last block cut the estimate less than ``REFINE_GAIN`` times or there is no `room` for a
+        cheap one. Where the previous block went unchecked, ``before()`` gives its ``(s, r, mu)`` for that test."""
         k = self.k
         if r.shape[0] < k:  # fewer Ritz values than asked for: keep growing
             return False
         previous = self.estimate
-        rel = _error_estimates(s, r, mu, self.eps)
+        block = (self.history[-1][0] + 1 if self.history else 1) if block is None else block
+        skipped = bool(self.history) and self.history[-1][0] < block - 1
+        rel, live, self.estimate = self._estimate(s, r, mu)
         self.residuals = r / s[0] if s[0] > 0 else np.zeros(k)
-        # values below 10 sqrt(eps) s_1 are zero to the Gram matrix (its rounding makes values of sqrt(eps) s_1):
-        # no relative accuracy to verify
-        live = s[:k] > 10 * math.sqrt(self.eps) * s[0]
-        self.estimate = float(np.max(rel[live])) if bool(np.any(live)) else 0.0
+        self.history.append((block, self.estimate))
         # the residuals are computed to about eps s_1^2 / s_i: where the estimates are at what that allows,
         # iterating cannot verify more
         noise = 4 * self.eps * s[0] ** 2 / np.where(s[:k] > 0, s[:k], 1.0)
@@ -437,8 +492,12 @@ class _Monitor:
         self.limited = self.estimate > self.tol and bool(np.all((rel <= self.tol) | floor))
         if self.estimate > self.tol:
             return False
-        cheap = self.estimate * REFINE_GAIN <= previous and self.estimate > 1000 * self.eps
-        return not (self.refine and room and cheap and not bool(np.all(floor)))
+        if not (self.refine and room and self.estimate > 1000 * self.eps and not bool(np.all(floor))):
+            return True
+        if skipped and before is not None:
+            s0, r0, mu0 = before()
+            previous = self._estimate(s0, r0, mu0)[2] if r0.shape[0] >= k else 1.0
+        return self.estimate * REFINE_GAIN > previous
 
     def report(self, n_passes):
         return {"residuals": self.residuals, "error_estimate": self.estimate, "n_passes": n_passes,
@@ -521,7 +580,8 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     Vbuf = hx.empty((n, size), dtype=dtype, device=device)
     G = hx.zeros((size, size), dtype=dtype, device=device)
     Ws = []
-    w = 0
+    w = wp = prev = blocks = 0  # prev: where the previous block starts; wp: where the projection of P_j starts
+    extra = 0 if keep_w else 1  # the pass for U = A V Z_k
     if whole:  # the whole short side in one block: the Rayleigh-Ritz step is the SVD of A itself
         Vj = hx.eye(n, dtype=dtype, device=device)
     else:
@@ -539,36 +599,46 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
             size = min(limit_w, max(2 * size, w + width))
             Vbuf, G = _grown(Vbuf, (n, size), hx, device), _grown(G, (size, size), hx, device)
         w0, w = w, w + width
+        blocks += 1
         Vbuf[:, w0:w] = Vj
-        C = herm(Vbuf[:, :w], hx) @ Pj
-        G[:w, w0:w] = C
-        G[w0:w, :w0] = herm(C[:w0, :], hx)
-        lam, Z = hx.linalg.eigh((G[:w, :w] + herm(G[:w, :w], hx)) / 2)
-        lam, Z = hx.flip(lam), hx.flip(Z, axis=1)
-        newest = (C[w0:w, :] + herm(C[w0:w, :], hx)) / 2
-        mu = float(np.max(_as_host64(hx.linalg.eigvalsh(newest)))) if w0 else math.inf
-        kk = min(k, w)
-        Yp = Pj - Vbuf[:, :w] @ C  # (I - V V^H) P_j
-        s_all = np.sqrt(np.maximum(_as_host64(lam), 0.0))
-        rn = _as_host64(_column_norms(Yp @ Z[w0:w, :kk], hx))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(s_all[:kk] > 0, rn / s_all[:kk], 0.0)
-        # refine within the former default's passes, and while the basis is a small part of the short side (a
-        # small matrix, where everything is cheap, up to all of it)
-        room = (2 * (w + b) <= n or m * n <= _SMALL) and \
-            op.n_passes + 2 + (0 if keep_w else 1) <= 2 * _auto_iterations(k, (m, n)) + 2
-        done = mon.check(s_all, r, mu, room=room)
-        why = None
-        if not done and w < n:
-            if op.n_passes + 2 + (0 if keep_w else 1) > mon.cap:  # the next block, and the pass for U
-                why = "cap"
-            elif w + 1 > limit_w:
-                why = "memory" if mem_w < cap_w else "cap"
-            elif mon.limited:
-                why = "rounding"
-        if done or w >= n or why is not None:
-            break
-        Vj = _orthogonalize_against(Vbuf[:, :w], Yp[:, :min(b, n - w, limit_w - w)], hx, False, gen, prod)
+        # G = V^H A^H A V is block tridiagonal: V_l^H P_j = P_l^H V_j, and P_l lies in the span of the blocks up
+        # to V_{l+1} (each block holds all of the previous residual), so only the previous and the newest block
+        # couple to P_j; the rest is rounding, which the sweep of _orthogonalize_against removes from the next block
+        C = herm(Vbuf[:, wp:w], hx) @ Pj
+        G[wp:w, w0:w] = C
+        G[w0:w, wp:w0] = herm(C[:w0 - wp, :], hx)
+        Yp = Pj - Vbuf[:, wp:w] @ C  # (I - V V^H) P_j
+        last = w >= n or op.n_passes + 2 + extra > mon.cap or w + 1 > limit_w
+        if last or mon.due(blocks):
+            lam, Z = hx.linalg.eigh((G[:w, :w] + herm(G[:w, :w], hx)) / 2)
+            lam, Z = hx.flip(lam), hx.flip(Z, axis=1)
+            newest = (C[w0 - wp:, :] + herm(C[w0 - wp:, :], hx)) / 2
+            mu = float(np.max(_as_host64(hx.linalg.eigvalsh(newest)))) if w0 else math.inf
+            kk = min(k, w)
+            s_all = np.sqrt(np.maximum(_as_host64(lam), 0.0))
+            rn = _as_host64(_column_norms(Yp @ Z[w0:w, :kk], hx))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(s_all[:kk] > 0, rn / s_all[:kk], 0.0)
+            # refine within the former default's passes, and while the basis is a small part of the short side (a
+            # small matrix, where everything is cheap, up to all of it)
+            room = (2 * (w + b) <= n or m * n <= _SMALL) and \
+                op.n_passes + 2 + extra <= 2 * _auto_iterations(k, (m, n)) + 2
+            done = mon.check(s_all, r, mu, room=room, block=blocks,
+                             before=functools.partial(_previous_ritz, G[:w, :w], hx, prev, w0, k))
+            why = None
+            if not done and w < n:
+                if op.n_passes + 2 + extra > mon.cap:  # the next block, and the pass for U
+                    why = "cap"
+                elif w + 1 > limit_w:
+                    why = "memory" if mem_w < cap_w else "cap"
+                elif mon.limited:
+                    why = "rounding"
+            if done or w >= n or why is not None:
+                break
+        Vj, one_sweep = _next_block(Vbuf[:, :w], Yp[:, :min(b, n - w, limit_w - w)], hx, gen, prod)
+        # where the next block may be a fresh Gaussian one (not all of the residual), it is projected against all
+        prev = w0
+        wp = w0 if one_sweep else 0
         del Pj, Yp
     Zk = Z[:, :k]
     Vk = Vbuf[:, :w] @ Zk
@@ -594,6 +664,21 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     # otherwise the SVD of A V_k, QR-based: orthonormal U and values accurate to eps s_1 / s_i
     U, s, Yh = svd_tall(X, hx)
     return U, s, Yh @ herm(Vk, hx), why
+
+
+def _previous_ritz(G, xp, wp, w0, k):
+    """Ritz values, residuals and ``mu`` (as in :func:`_krylov_tol`) of the basis before its newest block (columns
+    ``w0:``), from the block tridiagonal ``G`` alone: the residual block of the previous step is ``V_j R`` (the
+    newest block, whose coupling ``V_j^H A^H A V_{j-1} = R`` is in ``G``), so ``r_i = ||R z_i^{(j-1)}|| / s_i``."""
+    lam, Z = xp.linalg.eigh((G[:w0, :w0] + herm(G[:w0, :w0], xp)) / 2)
+    lam, Z = xp.flip(lam), xp.flip(Z, axis=1)
+    s = np.sqrt(np.maximum(_as_host64(lam), 0.0))
+    kk = min(k, w0)
+    rn = _as_host64(_column_norms(G[w0:, wp:w0] @ Z[wp:w0, :kk], xp))
+    newest = (G[wp:w0, wp:w0] + herm(G[wp:w0, wp:w0], xp)) / 2
+    mu = float(np.max(_as_host64(xp.linalg.eigvalsh(newest)))) if wp else math.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return s, np.where(s[:kk] > 0, rn / s[:kk], 0.0), mu
 
 
 def _grown(X, shape, xp, device):
