@@ -541,16 +541,18 @@ class TruncatedSVDUpdater:
     def add_rows(self, E):
         """Append the rows `E` (s, n), dense, sparse or a Dask array: ``A <- [A; E]``.
 
-        A Dask `E` is fed one chunk of rows at a time, each computed on its own (memory: one row block and the
-        factors) and added as one update; the result is that of ``add_rows`` called on those blocks in order
-        (each update truncates to rank k, so it may differ from one update with all the rows at once).
+        A Dask `E` is fed one chunk of rows at a time, each computed on its own (memory: one block of rows, with
+        all its column chunks, and the factors) and added as one update; the result is that of ``add_rows``
+        called on those blocks in order (each update truncates to rank k, so it may differ from one update with
+        all the rows at once). An `E` with a single chunk of rows but several of columns is refused (its one
+        block of rows would be all of it): rechunk it into blocks of rows first.
 
         Raises
         ------
         ValueError
-            If `E` is empty, holds NaN or Inf, or ``E.shape[1]`` differs from the current ``n``. The state is
-            then unchanged, except for a Dask `E` with NaN or Inf in a later row block: the blocks before it stay
-            added, and the error says how many rows were.
+            If `E` is empty, holds NaN or Inf, ``E.shape[1]`` differs from the current ``n``, or `E` is a Dask
+            array chunked along columns only. The state is then unchanged, except for a Dask `E` with NaN or Inf
+            in a later row block: the blocks before it stay added, and the error says how many rows were.
         """
         if is_dask(E):
             self._add_blocks(E, 0)
@@ -627,6 +629,11 @@ class TruncatedSVDUpdater:
                            f"the current number of {'columns n' if axis == 0 else 'rows m'}")
         working_dtype(E.dtype, np, name="E")
         add, what = (self.add_rows, "rows") if axis == 0 else (self.add_columns, "columns")
+        if E.numblocks[axis] == 1 and E.numblocks[other] > 1:  # one block of rows would be all of E
+            layout = "E.rechunk({0: rows, 1: -1})" if axis == 0 else "E.rechunk({0: -1, 1: columns})"
+            raise ValueError(f"E has chunks {E.chunks}: one chunk of {what} and {E.numblocks[other]} along the other "
+                             f"axis, so its one block of {what} is all of E; {what} are fed one chunk of {what} at a "
+                             f"time: rechunk E into blocks of {what} first ({layout}), which reads every chunk once")
         stop = 0
         for size in E.chunks[axis]:
             start, stop = stop, stop + size

@@ -97,6 +97,9 @@ def test_bad_chunk_and_one_shot_updates():
     assert up.shape == (250, 50)  # the three blocks before it were added, as the message says
     with pytest.raises(ValueError, match=r"E.shape\[1\]=40 must"):
         up.add_rows(chunked(A[:8, :40], (4, 40)))
+    with pytest.raises(ValueError, match=r"one chunk of rows and 5 along the other axis.*rechunk"):
+        up.add_rows(chunked(A[:8], (8, 10)))  # chunked along columns only: a block of rows would be all of it
+    assert up.shape == (250, 50)
     with pytest.raises(TypeError, match="D is a Dask array, and a low-rank edit"):
         up.update_low_rank(chunked(np.ones((250, 1)), (50, 1)), np.ones((50, 1)))
     with pytest.raises(TypeError, match="E is a Dask array, and svd_update"):
