@@ -97,6 +97,41 @@ def test_default_refines_while_cheap_and_keeps_the_former_accuracy():
     assert _max_rel_error(res.s, EXACT["tfidf"][:20]) <= _max_rel_error(former.s, EXACT["tfidf"][:20])
 
 
+def test_skipped_checks_and_the_block_tridiagonal_projection_change_nothing(monkeypatch):
+    # the Rayleigh-Ritz checks a block skips, and the previous block's estimate recovered from G alone, give the
+    # same stopping block as checking every block; with every check made, the estimate of the previous block
+    # recovered from G equals the one its own check recorded
+    from lowrank_la.svd import _rsvd
+
+    tfidf = CASES["tfidf"]
+    recorded, recovered, checks = [], [], []
+    check = _rsvd._Monitor.check
+
+    def counted(self, *args, **kwargs):
+        checks.append(1)
+        return check(self, *args, **kwargs)
+
+    monkeypatch.setattr(_rsvd._Monitor, "check", counted)
+    skipping = rsvd(tfidf, 20, rng=0)
+    assert 2 * len(checks) < skipping.n_passes - 1  # fewer checks than blocks
+
+    def every_check(self, s, r, mu, *, room=True, block=None, before=None):
+        if before is not None and self.history:
+            s0, r0, mu0 = before()
+            recorded.append(self.estimate)
+            recovered.append(self._estimate(s0, r0, mu0)[2])
+        return check(self, s, r, mu, room=room, block=block, before=before)
+
+    monkeypatch.setattr(_rsvd._Monitor, "due", lambda self, block: True)
+    monkeypatch.setattr(_rsvd._Monitor, "check", every_check)
+    full = rsvd(tfidf, 20, rng=0)
+    assert len(recorded) >= 3
+    np.testing.assert_allclose(recovered, recorded, rtol=1e-6)
+    assert skipping.n_passes == full.n_passes
+    np.testing.assert_allclose(skipping.s, full.s, rtol=1e-10)
+    assert skipping.error_estimate == pytest.approx(full.error_estimate, rel=1e-6)
+
+
 # --------------------------------------------------------------------------- passes, the cap, the warning
 
 def test_passes_counted_and_capped():
