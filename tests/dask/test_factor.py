@@ -14,19 +14,22 @@ dask = pytest.importorskip("dask")
 
 @pytest.fixture
 def guard_inside(monkeypatch):
-    """Check every Dask computation a call makes with the gather guard; returns a setter for the source and the
-    list of the computations checked."""
-    state = {"source": None, "checked": 0, "inside": False}
+    """Every Dask computation made while active (``dask.compute`` and ``Array.compute``, which the library calls
+    inside its functions): each is checked by the gather guard against ``state["source"]`` when that is set, and
+    the shapes of the arrays computed are listed in ``state["shapes"]``. Shared with the other Dask test files."""
+    state = {"source": None, "shapes": [], "inside": False}
     compute = dask.compute
 
     def guarded(*args, **kwargs):
-        if state["source"] is not None and not state["inside"]:
-            state["inside"] = True
-            try:
-                assert_no_gather(*[a for a in args if dask.is_dask_collection(a)], source=state["source"])
-            finally:
-                state["inside"] = False
-            state["checked"] += 1
+        if not state["inside"]:  # the guard itself computes through dask.compute
+            collections = [a for a in args if dask.is_dask_collection(a)]
+            if state["source"] is not None:
+                state["inside"] = True
+                try:
+                    assert_no_gather(*collections, source=state["source"])
+                finally:
+                    state["inside"] = False
+            state["shapes"] += [getattr(a, "shape", None) for a in collections]
         return compute(*args, **kwargs)
 
     monkeypatch.setattr(dask, "compute", guarded)
@@ -57,7 +60,7 @@ def test_same_factors_as_numpy_and_no_gather(case, guard_inside, dask_client):
     expected = CASES[case](A)
     guard_inside["source"] = D
     got = CASES[case](D)
-    assert guard_inside["checked"] >= 1  # the sketch products were computed, and checked
+    assert guard_inside["shapes"]  # the sketch products were computed, and checked
     guard_inside["source"] = None
     assert all(isinstance(M, da.Array) for M in (got.F, got.G, got.H))
     assert_no_gather(got.F, got.G, got.H, source=D)
@@ -89,7 +92,10 @@ def test_deim_selection_through_the_dask_rsvd():
         np.testing.assert_array_equal(np.asarray(got.rows), expected.rows)
         np.testing.assert_array_equal(np.asarray(got.cols), expected.cols)
         np.testing.assert_allclose(got.U.compute(), expected.U, rtol=1e-8)
+        rows, cols = la.factor.select_indices(D, 6, method="leverage", rng=0)  # rsvd's draws: other indices
     assert_no_gather(got.C, got.R, source=D)
+    for idx, size in ((np.asarray(rows), 400), (np.asarray(cols), 160)):
+        assert len(set(idx.tolist())) == 6 and 0 <= idx.min() and idx.max() < size
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

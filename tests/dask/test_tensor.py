@@ -6,9 +6,11 @@ import pytest
 
 import lowrank_la as la
 from lowrank_la.tensor import core_shape_search, hooi, hosvd, hosvd_spectrum, st_hosvd, tucker_to_tensor
+from tests.dask import test_factor
 from tests.dask_tools import assert_no_gather, chunked
 
 da = pytest.importorskip("dask.array")
+guard_inside = test_factor.guard_inside  # the fixture: every Dask computation checked by the gather guard
 
 RANKS = (4, 3, 2)
 
@@ -39,10 +41,13 @@ def _same_decomposition(got, expected, rtol):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_tucker_on_dask_equals_numpy_without_a_gather(case, dask_client):
+def test_tucker_on_dask_equals_numpy_without_a_gather(case, guard_inside, dask_client):
     X = _tensor()
     D = chunked(X, (20, 15, 20))  # four chunks, split along two modes
+    guard_inside["source"] = D
     got = CASES[case](D)
+    assert (40, 40) in guard_inside["shapes"]  # the mode-0 Gram was reduced under the guard
+    guard_inside["source"] = None
     assert isinstance(got.core, da.Array) and all(isinstance(U, da.Array) for U in got.factors)
     assert_no_gather(got.core, *got.factors, source=D)
     core, *factors = dask_client.compute([got.core, *got.factors], sync=True)

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 from lowrank_la.svd import TruncatedSVDUpdater, svd_update
-from tests.dask_tools import assert_no_gather, chunked
+from tests.dask import test_factor
+from tests.dask_tools import chunked
 
 da = pytest.importorskip("dask.array")
+guard_inside = test_factor.guard_inside  # the fixture: every Dask computation checked by the gather guard
 
 
 def _matrix():
@@ -15,44 +17,18 @@ def _matrix():
     return gen.standard_normal((300, 8)) @ gen.standard_normal((8, 50)) + 1e-3 * gen.standard_normal((300, 50))
 
 
-@pytest.fixture
-def computed_blocks(monkeypatch):
-    """The shapes of the Dask arrays the updater computes (``Array.compute`` and ``dask.compute``), each checked
-    by the gather guard against the source set in it."""
-    import dask
-
-    state = {"source": None, "shapes": [], "inside": False}
-    compute = dask.compute
-
-    def recorded(*args, **kwargs):
-        if not state["inside"]:
-            arrays = [a for a in args if isinstance(a, da.Array)]
-            if state["source"] is not None:
-                state["inside"] = True  # the guard computes through dask.compute too
-                try:
-                    assert_no_gather(*arrays, source=state["source"])
-                finally:
-                    state["inside"] = False
-            state["shapes"] += [a.shape for a in arrays]
-        return compute(*args, **kwargs)
-
-    monkeypatch.setattr(dask, "compute", recorded)
-    monkeypatch.setattr(da.Array, "compute", lambda self, **kwargs: recorded(self, **kwargs)[0])
-    return state
-
-
 @pytest.mark.parametrize("center", [False, True])
 @pytest.mark.parametrize("method", ["zha-simon", "rpi"])
-def test_rows_from_dask_blocks_equal_the_same_blocks_in_memory(center, method, computed_blocks, dask_client):
+def test_rows_from_dask_blocks_equal_the_same_blocks_in_memory(center, method, guard_inside, dask_client):
     A = _matrix()
     A0, E = A[:100], A[100:]
     D = chunked(E, (50, 50))
     before = E.copy()
     up = TruncatedSVDUpdater(A0, 8, center=center, method=method, rng=0)
     ref = TruncatedSVDUpdater(A0, 8, center=center, method=method, rng=0)
-    computed_blocks["source"] = D
+    guard_inside["source"] = D
     up.add_rows(D)
-    assert computed_blocks["shapes"] == [(50, 50)] * 4  # one chunk at a time
+    assert guard_inside["shapes"] == [(50, 50)] * 4  # one chunk at a time
     for start in range(0, 200, 50):
         ref.add_rows(E[start:start + 50])
     for got, expected in ((up.U, ref.U), (up.s, ref.s), (up.Vh, ref.Vh)):
@@ -61,27 +37,27 @@ def test_rows_from_dask_blocks_equal_the_same_blocks_in_memory(center, method, c
     np.testing.assert_array_equal(E, before)
 
 
-def test_columns_from_dask_blocks(computed_blocks):
+def test_columns_from_dask_blocks(guard_inside):
     A = _matrix()
     D = chunked(A[:, 10:], (300, 10))
     up, ref = TruncatedSVDUpdater(A[:, :10], 6, rng=1), TruncatedSVDUpdater(A[:, :10], 6, rng=1)
-    computed_blocks["source"] = D
+    guard_inside["source"] = D
     up.add_columns(D)
-    assert computed_blocks["shapes"] == [(300, 10)] * 4
+    assert guard_inside["shapes"] == [(300, 10)] * 4
     for start in range(10, 50, 10):
         ref.add_columns(A[:, start:start + 10])
     np.testing.assert_array_equal(up.s, ref.s)
     np.testing.assert_array_equal(up.Vh, ref.Vh)
 
 
-def test_dask_initial_matrix_without_a_gather(computed_blocks):
+def test_dask_initial_matrix_without_a_gather(guard_inside):
     """rsvd draws its Dask test matrix per chunk, so the initial SVD equals NumPy's within rsvd's accuracy only."""
     A = _matrix()
     D = chunked(A, (75, 50))
-    computed_blocks["source"] = D
+    guard_inside["source"] = D
     up = TruncatedSVDUpdater(D, 8, rng=0)
-    assert (300, 8) in computed_blocks["shapes"]  # U was computed, under the guard
-    computed_blocks["source"] = None
+    assert (300, 8) in guard_inside["shapes"]  # U was computed, under the guard
+    guard_inside["source"] = None
     ref = TruncatedSVDUpdater(A, 8, rng=0)
     np.testing.assert_allclose(up.s, ref.s, rtol=1e-8)
     np.testing.assert_allclose(np.abs(up.Vh @ ref.Vh.T), np.eye(8), atol=1e-6)
