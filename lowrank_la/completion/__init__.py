@@ -12,6 +12,7 @@ Functions
 ---------
 =========================  =================================================================================
 :func:`altmin_complete`    matrix completion: AltMin or soft-impute, rank and ``reg`` chosen from the data
+:func:`altmin_distributed` AltMin on a Dask cluster (Spark ALS layout), factors returned as Dask arrays
 :class:`CompletionResult`  its result: ``fill(X)``, ``predict(rows, cols)``, ``to_dense()``
 :func:`completion_error`   ``||U V^T - M||_F / ||M||_F`` in factored form, from the factors of ``M``
 :func:`halfstep_costs`     the cost model (flops of one half-step per solver) behind ``solver="auto"``
@@ -28,9 +29,11 @@ from ._altmin import *  # noqa: F403
 from ._altmin import __all__ as _altmin_all
 from ._complete import *  # noqa: F403
 from ._complete import __all__ as _complete_all
+from ._distributed import *  # noqa: F403
+from ._distributed import __all__ as _distributed_all
 from ._observations import *  # noqa: F403
 from ._observations import __all__ as _observations_all
 from ._result import *  # noqa: F403
 from ._result import __all__ as _result_all
 
-__all__ = list(_altmin_all) + list(_complete_all) + list(_observations_all) + list(_result_all)
+__all__ = list(_altmin_all) + list(_complete_all) + list(_distributed_all) + list(_observations_all) + list(_result_all)
