@@ -1,9 +1,11 @@
 """Sampled mutation testing of the core numerical modules against their own test files (not part of CI).
 
-Each mutant costs one run of the tests of its module, so the script samples: per package, it draws
-``--per-package`` mutants (cosmic-ray's core operators, seeded) from the lines that the package's CPU tests
-execute, outside ``raise`` statements and ``warnings.warn(...)`` calls (messages and their formatting), and reports
-the survivors for review by hand. Usage, from the repository root::
+Each mutant costs one run of the tests of its module, so the script samples: per package, it applies
+``--per-package`` mutants (cosmic-ray's core operators, drawn in an order seeded by ``--seed`` and the package name,
+so a package gives the same sample alone or with others; a drawn mutant that does not compile is replaced by the
+next one) from the lines that the package's CPU tests execute, outside ``raise`` statements and
+``warnings.warn(...)`` calls (messages and their formatting), and reports the survivors for review by hand.
+Usage, from the repository root::
 
     python tools/mutation_sample.py --packages svd sketch completion tensor --per-package 50 --out mutation.md
 
@@ -21,6 +23,8 @@ Steps:
    survivor with its operator, place and changed line. A file given by ``--equivalent`` (lines
    ``path:line:operator  reason``) marks survivors judged equivalent by hand: they are listed with the reason
    and left out of the rate.
+6. ``--rerun earlier.json`` keeps the sample of an earlier run and runs again only its survivors not judged
+   equivalent (after tests were added: a killed mutant stays killed); it stops if a mutated line moved.
 
 Needs the ``bench`` extra (cosmic-ray and coverage).
 """
@@ -165,9 +169,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--equivalent", help="file of survivors judged equivalent: 'path:line:operator  reason'")
     parser.add_argument("--out", default="mutation-report.md")
+    parser.add_argument("--rerun", help="results (.json) of an earlier run: its sample is kept, and only its survivors "
+                                        "not judged equivalent run again (after tests were added)")
     args = parser.parse_args(argv)
     equivalent = _equivalent(args.equivalent)
-    gen = random.Random(args.seed)
+    previous = json.loads(Path(args.rerun).read_text()) if args.rerun else None
     report, results = [], []
     with tempfile.TemporaryDirectory(prefix="lowrank-mutants-") as tmp:
         scratch = Path(tmp)
@@ -184,14 +190,29 @@ def main(argv=None):
                 executed, seconds = _executed(module, tests, copy, env, scratch)
                 plan[module] = (tests, seconds)
                 eligible += [(module, *m) for m in _mutations(module, executed)]
-            drawn = gen.sample(eligible, min(args.per_package, len(eligible)))
-            for i, (module, name, occurrence, line) in enumerate(drawn):
-                tests, seconds = plan[module]
-                outcome, changed = _run_mutant(module, name, occurrence, tests, copy, env, 10 * seconds + 60)
+            order = random.Random(f"{args.seed}:{package}").sample(eligible, len(eligible))
+            if previous is not None:
+                order = [(copy / r["where"].split(":")[0], r["where"].split(":", 2)[2], r["occurrence"],
+                          int(r["where"].split(":")[1]), r) for r in previous if r["package"] == package]
+            else:
+                order = [(*m, None) for m in order]
+            applied = 0
+            for module, name, occurrence, line, before in order:
+                if applied == args.per_package:
+                    break
                 rel = f"{module.relative_to(copy)}:{line}:{name}"
+                if before is not None and (before["outcome"] != "survived" or rel in equivalent):
+                    outcome, changed = before["outcome"], before["changed"]  # tests were only added: kept
+                else:
+                    tests, seconds = plan[module]
+                    outcome, changed = _run_mutant(module, name, occurrence, tests, copy, env, 10 * seconds + 60)
+                    if before is not None and changed != before["changed"]:
+                        raise RuntimeError(f"{rel}: the module changed since the first run ({changed!r} was "
+                                           f"{before['changed']!r}): run the whole sample again")
                 results.append({"package": package, "where": rel, "occurrence": occurrence, "outcome": outcome,
                                 "changed": changed, "equivalent": equivalent.get(rel, "")})
-                print(f"[{package} {i + 1}/{len(drawn)}] {outcome}: {rel}  {changed}", flush=True)
+                applied += outcome not in (None, "invalid")
+                print(f"[{package} {applied}/{args.per_package}] {outcome}: {rel}  {changed}", flush=True)
             rows = [r for r in results if r["package"] == package and r["outcome"] not in (None, "invalid")]
             invalid = sum(r["package"] == package and r["outcome"] == "invalid" for r in results)
             judged = [r for r in rows if not r["equivalent"]]

@@ -335,3 +335,49 @@ def test_fjlt_sparse_step_refuses_sparse_rows_naming_z():
         with pytest.raises(TypeError, match=r"^Z must be a dense array"):
             S.sparse_step(fmt(Z))
     np.testing.assert_allclose(S.sparse_step(Z.tolist()), S.sparse_step(Z), rtol=0)
+
+
+# ---- mutation-testing survivors (tools/mutation_sample.py, issue 22): each test kills one recorded mutant
+
+
+def test_jl_min_dim_scalar_samples_with_an_array_of_eps_gives_an_array():
+    k = jl_min_dim(100, eps=[0.1, 0.5])
+    assert isinstance(k, np.ndarray) and k.shape == (2,)
+    assert k.tolist() == [jl_min_dim(100, eps=0.1), jl_min_dim(100, eps=0.5)]
+
+
+def test_max_distortion_needs_two_rows_not_two_columns():
+    points = np.arange(3.0)[:, None]  # three points on a line: one column is enough
+    assert max_distortion(points, 2 * points) == pytest.approx(3.0)
+    with pytest.raises(ValueError, match=r"X\.shape\[0\]"):
+        max_distortion(np.ones((1, 3)), np.ones((1, 3)))
+
+
+def test_k_above_d_is_allowed_for_gaussian_and_refused_for_srht_at_fit():
+    X = np.random.default_rng(0).standard_normal((6, 5))
+    assert Gaussian(n_components=10, rng=0).fit(X).shape == (10, 5)
+    with pytest.raises(ValueError, match="n_components"):
+        SRHT(n_components=10, rng=0).fit(X)  # d = 5 pads to 8 < 10
+
+
+def test_gaussian_refuses_a_negative_eps_by_name():
+    with pytest.raises(ValueError, match="eps"):
+        Gaussian(n_components=4, n_features=8, eps=-0.5)
+
+
+def test_srht_with_k_equal_to_the_padded_dimension_keeps_every_row():
+    S = SRHT(n_components=16, n_features=16, rng=0)
+    M = S.todense()
+    np.testing.assert_allclose(M.T @ M, np.eye(16), atol=1e-12)  # an orthogonal map: no row drawn twice
+
+
+def test_apply_refuses_an_axis_past_the_last():
+    S = Gaussian(n_components=3, n_features=4, rng=0)
+    with pytest.raises(ValueError, match="axis"):
+        S.apply(np.ones((5, 4)), axis=2)
+
+
+def test_sparse_sign_with_one_nonzero_per_row_and_column_is_dense():
+    s = 20  # nnz_per_col = n_components: the dense regime (rejection sampling would never finish)
+    M = SparseSign(n_components=s, n_features=30, nnz_per_col=s, rng=0).todense()
+    np.testing.assert_allclose(np.abs(M), 1 / np.sqrt(s))
