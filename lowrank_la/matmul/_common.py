@@ -102,7 +102,8 @@ class Operands:
     def gather(self, idx):
         """``(A[:, idx], B[idx, :])`` in the working dtype, for an int index array of any shape ``S``.
 
-        Returns arrays of shapes ``(m, *S)`` and ``(*S, p)``. Dask reads only the distinct picked indices.
+        Returns arrays of shapes ``(m, *S)`` and ``(*S, p)``. Dask reads only the distinct picked indices, one
+        chunk of the inner dimension per task (:func:`_take_dask`).
         """
         xp = self.xp
         if self.sparse:  # a 1-D draw: the picked columns of the CSC A and rows of the CSR B, kept sparse
@@ -113,9 +114,7 @@ class Operands:
         if self.dask:
             flat = np.asarray(idx).reshape(-1)
             uniq, inverse = np.unique(flat, return_inverse=True)
-            import dask
-
-            Au, Bu = dask.compute(self.A[:, uniq], self.B[uniq, :])
+            Au, Bu = _take_dask(self.A, uniq, 1), _take_dask(self.B, uniq, 0)
             Ag = np.asarray(Au, dtype=self.dtype)[:, inverse]
             Bg = np.asarray(Bu, dtype=self.dtype)[inverse, :]
         else:
@@ -137,6 +136,21 @@ def _scipy_sparse(X) -> bool:
     import scipy.sparse
 
     return scipy.sparse.issparse(X)
+
+
+def _take_dask(X, idx, axis):
+    """``take(X, idx, axis)`` of a Dask X at sorted distinct `idx`, as NumPy: each chunk of `axis` is read by
+    its own tasks and returned on its own, so no task receives more than the picks of one chunk, and the
+    pieces are joined here (the size of the picks, never that of X)."""
+    import dask
+
+    bounds = np.cumsum((0,) + X.chunks[axis])
+    pieces = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        sel = idx[(idx >= lo) & (idx < hi)]
+        if sel.size:
+            pieces.append(X[:, sel] if axis == 1 else X[sel, :])
+    return np.concatenate(dask.compute(*pieces), axis=axis)
 
 
 def _dask_norms(X, axis, e):

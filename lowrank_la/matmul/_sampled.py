@@ -30,7 +30,9 @@ def sampled_matmul(A, B, c, *, probs="norm", replace=True, rng=None, return_vari
     A : (m, n) array or sparse matrix
         Dense array of any array-API namespace (NumPy, CuPy, ...), a Dask array, or a scipy.sparse matrix
         (with a NumPy or scipy.sparse `B`); only the sampled columns are read (plus one pass for
-        ``probs="norm"``). Lists, tuples, DataFrames and ``numpy.matrix`` are converted to NumPy arrays.
+        ``probs="norm"``). A Dask array is never gathered: the norms are per-chunk reductions and the picked
+        columns are read chunk by chunk (the same draws and result as for NumPy). Lists, tuples, DataFrames
+        and ``numpy.matrix`` are converted to NumPy arrays.
     B : (n, p) array or sparse matrix
         As `A`; only the sampled rows are read. Sparse operands are sampled from a CSC copy of A and a CSR
         copy of B (or the matrices themselves when they are in that format), never densified.

@@ -30,7 +30,9 @@ def sketched_matmul(A, B, s, *, kind="gaussian", rng=None, return_variance=False
     ----------
     A : (m, n) array
         Dense array of any array-API namespace or a Dask array (lists, tuples, DataFrames and ``numpy.matrix``
-        are converted to NumPy arrays).
+        are converted to NumPy arrays). A Dask array is never gathered: ``A S^T`` and ``S B`` are sums over
+        the chunks of the inner dimension of per-chunk sketches (:meth:`lowrank_la.sketch.SketchOperator.apply`),
+        with the same draws as for NumPy, so the result equals the NumPy one up to the order of the sums.
     B : (n, p) array
         As `A`.
     s : int

@@ -48,7 +48,8 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
     With ``T1 = ||A||_F^2 ||B||_F^2``, ``T2 = sum_k ||A_k||^2 ||B_k||^2`` and ``F = ||A B||_F^2``: sampling with
     probabilities p gives ``(sum_k ||A_k||^2 ||B_k||^2 / p_k - F) / c`` (times ``(n - c)/(n - 1)`` for uniform
     sampling without replacement, where the sum is ``n T2``); Gaussian ``(T1 + F) / c``; CountSketch and sparse
-    sign ``(T1 - 2 T2 + F) / c``. Costs one product ``A B`` (meant for tests and experiments). A and B are
+    sign ``(T1 - 2 T2 + F) / c``. Costs one product ``A B`` (meant for tests and experiments; on Dask arrays two
+    passes of per-chunk reductions, the product summed over the chunks of the inner dimension). A and B are
     scaled by powers of two (exact) to a largest entry near one before the squares are formed, so inputs of any
     scale give ``c_A^2 c_B^2`` times the variance of the unscaled ones.
 
@@ -67,12 +68,20 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
     if not replace and not (isinstance(method, str) and method == "uniform"):
         raise ValueError("replace=False is only available with method='uniform'")
     c = check_count(c, "c", ops.n, replace=replace)
-    A64, B64 = (np.asarray(to_numpy(X.compute() if ops.dask else X), dtype=np.float64) for X in (ops.A, ops.B))
-    ea, eb = exponent(np.abs(A64).max()), exponent(np.abs(B64).max())
-    A64, B64 = scale_pow2(A64, -ea), scale_pow2(B64, -eb)
-    a, b = (A64 * A64).sum(axis=0), (B64 * B64).sum(axis=1)
+    if ops.dask:  # two passes of per-chunk reductions (the product is a sum of chunk products): no gather
+        import dask
+
+        ea, eb = (exponent(v) for v in dask.compute(abs(ops.A).max(), abs(ops.B).max()))
+        A64, B64 = scale_pow2(ops.A.astype(np.float64), -ea), scale_pow2(ops.B.astype(np.float64), -eb)
+        a, b, F = dask.compute((A64 * A64).sum(axis=0), (B64 * B64).sum(axis=1), ((A64 @ B64) ** 2).sum())
+        a, b, F = np.asarray(a), np.asarray(b), float(F)
+    else:
+        A64, B64 = (np.asarray(to_numpy(X), dtype=np.float64) for X in (ops.A, ops.B))
+        ea, eb = exponent(np.abs(A64).max()), exponent(np.abs(B64).max())
+        A64, B64 = scale_pow2(A64, -ea), scale_pow2(B64, -eb)
+        a, b = (A64 * A64).sum(axis=0), (B64 * B64).sum(axis=1)
+        F = float(np.sum((A64 @ B64) ** 2))
     t1, t2 = a.sum() * b.sum(), float((a * b).sum())
-    F = float(np.sum((A64 @ B64) ** 2))
     n = ops.n
     if isinstance(method, str) and method == "gaussian":
         value = (t1 + F) / c
