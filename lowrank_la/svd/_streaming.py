@@ -19,6 +19,7 @@ from .._validate import (
     check_rank,
     check_real,
     check_shape_agrees,
+    is_dask,
     is_sparse,
     refuse_random_state,
 )
@@ -272,6 +273,13 @@ class StreamingSketch:
             ``(len(rows), n)``; with `cols`, a block of columns, shape ``(m, len(cols))``; with both, the
             submatrix ``A[rows][:, cols]``, shape ``(len(rows), len(cols))``. Dense or scipy.sparse; real,
             finite. Never modified (it is cast to the sketch's dtype in a copy when needed).
+
+            A Dask array (an array larger than memory, e.g. ``dask.array.from_zarr``) is read in one pass, one
+            row block at a time: its row chunks, cut into slabs of at most the bytes of its largest chunk (so a
+            matrix chunked along its columns only is read in row slabs of one chunk's size, never whole). Each
+            block is computed only when it is sketched, so memory stays one block plus the sketches; the
+            result is bit for bit that of calling ``linear_update`` on the same row blocks in memory (`theta`
+            applied with the first). The sketches change only once every block is read and checked.
         theta : float
             Factor applied to the current matrix, the whole of it (also outside the block).
         tau : float
@@ -310,11 +318,24 @@ class StreamingSketch:
         m, n = self._shape
         R = _check_index(rows, "rows", m, "m")
         C = _check_index(cols, "cols", n, "n")
-        H = _check_update(H, self._dtype)
+        dask_input = is_dask(H)
+        H = as_matrix(H, "H") if dask_input else _check_update(H, self._dtype)
         check_shape_agrees("H.shape[0]", H.shape[0], _length(R, m),
                            "m" if rows is None else "len(rows)")
         check_shape_agrees("H.shape[1]", H.shape[1], _length(C, n),
                            "n" if cols is None else "len(cols)")
+        if not dask_input:
+            self._update(self._X, self._Y, self._Z, H, theta, tau, R, C)
+        else:  # on copies of the sketches, swapped in once every block is in: a bad block changes nothing
+            sketches = (self._X.copy(), self._Y.copy(), self._Z.copy())
+            for lo, hi in _row_blocks(H):
+                block = _check_update(H[lo:hi].compute(), self._dtype)  # one row block in memory at a time
+                self._update(*sketches, block, theta if lo == 0 else 1.0, tau, _sub_index(R, lo, hi, m), C)
+            self._X, self._Y, self._Z = sketches
+        self._n_updates += 1
+
+    def _update(self, X, Y, Z, H, theta, tau, R, C):
+        """``X, Y, Z`` (the sketches, in place) of ``theta A + tau H`` for the checked block `H` at `R`, `C`."""
         Ups, Om, Phi, Psi = self._Upsilon, self._Omega, self._Phi, self._Psi
         if R is not None:
             Ups, Phi = Ups[:, R], Phi[:, R]
@@ -324,20 +345,19 @@ class StreamingSketch:
         dY = _dense(H @ Om.T)                    # (m_b, k)
         dZ = _dense(_dense(Phi @ H) @ Psi.T)     # (s, s)
         if theta != 1.0:
-            self._X *= self._dtype.type(theta)
-            self._Y *= self._dtype.type(theta)
-            self._Z *= self._dtype.type(theta)
+            X *= self._dtype.type(theta)
+            Y *= self._dtype.type(theta)
+            Z *= self._dtype.type(theta)
         t = self._dtype.type(tau)
         if C is None:
-            self._X += t * dX
+            X += t * dX
         else:
-            self._X[:, C] += t * dX
+            X[:, C] += t * dX
         if R is None:
-            self._Y += t * dY
+            Y += t * dY
         else:
-            self._Y[R] += t * dY
-        self._Z += t * dZ
-        self._n_updates += 1
+            Y[R] += t * dY
+        Z += t * dZ
 
     # ------------------------------------------------------------------ reconstruction
     def low_rank(self) -> LowRankFactors:
@@ -618,6 +638,26 @@ def _check_index(index, name, size, size_name):
     if np.unique(idx).shape[0] != idx.shape[0]:
         raise ValueError(f"{name} must not repeat an index")
     return idx.astype(np.intp, copy=False)
+
+
+def _row_blocks(H):
+    """``(lo, hi)`` row ranges of a Dask `H`: its row chunks, each cut so that a block holds no more bytes than
+    H's largest chunk (a matrix chunked along its columns only is read in row slabs of one chunk's size)."""
+    widest = max(r * c for r in H.chunks[0] for c in H.chunks[1])
+    step = max(1, widest // H.shape[1])
+    bounds = np.cumsum((0,) + H.chunks[0])
+    return [(start, min(start + step, int(hi))) for lo, hi in zip(bounds[:-1], bounds[1:])
+            for start in range(int(lo), int(hi), step)]
+
+
+def _sub_index(index, lo, hi, size):
+    """The part ``lo:hi`` of a row index (None: all rows; a slice; an index array), in the same kind."""
+    if index is None:
+        return slice(lo, hi)
+    if isinstance(index, slice):
+        r = range(*index.indices(size))[lo:hi]
+        return slice(r.start, r.stop, r.step)
+    return index[lo:hi]
 
 
 def _check_update(H, dtype):
