@@ -1,0 +1,249 @@
+"""Scaling on dask.distributed: pass throughput with 1 and 2 workers, and rsvd beside ``svd_compressed``.
+
+A script, run by hand and reported in ``docs/scaling.rst`` (the cost model there is fitted to its output); not an
+asv suite and not run in CI (it takes several minutes and all the cores). Three measurements:
+
+1. **The machine's bandwidth**, in the client process, one thread: ``numpy.sum`` over a ``--bw-gib`` in-memory
+   float64 array (memory read bandwidth), and a sequential read of a zarr array of ``--zarr-gib`` from ``--path``
+   (uncompressed, written just before: it is read from the OS page cache unless the machine has less free memory
+   than the file; the script says which it cannot tell, so the number is an upper bound on disk bandwidth).
+2. **Pass throughput** for ``w = 1`` and ``w = 2`` worker processes (1 thread each): the time of one pass
+   ``Y = A @ Omega`` (``Omega`` n x 30) and of one pass ``A^T @ Y``, best of ``--repeats``, over float64 matrices
+   of 2048 columns in row blocks of 64 MiB held in the workers' memory (``persist``), at two sizes (8 and
+   ``--chunks`` blocks), plus 128 blocks of 1 MiB (the per-task overhead; no rsvd there), and over the zarr
+   array read from disk at every pass. Throughput is ``bytes(A) / time`` in GB/s (1 GB = 1e9 bytes).
+   ``rsvd(A, 20, n_iter=2)`` (6 passes) is timed too: its GB/s counts 6 reads of A. The least-squares fit of
+   ``T_pass = a + c * tasks + bytes / (w * R)`` over those points is printed (the model of the docs page).
+3. **rsvd against** ``dask.array.linalg.svd_compressed`` at equal passes, on the 2-worker cluster: a
+   ``--m`` x ``--n`` float64 matrix ``U diag(s) V^T`` (Haar ``U``, ``V``; ``s_j = 1 / (j + 1)``, a slow decay, where
+   power iterations matter) in 8 row blocks held in worker memory; the true singular values come from a dense
+   LAPACK SVD (``scipy.linalg.svdvals``) of the same matrix in the client. For ``q = 0 .. --max-q``:
+   ``svd_compressed(D, 20, n_power_iter=q)`` with its two iterators ("power", no re-orthonormalisation, and "QR")
+   and ``rsvd(D, 20, n_iter=q, method="subspace")``, all with 10 oversamples (sketch width 30) and ``2 q + 2``
+   passes over A; and ``rsvd(..., method="block_krylov", n_iter=q)``, whose passes the result reports. Each is
+   timed (best of ``--repeats``, computing U, s and Vh) and scored by the largest relative error of its 20
+   singular values. The summary pairs each ``svd_compressed`` run with the fastest rsvd run at least as accurate.
+
+Run::
+
+    NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/scaling_dask.py --json /tmp/scaling.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+K = 20
+OVERSAMPLES = 10
+N_COLS = 2048
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--path", default="/tmp/lowrank_la_scaling", help="folder for the zarr array")
+    p.add_argument("--bw-gib", type=float, default=1.0, help="size of the in-memory bandwidth array, GiB")
+    p.add_argument("--zarr-gib", type=float, default=2.0, help="size of the zarr array, GiB")
+    p.add_argument("--chunks", type=int, default=32, help="row blocks (64 MiB each) of the large pass case")
+    p.add_argument("--repeats", type=int, default=3, help="timings per case (the best is kept)")
+    p.add_argument("--m", type=int, default=40000, help="rows of the accuracy case")
+    p.add_argument("--n", type=int, default=2000, help="columns of the accuracy case")
+    p.add_argument("--max-q", type=int, default=4, help="largest number of power iterations compared")
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts of the pass runs")
+    p.add_argument("--json", help="write the results to this JSON file")
+    return p.parse_args(argv)
+
+
+def best_time(fn, repeats, *fn_args, **fn_kwargs):
+    """The smallest wall time of ``repeats`` calls ``fn(*fn_args, **fn_kwargs)`` and the last result."""
+    best, out = np.inf, None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn(*fn_args, **fn_kwargs)
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def machine_bandwidth(args):
+    """GB/s of numpy.sum over an in-memory array, and of a sequential read of a freshly written zarr array."""
+    import zarr
+
+    x = np.random.default_rng(0).standard_normal(int(args.bw_gib * 2**30 // 8))
+    t, _ = best_time(x.sum, args.repeats)
+    out = {"numpy_sum_gbs": x.nbytes / t / 1e9}
+    del x
+    rows = 64 * 2**20 // (8 * N_COLS)
+    m = rows * max(4, round(args.zarr_gib * 2**30 / (rows * N_COLS * 8)))
+    path = Path(args.path) / "A.zarr"
+    z = zarr.create_array(store=str(path), shape=(m, N_COLS), chunks=(rows, N_COLS), dtype="float64",
+                          compressors=None, overwrite=True)
+    gen = np.random.default_rng(1)
+    t0 = time.perf_counter()
+    for start in range(0, m, rows):
+        z[start:start + rows] = gen.standard_normal((rows, N_COLS))
+    out["zarr_write_gbs"] = m * N_COLS * 8 / (time.perf_counter() - t0) / 1e9
+
+    def read_all():
+        total = 0.0
+        for start in range(0, m, rows):
+            total += float(z[start:start + rows][0, 0])
+        return total
+
+    t, _ = best_time(read_all, args.repeats)
+    out["zarr_read_gbs"] = m * N_COLS * 8 / t / 1e9
+    out["zarr_shape"] = [m, N_COLS]
+    return out, str(path)
+
+
+def pass_times(client, D, repeats, with_rsvd=True):
+    """Best times of one pass ``A @ Omega``, one pass ``A^T @ Y`` and of ``rsvd(A, 20, n_iter=2)`` (6 passes)."""
+    import dask.array as da
+
+    from lowrank_la.svd import rsvd
+
+    Omega = np.random.default_rng(2).standard_normal((D.shape[1], K + OVERSAMPLES))
+    t_mult, Y = best_time(client.compute, repeats, D @ Omega, sync=True)
+    Yd = da.from_array(Y, chunks=(D.chunks[0], Y.shape[1]))
+    t_rmult, _ = best_time(client.compute, repeats, D.T @ Yd, sync=True)
+    gb = D.nbytes / 1e9
+    out = {"gb": gb, "tasks": D.numblocks[0], "matmul_s": t_mult, "rmatmul_s": t_rmult, "matmul_gbs": gb / t_mult,
+           "rmatmul_gbs": gb / t_rmult}
+    if with_rsvd:
+        t_rsvd, _ = best_time(client.compute, repeats, list(rsvd(D, K, n_iter=2, method="subspace", rng=0)),
+                              sync=True)
+        out.update(rsvd_q2_s=t_rsvd, rsvd_q2_gbs=6 * gb / t_rsvd)
+    return out
+
+
+def throughput(args, zarr_path):
+    """Pass times with 1 and 2 workers over in-memory blocks (two sizes, small chunks) and over the zarr array."""
+    import dask.array as da
+    import distributed
+
+    rows64, rows1 = 64 * 2**20 // (8 * N_COLS), 2**20 // (8 * N_COLS)
+    cases = {"mem_8x64MiB": (8 * rows64, rows64), f"mem_{args.chunks}x64MiB": (args.chunks * rows64, rows64),
+             "mem_128x1MiB": (128 * rows1, rows1)}
+    out = []
+    for w in args.workers:
+        with distributed.LocalCluster(n_workers=w, processes=True, threads_per_worker=1, dashboard_address=None,
+                                      silence_logs=40) as cluster, distributed.Client(cluster) as client:
+            for name, (m, rows) in cases.items():
+                D = da.random.default_rng(3).standard_normal((m, N_COLS), chunks=(rows, N_COLS)).persist()
+                distributed.wait(D)
+                out.append({"workers": w, "input": name, **pass_times(client, D, args.repeats, rows == rows64)})
+                del D
+                print(json.dumps(out[-1]), flush=True)
+            D = da.from_zarr(zarr_path)
+            out.append({"workers": w, "input": "zarr", **pass_times(client, D, args.repeats)})
+            print(json.dumps(out[-1]), flush=True)
+    return out
+
+
+def fit_cost_model(rows):
+    """Least squares ``T_pass = a + c * tasks + bytes / (w R)`` over the in-memory ``A @ Omega`` and ``A^T Y`` times."""
+    X, y = [], []
+    for r in rows:
+        if r["input"].startswith("mem"):
+            for key in ("matmul_s", "rmatmul_s"):
+                X.append([1.0, r["tasks"], r["gb"] / r["workers"]])
+                y.append(r[key])
+    coef, *_ = np.linalg.lstsq(np.array(X), np.array(y), rcond=None)
+    a, c, inv_r = coef
+    pred = np.array(X) @ coef
+    return {"a_s": float(a), "c_s_per_task": float(c), "R_gbs_per_worker": float(1 / inv_r),
+            "max_rel_misfit": float(np.max(np.abs(pred - y) / np.array(y)))}
+
+
+def accuracy_vs_svd_compressed(args):
+    """rsvd and svd_compressed at equal passes on a matrix with known singular values, 2 workers."""
+    import dask.array as da
+    import distributed
+    import scipy.linalg
+
+    import lowrank_la as la
+
+    s_planted = la.datasets.spectrum("polynomial", min(args.m, args.n), power=1)
+    A = la.datasets.matrix_with_spectrum(args.m, args.n, s_planted, rng=0)
+    t0 = time.perf_counter()
+    s_true = scipy.linalg.svdvals(A)[:K]
+    lapack_s = time.perf_counter() - t0
+
+    def err(s):
+        return float(np.max(np.abs(np.asarray(s) - s_true) / s_true))
+
+    out = []
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+        D = client.persist(da.from_array(A, chunks=(args.m // 8, args.n)))
+        distributed.wait(D)
+        del A
+        for q in range(args.max_q + 1):
+            for name in METHODS:
+                res = _build(name, D, q)
+                passes = res.n_passes if name.startswith("rsvd") else 2 * q + 2  # svd_compressed: 2q + 1, then B
+                t, (U, s, Vh) = best_time(client.compute, args.repeats, list(res), sync=True)
+                out.append({"method": name, "q": q, "passes": passes, "time_s": t, "max_rel_err": err(s)})
+                print(json.dumps(out[-1]), flush=True)
+    return {"shape": [args.m, args.n], "lapack_svdvals_s": lapack_s, "runs": out, "summary": summarise(out)}
+
+
+METHODS = ("svd_compressed_power", "svd_compressed_qr", "rsvd_subspace", "rsvd_block_krylov")
+
+
+def _build(name, D, q):
+    """The lazy ``(U, s, Vh)`` of method ``name`` with ``q`` power iterations (or block Krylov steps)."""
+    import dask.array as da
+
+    from lowrank_la.svd import rsvd
+
+    if name.startswith("svd_compressed"):
+        iterator = "QR" if name.endswith("qr") else "power"
+        return da.linalg.svd_compressed(D, K, n_power_iter=q, n_oversamples=OVERSAMPLES, iterator=iterator, seed=0)
+    return rsvd(D, K, n_iter=q, oversamples=OVERSAMPLES, method=name.removeprefix("rsvd_"), rng=0)
+
+
+def summarise(runs):
+    """For each svd_compressed run: the fastest rsvd run at least as accurate, and the speed-up."""
+    rs = [r for r in runs if r["method"].startswith("rsvd")]
+    rows = []
+    for r in runs:
+        if r["method"].startswith("svd_compressed"):
+            same = [x for x in rs if x["passes"] == r["passes"] and x["method"] == "rsvd_subspace"]
+            better = [x for x in rs if x["max_rel_err"] <= r["max_rel_err"]]
+            best = min(better, key=lambda x: x["time_s"]) if better else None
+            rows.append({"svd_compressed": f"{r['method']} q={r['q']}", "passes": r["passes"],
+                         "its_err": r["max_rel_err"], "its_time_s": r["time_s"],
+                         "rsvd_same_passes_err": same[0]["max_rel_err"] if same else None,
+                         "rsvd_same_passes_time_s": same[0]["time_s"] if same else None,
+                         "fastest_rsvd_as_accurate": None if best is None else f"{best['method']} q={best['q']}",
+                         "speedup": None if best is None else r["time_s"] / best["time_s"]})
+    return rows
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    Path(args.path).mkdir(parents=True, exist_ok=True)
+    results = {}
+    try:
+        results["bandwidth"], zarr_path = machine_bandwidth(args)
+        print(json.dumps(results["bandwidth"]), flush=True)
+        results["passes"] = throughput(args, zarr_path)
+        results["cost_model"] = fit_cost_model(results["passes"])
+        print(json.dumps(results["cost_model"]), flush=True)
+        results["accuracy"] = accuracy_vs_svd_compressed(args)
+        for row in results["accuracy"]["summary"]:
+            print(json.dumps(row), flush=True)
+    finally:
+        shutil.rmtree(args.path, ignore_errors=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1))
+    return results
+
+
+if __name__ == "__main__":
+    main()
