@@ -398,7 +398,12 @@ DEFAULT_MAX_PASSES = 40
 #: from the last two checks stays above ``SKIP_MARGIN * tol``; a skipped check costs at most one block more.
 SKIP_MARGIN = 10.0
 # at most this many blocks in a row go unchecked
-_MAX_SKIP = 2
+_MAX_SKIP = 1
+# a check (the w x w eigensolver, about 30 w^3 flops at the speed of a GEMM: its reduction is half BLAS-2) may be
+# skipped only when it costs more than a block's products (sparse products: 10x slower per flop than a GEMM); on
+# the dense 6000 x 3000 asv case a block costs more than any check, and skipping one would cost a block
+_CHECK_COST = 30
+_SPARSE_COST = 10
 
 # the tolerance-driven block Krylov's default block size is max(k, _MIN_BLOCK): narrower blocks make BLAS-2 products
 _MIN_BLOCK = 16
@@ -582,6 +587,7 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     Ws = []
     w = wp = prev = blocks = 0  # prev: where the previous block starts; wp: where the projection of P_j starts
     extra = 0 if keep_w else 1  # the pass for U = A V Z_k
+    block_cost = _block_cost(op, m, n, b)
     if whole:  # the whole short side in one block: the Rayleigh-Ritz step is the SVD of A itself
         Vj = hx.eye(n, dtype=dtype, device=device)
     else:
@@ -609,7 +615,7 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
         G[w0:w, wp:w0] = herm(C[:w0 - wp, :], hx)
         Yp = Pj - Vbuf[:, wp:w] @ C  # (I - V V^H) P_j
         last = w >= n or op.n_passes + 2 + extra > mon.cap or w + 1 > limit_w
-        if last or mon.due(blocks):
+        if last or _CHECK_COST * w ** 3 <= block_cost or mon.due(blocks):
             lam, Z = hx.linalg.eigh((G[:w, :w] + herm(G[:w, :w], hx)) / 2)
             lam, Z = hx.flip(lam), hx.flip(Z, axis=1)
             newest = (C[w0 - wp:, :] + herm(C[w0 - wp:, :], hx)) / 2
@@ -664,6 +670,15 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     # otherwise the SVD of A V_k, QR-based: orthonormal U and values accurate to eps s_1 / s_i
     U, s, Yh = svd_tall(X, hx)
     return U, s, Yh @ herm(Vk, hx), why
+
+
+def _block_cost(op, m, n, b):
+    """What a block's two products cost, in units of the flops of dense small work (for :data:`_CHECK_COST`)."""
+    if op.kind == "dense":
+        return 4 * m * n * b
+    if op.kind == "sparse":
+        return _SPARSE_COST * 4 * op._A.nnz * b
+    return math.inf  # a LinearOperator, Dask: unknown, assumed dear; every block is checked
 
 
 def _previous_ritz(G, xp, wp, w0, k):
