@@ -828,8 +828,13 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     neighbouring Ritz values exactly), is estimated by the top eigenvalue of the newest block's compression
     ``V_j^H P_j``; plus ``8 eps s_1 / s_i`` for the rounding of the returned value. The iteration stops when
     every one of the top `k` is within `tol`; values below ``10 sqrt(eps) s_1`` are zero to the Gram matrix
-    and are not counted. On digits, TF-IDF text, photographs and power-law sparse matrices the true maximum
-    error was 0.35 to 0.52 times the estimate (above rounding). The answer is ``A V Z_k`` (the top `k` Ritz
+    and are not counted. ``V^H A^H A V`` is block tridiagonal (each block holds all of the previous residual), so
+    ``P_j`` is projected against its two neighbouring blocks only, and one full sweep with CholeskyQR2 makes the
+    next block (two sweeps where a column loses half its norm or the block's condition exceeds 100). Where the
+    ``w x w`` eigensolver costs more than a block's products, a block's check is skipped while the estimate,
+    extrapolated from the last two checks, stays above ``10 tol`` (never two blocks in a row). On digits, TF-IDF
+    text, photographs and power-law sparse matrices the true maximum error was 0.35 to 0.52 times the estimate
+    (above rounding). The answer is ``A V Z_k`` (the top `k` Ritz
     vectors) with its column norms ``||A v_i||`` as the singular values (accurate to ``eps s_1 / s_i``, where the
     eigenvalues of ``V^H P`` carry ``eps s_1^2 / s_i^2``), or its QR-based SVD where ``eps s_1^2 / s_k^2`` is
     above 1e-10. Dense input whose short side is at most 4 default blocks (``4 max(k, 16)``) is factored in one
