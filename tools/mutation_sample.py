@@ -24,7 +24,8 @@ Steps:
    ``path:line:operator  reason``) marks survivors judged equivalent by hand: they are listed with the reason
    and left out of the rate.
 6. ``--rerun earlier.json`` keeps the sample of an earlier run and runs again only its survivors not judged
-   equivalent (after tests were added: a killed mutant stays killed); it stops if a mutated line moved.
+   equivalent (after tests were added: a killed mutant stays killed), finding each by its changed line (lines may
+   have moved since); it stops if that line is gone.
 
 Needs the ``bench`` extra (cosmic-ray and coverage).
 """
@@ -142,6 +143,21 @@ def _run_mutant(module, name, occurrence, tests, copy, env, timeout):
     return ("survived" if passed else "killed"), changed.strip()
 
 
+def _find_occurrence(module, name, changed):
+    """The occurrence of operator `name` in `module` that changes a line into `changed` (lines may have moved)."""
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    original = module.read_text()
+    occurrence = 0
+    while (mutated := mutate_code(original, get_operator(name)(), occurrence)) is not None:
+        lines = zip(original.splitlines(), mutated.splitlines())
+        if next((b for a, b in lines if a != b), "").strip() == changed:
+            return occurrence
+        occurrence += 1
+    raise RuntimeError(f"{module}: no {name} mutant gives {changed!r} any more: run the whole sample again")
+
+
 def _copy_tracked(dest):
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for rel in files:
@@ -193,7 +209,8 @@ def main(argv=None):
             order = random.Random(f"{args.seed}:{package}").sample(eligible, len(eligible))
             if previous is not None:
                 order = [(copy / r["where"].split(":")[0], r["where"].split(":", 2)[2], r["occurrence"],
-                          int(r["where"].split(":")[1]), r) for r in previous if r["package"] == package]
+                          int(r["where"].split(":")[1]), r) for r in previous if r["package"] == package
+                         and copy / r["where"].split(":")[0] in plan]
             else:
                 order = [(*m, None) for m in order]
             applied = 0
@@ -205,10 +222,9 @@ def main(argv=None):
                     outcome, changed = before["outcome"], before["changed"]  # tests were only added: kept
                 else:
                     tests, seconds = plan[module]
+                    if before is not None:
+                        occurrence = _find_occurrence(module, name, before["changed"])
                     outcome, changed = _run_mutant(module, name, occurrence, tests, copy, env, 10 * seconds + 60)
-                    if before is not None and changed != before["changed"]:
-                        raise RuntimeError(f"{rel}: the module changed since the first run ({changed!r} was "
-                                           f"{before['changed']!r}): run the whole sample again")
                 results.append({"package": package, "where": rel, "occurrence": occurrence, "outcome": outcome,
                                 "changed": changed, "equivalent": equivalent.get(rel, "")})
                 applied += outcome not in (None, "invalid")
