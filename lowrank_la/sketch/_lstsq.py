@@ -24,6 +24,7 @@ from .._validate import (
     check_int,
     check_shape_agrees,
     check_tolerance,
+    is_dask,
     is_sparse,
     refuse_random_state,
 )
@@ -49,9 +50,14 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
     A : (N, k) array, list or scipy.sparse matrix
         Tall design, ``N >= k``, full column rank, finite; only touched through products after the sketch.
         Arrays of other array-API namespaces (array-api-strict, CuPy, torch) are solved on the host (scipy's
-        LSQR), and ``x``, ``x0`` and ``R`` are returned in their namespace, on their device.
+        LSQR), and ``x``, ``x0`` and ``R`` are returned in their namespace, on their device. A Dask array is
+        never gathered (any chunking): one pass for ``max |A|`` and the finiteness check, one for the sketch
+        ``S A`` (a sum of per-chunk sketches, the same draws as for NumPy), then two passes per LSQR step
+        (``A @ y`` and ``A.T @ r``, chunk by chunk); the client holds vectors of length N and ``O(s k)``
+        numbers. The result (NumPy) equals the NumPy one up to rounding. With ``oversample * k >= N`` A is
+        computed and solved directly: it is then no larger than its sketch would be.
     b : (N,) array or list
-        Right-hand side, finite.
+        Right-hand side, finite (NumPy or Dask; a Dask `b` is rechunked like the rows of `A`).
     sketch : str
         Any kind of :func:`lowrank_la.sketch.make_sketch`; ``"sparse_sign"`` (8 nonzeros per column) costs
         ``O(8 nnz(A))`` and suits sparse and dense ``A``; ``"srht"`` and ``"gaussian"`` work too.
@@ -132,10 +138,14 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
     tol = check_tolerance(tol, "tol", high=1)
     # other array-API namespaces (array-api-strict, CuPy, torch): solved on the host, returned in theirs
     out_xp, out_device = None, None
-    if not is_sparse(A) and not is_numpy_namespace(array_namespace(A)):
+    lazy = is_dask(A) or is_dask(b)
+    if lazy:
+        A, b = _dask_operands(A, b)
+    elif not is_sparse(A) and not is_numpy_namespace(array_namespace(A)):
         out_xp, out_device = array_namespace(A), device_of(A)
-    A = A if is_sparse(A) else to_numpy(A)
-    b = to_numpy(b)
+    if not lazy:
+        A = A if is_sparse(A) else to_numpy(A)
+        b = to_numpy(b)
     dtype = np.result_type(working_dtype(A.dtype, np, name="A"), working_dtype(b.dtype, np, name="b"))
     tol = max(tol, float(np.finfo(dtype).eps))
     if maxiter is None:
@@ -144,19 +154,31 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
     gen = as_rng(rng)
     # solve 2^ea A y = 2^eb b, max |2^ea A| and max |2^eb b| in [0.5, 1): x = 2^(ea - eb) y, and nothing
     # under- or overflows on the way (A is copied only where its magnitude is outside 2^-64 .. 2^64)
-    data = A.data if is_sparse(A) else A
-    ea = pow2_exponent(float(np.max(np.abs(data)))) if data.size else 0
-    eb = pow2_exponent(float(np.max(np.abs(b))))
+    if lazy:
+        amax_A, amax_b = _dask_max_abs(A, b)
+        ea, eb = pow2_exponent(amax_A), pow2_exponent(amax_b)
+    else:
+        data = A.data if is_sparse(A) else A
+        ea = pow2_exponent(float(np.max(np.abs(data)))) if data.size else 0
+        eb = pow2_exponent(float(np.max(np.abs(b))))
     if abs(ea) <= _SAFE_EXPONENT:
         ea = 0
-    if not is_sparse(A):
+    if lazy:  # scaled lazily, chunk by chunk
+        A = A.astype(dtype).map_blocks(np.ldexp, ea, dtype=dtype) if ea else A.astype(dtype)
+        b = b.astype(dtype).map_blocks(np.ldexp, eb, dtype=dtype)
+        if oversample * k >= N:  # A is at most oversample * k^2 numbers, as small as its sketch would be
+            import dask
+
+            A, b = dask.compute(A, b)
+    elif not is_sparse(A):
         A = np.ldexp(A.astype(dtype, copy=False), ea) if ea else np.asarray(A, dtype=dtype)
     else:
         A = A.astype(dtype) if A.dtype != dtype else A
         if ea:
             A = A.copy()
             A.data = np.ldexp(A.data, ea)
-    b = np.ldexp(b.astype(dtype), eb)
+    if not lazy:
+        b = np.ldexp(b.astype(dtype), eb)
 
     def result(y, R, y0, converged, n_iter, method, residuals):
         with np.errstate(over="ignore"):  # an overflow is refused just below
@@ -186,9 +208,14 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
         return result(y, None, y, np.isfinite(r), 0, "direct", [r, r])
     options = {"nnz_per_col": min(8, s)} if sketch == "sparse_sign" else {}
     S = make_sketch(sketch, s, N, rng=gen, **options)
-    SA = S @ A
+    SA, Sb = S @ A, S @ b
+    if lazy:  # the sketches are sums of per-chunk sketches; A @ y and A.T @ r are passes of per-chunk products
+        import dask
+
+        SA, Sb, b = dask.compute(SA, Sb, b)  # b: a vector of N, what LSQR works on
+        A = _DaskProducts(A)
     SA = np.asarray(SA.toarray() if is_sparse(SA) else SA, dtype=dtype)
-    Sb = np.asarray(S @ b, dtype=dtype)
+    Sb = np.asarray(Sb, dtype=dtype)
     Q, R = qr_econ(SA)
     diag = np.abs(np.diag(R))
     if diag.min() <= k * np.finfo(dtype).eps * diag.max():
@@ -211,6 +238,54 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
     r1 = float(np.linalg.norm(b - A @ y))
     converged = istop in (0, 1, 2, 4, 5) and np.isfinite(r1)
     return result(y, R, y0, converged, itn, "sketch", [r0, r1])
+
+
+def _dask_operands(A, b):
+    """Dask `A` and `b` (either may be NumPy) with b chunked like the rows of A."""
+    import dask.array as da
+
+    A = da.asarray(A)
+    b = b.rechunk((A.chunks[0],)) if is_dask(b) else da.from_array(np.asarray(b), chunks=(A.chunks[0],))
+    return A, b
+
+
+def _dask_max_abs(A, b):
+    """``(max |A|, max |b|)`` of Dask operands in one pass, refusing NaN and Inf (not checked at the boundary,
+    where it would cost a pass of its own)."""
+    import dask
+    import dask.array as da
+
+    amax_A, amax_b, finite_A, finite_b = dask.compute(abs(A).max(), abs(b).max(), da.isfinite(A).all(),
+                                                      da.isfinite(b).all())
+    for name, finite in (("A", finite_A), ("b", finite_b)):
+        if not finite:
+            raise ValueError(f"{name} must be finite, but it holds NaN or Inf value(s)")
+    return float(amax_A), float(amax_b)
+
+
+class _DaskProducts:
+    """A Dask A seen by LSQR: ``A @ y`` and ``A.T @ r`` (NumPy vectors in and out), one pass each, chunk by
+    chunk; A is never gathered."""
+
+    def __init__(self, A):
+        self.A = A
+
+    def __matmul__(self, y):
+        return self.A.dot(y).compute()
+
+    @property
+    def T(self):
+        return _DaskAdjoint(self.A)
+
+
+class _DaskAdjoint:
+    def __init__(self, A):
+        self.A = A
+
+    def __matmul__(self, r):
+        import dask.array as da
+
+        return self.A.T.dot(da.from_array(r, chunks=(self.A.chunks[0],))).compute()
 
 
 #: |log2 max |A|| up to which A is used as it is (no scaled copy): products and LSQR's norms stay in range.
