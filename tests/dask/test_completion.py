@@ -31,13 +31,14 @@ def _dask(train, n_chunks=6):
     return [chunked(x, size) for x in train]
 
 
+@pytest.mark.filterwarnings("ignore::lowrank_la.ConvergenceWarning")  # 5 iterations: both stop at n_iter
 def test_matches_single_process(dask_client, ratings):
     """Same seed, same fit (the reg = 0 case without offsets, on threads, is the docstring's example)."""
     train, held, shape = ratings
     copies = [x.copy() for x in train]
-    one = altmin_complete(*train, shape, 4, reg=0.05, offsets=True, solver="exact", rng=3)
-    dist = altmin_distributed(*_dask(train), shape, 4, reg=0.05, offsets=True, solver="exact", client=dask_client,
-                              rng=3)
+    kw = {"reg": 0.05, "offsets": True, "solver": "exact", "n_iter": 5, "rng": 3}
+    one = altmin_complete(*train, shape, 4, **kw)
+    dist = altmin_distributed(*_dask(train), shape, 4, client=dask_client, **kw)
     assert abs(_rmse(dist, held) - _rmse(one, held)) <= 0.01 * _rmse(one, held)
     assert dist.n_iter == one.n_iter and dist.stop == one.stop
     np.testing.assert_allclose(dist.s, one.s, rtol=1e-6)
