@@ -156,7 +156,9 @@ class SketchOperator:
         Parameters
         ----------
         X : (N, d) or (d, N) or (d,) array or sparse matrix
-            The vectors to sketch.
+            The vectors to sketch. A Dask array (any chunking) gives a lazy result and is never gathered: a
+            chunk is sketched with the columns of ``S`` it meets, and chunks split along the ``d`` axis are
+            summed (see the "On Dask" section of the sketch docs).
         axis : int
             The axis of length ``d``: ``-1`` (or 1) for a batch of rows, ``0`` for columns (``S @ X``).
         """

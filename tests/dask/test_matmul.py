@@ -88,3 +88,12 @@ def test_on_the_cluster(dask_client):
     np.testing.assert_allclose(sketched_matmul(Ad, Bd, 32, kind="sparse_sign", rng=3),
                                sketched_matmul(A, B, 32, kind="sparse_sign", rng=3), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(sampled_matmul(Ad, Bd, 40, rng=3), sampled_matmul(A, B, 40, rng=3), rtol=1e-12)
+
+
+def test_operands_chunked_along_the_outer_dimensions_are_not_gathered():
+    A, B = _problem(m=64, n=200, p=32, seed=6)
+    Ad, Bd = chunked(A, (16, 200)), chunked(B, (200, 8))  # whole inner dimension per chunk: no split of n at all
+    P = _probe(lambda: sketched_matmul(Ad, Bd, 40, kind="sparse_sign", rng=4), Ad)
+    np.testing.assert_allclose(P, sketched_matmul(A, B, 40, kind="sparse_sign", rng=4), rtol=1e-9, atol=1e-9)
+    P = _probe(lambda: sampled_matmul(Ad, Bd, 40, rng=4), Ad)
+    np.testing.assert_allclose(P, sampled_matmul(A, B, 40, rng=4), rtol=1e-12, atol=1e-12)
