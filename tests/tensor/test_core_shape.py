@@ -269,3 +269,13 @@ def test_fuzzed_spectra_exact_is_optimal_and_all_fit(case):
         assert res.surrogate_tail >= best[0] - 1e-9 * spec.norm_sq
         if method == "exact":
             assert res.surrogate_tail <= best[0] + 1e-9 * spec.norm_sq
+
+
+# ---- mutation-testing survivors (tools/mutation_sample.py, issue 22): each test kills one recorded mutant
+
+
+def test_four_way_full_budget_keeps_every_mode_at_full_rank():
+    X = np.random.default_rng(4).standard_normal((2, 2, 8, 3))  # mode 2: rank 8, above I_0 I_1 = 4
+    full = (2, 2, 8, 3)
+    result = core_shape_search(X, tucker_size(X.shape, full))
+    assert tuple(result.ranks) == full

@@ -253,3 +253,46 @@ def test_hooi_quiet_with_tol_zero():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         hooi(X, (2, 2, 2), n_iter_max=2, tol=0)
+
+
+# ---- mutation-testing survivors (tools/mutation_sample.py, issue 22): each test kills one recorded mutant
+
+
+def test_hooi_refuses_zero_sweeps_by_name():
+    X = np.random.default_rng(0).standard_normal((4, 3, 2))
+    with pytest.raises(ValueError, match="n_iter_max"):
+        hooi(X, (2, 2, 1), n_iter_max=0)
+
+
+def test_st_hosvd_default_order_is_by_decreasing_compression_ties_in_mode_order():
+    X = np.random.default_rng(1).standard_normal((6, 4, 3))
+    ranks = (3, 2, 1)  # I_n / R_n = 2, 2, 3: order 2, then the tie 0, 1
+    core, factors = st_hosvd(X, ranks)
+    core_ref, factors_ref = st_hosvd(X, ranks, order=[2, 0, 1])
+    np.testing.assert_array_equal(core, core_ref)
+    for U, U_ref in zip(factors, factors_ref):
+        np.testing.assert_array_equal(U, U_ref)
+
+
+def test_hosvd_randomized_rank_above_the_other_modes_product_completes_the_basis():
+    X = np.random.default_rng(2).standard_normal((6, 2, 2))
+    core, factors = hosvd(X, (5, 2, 2), svd="randomized", rng=0)  # mode-0 unfolding is 6 x 4: rank 5 > 4
+    assert factors[0].shape == (6, 5)
+    np.testing.assert_allclose(factors[0].T @ factors[0], np.eye(5), atol=1e-12)
+    np.testing.assert_allclose(tucker_to_tensor(core, factors), X, atol=1e-10)
+
+
+def test_hosvd_svd_method_resolves_small_singular_vectors_that_gram_squares_away():
+    gen = np.random.default_rng(3)
+    U = np.linalg.qr(gen.standard_normal((4, 4)))[0]
+    V = np.linalg.qr(gen.standard_normal((8, 4)))[0]
+    M = U @ np.diag([1.0, 1e-3, 1e-6, 1e-9]) @ V.T  # the mode-0 unfolding of a (4, 2, 4) tensor
+    X = fold(M, 0, (4, 2, 4))
+    factor = hosvd(X, (3, 2, 4), svd="svd")[1][0]
+    # the thin SVD resolves the third direction to about 1e-10; the Gram matrix (eigenvalue 1e-12) only to ~1e-4
+    np.testing.assert_allclose(factor @ factor.T, U[:, :3] @ U[:, :3].T, atol=1e-7)
+
+
+def test_mode_error_names_the_last_axis_of_a_matrix():
+    with pytest.raises(ValueError, match=r"X\.ndim - 1 = 1"):
+        unfold(np.ones((2, 3)), 2)
