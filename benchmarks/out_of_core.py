@@ -11,7 +11,7 @@ What it does:
    geometric) to ``--path`` as a zarr array (uncompressed, chunks of whole row blocks of ``--chunk-mib``), one
    row block at a time, so that the writer never holds more than one block.
 2. Starts a ``LocalCluster`` of 2 worker processes, 1 thread each, ``memory_limit=--worker-memory`` (Dask's
-   default spill / pause / terminate fractions, 0.6 / 0.7 / 0.8 / 0.95), opens the array with
+   default target / spill / pause / terminate fractions, 0.6 / 0.7 / 0.8 / 0.95), opens the array with
    ``dask.array.from_zarr`` and runs ``rsvd(D, 20, n_iter=q, method="subspace")`` (``2 q + 2`` passes over A),
    then one more pass ``A^T U`` for the residuals ``||A^T u_i - s_i v_i|| / s_1`` (a check of the answer that
    needs no dense SVD).
