@@ -352,3 +352,41 @@ def test_issue15_half_step_design_follows_the_input_rule():
         completion.half_step(np.float64(1.0), obs.by_col)
     with pytest.raises(TypeError, match="design"):
         completion.half_step(Ut.astype(np.complex128), obs.by_col)
+
+
+# ---- mutation-testing survivors (tools/mutation_sample.py, issue 22): each test kills one recorded mutant
+
+
+def test_half_step_refuses_a_negative_seed_by_name():
+    import lowrank_la.completion as completion
+
+    M, rows, cols = _scale_problem()
+    obs = completion.parse_observations(rows, cols, M[rows, cols], M.shape)
+    Ut = np.ascontiguousarray(np.linalg.svd(M)[0][:, :2])
+    with pytest.raises(ValueError, match="seed"):
+        completion.half_step(Ut, obs.by_col, seed=-1)
+
+
+def test_random_init_is_honoured_and_starts_worse_than_the_svd():
+    rows, cols, vals, M, truth = _problem(60, 60, 2, 3)
+    fits = [_quiet(rows=rows, cols=cols, vals=vals, shape=M.shape, rank=2, solver="exact", init=init, n_iter=1,
+                   tol=0.0, rng=0, truth=truth) for init in ("svd", "random")]
+    assert fits[0].history["error"][0] < fits[1].history["error"][0]
+
+
+def test_sampled_residual_is_the_norm_of_the_misfit_on_the_observed_entries():
+    from lowrank_la.completion._batched import sampled_residual
+
+    gen = np.random.default_rng(6)
+    U, V = gen.standard_normal((7, 2)), gen.standard_normal((5, 2))
+    rows, cols = gen.integers(0, 7, size=20), gen.integers(0, 5, size=20)
+    vals = gen.standard_normal(20)
+    expected = np.linalg.norm(np.sum(U[rows] * V[cols], axis=1) - vals)
+    assert sampled_residual(U, V, rows, cols, vals, np, chunk=6) == pytest.approx(expected, rel=1e-12)
+
+
+def test_clip_with_a_huge_mu_clips_nothing():
+    rows, cols, vals, M, truth = _problem(100, 60, 2, 4)
+    fits = [_quiet(rows=rows, cols=cols, vals=vals, shape=M.shape, rank=2, solver="exact", clip=clip, mu=1e6,
+                   n_iter=1, tol=0.0, rng=0) for clip in (False, True)]
+    np.testing.assert_allclose(fits[1].U @ fits[1].V.T, fits[0].U @ fits[0].V.T, atol=1e-10)
