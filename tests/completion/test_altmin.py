@@ -390,3 +390,23 @@ def test_clip_with_a_huge_mu_clips_nothing():
     fits = [_quiet(rows=rows, cols=cols, vals=vals, shape=M.shape, rank=2, solver="exact", clip=clip, mu=1e6,
                    n_iter=1, tol=0.0, rng=0) for clip in (False, True)]
     np.testing.assert_allclose(fits[1].U @ fits[1].V.T, fits[0].U @ fits[0].V.T, atol=1e-10)
+
+
+def test_softimpute_path_stops_after_two_points_without_holdout_improvement():
+    from lowrank_la.completion._complete import REG_PATH
+
+    M = incoherent_low_rank(80, 60, 3, rng=0)
+    gen = np.random.default_rng(0)
+    rows, cols = np.nonzero(gen.random(M.shape) < 0.3)
+    vals = M[rows, cols] + np.std(M) * gen.standard_normal(rows.size)  # noisy: the held-out error turns up
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = altmin_complete(rows, cols, vals, M.shape, method="softimpute", rng=0)
+    errors = [p["holdout_error"] for p in res.selection if p["method"] == "softimpute"]
+    best, worse, stop = np.inf, 0, None
+    for i, e in enumerate(errors):
+        best, worse = (e, 0) if e < best else (best, worse + 1)
+        if worse == 2:
+            stop = i
+            break
+    assert stop == len(errors) - 1 or (stop is None and len(errors) == len(REG_PATH))
