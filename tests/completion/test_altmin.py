@@ -410,3 +410,19 @@ def test_softimpute_path_stops_after_two_points_without_holdout_improvement():
             stop = i
             break
     assert stop == len(errors) - 1 or (stop is None and len(errors) == len(REG_PATH))
+
+
+def test_default_max_rank_is_the_rank_the_observations_determine():
+    M = incoherent_low_rank(40, 40, 6, rng=0)
+    rows, cols = np.nonzero(np.random.default_rng(0).random(M.shape) < 0.4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = altmin_complete(rows, cols, M[rows, cols], M.shape, rng=0)
+    cap = min(40, 100, len(rows) // 80)  # min(m, n, 100, |Omega| / (m + n)), as documented
+    assert max(p["rank"] for p in res.selection) <= cap
+
+
+def test_an_index_past_the_end_is_refused_by_name():
+    rows, cols = np.array([0, 1, 7]), np.array([0, 1, 2])
+    with pytest.raises(ValueError, match="out of range"):
+        altmin_complete(rows, cols, np.ones(3), (5, 5), 1)
