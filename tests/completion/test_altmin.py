@@ -426,3 +426,23 @@ def test_an_index_past_the_end_is_refused_by_name():
     rows, cols = np.array([0, 1, 7]), np.array([0, 1, 2])
     with pytest.raises(ValueError, match="out of range"):
         altmin_complete(rows, cols, np.ones(3), (5, 5), 1)
+
+
+def test_rank_ladder_stops_after_two_ranks_without_holdout_improvement():
+    M = incoherent_low_rank(100, 100, 3, rng=0)
+    gen = np.random.default_rng(0)
+    rows, cols = np.nonzero(gen.random(M.shape) < 0.5)
+    vals = M[rows, cols] + 0.5 * np.std(M) * gen.standard_normal(rows.size)  # noisy: large ranks over-fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = altmin_complete(rows, cols, vals, M.shape, reg=0.0, method="altmin", rng=0)
+    ladder = [res.selection[0]]  # the rank ladder: its ranks increase; a refit at the chosen rank may follow
+    for p in res.selection[1:]:
+        if p["rank"] <= ladder[-1]["rank"]:
+            break
+        ladder.append(p)
+    errors = [p["holdout_error"] for p in ladder]
+    stop = next((i for i in range(2, len(errors))
+                 if errors[i] > min(errors[:i]) and errors[i - 1] > min(errors[:i - 1])), None)
+    top = min(100, len(rows) // 200)
+    assert stop == len(errors) - 1 or (stop is None and ladder[-1]["rank"] == top)
