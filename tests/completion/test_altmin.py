@@ -446,3 +446,19 @@ def test_rank_ladder_stops_after_two_ranks_without_holdout_improvement():
                  if errors[i] > min(errors[:i]) and errors[i - 1] > min(errors[:i - 1])), None)
     top = min(100, len(rows) // 200)
     assert stop == len(errors) - 1 or (stop is None and ladder[-1]["rank"] == top)
+
+
+def test_sketch_half_step_solves_short_segments_exactly_beside_long_ones():
+    import lowrank_la.completion as completion
+
+    gen = np.random.default_rng(7)
+    Ut = np.linalg.qr(gen.standard_normal((200, 2)))[0]
+    Vt = gen.standard_normal((6, 2))
+    M = Ut @ Vt.T
+    mask = np.zeros(M.shape, dtype=bool)
+    mask[:, :3] = gen.random((200, 3)) < 0.9  # long columns: sketched
+    mask[:4, 3:] = True  # short columns (4 entries for k = 2): solved exactly
+    rows, cols = np.nonzero(mask)
+    obs = completion.parse_observations(rows, cols, M[rows, cols], M.shape)
+    X, _ = completion.half_step(np.ascontiguousarray(Ut), obs.by_col, solver="sketch")
+    np.testing.assert_allclose(X, Vt, atol=1e-6)
