@@ -462,3 +462,10 @@ def test_sketch_half_step_solves_short_segments_exactly_beside_long_ones():
     obs = completion.parse_observations(rows, cols, M[rows, cols], M.shape)
     X, _ = completion.half_step(np.ascontiguousarray(Ut), obs.by_col, solver="sketch")
     np.testing.assert_allclose(X, Vt, atol=1e-6)
+
+
+def test_halfstep_costs_sketch_iterations_cost_2_n_k_plus_2_k_squared_each():
+    counts, k = np.array([3, 50, 400]), 4  # the first segment (3 <= oversample k = 16) is solved exactly
+    coarse, fine = (halfstep_costs(counts, k, solver_tol=2.0**-e)["sketch"] for e in (10, 20))
+    # 10 more iterations (log2(1 / solver_tol)) on each sketched segment, as documented
+    assert fine - coarse == pytest.approx(10 * sum(2 * N * k + 2 * k * k for N in (50, 400)), rel=1e-12)
