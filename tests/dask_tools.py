@@ -28,24 +28,45 @@ def chunked(a, chunks):
     return _dask_array().from_array(np.asarray(a), chunks=chunks, inline_array=True)
 
 
+class _LargestTaskInput:
+    """A Dask callback recording the largest number of bytes one task received (``largest``)."""
+
+    def __new__(cls):
+        from dask.callbacks import Callback
+
+        class Probe(Callback):
+            largest = 0
+
+            def _pretask(self, key, dsk, state):
+                cache = state["cache"]
+                received = sum(_nbytes(cache.get(dep)) for dep in state["dependencies"][key])
+                self.largest = max(self.largest, received)
+
+        return Probe()
+
+
 def max_task_input_bytes(*collections) -> int:
     """Compute ``collections`` (Dask collections) and return the largest number of bytes any one task received."""
     import dask
-    from dask.callbacks import Callback
 
-    class _Largest(Callback):
-        def __init__(self):
-            super().__init__()
-            self.largest = 0
-
-        def _pretask(self, key, dsk, state):
-            cache = state["cache"]
-            received = sum(_nbytes(cache.get(dep)) for dep in state["dependencies"][key])
-            self.largest = max(self.largest, received)
-
-    with _Largest() as probe:
+    with _LargestTaskInput() as probe:
         dask.compute(*collections, scheduler="sync")
     return probe.largest
+
+
+def guarded_call(call, source, fraction=0.5):
+    """Run ``call()`` on the synchronous scheduler with every graph it computes inside checked by the guard.
+
+    For functions that compute parts of their result eagerly (sketch products, small solves): fails if any task
+    of any of those graphs receives more than ``fraction`` of ``source``'s bytes. Returns what ``call`` returns.
+    """
+    import dask
+
+    with dask.config.set(scheduler="sync"), _LargestTaskInput() as probe:
+        out = call()
+    total = int(source.nbytes)
+    assert probe.largest <= fraction * total, f"a task received {probe.largest} of {total} bytes: a gather"
+    return out
 
 
 def _nbytes(value) -> int:

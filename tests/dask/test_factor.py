@@ -12,31 +12,6 @@ da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
 
-@pytest.fixture
-def guard_inside(monkeypatch):
-    """Every Dask computation made while active (``dask.compute`` and ``Array.compute``, which the library calls
-    inside its functions): each is checked by the gather guard against ``state["source"]`` when that is set, and
-    the shapes of the arrays computed are listed in ``state["shapes"]``. Shared with the other Dask test files."""
-    state = {"source": None, "shapes": [], "inside": False}
-    compute = dask.compute
-
-    def guarded(*args, **kwargs):
-        if not state["inside"]:  # the guard itself computes through dask.compute
-            collections = [a for a in args if dask.is_dask_collection(a)]
-            if state["source"] is not None:
-                state["inside"] = True
-                try:
-                    assert_no_gather(*collections, source=state["source"])
-                finally:
-                    state["inside"] = False
-            state["shapes"] += [getattr(a, "shape", None) for a in collections]
-        return compute(*args, **kwargs)
-
-    monkeypatch.setattr(dask, "compute", guarded)
-    monkeypatch.setattr(da.Array, "compute", lambda self, **kwargs: guarded(self, **kwargs)[0])
-    return state
-
-
 def _problem(scale=1.0, dtype=np.float64, chunks=(100, 160)):
     gen = np.random.default_rng(0)
     A = gen.standard_normal((400, 6)) @ gen.standard_normal((6, 160)) + 1e-3 * gen.standard_normal((400, 160))

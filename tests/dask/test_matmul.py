@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lowrank_la.matmul import matmul_variance, mlmc_matmul, sampled_matmul, sketched_matmul
-from tests.dask_tools import chunked
+from tests.dask_tools import chunked, guarded_call
 
 da = pytest.importorskip("dask")
 
@@ -17,31 +17,11 @@ def _problem(m=12, n=640, p=6, seed=0):
     return gen.standard_normal((m, n)), gen.standard_normal((n, p))
 
 
-def _probe(call, D):
-    """Run `call` on the sync scheduler under the gather guard: every graph it computes is checked."""
-    import dask
-    from dask.callbacks import Callback
-
-    from tests.dask_tools import _nbytes
-
-    class _Largest(Callback):
-        largest = 0
-
-        def _pretask(self, key, dsk, state):
-            received = sum(_nbytes(state["cache"].get(dep)) for dep in state["dependencies"][key])
-            self.largest = max(self.largest, received)
-
-    with dask.config.set(scheduler="sync"), _Largest() as probe:
-        out = call()
-    assert probe.largest <= 0.5 * D.nbytes, f"a task received {probe.largest} of {D.nbytes} bytes: a gather"
-    return out
-
-
 @pytest.mark.parametrize("probs, replace", [("norm", True), ("uniform", True), ("uniform", False)])
 def test_sampled_matmul_reads_picked_columns_chunk_by_chunk(probs, replace):
     A, B = _problem()
     Ad, Bd = chunked(A, (12, 80)), chunked(B, (80, 6))
-    P, var = _probe(lambda: sampled_matmul(Ad, Bd, 300, probs=probs, replace=replace, rng=1,
+    P, var = guarded_call(lambda: sampled_matmul(Ad, Bd, 300, probs=probs, replace=replace, rng=1,
                                            return_variance=True), Ad)
     ref, ref_var = sampled_matmul(A, B, 300, probs=probs, replace=replace, rng=1, return_variance=True)
     np.testing.assert_allclose(P, ref, rtol=1e-12, atol=1e-12)
@@ -52,7 +32,7 @@ def test_sampled_matmul_reads_picked_columns_chunk_by_chunk(probs, replace):
 def test_sketched_matmul_sketches_per_chunk(kind):
     A, B = _problem(seed=1)
     Ad, Bd = chunked(A, (12, 80)), chunked(B, (160, 6))  # A and B chunked differently along n
-    P, var = _probe(lambda: sketched_matmul(Ad, Bd, 64, kind=kind, rng=2, return_variance=True), Ad)
+    P, var = guarded_call(lambda: sketched_matmul(Ad, Bd, 64, kind=kind, rng=2, return_variance=True), Ad)
     ref, ref_var = sketched_matmul(A, B, 64, kind=kind, rng=2, return_variance=True)
     np.testing.assert_allclose(P, ref, rtol=1e-9, atol=1e-9)  # the same draws, summed chunk by chunk
     assert math.isclose(var, ref_var, rel_tol=1e-9)
@@ -69,7 +49,7 @@ def test_mlmc_matmul_batches_never_gather():
     A, B = _problem(m=4, n=320, p=3, seed=3)
     A, B = A / 20, B / 20
     Ad, Bd = chunked(A, (4, 40)), chunked(B, (40, 3))
-    F = _probe(lambda: mlmc_matmul(Ad, Bd, f=np.tanh, atol=2e-2, c0=4, rng=0, max_cost=math.inf), Ad)
+    F = guarded_call(lambda: mlmc_matmul(Ad, Bd, f=np.tanh, atol=2e-2, c0=4, rng=0, max_cost=math.inf), Ad)
     ref = mlmc_matmul(A, B, f=np.tanh, atol=2e-2, c0=4, rng=0, max_cost=math.inf)
     np.testing.assert_allclose(F, ref, rtol=1e-12, atol=1e-15)
 
@@ -78,7 +58,7 @@ def test_mlmc_matmul_batches_never_gather():
 def test_matmul_variance_by_reductions(method):
     A, B = _problem(seed=4)
     Ad, Bd = chunked(A, (12, 80)), chunked(B, (80, 6))
-    value = _probe(lambda: matmul_variance(Ad, Bd, 40, method=method), Ad)
+    value = guarded_call(lambda: matmul_variance(Ad, Bd, 40, method=method), Ad)
     assert math.isclose(value, matmul_variance(A, B, 40, method=method), rel_tol=1e-10)
 
 
@@ -93,7 +73,7 @@ def test_on_the_cluster(dask_client):
 def test_operands_chunked_along_the_outer_dimensions_are_not_gathered():
     A, B = _problem(m=64, n=200, p=32, seed=6)
     Ad, Bd = chunked(A, (16, 200)), chunked(B, (200, 8))  # whole inner dimension per chunk: no split of n at all
-    P = _probe(lambda: sketched_matmul(Ad, Bd, 40, kind="sparse_sign", rng=4), Ad)
+    P = guarded_call(lambda: sketched_matmul(Ad, Bd, 40, kind="sparse_sign", rng=4), Ad)
     np.testing.assert_allclose(P, sketched_matmul(A, B, 40, kind="sparse_sign", rng=4), rtol=1e-9, atol=1e-9)
-    P = _probe(lambda: sampled_matmul(Ad, Bd, 40, rng=4), Ad)
+    P = guarded_call(lambda: sampled_matmul(Ad, Bd, 40, rng=4), Ad)
     np.testing.assert_allclose(P, sampled_matmul(A, B, 40, rng=4), rtol=1e-12, atol=1e-12)

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from lowrank_la.sketch import SKETCH_KINDS, SRHT, make_sketch
-from tests.dask.test_matmul import _probe  # the guard over every graph a call computes
-from tests.dask_tools import assert_no_gather, chunked
+from tests.dask_tools import assert_no_gather, chunked, guarded_call
 
 da = pytest.importorskip("dask.array")
 
@@ -81,7 +80,7 @@ def test_lstsq_sketched_on_dask_equals_numpy_without_a_gather(kind, chunks):
 
     A, b = _lstsq_problem()
     D = chunked(A, chunks)
-    res = _probe(lambda: lstsq_sketched(D, chunked(b, 400), sketch=kind, rng=1), D)
+    res = guarded_call(lambda: lstsq_sketched(D, chunked(b, 400), sketch=kind, rng=1), D)
     ref = lstsq_sketched(A, b, sketch=kind, rng=1)
     assert res.converged and res.method == "sketch" and isinstance(res.x, np.ndarray)
     np.testing.assert_allclose(res.R, ref.R, rtol=1e-10, atol=1e-10 * np.abs(ref.R).max())

@@ -6,11 +6,9 @@ import pytest
 
 import lowrank_la as la
 from lowrank_la.tensor import core_shape_search, hooi, hosvd, hosvd_spectrum, st_hosvd, tucker_to_tensor
-from tests.dask import test_factor
 from tests.dask_tools import assert_no_gather, chunked
 
 da = pytest.importorskip("dask.array")
-guard_inside = test_factor.guard_inside  # the fixture: every Dask computation checked by the gather guard
 
 RANKS = (4, 3, 2)
 

@@ -5,11 +5,9 @@ import numpy as np
 import pytest
 
 from lowrank_la.svd import TruncatedSVDUpdater, svd_update
-from tests.dask import test_factor
 from tests.dask_tools import chunked
 
 da = pytest.importorskip("dask.array")
-guard_inside = test_factor.guard_inside  # the fixture: every Dask computation checked by the gather guard
 
 
 def _matrix():
