@@ -20,6 +20,7 @@ EXTRAS = {
     "bench": ["asv>=0.6.4", "virtualenv", "scikit-learn>=1.6", "scikit-image>=0.21", *DASK,
               "fbpca>=1.0", "fht-cpu>=1.0", "tensorly>=0.8", "gensim>=4.3", "incsvd>=0.2", "pylops>=2.0",
               "cosmic-ray>=8.7", "coverage>=7.0"],  # cosmic-ray, coverage: tools/mutation_sample.py
+    "dev": ["mypy>=1.10"],  # the type check of .ci/run
     "docs": ["sphinx>=7.2", "numpydoc>=1.6", "pydata-sphinx-theme>=0.15", "matplotlib>=3.7"],
 }
 
@@ -35,7 +36,7 @@ setup(
     packages=find_packages(include=["lowrank_la", "lowrank_la.*"]) + ["lowrank_la._cuda"],
     # The CUDA sources live in src/cuda and are carried inside the package, so that wheels hold them.
     package_dir={"lowrank_la._cuda": "src/cuda"},
-    package_data={"lowrank_la._cuda": ["*.cu", "*.cuh"]},
+    package_data={"lowrank_la": ["py.typed"], "lowrank_la._cuda": ["*.cu", "*.cuh"]},
     install_requires=[
         "numpy>=1.25",
         "scipy>=1.11",

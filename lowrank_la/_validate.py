@@ -477,7 +477,8 @@ def canonical_sparse(A, name: str = "A", *, check: bool = True):
             _check_coordinates(A.coords, A.data, A.shape, name, fmt)
         elif fmt == "lil":
             lengths = [len(row) for row in A.rows]
-            cols = np.concatenate([np.asarray(row, dtype=np.int64) for row in A.rows]) if len(lengths) else []
+            cols = (np.concatenate([np.asarray(row, dtype=np.int64) for row in A.rows]) if len(lengths)
+                    else np.empty(0, np.int64))
             rows = np.repeat(np.arange(len(lengths)), lengths)
             if [len(v) for v in A.data] != lengths:
                 raise ValueError(f"{name} is a malformed lil sparse matrix: its rows and data differ in length")

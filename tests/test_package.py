@@ -25,3 +25,9 @@ def test_import_does_not_load_numba_kernels():
     code = "import sys, lowrank_la; print('lowrank_la.sketch' in sys.modules, 'numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_typed_marker_is_installed_with_the_package():
+    from importlib.resources import files
+
+    assert files("lowrank_la").joinpath("py.typed").is_file()  # PEP 561: type checkers read our annotations

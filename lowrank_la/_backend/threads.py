@@ -28,7 +28,7 @@ def thread_limit(n: int | None):
     from threadpoolctl import threadpool_limits
 
     previous = numba.get_num_threads()
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     try:
         with threadpool_limits(limits=n):
             yield
@@ -36,7 +36,7 @@ def thread_limit(n: int | None):
         numba.set_num_threads(previous)
 
 
-_BLAS_CONTROLLER = []  # one threadpoolctl controller, made on first use (making one rescans the libraries)
+_BLAS_CONTROLLER: list = []  # one threadpoolctl controller, made on first use (making one rescans the libraries)
 
 
 def one_blas_thread():

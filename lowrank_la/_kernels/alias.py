@@ -101,7 +101,7 @@ def _vose_numba():
     return vose
 
 
-_VOSE = []
+_VOSE: list = []
 
 
 def alias_table_numba(p):

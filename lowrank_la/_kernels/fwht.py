@@ -384,7 +384,7 @@ def cuda_source_path(name):
     raise FileNotFoundError(f"CUDA source {name!r} found neither in lowrank_la._cuda nor at {cand}")
 
 
-_CUDA_MODULES = {}  # device id -> cupy.RawModule
+_CUDA_MODULES: dict = {}  # device id -> cupy.RawModule
 _BLOCK_MAX_LOG = {np.dtype(np.float32): 15, np.dtype(np.float64): 14}
 _THREADS_PASS = 256
 

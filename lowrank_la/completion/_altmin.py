@@ -127,13 +127,14 @@ def completion_error(U, V, truth) -> float:
     # at a unit scale (powers of two, exact): the QRs and the product R1 R2^T neither under- nor overflow
     eu, ev, el, er = (pow2_exponent(float(np.max(np.abs(X)))) for X in (U, V, L, R))
     U, V, L, R = np.ldexp(U, eu), np.ldexp(V, ev), np.ldexp(L, el), np.ldexp(R, er)
-    norm_m = float(np.linalg.norm(np.linalg.qr(L, mode="r") @ np.linalg.qr(R, mode="r").T))  # 2^(el+er) ||M||
+    RL, RR = (np.asarray(np.linalg.qr(X, mode="r")) for X in (L, R))
+    norm_m = float(np.linalg.norm(RL @ RR.T))  # 2^(el+er) ||M||
     # U V^T carries the factor 2^(eu+ev) and L R^T 2^(el+er): bring both to the smaller one, `common`
     common = min(eu + ev, el + er)
     U, L = np.ldexp(U, common - (eu + ev)), np.ldexp(L, common - (el + er))
     # U V^T - L R^T = [U, L] [V, -R]^T = Q1 (R1 R2^T) Q2^T: accurate to rounding, unlike the Gram expansion
-    R1 = np.linalg.qr(np.hstack([U, L]), mode="r")
-    R2 = np.linalg.qr(np.hstack([V, -R]), mode="r")
+    R1 = np.asarray(np.linalg.qr(np.hstack([U, L]), mode="r"))
+    R2 = np.asarray(np.linalg.qr(np.hstack([V, -R]), mode="r"))
     err = float(np.linalg.norm(R1 @ R2.T))  # 2^common ||U V^T - M||
     if norm_m == 0:
         return ldexp_safe(err, -common)
@@ -336,8 +337,8 @@ class _DeviceSteps:
 
     def __init__(self, obs: Observations, k, xp, device):
         self.xp, self.device, self.k = xp, device, k
-        self._segs = {}
-        self._entries = {}
+        self._segs: dict = {}
+        self._entries: dict = {}
 
     def put(self, x):
         return self.xp.asarray(x, device=self.device)
@@ -425,12 +426,12 @@ def als_fit(obs: Observations, k, lam, U, V, *, solvers, maxiter, solver_tol, n_
     converged, n_iter, history, stop, holdout_error``.
     """
     xp = steps.xp if steps is not None else None
-    obs_for = obs_for or (lambda h: target)
     offsets = offsets.copy() if offsets is not None else None
     target = offsets.targets(obs) if offsets is not None else obs
+    obs_for = obs_for or (lambda h: target)
     m, n = obs.shape
     norm_vals = float(np.linalg.norm(obs.vals.astype(np.float64))) or 1.0
-    history = {"residual": [], "time": [], "inner_steps": []}
+    history: dict[str, list] = {"residual": [], "time": [], "inner_steps": []}
     if truth is not None:
         history["error"] = []
     if holdout is not None:

@@ -72,7 +72,7 @@ def softimpute_fit(obs: Observations, lam, U, s, V, *, max_rank, n_iter, tol, ge
     m, n = obs.shape
     rows, cols = obs.rows, obs.cols
     offsets = offsets.copy() if offsets is not None else None
-    history = {"residual": [], "change": []}
+    history: dict[str, list] = {"residual": [], "change": []}
     if holdout is not None:
         history["holdout"] = []
     vals = obs.vals.astype(np.float64)

@@ -12,7 +12,7 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -210,7 +210,7 @@ def _milp(prob: _Packing, eps: float, small_start: bool, refine: bool, options: 
     until neither improves it.
     """
     c, shape, rmax = prob.budget, prob.shape, prob.rmax
-    state = {"best": None, "mass": -math.inf, "n_milps": 0}
+    state: dict[str, Any] = {"best": None, "mass": -math.inf, "n_milps": 0}
 
     def consider(ranks):
         if ranks is None or prob.size(ranks) > c:
@@ -239,7 +239,7 @@ def _milp(prob: _Packing, eps: float, small_start: bool, refine: bool, options: 
         b_sum = min(int(math.floor(b_sum + 1e-9)), max_sum)
         return (b_prod, b_sum) if b_prod >= 1 and b_sum >= min_sum else None
 
-    splits = set()
+    splits: set[tuple[int, int]] = set()
     for k in range(int(math.floor(math.log(c) / math.log1p(eps)))):
         p = (1 + eps) ** k
         splits.update(filter(None, (effective(p, c - p), effective(c - p, p))))
@@ -323,14 +323,14 @@ def _solve_split(prob: _Packing, b_prod: int, b_sum: int, options):
     cost = np.concatenate([(prob.norm_sq - prob.prefix[n][1:r + 1]) / scale for n, r in enumerate(limits)])
     log_j = np.log(js)
     rows = [log_j, np.asarray(shape, dtype=float)[mode_of] * js]
-    upper = [math.log(b_prod) + 1e-9, b_sum + 1e-6]
+    bounds = [math.log(b_prod) + 1e-9, b_sum + 1e-6]
     if prob.consistent:
         rows += [np.where(mode_of == n, log_j, -log_j) for n in range(N)]
-        upper += [1e-9] * N
+        bounds += [1e-9] * N
     rows.append((mode_of[None, :] == np.arange(N)[:, None]).astype(float))
     A = np.vstack(rows)
-    lower = np.concatenate([np.full(len(upper), -np.inf), np.ones(N)])
-    upper = np.concatenate([upper, np.ones(N)])
+    lower = np.concatenate([np.full(len(bounds), -np.inf), np.ones(N)])
+    upper = np.concatenate([bounds, np.ones(N)])
     res = milp(cost, constraints=LinearConstraint(A, lower, upper), integrality=np.ones(js.size),
                bounds=Bounds(0, 1), options={**MILP_DEFAULTS, **(options or {})})
     if res.x is None:

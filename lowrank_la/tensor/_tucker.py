@@ -127,7 +127,7 @@ def _check_count(value, name: str) -> int:
         if not (math.isfinite(value) and float(value).is_integer()):
             raise TypeError(f"{name} must be a whole number (an integer, or an integral float such as 4e4), got "
                             f"{value!r}")
-        value = int(value)
+        value = int(float(value))
     return check_int(value, name)
 
 
