@@ -16,6 +16,16 @@ __all__ = ["fwht", "next_pow2", "pad_pow2"]
 def next_pow2(d: int) -> int:
     """The smallest power of two ``>= d``.
 
+    Parameters
+    ----------
+    d : int
+        A positive length.
+
+    Returns
+    -------
+    int
+        ``2**ceil(log2(d))``.
+
     Examples
     --------
     >>> next_pow2(1), next_pow2(5), next_pow2(1024)

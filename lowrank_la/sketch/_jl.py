@@ -75,6 +75,7 @@ def max_distortion(X, Y):
     Returns
     -------
     float
+        The largest relative change of a squared pairwise distance, ``>= 0``.
 
     Raises
     ------

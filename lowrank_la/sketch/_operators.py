@@ -59,6 +59,16 @@ class SketchOperator:
     Inputs may be NumPy arrays, scipy.sparse matrices or arrays, Dask arrays (the result stays lazy), CuPy
     arrays, or arrays of any array-API namespace; the result has the input's floating dtype (float32 stays
     float32; integers and booleans promote to float64). Inputs are never modified.
+
+    Parameters
+    ----------
+    n_components : int or "auto"
+        Target dimension ``k >= 1``; ``"auto"`` (the kinds that support it) takes ``jl_min_dim(n_samples, eps)``
+        at :meth:`fit`.
+    n_features : int, optional
+        Input dimension ``d >= 1``; if omitted, taken from ``X`` at :meth:`fit`.
+    rng : None, int or numpy.random.Generator
+        Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
     """
 
     kind = ""
@@ -117,11 +127,13 @@ class SketchOperator:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """The shape ``(k, d)`` of the map (``ValueError`` before ``n_features`` is known)."""
         self._check_fitted()
         return (self.n_components_, self.n_features_in_)
 
     @property
     def dtype(self):
+        """The dtype of the stored random numbers (float64; products take the input's floating dtype)."""
         return np.dtype(np.float64)
 
     def _check_fitted(self):
@@ -130,7 +142,20 @@ class SketchOperator:
 
     # ---------------------------------------------------------------- scikit-learn transformer
     def fit(self, X, y=None):
-        """Draw the operator for the rows of `X` (shape (N, d)); returns ``self``."""
+        """Draw the operator for the rows of `X`.
+
+        Parameters
+        ----------
+        X : (N, d) array_like or sparse matrix
+            Training rows; only the shape is used (``d`` must equal `n_features` when that was given).
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        SketchOperator
+            ``self``, fitted.
+        """
         shape = _check_input(X, "X", axis=-1, ndim=(2,))[2]
         n_samples, d = shape
         if self.n_features is not None:
@@ -139,11 +164,35 @@ class SketchOperator:
         return self
 
     def transform(self, X):
-        """Sketch the rows of `X`: ``(N, d) -> (N, k)``."""
+        """Sketch the rows of `X`: ``(N, d) -> (N, k)``.
+
+        Parameters
+        ----------
+        X : (N, d) array_like or sparse matrix
+            Rows to sketch (any input :meth:`apply` accepts).
+
+        Returns
+        -------
+        (N, k) array
+            ``X @ S.T``, in the input's namespace and floating dtype.
+        """
         return self.apply(X, axis=-1)
 
     def fit_transform(self, X, y=None):
-        """``fit(X)`` then ``transform(X)``."""
+        """``fit(X)`` then ``transform(X)``.
+
+        Parameters
+        ----------
+        X : (N, d) array_like or sparse matrix
+            Rows to fit on and sketch.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        (N, k) array
+            ``X @ S.T`` for the freshly drawn ``S``.
+        """
         return self.fit(X).transform(X)
 
     # ---------------------------------------------------------------- applying the map
@@ -161,6 +210,12 @@ class SketchOperator:
             summed (see the "On Dask" section of the sketch docs).
         axis : int
             The axis of length ``d``: ``-1`` (or 1) for a batch of rows, ``0`` for columns (``S @ X``).
+
+        Returns
+        -------
+        array
+            `X` with its axis of length ``d`` replaced by one of length ``k`` (``(N, k)``, ``(k, N)`` or
+            ``(k,)``), in the input's namespace and floating dtype; lazy for Dask input.
         """
         self._check_fitted()
         X, xp, shape, dtype, axis = _check_input(X, "X", axis=axis)
@@ -259,12 +314,24 @@ class SketchOperator:
         return _Transposed(self)
 
     def todense(self):
-        """The k x d matrix as a dense float64 array (for tests and small sizes)."""
+        """The k x d matrix as a dense array (for tests and small sizes).
+
+        Returns
+        -------
+        (k, d) numpy.ndarray
+            The entries of ``S``, float64.
+        """
         self._check_fitted()
         return self._cols(np.eye(self.n_features_in_))
 
     def as_linear_operator(self) -> LinearOperator:
-        """A ``scipy.sparse.linalg.LinearOperator`` with the products of ``S`` and ``S.T``."""
+        """The map as a scipy ``LinearOperator``.
+
+        Returns
+        -------
+        scipy.sparse.linalg.LinearOperator
+            A ``(k, d)`` operator with the products of ``S`` and ``S.T``.
+        """
         self._check_fitted()
         return LinearOperator(self.shape, matvec=self.__matmul__, matmat=self.__matmul__,
                               rmatvec=self.T.__matmul__, rmatmat=self.T.__matmul__, dtype=np.float64)
@@ -324,6 +391,7 @@ class Gaussian(SketchOperator):
     eps : float
         Distortion used by ``n_components="auto"``.
     rng : None, int or numpy.random.Generator
+        Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
     Notes
     -----
@@ -373,6 +441,13 @@ class Gaussian(SketchOperator):
         return self._cast(Y.dtype).T @ Y
 
     def todense(self):
+        """The k x d matrix as a dense array (for tests and small sizes).
+
+        Returns
+        -------
+        (k, d) numpy.ndarray
+            The entries of ``S``, float64 (a copy).
+        """
         self._check_fitted()
         return self._matrix.copy()
 
@@ -430,6 +505,13 @@ class _SparseMatrixSketch(SketchOperator):
         return np.asarray(self._cast(Y.dtype).T @ Y)
 
     def todense(self):
+        """The k x d matrix as a dense array (for tests and small sizes).
+
+        Returns
+        -------
+        (k, d) numpy.ndarray
+            The entries of ``S``, float64.
+        """
         self._check_fitted()
         return self._matrix.toarray()
 
@@ -446,6 +528,7 @@ class SparseSign(_SparseMatrixSketch):
     nnz_per_col : int
         Nonzeros per column, ``1 <= s <= k``, in distinct rows.
     rng : None, int or numpy.random.Generator
+        Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
     Notes
     -----
@@ -512,6 +595,15 @@ def _distinct_rows(gen, k, d, s):
 class CountSketch(SparseSign):
     """CountSketch: one ``+-1`` per column, in a hashed row (``SparseSign`` with ``nnz_per_col=1``).
 
+    Parameters
+    ----------
+    n_components : int
+        Target dimension ``k >= 1`` (the number of hash buckets).
+    n_features : int, optional
+        Input dimension ``d`` (else taken at :meth:`fit`).
+    rng : None, int or numpy.random.Generator
+        Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
+
     Notes
     -----
     Cost ``O(nnz(x))``. A subspace embedding for an r-dimensional subspace with ``k = O(r^2 / eps^2)``;
@@ -554,6 +646,7 @@ class VerySparse(_SparseMatrixSketch):
     eps : float
         Distortion used by ``n_components="auto"``.
     rng : None, int or numpy.random.Generator
+        Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
     References
     ----------
@@ -598,6 +691,17 @@ class Achlioptas(VerySparse):
     """Achlioptas' database-friendly projection: entries ``sqrt(3/k) * {+1, 0, -1}`` w.p. ``{1/6, 2/3, 1/6}``.
 
     ``VerySparse`` with ``density = 1/3``.
+
+    Parameters
+    ----------
+    n_components : int or "auto"
+        Target dimension ``k``; ``"auto"`` takes ``jl_min_dim(n_samples, eps)`` at :meth:`fit`.
+    n_features : int, optional
+        Input dimension ``d`` (else taken at :meth:`fit`).
+    eps : float
+        Distortion used by ``n_components="auto"``, in ``(0, 1)``.
+    rng : None, int or numpy.random.Generator
+        Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
     References
     ----------
@@ -648,6 +752,16 @@ class _HadamardSketch(SketchOperator):
 
         ``S.apply(X)`` is this followed by the row selection (SRHT) or the sparse ``P`` (FJLT,
         :meth:`FJLT.sparse_step`); the two steps are exposed to time them apart.
+
+        Parameters
+        ----------
+        X : (N, d) array_like or sparse matrix
+            Rows to mix (NumPy or scipy.sparse).
+
+        Returns
+        -------
+        (N, d') numpy.ndarray
+            The rows zero-padded to ``d' = next_pow2(d)``, sign-flipped and Hadamard-transformed.
         """
         self._check_fitted()
         X, _, shape, dtype, _ = _check_input(X, "X", axis=-1, ndim=(2,))
@@ -769,6 +883,7 @@ class SRHT(_HadamardSketch):
     mixing : {"hadamard", "dct"}
         The orthogonal transform.
     rng : None, int or numpy.random.Generator
+        Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
     Notes
     -----
@@ -857,6 +972,7 @@ class FJLT(_HadamardSketch):
         Distribution of the nonzeros of P: ``+-1/sqrt(q)`` (Matousek's variant; lower variance, the default)
         or ``N(0, 1/q)`` (Ailon and Chazelle's).
     rng : None, int or numpy.random.Generator
+        Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
     Notes
     -----
@@ -913,7 +1029,20 @@ class FJLT(_HadamardSketch):
         return self.eps
 
     def density(self, d, n_samples):
-        """The density q of P for input dimension `d` and `n_samples` points, by this operator's rule."""
+        """The density q of P for input dimension `d` and `n_samples` points, by this operator's rule.
+
+        Parameters
+        ----------
+        d : int
+            Input dimension (before padding to a power of two).
+        n_samples : int
+            Number of points the embedding must preserve (enters through ``ln n``).
+
+        Returns
+        -------
+        float
+            The fraction ``q`` in ``(0, 1]`` of nonzero entries of ``P`` (the given `q` when it is a number).
+        """
         d_pad = next_pow2(d)
         if not isinstance(self.q, str):
             return float(self.q)
@@ -969,7 +1098,16 @@ class FJLT(_HadamardSketch):
     def sparse_step(self, Z):
         """The sparse step alone: ``Z @ P.T / sqrt(k)`` for rows `Z` of shape (N, d') (see :meth:`spread`).
 
-        `Z` is a dense array (the spread rows are dense); scipy.sparse input is refused with a ``TypeError``.
+        Parameters
+        ----------
+        Z : (N, d') array_like
+            Spread rows (the output of :meth:`spread`), dense: scipy.sparse input is refused with a
+            ``TypeError``.
+
+        Returns
+        -------
+        (N, k) numpy.ndarray
+            ``Z @ P.T / sqrt(k)``.
         """
         self._check_fitted()
         Z, _, shape, dtype, _ = _check_input(Z, "Z", axis=-1, ndim=(2,), sparse=False)
@@ -993,12 +1131,18 @@ def make_sketch(kind, n_components, n_features, **options) -> SketchOperator:
     Parameters
     ----------
     kind : {"gaussian", "sparse_sign", "countsketch", "srht", "fjlt", "very_sparse", "achlioptas"}
+        Name of the sketch (a key of ``SKETCH_KINDS``).
     n_components : int
         Target dimension ``k``.
     n_features : int
         Input dimension ``d``.
     **options
         Passed to the operator's class (``rng``, ``nnz_per_col``, ``transform``, ``q``, ``density``, ...).
+
+    Returns
+    -------
+    SketchOperator
+        An instance of ``SKETCH_KINDS[kind]``, drawn for ``(n_components, n_features)``.
 
     Examples
     --------
