@@ -48,8 +48,9 @@ def mf_svd(A, k, *, check=True):
 
     Parameters
     ----------
-    A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
-        come back in their namespace). A Dask array is refused with a ``TypeError``: the factorization needs the
+    A : (m, n) array or sparse matrix
+        Densified; other array-API arrays are factorized on the host, and the factors come back in their
+        namespace. A Dask array is refused with a ``TypeError``: the factorization needs the
         whole matrix in one place.
     k : int
         ``1 <= k <= min(m, n)``.
@@ -90,8 +91,9 @@ def mf_cpqr(A, k, *, check=True):
 
     Parameters
     ----------
-    A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
-        come back in their namespace). A Dask array is refused with a ``TypeError``: the factorization needs the
+    A : (m, n) array or sparse matrix
+        Densified; other array-API arrays are factorized on the host, and the factors come back in their
+        namespace. A Dask array is refused with a ``TypeError``: the factorization needs the
         whole matrix in one place.
     k : int
         ``1 <= k <= min(m, n)``; exact at ``k = rank(A)``.
@@ -146,8 +148,9 @@ def utv(A, k, *, variant="svd"):
 
     Parameters
     ----------
-    A : (m, n) array or sparse matrix (densified; other array-API arrays are factorized on the host, the factors
-        come back in their namespace). A Dask array is refused with a ``TypeError``: the factorization needs the
+    A : (m, n) array or sparse matrix
+        Densified; other array-API arrays are factorized on the host, and the factors come back in their
+        namespace. A Dask array is refused with a ``TypeError``: the factorization needs the
         whole matrix in one place.
     k : int
         ``1 <= k <= min(m, n)``; exact at ``k = rank(A)``.

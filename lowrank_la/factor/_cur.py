@@ -25,8 +25,19 @@ CROSS_AMPLIFICATION = 1e3  # above it, the cross core warns (the error ratio to 
 
 
 class CURDecomposition(MetaFactorization):
-    """``A ~ C @ U @ R`` with ``C = A[:, cols]``, ``R = A[rows, :]``; a :class:`MetaFactorization` with
-    ``F = C``, ``G = U``, ``H = R.T``.
+    """A CUR decomposition ``A ~ C @ U @ R`` with ``C = A[:, cols]`` and ``R = A[rows, :]``.
+
+    A :class:`MetaFactorization` with ``F = C``, ``G = U``, ``H = R.T``; built by :func:`cur` and
+    :func:`cur_from_indices` rather than directly.
+
+    Parameters
+    ----------
+    F, G, H, Yt, X, info
+        As in :class:`MetaFactorization`, with ``F = C``, ``G = U`` and ``H = R.T``.
+    rows, cols : 1-D int arrays
+        The selected row and column indices.
+    apply_factors : tuple of three arrays, optional
+        As in :class:`MetaFactorization`.
 
     Attributes
     ----------
@@ -51,14 +62,17 @@ class CURDecomposition(MetaFactorization):
 
     @property
     def C(self):
+        """The selected columns ``A[:, cols]`` (an alias of ``F``)."""
         return self.F
 
     @property
     def U(self):
+        """The core (an alias of ``G``)."""
         return self.G
 
     @property
     def R(self):
+        """The selected rows ``A[rows, :]`` (``H.T``)."""
         return self.H.T
 
 
@@ -236,10 +250,12 @@ def cur(A, k, *, select="deim", core="optimal", rcond=None, rng=None):
     rcond : float, optional
         See :func:`cur_from_indices`.
     rng : None, int or numpy.random.Generator
+        Seed or generator of the random draws, as in scipy: the same seed gives the same result.
 
     Returns
     -------
     CURDecomposition
+        The selected ``rows`` and ``cols``, the factors ``C``, ``U``, ``R`` and the diagnostics in ``info``.
 
     Raises
     ------

@@ -23,8 +23,17 @@ __all__ = ["InterpolativeDecomposition", "interpolative"]
 
 
 class InterpolativeDecomposition(MetaFactorization):
-    """``A ~ skeleton @ interp_matrix``: a :class:`MetaFactorization` with ``F = A[:, idx[:k]]``, ``G = I``,
-    ``H = interp_matrix.T``.
+    """An interpolative decomposition ``A ~ skeleton @ interp_matrix``.
+
+    A :class:`MetaFactorization` with ``F = A[:, idx[:k]]``, ``G = I``, ``H = interp_matrix.T``; built by
+    :func:`interpolative` rather than directly.
+
+    Parameters
+    ----------
+    F, G, H, Yt, X, info
+        As in :class:`MetaFactorization`.
+    k, idx, proj
+        As the attributes below.
 
     Attributes
     ----------
@@ -188,6 +197,7 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=1, rng=None):
         the pivots on slowly decaying spectra. The default ``1`` makes the randomized ID at least as accurate as
         ``scipy.linalg.interpolative.interp_decomp(A, k, rand=True)`` on the camera image (see Notes).
     rng : None, int or numpy.random.Generator
+        Seed or generator of the random draws, as in scipy: the same seed gives the same result.
 
     Returns
     -------

@@ -48,6 +48,18 @@ class RankConditionWarning(UserWarning):
 class MetaFactorization:
     """A low-rank factorization ``A ~ F @ G @ H.T`` with its projector factors.
 
+    Parameters
+    ----------
+    F, G, H : array_like
+        Column frame (m, kf), core (kf, kh) and row frame (n, kh), dense and real.
+    Yt, X : array_like, optional
+        Left (kf, m) and right (n, kh) projector factors, when known.
+    info : dict, optional
+        Diagnostics stored (copied) as :attr:`info`.
+    apply_factors : tuple of three arrays, optional
+        An equivalent triple ``(L, M, R)`` with ``L @ M @ R.T == F @ G @ H.T``, better conditioned, through
+        which the products are computed (default ``(F, G, H)``).
+
     Attributes
     ----------
     F : (m, kf) array
@@ -109,10 +121,12 @@ class MetaFactorization:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """The shape ``(m, n)`` of the approximated matrix."""
         return (int(self.F.shape[0]), int(self.H.shape[0]))
 
     @property
     def dtype(self):
+        """The dtype of the factors (that of ``F``)."""
         return self.F.dtype
 
     @property
@@ -124,7 +138,13 @@ class MetaFactorization:
         return array_namespace(self._apply[0])
 
     def reconstruct(self):
-        """The dense (m, n) matrix ``F @ G @ H.T``."""
+        """The dense matrix ``F @ G @ H.T``.
+
+        Returns
+        -------
+        (m, n) array
+            The low-rank approximation, formed explicitly (``O(m n k)`` time and ``m n`` memory).
+        """
         L, M, R = self._apply
         if L.shape[0] >= R.shape[0]:
             return L @ (M @ R.T)
@@ -133,21 +153,63 @@ class MetaFactorization:
     def matmat(self, V):
         """``(F G H^T) @ V`` for an (n, p) block `V`, through the factors.
 
-        `V` follows the input rule: dense, sparse or array-like, real or complex; a `V` that is not 2-D, is
-        empty, holds NaN or Inf or has ``V.shape[0] != n`` is refused with a ``ValueError`` naming it.
+        Parameters
+        ----------
+        V : (n, p) array_like or sparse matrix
+            The block to multiply. It follows the input rule: dense, sparse or array-like, real or complex; a
+            `V` that is not 2-D, is empty, holds NaN or Inf or has ``V.shape[0] != n`` is refused with a
+            ``ValueError`` naming it.
+
+        Returns
+        -------
+        (m, p) array
+            ``F @ (G @ (H.T @ V))``.
         """
         return self._product(self._operand(V, "V", 1, 2))
 
     def rmatmat(self, U):
-        """``(F G H^T)^T @ U`` for an (m, p) block `U`, through the factors (`U` checked as `V` in :meth:`matmat`)."""
+        """``(F G H^T)^T @ U`` for an (m, p) block `U`, through the factors.
+
+        Parameters
+        ----------
+        U : (m, p) array_like or sparse matrix
+            The block to multiply, checked as `V` in :meth:`matmat`.
+
+        Returns
+        -------
+        (n, p) array
+            ``H @ (G.T @ (F.T @ U))``.
+        """
         return self._rproduct(self._operand(U, "U", 0, 2))
 
     def matvec(self, x):
-        """``(F G H^T) @ x`` for a 1-D `x` of length n (checked as `V` in :meth:`matmat`)."""
+        """``(F G H^T) @ x`` for a 1-D `x` of length n.
+
+        Parameters
+        ----------
+        x : (n,) array_like
+            The vector to multiply, checked as `V` in :meth:`matmat`.
+
+        Returns
+        -------
+        (m,) array
+            The product, through the factors.
+        """
         return self._product(self._operand(x, "x", 1, 1))
 
     def rmatvec(self, y):
-        """``(F G H^T)^T @ y`` for a 1-D `y` of length m (checked as `V` in :meth:`matmat`)."""
+        """``(F G H^T)^T @ y`` for a 1-D `y` of length m.
+
+        Parameters
+        ----------
+        y : (m,) array_like
+            The vector to multiply, checked as `V` in :meth:`matmat`.
+
+        Returns
+        -------
+        (n,) array
+            The product, through the factors.
+        """
         return self._rproduct(self._operand(y, "y", 0, 1))
 
     def _operand(self, X, name, axis, ndim):
@@ -171,6 +233,11 @@ class MetaFactorization:
 
         The operator checks shapes only (as SciPy's do): its products skip the finiteness checks of
         :meth:`matmat`, for iterative solvers that call it many times.
+
+        Returns
+        -------
+        scipy.sparse.linalg.LinearOperator
+            An (m, n) operator with ``matvec``, ``rmatvec``, ``matmat`` and ``rmatmat``.
         """
         return LinearOperator(self.shape, matvec=self._product, rmatvec=self._rproduct, matmat=self._product,
                               rmatmat=self._rproduct, dtype=np.dtype(self.dtype))

@@ -43,9 +43,12 @@ def rank_factorization(A, *, rcond=None):
     Returns
     -------
     B : (m, r) array
+        The pivot columns ``A[:, pivots]``.
     D : (r, n) array
+        The coefficients, ``D[:, pivots] = I``.
     pivots : (r,) int array
-        A zero matrix has rank ``r = 0``: ``B`` is (m, 0) and ``D`` (0, n), as ``scipy.linalg.orth`` returns an
+        Indices of the ``r`` pivot columns (``r`` the numerical rank). A zero matrix has rank ``r = 0``:
+        ``B`` is (m, 0) and ``D`` (0, n), as ``scipy.linalg.orth`` returns an
         (m, 0) basis for it.
 
     Raises

@@ -15,7 +15,7 @@ SELECTORS = ("leverage", "deim", "qr", "uniform")
 
 
 def deim(U):
-    """Indices of the discrete empirical interpolation method (Chaturantabut-Sorensen) for the columns of `U`.
+    """Select rows of `U` by the discrete empirical interpolation method (Chaturantabut-Sorensen).
 
     Greedy: each new index is where the interpolation residual of the next basis vector is largest, so that
     ``U[idx, :]`` is nonsingular when `U` has full column rank.
@@ -27,7 +27,8 @@ def deim(U):
 
     Returns
     -------
-    (k,) int array of distinct row indices.
+    (k,) int array
+        Distinct row indices, in the order they were chosen.
 
     Raises
     ------
@@ -85,10 +86,14 @@ def select_indices(A, k, *, method="deim", rng=None):
         pivoted QR of a ``(k + 10) x n`` Gaussian sketch of ``A`` (randomized ID), rows by pivoted QR of
         ``C^T``; "uniform": uniform without replacement.
     rng : None, int or numpy.random.Generator
+        Seed or generator of the random draws, as in scipy: the same seed gives the same result.
 
     Returns
     -------
-    rows, cols : (k,) int arrays
+    rows : (k,) int array
+        Selected row indices, distinct.
+    cols : (k,) int array
+        Selected column indices, distinct.
 
     Raises
     ------
