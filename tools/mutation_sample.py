@@ -14,7 +14,8 @@ Steps:
 1. copy the tracked files (``git ls-files``) into a scratch directory: the working tree is never touched, and
    nothing is byte-compiled there (a stale ``.pyc`` of a same-size mutant would hide it);
 2. per module ``lowrank_la/<package>/<name>.py``, its test files are ``tests/<package>/test_<name>*.py`` (the
-   leading underscore dropped), else every ``tests/<package>/test_*.py``; they run once under coverage, giving
+   leading underscore dropped; ``TESTED_AS`` names the stem for helper modules), else every
+   ``tests/<package>/test_*.py``; they run once under coverage, giving
    the executed lines (Numba-compiled bodies are not traced, so their mutants are not drawn) and a baseline time;
 3. every mutation of every module whose first line was executed is eligible; the sample is drawn from them;
 4. each mutant that compiles is written into the copy, its module's tests run (``pytest -x``, timeout ``10 x``
@@ -84,8 +85,13 @@ def _mutations(path, executed):
     return out
 
 
+# modules without test files of their own, tested through the module that uses them most (instead of every test file
+# of the package, which makes each mutant too slow in svd)
+TESTED_AS = {"lowrank_la/svd/_common.py": "rsvd", "lowrank_la/svd/_update_generic.py": "update"}
+
+
 def _tests_of(module, package, copy):
-    stem = module.stem.lstrip("_")
+    stem = TESTED_AS.get(str(module.relative_to(copy)), module.stem.lstrip("_"))
     tests = sorted((copy / "tests" / package).glob(f"test_{stem}*.py"))
     return tests or sorted((copy / "tests" / package).glob("test_*.py"))
 

@@ -469,3 +469,53 @@ def test_halfstep_costs_sketch_iterations_cost_2_n_k_plus_2_k_squared_each():
     coarse, fine = (halfstep_costs(counts, k, solver_tol=2.0**-e)["sketch"] for e in (10, 20))
     # 10 more iterations (log2(1 / solver_tol)) on each sketched segment, as documented
     assert fine - coarse == pytest.approx(10 * sum(2 * N * k + 2 * k * k for N in (50, 400)), rel=1e-12)
+
+
+def test_sample_split_parts_partition_the_observations():
+    import lowrank_la.completion as completion
+    from lowrank_la.completion._complete import _fixed_start
+
+    rows, cols, vals, M, _ = _problem(60, 40, 2, 5)
+    obs = completion.parse_observations(rows, cols, vals, M.shape)
+    n_iter = 3
+    _, _, part = _fixed_start(obs, 2, "svd", False, None, True, n_iter, np.random.default_rng(0))
+    parts = [part(h) for h in range(2 * n_iter + 1)]  # the start's part, then one per half-step
+    assert all(p.nnz > 0 for p in parts)
+    keys = np.concatenate([p.rows * M.shape[1] + p.cols for p in parts])
+    assert np.array_equal(np.sort(keys), np.sort(obs.rows * M.shape[1] + obs.cols))  # disjoint, and all of Omega
+
+
+@pytest.mark.parametrize("shape", [(60, 20), (20, 60)])
+def test_svd_start_is_the_svd_of_the_observations_over_the_sampling_rate(shape):
+    import lowrank_la.completion as completion
+    from lowrank_la.completion._complete import _svd_init
+
+    m, n = shape
+    M = incoherent_low_rank(m, n, 2, rng=1)
+    rows, cols = np.nonzero(np.random.default_rng(1).random(M.shape) < 0.5)
+    obs = completion.parse_observations(rows, cols, M[rows, cols], M.shape)
+    U, s, V, p_hat = _svd_init(obs, 2, np.random.default_rng(0))
+    assert p_hat == rows.size / (m * n)
+    filled = np.zeros(M.shape)
+    filled[rows, cols] = M[rows, cols]
+    np.testing.assert_allclose(s, np.linalg.svd(filled / p_hat, compute_uv=False)[:2], rtol=1e-6)
+
+
+def test_softimpute_stops_at_the_best_held_out_error_after_patience_iterations():
+    import lowrank_la.completion as completion
+    from lowrank_la.completion._altmin import Holdout
+    from lowrank_la.completion._complete import _split, _svd_init
+    from lowrank_la.completion._softimpute import softimpute_fit
+
+    M = incoherent_low_rank(80, 60, 3, rng=0)
+    gen = np.random.default_rng(0)
+    rows, cols = np.nonzero(gen.random(M.shape) < 0.4)
+    vals = M[rows, cols] + np.std(M) * gen.standard_normal(rows.size)  # noisy, no shrinkage: the fit over-fits
+    train, held = _split(completion.parse_observations(rows, cols, vals, M.shape), 0.2, gen)
+    hold = Holdout(held.rows, held.cols, held.vals)
+    U, s, V, _ = _svd_init(train, 3, gen)
+    fit = softimpute_fit(train, 0.0, U, s, V, max_rank=30, n_iter=30, tol=0.0, gen=gen, holdout=hold, patience=3)
+    errors = fit["history"]["holdout"]
+    best = int(np.argmin(errors))
+    assert fit["stop"] == "holdout" and len(errors) == best + 1 + 3
+    assert hold.rmse(fit["U"] * fit["s"], fit["V"]) == pytest.approx(errors[best], rel=1e-12)
