@@ -519,3 +519,23 @@ def test_softimpute_stops_at_the_best_held_out_error_after_patience_iterations()
     best = int(np.argmin(errors))
     assert fit["stop"] == "holdout" and len(errors) == best + 1 + 3
     assert hold.rmse(fit["U"] * fit["s"], fit["V"]) == pytest.approx(errors[best], rel=1e-12)
+
+
+def test_rank_ladder_below_the_best_rank_divides_the_rank_by_1_25():
+    M = incoherent_low_rank(120, 100, 12, rng=0)
+    gen = np.random.default_rng(0)
+    rows, cols = np.nonzero(gen.random(M.shape) < 0.5)
+    vals = M[rows, cols] + 0.3 * np.std(M) * gen.standard_normal(rows.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = altmin_complete(rows, cols, vals, M.shape, method="altmin", rng=0)
+    runs = [[res.selection[0]]]  # paths along decreasing reg: phase A, then one per rank of the ladder
+    for p in res.selection[1:]:
+        if p["method"] == "altmin" and p["reg"] < runs[-1][-1]["reg"]:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    ladder = [run[0]["rank"] for run in runs[1:]]
+    assert all(p["rank"] == run[0]["rank"] for run in runs[1:] for p in run)  # a rank constraint per path
+    assert len(ladder) >= 3 and ladder[0] >= 10
+    assert all(b == min(a - 1, int(a / 1.25)) for a, b in zip(ladder, ladder[1:])), ladder
