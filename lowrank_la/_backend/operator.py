@@ -27,13 +27,35 @@ class MatrixOperator:
     adjoint and the transpose that share the pass counter. Sparse input stays sparse, and ``A`` itself is
     never written to.
 
+    Parameters
+    ----------
+    A : array, sparse matrix, LinearOperator or Dask array
+        The matrix, already validated by :func:`as_operator`; kept by reference and never written to.
+    kind : {"dense", "sparse", "linear_operator", "dask"}
+        How the products are formed.
+    shape : tuple of two ints
+        The shape ``(m, n)`` of ``A``.
+    dtype : dtype
+        The working dtype of the products (see :func:`working_dtype`).
+    xp : module
+        The array-API namespace of the products.
+    device : object
+        The device of ``A`` (as ``array_api_compat.device`` gives it).
+    counter : object, optional
+        A pass counter to share (the adjoint and transpose views share their parent's); default a new one.
+    adjoint : bool, optional
+        Whether this operator is ``A^H`` rather than ``A``.
+
     Attributes
     ----------
     kind : {"dense", "sparse", "linear_operator", "dask"}
-    shape : (int, int)
-    dtype : the working dtype of the products (see :func:`working_dtype`)
-    xp : the array-API namespace of the products
-    device : the device of ``A``
+        How the products are formed.
+    dtype : dtype
+        The working dtype of the products.
+    xp : module
+        The array-API namespace of the products.
+    device : object
+        The device of ``A``.
     n_passes : int
         Products formed so far (with Dask, products built; each reads ``A`` once when computed).
     """
@@ -56,10 +78,12 @@ class MatrixOperator:
     # -- the public face
     @property
     def shape(self) -> tuple[int, int]:
+        """The shape ``(m, n)`` of the operator (``(n, m)`` for the adjoint view)."""
         return self._shape[::-1] if self._adjoint else self._shape
 
     @property
     def n_passes(self) -> int:
+        """Products formed so far (with Dask, products built; each reads ``A`` once when computed)."""
         return self._counter.count
 
     def reset_passes(self) -> None:
@@ -68,6 +92,7 @@ class MatrixOperator:
 
     @property
     def is_complex(self) -> bool:
+        """Whether the products are complex (the working dtype is a complex floating type)."""
         return bool(self.xp.isdtype(self.dtype, "complex floating"))
 
     @property
@@ -91,18 +116,49 @@ class MatrixOperator:
         ``TypeError`` (the products are dense blocks). A block without columns, (n, 0), is valid (algorithms
         may form one): it costs no pass and gives an (m, 0) result, as ``scipy.sparse.linalg.LinearOperator``
         does.
+
+        Parameters
+        ----------
+        X : (n, l) or (n,) array_like
+            The block or vector to multiply.
+
+        Returns
+        -------
+        (m, l) or (m,) array
+            ``A @ X`` in the operator's namespace, on its device, in the working dtype (lazy for Dask).
         """
         return self._apply(X, "X")
 
     def rmatmat(self, Y):
-        """``A^H @ Y`` for a block `Y` of shape (m, l) or a vector of shape (m,), checked as `X` of
-        :meth:`matmat`."""
+        """``A^H @ Y`` for a block `Y` of shape (m, l) or a vector of shape (m,).
+
+        Parameters
+        ----------
+        Y : (m, l) or (m,) array_like
+            The block or vector to multiply, checked as `X` of :meth:`matmat`.
+
+        Returns
+        -------
+        (n, l) or (n,) array
+            ``A^H @ Y`` (one pass over ``A``).
+        """
         return self.H._apply(Y, "Y")
 
     __matmul__ = matmat
 
     def asarray(self, X):
-        """`X` converted into this operator's namespace and device (no copy when it is there already)."""
+        """Convert `X` into this operator's namespace and device.
+
+        Parameters
+        ----------
+        X : array_like
+            An array of any namespace (Dask operators return it as given).
+
+        Returns
+        -------
+        array
+            `X` in the operator's namespace, on its device (no copy when it is there already).
+        """
         if self.kind == "dask":
             return X
         return self.xp.asarray(X, device=self.device) if not is_numpy_namespace(self.xp) else np.asarray(X)
@@ -231,6 +287,7 @@ def as_operator(A, *, name: str = "A", allow_complex: bool = False, check_finite
     Returns
     -------
     MatrixOperator
+        The block products of `A`, with a pass counter starting at zero.
 
     Raises
     ------

@@ -13,7 +13,15 @@ __all__ = ["one_blas_thread", "thread_limit"]
 def thread_limit(n: int | None):
     """Bound the threads of BLAS/LAPACK (through threadpoolctl) and of the Numba kernels inside a block.
 
-    ``None`` changes nothing.
+    Parameters
+    ----------
+    n : int or None
+        Most threads to use, ``n >= 1``; ``None`` changes nothing.
+
+    Yields
+    ------
+    None
+        Inside the block, BLAS/LAPACK and Numba use at most `n` threads; the previous limits come back on exit.
 
     Examples
     --------
