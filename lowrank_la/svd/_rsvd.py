@@ -95,8 +95,8 @@ def randomized_range_finder(A, size, *, n_iter=4, normalizer="auto", rng=None):
 
     Returns
     -------
-    Q : (m, size) array
-        Orthonormal columns, in the namespace and dtype of `A` (lazy on Dask).
+    (m, size) array
+        The basis ``Q``: orthonormal columns, in the namespace and dtype of `A` (lazy on Dask).
 
     Raises
     ------

@@ -223,7 +223,7 @@ class StreamingSketch:
 
     @property
     def dtype(self) -> np.dtype:
-        """dtype of the sketches and of the results."""
+        """The dtype of the sketches and of the results."""
         return self._dtype
 
     @property
@@ -445,6 +445,11 @@ class StreamingSketch:
         :meth:`load` and fed the rest of the stream gives the same bits as one that was never interrupted.
         The file is written at exactly `path` (no ``.npz`` is appended).
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File to write (overwritten if it exists).
+
         Examples
         --------
         >>> import os, tempfile, numpy as np
@@ -480,6 +485,16 @@ class StreamingSketch:
         before the sketch is built: sizes and options, dtypes and shapes of the sketches and test matrices,
         finiteness, and for sparse sign test matrices the index structure (in range, sorted, ``min(d, 8)``
         entries ``+-1`` per column), so that a tampered file cannot crash a later :meth:`linear_update`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        StreamingSketch
+            The restored sketch.
 
         Raises
         ------

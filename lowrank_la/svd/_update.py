@@ -513,6 +513,16 @@ class TruncatedSVDUpdater:
         materialised ``U`` (knowing that sign costs O(m k)); build with ``flip_sign=False`` for rows that
         match ``U`` exactly.
 
+        Parameters
+        ----------
+        i : int or array of ints
+            Row index or indices, ``-m <= i < m``.
+
+        Returns
+        -------
+        (k,) or (len(i), k) numpy.ndarray
+            The requested rows of ``U``.
+
         Examples
         --------
         >>> import numpy as np
@@ -531,7 +541,13 @@ class TruncatedSVDUpdater:
         return self._u.buf[: self._u.count][idx] @ self._u.K
 
     def orthonormality_error(self) -> tuple:
-        """``(||U^T U - I||_2, ||V^T V - I||_2)`` (O((m + n) k^2))."""
+        """Measure the loss of orthonormality of the factors, in O((m + n) k^2).
+
+        Returns
+        -------
+        tuple of two floats
+            ``(||U^T U - I||_2, ||V^T V - I||_2)``.
+        """
         k = self.k
         U, V = self._u.dense, self._v.dense
         eye = np.eye(k, dtype=self.dtype)
@@ -546,6 +562,11 @@ class TruncatedSVDUpdater:
         called on those blocks in order (each update truncates to rank k, so it may differ from one update with
         all the rows at once). An `E` with a single chunk of rows but several of columns is refused (its one
         block of rows would be all of it): rechunk it into blocks of rows first.
+
+        Parameters
+        ----------
+        E : (s, n) array_like, sparse matrix or Dask array
+            The new rows; ``n`` is the current number of columns.
 
         Raises
         ------
@@ -577,6 +598,11 @@ class TruncatedSVDUpdater:
 
         A Dask `E` is fed one chunk of columns at a time, as :meth:`add_rows` feeds row blocks.
 
+        Parameters
+        ----------
+        E : (m, s) array_like, sparse matrix or Dask array
+            The new columns; ``m`` is the current number of rows.
+
         Raises
         ------
         ValueError
@@ -601,6 +627,13 @@ class TruncatedSVDUpdater:
 
     def update_low_rank(self, D, E):
         """Apply a low-rank edit ``A <- A + D E^T`` with `D` (m, s) and `E` (n, s), dense or sparse.
+
+        Parameters
+        ----------
+        D : (m, s) array_like or sparse matrix
+            Left factor of the edit; ``m`` is the current number of rows.
+        E : (n, s) array_like or sparse matrix
+            Right factor of the edit; ``n`` is the current number of columns, and ``s`` that of `D`.
 
         Raises
         ------
@@ -891,10 +924,15 @@ class TruncatedSVDUpdater:
                "n_folds", "center")
 
     def save(self, path):
-        """Write the whole state (factors, buffers, counters, settings, random state, column means) to an ``.npz``
-        file.
+        """Write the whole state to an ``.npz`` file.
 
-        :meth:`load` gives an updater that continues bit-identically.
+        The state is the factors, buffers, counters, settings, random state and column means: :meth:`load`
+        gives an updater that continues bit-identically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File to write (overwritten if it exists).
 
         Examples
         --------
@@ -927,6 +965,16 @@ class TruncatedSVDUpdater:
         bit generator from a fixed table), dtypes and shapes of the factors, finiteness, ``s`` non-negative and
         descending, row counts within the buffers, and for ``center=True`` the column means (``n`` of them).
         Files of format version 1 (before centring) load as uncentred updaters.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        TruncatedSVDUpdater
+            The restored updater.
 
         Raises
         ------
@@ -1127,10 +1175,12 @@ def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True
         :meth:`TruncatedSVDUpdater.add_rows` or ``add_columns``, which update once per chunk.
     kind : {"rows", "columns"}
         What `E` holds.
-    method, sparse_path, l, n_power, rng :
+    method, sparse_path, l, n_power
         As in :class:`TruncatedSVDUpdater`.
     flip_sign : bool
         Apply the library's sign rule to the result.
+    rng : None, int or numpy.random.Generator
+        As in :class:`TruncatedSVDUpdater` (used by the randomized methods only).
 
     Returns
     -------
