@@ -586,6 +586,7 @@ def coherence(U):
     Returns
     -------
     mu : float
+        The coherence, in ``[1, m / r]`` for an orthonormal basis.
 
     Raises
     ------
@@ -893,7 +894,7 @@ def stdlib_tfidf(*, min_df=5, max_df=0.5, sublinear_tf=True, return_labels=False
     Returns
     -------
     X : scipy.sparse.csr_array
-        float64, (documents, words), non-negative, each row of unit Euclidean norm, canonical format.
+        Float64, (documents, words), non-negative, each row of unit Euclidean norm, canonical format.
     terms : tuple of str
         The vocabulary, sorted (``X[:, j]`` is ``terms[j]``); only with ``return_labels=True``.
     documents : tuple of str
@@ -966,12 +967,12 @@ def stdlib_tfidf(*, min_df=5, max_df=0.5, sublinear_tf=True, return_labels=False
 
 
 def digits_matrix():
-    """scikit-learn's handwritten digits as a dense 1797 x 64 float64 matrix (one 8 x 8 image per row).
+    """Load scikit-learn's handwritten digits as a dense 1797 x 64 float64 matrix (one 8 x 8 image per row).
 
     Returns
     -------
     X : numpy.ndarray
-        float64, shape (1797, 64), integer grey levels 0 to 16 (``sklearn.datasets.load_digits().data``, a
+        Float64, shape (1797, 64), integer grey levels 0 to 16 (``sklearn.datasets.load_digits().data``, a
         copy). Three pixels are zero in every image: the rank is 61.
 
     Raises
@@ -1007,7 +1008,7 @@ def image_matrix(name):
     Returns
     -------
     X : numpy.ndarray
-        float64, (height, width), C-contiguous. Colour pictures are converted with
+        Float64, (height, width), C-contiguous. Colour pictures are converted with
         ``skimage.color.rgb2gray`` (luminance ``0.2125 R + 0.7154 G + 0.0721 B``), grey ones scaled by
         ``skimage.util.img_as_float64``.
 
