@@ -539,3 +539,16 @@ def test_rank_ladder_below_the_best_rank_divides_the_rank_by_1_25():
     assert all(p["rank"] == run[0]["rank"] for run in runs[1:] for p in run)  # a rank constraint per path
     assert len(ladder) >= 3 and ladder[0] >= 10
     assert all(b == min(a - 1, int(a / 1.25)) for a, b in zip(ladder, ladder[1:])), ladder
+
+
+def test_exact_altmin_without_reg_spends_no_pass_on_the_top_singular_value(monkeypatch):
+    import lowrank_la.completion._complete as complete
+
+    calls = []
+    top = complete._top_singular_value
+    monkeypatch.setattr(complete, "_top_singular_value", lambda *a: calls.append(1) or top(*a))
+    rows, cols, vals, M, _ = _problem(40, 30, 2, 6)
+    for reg, expected in ((0.0, 0), (0.1, 1)):  # reg = 0: lam = reg * sigma_1 is 0 whatever sigma_1 is
+        calls.clear()
+        _quiet(rows=rows, cols=cols, vals=vals, shape=M.shape, rank=2, reg=reg, method="altmin", n_iter=2, rng=0)
+        assert len(calls) == expected, reg
