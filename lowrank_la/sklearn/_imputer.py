@@ -19,8 +19,9 @@ _SOLVE_BYTES = 32 << 20  # rows solved at a time by transform: their gathered de
 
 
 class LowRankImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-    """Fill missing values (NaN) with a low-rank model of the data: scikit-learn's imputer interface over
-    :func:`lowrank_la.completion.altmin_complete`.
+    """Fill missing values (NaN) with a low-rank model of the data.
+
+    Scikit-learn's imputer interface over :func:`lowrank_la.completion.altmin_complete`.
 
     The model is ``mean + row_offset[i] + col_offset[j] + (U V^T)[i, j]``; by default its rank and
     regularisation are chosen on held-out entries. ``fit_transform(X)`` returns `X` completed by the fitted
@@ -87,12 +88,38 @@ class LowRankImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y=None):
-        """Fit the low-rank model on `X` (n_samples, n_features) with NaN for the missing entries; returns self."""
+        """Fit the low-rank model on `X`.
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like
+            Training data, NaN for the missing entries.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        LowRankImputer
+            ``self``, fitted.
+        """
         self._fit(X)
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit on `X` and return `X` completed by the fitted model (a new array; `X` is not modified)."""
+        """Fit on `X` and return `X` completed by the fitted model.
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like
+            Training data, NaN for the missing entries.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        (n_samples, n_features) array
+            A new array (`X` is not modified) with the missing entries filled.
+        """
         return self._fit(X)
 
     def _fit(self, X):
@@ -109,8 +136,14 @@ class LowRankImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return res.fill(X)
 
     def transform(self, X):
-        """Fill the NaN of `X` (n_samples, n_features): each row's factor and offset are solved on its observed
-        entries against the fitted column factors.
+        """Fill the NaN of `X` with the fitted model.
+
+        Each row's factor and offset are solved on its observed entries against the fitted column factors.
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like
+            Data with NaN for the missing entries, with the fitted number of features.
 
         Returns
         -------

@@ -42,9 +42,17 @@ class _SketchProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def fit(self, X, y=None):
         """Draw the projection for the n_features of `X` (and, for ``n_components="auto"``, its n_samples).
 
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like or sparse matrix
+            Training data; only its shape is used.
+        y : None
+            Ignored; present for scikit-learn's API.
+
         Returns
         -------
-        self
+        object
+            ``self``, fitted.
         """
         X = check_X(self, X, reset=True, method="fit")
         n_samples, d = X.shape
@@ -71,6 +79,16 @@ class _SketchProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Sparse `X` gives a sparse result where the sketch is a sparse matrix (:class:`SparseSignProjection`,
         :class:`CountSketchProjection`), unless ``dense_output``; a dense result otherwise.
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like or sparse matrix
+            The rows to project.
+
+        Returns
+        -------
+        (n_samples, n_components_) array or sparse matrix
+            ``X @ S.T``.
         """
         check_is_fitted(self, "operator_")
         X = check_X(self, X, reset=False, method="transform")
@@ -85,9 +103,15 @@ class _SketchProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         computed at fit with ``compute_inverse_components=True`` (stored in ``inverse_components_``, n_features x
         n_components, dense), else at each call.
 
+        Parameters
+        ----------
+        X : (n_samples, n_components_) array_like or sparse matrix
+            Projected data.
+
         Returns
         -------
         (n_samples, n_features) array
+            ``X @ pinv(S).T``, the minimum-norm preimage of each row.
         """
         check_is_fitted(self, "operator_")
         Y = check_Y(X, self.n_components_)
@@ -106,12 +130,14 @@ class _SketchProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return St @ scipy.linalg.pinvh(gram)
 
 
-_COMMON_PARAMETERS = """
+_LEADING_PARAMETERS = """
     n_components : int or "auto"
         Target dimension ``k``; "auto": scikit-learn's ``johnson_lindenstrauss_min_dim(n_samples, eps)``
         (:func:`~lowrank_la.sketch.jl_min_dim`), refused where it exceeds n_features.
     eps : float
-        Distortion for ``n_components="auto"``, ``0 < eps < 1``.
+        Distortion for ``n_components="auto"``, ``0 < eps < 1``."""
+
+_TRAILING_PARAMETERS = """
     compute_inverse_components : bool
         Compute the pseudo-inverse at fit (``inverse_components_``) for :meth:`inverse_transform`.
     random_state : None, int, numpy RandomState or Generator
@@ -130,7 +156,8 @@ _COMMON_ATTRIBUTES = """
 
 def _common_docs(cls):
     """Fill the parameters and attributes that every projection shares into the docstring of `cls`."""
-    cls.__doc__ = cls.__doc__ % {"common_parameters": _COMMON_PARAMETERS, "common_attributes": _COMMON_ATTRIBUTES}
+    cls.__doc__ = cls.__doc__ % {"leading_parameters": _LEADING_PARAMETERS, "common_attributes": _COMMON_ATTRIBUTES,
+                                 "trailing_parameters": _TRAILING_PARAMETERS}
     return cls
 
 
@@ -143,9 +170,9 @@ class FJLTProjection(_SketchProjection):
     by the transform (prefer :class:`SparseSignProjection` for very sparse data); the result is dense.
 
     Parameters
-    ----------%(common_parameters)s
+    ----------%(leading_parameters)s
     q : {"fhl", "ailon-chazelle"} or float
-        Density rule of the sparse step (see :class:`~lowrank_la.sketch.FJLT`).
+        Density rule of the sparse step (see :class:`~lowrank_la.sketch.FJLT`).%(trailing_parameters)s
 
     Attributes
     ----------%(common_attributes)s
@@ -185,9 +212,9 @@ class SRHTProjection(_SketchProjection):
     The result is dense.
 
     Parameters
-    ----------%(common_parameters)s
+    ----------%(leading_parameters)s
     mixing : {"hadamard", "dct"}
-        The orthogonal transform.
+        The orthogonal transform.%(trailing_parameters)s
 
     Attributes
     ----------%(common_attributes)s
@@ -225,11 +252,11 @@ class SparseSignProjection(_SketchProjection):
     the projection of choice for sparse data. Sparse input gives a sparse result unless `dense_output`.
 
     Parameters
-    ----------%(common_parameters)s
+    ----------%(leading_parameters)s
     nnz_per_col : int
         Nonzeros per column of the sketch, ``s >= 1`` (``min(s, k)`` is used).
     dense_output : bool
-        Return a dense array for sparse input too.
+        Return a dense array for sparse input too.%(trailing_parameters)s
 
     Attributes
     ----------%(common_attributes)s
@@ -268,9 +295,9 @@ class CountSketchProjection(_SketchProjection):
     cheapest projection; sparse input gives a sparse result unless `dense_output`.
 
     Parameters
-    ----------%(common_parameters)s
+    ----------%(leading_parameters)s
     dense_output : bool
-        Return a dense array for sparse input too.
+        Return a dense array for sparse input too.%(trailing_parameters)s
 
     Attributes
     ----------%(common_attributes)s

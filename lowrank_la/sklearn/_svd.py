@@ -58,9 +58,15 @@ class _SVDTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Sparse `X` stays sparse (the mean is subtracted after the product).
 
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like or sparse matrix
+            The data to project.
+
         Returns
         -------
         (n_samples, k) array, k = ``n_components_``
+            The coordinates of `X` in the basis of the components.
         """
         check_is_fitted(self, "components_")
         X = check_X(self, X, reset=False, method="transform")
@@ -73,9 +79,15 @@ class _SVDTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def inverse_transform(self, X):
         """Map reduced data `X` (n_samples, ``n_components_``) back: ``X @ components_ + mean_``.
 
+        Parameters
+        ----------
+        X : (n_samples, k) array_like or sparse matrix
+            Coordinates in the basis of the components, ``k = n_components_``.
+
         Returns
         -------
         (n_samples, n_features) array
+            The points of the fitted subspace (plus the mean) with those coordinates.
         """
         check_is_fitted(self, "components_")
         Y = check_Y(X, self.n_components_)
@@ -166,12 +178,38 @@ class RandomizedTruncatedSVD(_SVDTransformer):
         return tags
 
     def fit(self, X, y=None):
-        """Fit the model on `X` (n_samples, n_features), dense or sparse; returns ``self``."""
+        """Fit the model on `X`.
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like or sparse matrix
+            Training data, dense or sparse.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        RandomizedTruncatedSVD
+            ``self``, fitted.
+        """
         self._fit(X)
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit on `X` and return its projection ``U * s``, (n_samples, ``n_components_``)."""
+        """Fit on `X` and return its projection.
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like or sparse matrix
+            Training data, dense or sparse.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        (n_samples, k) array, k = ``n_components_``
+            ``U * s``, the coordinates of `X` in the basis of the components.
+        """
         U, s = self._fit(X)
         return U * s
 
@@ -259,7 +297,20 @@ class IncrementalTruncatedSVD(_SVDTransformer):
         self.random_state = random_state
 
     def fit(self, X, y=None):
-        """Fit on `X` from scratch, `batch_size` rows at a time; returns ``self``."""
+        """Fit on `X` from scratch, `batch_size` rows at a time.
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like or sparse matrix
+            Training data, dense or sparse.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        IncrementalTruncatedSVD
+            ``self``, fitted.
+        """
         X = check_X(self, X, reset=True, method="fit")
         for name in ("updater_", "n_samples_seen_", "components_"):
             self.__dict__.pop(name, None)
@@ -271,7 +322,20 @@ class IncrementalTruncatedSVD(_SVDTransformer):
         return self
 
     def partial_fit(self, X, y=None):
-        """Add the rows `X` (n_samples, n_features) to the fitted ones; returns ``self``."""
+        """Add the rows `X` to the fitted ones.
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array_like or sparse matrix
+            New rows, with as many features as the rows fitted before.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        IncrementalTruncatedSVD
+            ``self``, updated.
+        """
         first = not hasattr(self, "n_samples_seen_")
         self._partial_fit(check_X(self, X, reset=first, method="partial_fit"))
         return self
