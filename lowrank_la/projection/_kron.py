@@ -218,9 +218,11 @@ def kron_apply_BT(A_mats, W, y, *, form="sqrt", vec="F", shape="vector"):
     Parameters
     ----------
     A_mats : (m, n, n) array
+        The constraint matrices ``A_i``, as in :func:`kron_apply_B`.
     W : (n, n) array
         Symmetric positive semidefinite.
     y : (m,) array
+        The vector to multiply, one entry per constraint.
     form, vec : str
         As in :func:`kron_apply_B`.
     shape : {"vector", "matrix"}
@@ -261,6 +263,7 @@ def kron_normal_matrix(A_mats, W, *, form="sqrt", vec="F"):
     Parameters
     ----------
     A_mats : (m, n, n) array
+        The constraint matrices ``A_i``, as in :func:`kron_apply_B`.
     W : (n, n) array
         Symmetric positive semidefinite.
     form, vec : str

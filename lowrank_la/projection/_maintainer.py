@@ -139,8 +139,9 @@ def _check_coordinates(idx, d, d_text):
 
 
 class KroneckerProjectionMaintainer:
-    r"""Maintain ``P = B^T (B B^T)^-1 B`` with ``B = A (W^1/2 kron W^1/2)`` or ``A (W kron I)`` under low-rank
-    changes of ``W``, and answer queries ``P h`` (Song, Yang, Yang, Zhang, ICML 2023).
+    r"""Maintain the projection ``P = B^T (B B^T)^-1 B`` under low-rank changes of ``W``, and answer ``P h``.
+
+    Here ``B = A (W^1/2 kron W^1/2)`` or ``A (W kron I)`` (Song, Yang, Yang, Zhang, ICML 2023).
 
     Parameters
     ----------
@@ -270,11 +271,23 @@ class KroneckerProjectionMaintainer:
         return self._xp.asarray(self._weight.W, copy=True)
 
     def normal_matrix(self):
-        """``M = B B^T`` at the current ``W`` (m x m, computed afresh; without the ridge)."""
+        """Form the normal matrix ``M = B B^T`` at the current ``W``, afresh and without the ridge.
+
+        Returns
+        -------
+        (m, m) array
+            ``B B^T``, symmetric positive semidefinite.
+        """
         return gram(transform_stack(self._A, self._weight.factor, self.form))
 
     def projector_dense(self):
-        """The dense ``n^2 x n^2`` projector, column by column through :meth:`query` (small ``n`` only)."""
+        """Form the dense projector, column by column through :meth:`query` (small ``n`` only).
+
+        Returns
+        -------
+        (n^2, n^2) array
+            The matrix ``P``, acting on flat vectors of length ``n^2``.
+        """
         xp, d = self._xp, self.n * self.n
         eye = xp.eye(d, dtype=self.dtype)
         cols = [self._project(xp.reshape(eye[:, j], (self.n, self.n)).T) for j in range(d)]
@@ -491,6 +504,7 @@ class KroneckerProjectionMaintainer:
         Parameters
         ----------
         h : (n*n,) or (n, n) array
+            The vector to project, or its n x n matrix (read with the `vec` convention).
         idx : int, sequence of int or None
             Coordinates of the flat ``P h`` (``0 <= i < n^2``); all of them when None.
         sketch_size : int, optional
@@ -540,6 +554,7 @@ class KroneckerProjectionMaintainer:
         Parameters
         ----------
         h : (n*n,) or (n, n) array
+            The vector to project, or its n x n matrix (read with the `vec` convention).
         idx : int or sequence of int
             Coordinates of the flat ``P h``.
         T_max : int
@@ -639,6 +654,11 @@ class KroneckerProjectionMaintainer:
 
         :meth:`load` returns a maintainer that continues bit-identically (on NumPy).
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File to write (overwritten if it exists).
+
         Examples
         --------
         >>> import numpy as np, tempfile, os
@@ -677,6 +697,16 @@ class KroneckerProjectionMaintainer:
         names, ranges), the random state (a bit generator from a fixed table), dtypes and shapes of the matrices
         and factorisations, finiteness, positive eigenvalues and Cholesky diagonal, the sketch pool's hashes and
         signs in range, and the symmetry flag against ``A``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        KroneckerProjectionMaintainer
+            The restored maintainer, on NumPy.
 
         Raises
         ------
