@@ -57,10 +57,12 @@ class EighResult(tuple):
 
     @property
     def w(self):
+        """The eigenvalues, descending (the first item of the tuple)."""
         return self[0]
 
     @property
     def V(self):
+        """The eigenvectors, as columns (the second item of the tuple)."""
         return self[1]
 
     def _report(self):

@@ -102,16 +102,44 @@ class KernelMatrix:
         return idx.astype(np.intp)
 
     def columns(self, idx):
-        """The columns ``K[:, idx]``, (n, len(idx)), for integer indices ``0 <= idx < n``."""
+        """Evaluate the columns ``K[:, idx]``.
+
+        Parameters
+        ----------
+        idx : sequence of int
+            Column indices, ``0 <= idx < n``.
+
+        Returns
+        -------
+        (n, len(idx)) numpy.ndarray
+            The columns, in the working dtype (float32 for float32 points, else float64).
+        """
         return self._evaluate(slice(None), self._indices(idx))
 
     def block(self, idx):
-        """The principal submatrix ``K[idx][:, idx]``, for integer indices ``0 <= idx < n``."""
+        """Evaluate the principal submatrix ``K[idx][:, idx]``.
+
+        Parameters
+        ----------
+        idx : sequence of int
+            Row and column indices, ``0 <= idx < n``.
+
+        Returns
+        -------
+        (len(idx), len(idx)) numpy.ndarray
+            The submatrix, in the working dtype.
+        """
         idx = self._indices(idx)
         return self._evaluate(idx, idx)
 
     def diagonal(self):
-        """``diag(K)``, (n,)."""
+        """Evaluate the diagonal of ``K`` (through `diag` when it was given).
+
+        Returns
+        -------
+        (n,) numpy.ndarray
+            ``diag(K)``, in the working dtype.
+        """
         n = self.shape[0]
         if self.diag is not None:
             d = np.asarray(to_numpy(self.diag(self.points)))
@@ -125,7 +153,18 @@ class KernelMatrix:
                                for i in range(0, n, step)])
 
     def matmat(self, V):
-        """``K @ V`` for an (n, l) block or an (n,) vector `V`, evaluating ``K`` in blocks of rows."""
+        """Multiply by ``K``, evaluating it in blocks of `block_rows` rows (never all of it at once).
+
+        Parameters
+        ----------
+        V : (n, l) or (n,) array_like
+            Real block or vector, finite.
+
+        Returns
+        -------
+        (n, l) or (n,) numpy.ndarray
+            ``K @ V``.
+        """
         V = np.asarray(to_numpy(check_operand(V, "V", self.shape[0], "n", sparse=False, allow_complex=False)))
         out = np.empty(V.shape, dtype=np.result_type(self.dtype, V.dtype, np.float32))
         for i in range(0, self.shape[0], self.block_rows):
@@ -133,7 +172,18 @@ class KernelMatrix:
         return out
 
     def rmatmat(self, V):
-        """``K^T @ V = K @ V`` (a kernel matrix is symmetric)."""
+        """Multiply by ``K^T``, which is ``K`` (a kernel matrix is symmetric).
+
+        Parameters
+        ----------
+        V : (n, l) or (n,) array_like
+            Real block or vector, finite.
+
+        Returns
+        -------
+        (n, l) or (n,) numpy.ndarray
+            ``K^T @ V = K @ V``.
+        """
         return self.matmat(V)
 
     __matmul__ = matmat
