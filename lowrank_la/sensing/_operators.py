@@ -58,6 +58,13 @@ class SensingOperator:
     raises ``ValueError`` naming it (``X`` or ``z``), as does NaN or Inf; complex, non-numeric or
     scipy.sparse input raises ``TypeError`` (pass ``X.toarray()``: the maps read every entry).
 
+    Parameters
+    ----------
+    shape : tuple of two ints
+        The shape ``(n1, n2)`` of the sensed matrices, both ``>= 1``.
+    n_measurements : int
+        The number ``m >= 1`` of measurements.
+
     Examples
     --------
     >>> import numpy as np
@@ -95,7 +102,18 @@ class SensingOperator:
 
     # ---------------------------------------------------------------- public maps
     def forward(self, X):
-        """``A(X)``: ``(n1, n2) -> (m,)`` or ``(b, n1, n2) -> (b, m)``."""
+        """Measure `X`: ``A(X)``.
+
+        Parameters
+        ----------
+        X : (n1, n2) or (b, n1, n2) array_like
+            A matrix, or a batch of ``b`` matrices, real and finite.
+
+        Returns
+        -------
+        (m,) or (b, m) array
+            The measurements ``<A_i, X>``, in the input's namespace and floating dtype.
+        """
         xp, X = _prepare(X, "X", self._shape, trailing=2)
         single = X.ndim == 2
         V = xp.reshape(X, (1 if single else X.shape[0], self._shape[0] * self._shape[1]))
@@ -103,7 +121,18 @@ class SensingOperator:
         return out[0, ...] if single else out
 
     def adjoint(self, z):
-        """``A*(z) = sum_i z_i A_i``: ``(m,) -> (n1, n2)`` or ``(b, m) -> (b, n1, n2)``."""
+        """Apply the adjoint: ``A*(z) = sum_i z_i A_i``.
+
+        Parameters
+        ----------
+        z : (m,) or (b, m) array_like
+            A vector of measurements, or a batch of ``b``, real and finite.
+
+        Returns
+        -------
+        (n1, n2) or (b, n1, n2) array
+            ``sum_i z_i A_i``, in the input's namespace and floating dtype.
+        """
         xp, z = _prepare(z, "z", (self._m,), trailing=1)
         single = z.ndim == 1
         Z = xp.reshape(z, (1, self._m)) if single else z
@@ -114,8 +143,18 @@ class SensingOperator:
     def adjoint_error(self, rng=None, dtype="float64") -> float:
         """Relative mismatch of the adjoint identity on one random pair ``(X, z)``.
 
-        Returns ``|<A(X), z> - <X, A*(z)>| / (||A(X)|| ||z||)`` for Gaussian ``X`` and ``z`` (0 when
-        ``A(X) = 0``): about the unit roundoff for a correct adjoint, of order one for a wrong one.
+        Parameters
+        ----------
+        rng : None, int or numpy.random.Generator
+            Seed or generator of the random pair.
+        dtype : {"float64", "float32"}
+            Precision of the pair and of the products.
+
+        Returns
+        -------
+        float
+            ``|<A(X), z> - <X, A*(z)>| / (||A(X)|| ||z||)`` for Gaussian ``X`` and ``z`` (the numerator alone
+            when ``A(X) = 0``): about the unit roundoff for a correct adjoint, of order one for a wrong one.
 
         Examples
         --------
@@ -277,7 +316,13 @@ class GaussianSensing(SensingOperator):
         return np.concatenate([self._block(b) for b in range(self._n_blocks)], axis=0)
 
     def todense(self):
-        """The design as an ``(m, n1 n2)`` NumPy array: row ``i`` is ``vec(A_i)`` (row-major)."""
+        """Form the design matrix.
+
+        Returns
+        -------
+        (m, n1 n2) numpy.ndarray
+            Row ``i`` is ``vec(A_i)`` (row-major).
+        """
         G = self._design if self._design is not None else self._draw_all()
         return G[:, self._unpack] if self.symmetric else G.copy()
 

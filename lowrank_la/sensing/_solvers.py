@@ -372,12 +372,14 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
 
     Parameters
     ----------
-    op, y, r, eta, n_iter, tol, truth, callback, rng
+    op, y, r, eta
         As in :func:`scaled_gd_lambda`.
     init : "spectral", "small" or (n, r) array
         The starting point (the theory assumes a spectral or otherwise good one).
     alpha : "auto" or float
         Scale of ``init="small"``.
+    n_iter, tol, truth, callback, rng
+        As in :func:`scaled_gd_lambda`.
 
     Returns
     -------
@@ -430,7 +432,7 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
 
     Parameters
     ----------
-    op, y, r, n_iter, truth, callback, rng
+    op, y, r
         As in :func:`scaled_gd_lambda`; `y` may contain gross outliers.
     eta : float
         Initial step, ``> 0``.
@@ -442,9 +444,13 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
         robust estimate of ``||M||_F``; ``"auto"``: 1e-3.
     x0 : (n, r) array, optional
         Starting point instead of the random one.
+    n_iter : int
+        As in :func:`scaled_gd_lambda`.
     tol : float, optional
         Stop when the relative l1 change of the fit is small: when ``eta_t < tol`` (the iterates then move by
         less than ``tol ||X||`` per step). Default 1e-12 in float64, 1e-5 in float32.
+    truth, callback, rng
+        As in :func:`scaled_gd_lambda`.
 
     Returns
     -------
