@@ -60,8 +60,27 @@ def halfstep_costs(counts, k, solver_tol=1e-10, cg_maxiter=CG_MAXITER, oversampl
 
     The flops of BLAS-3 and LAPACK work (Gram matrices, QRs, k x k factorisations) are divided by
     ``BLAS3_SPEEDUP = 4``, measured on this library's kernels (at m = n = 3000, 200 observations per column, the
-    exact half-step beats 8 CG steps at k = 32 and loses to them by about 4x at k = 128). Returns a dict
-    ``{solver: model seconds-equivalent flops}``. ``solver="auto"`` picks the cheapest.
+    exact half-step beats 8 CG steps at k = 32 and loses to them by about 4x at k = 128). ``solver="auto"``
+    picks the cheapest.
+
+    Parameters
+    ----------
+    counts : (n_segments,) array_like
+        Observations ``N_j >= 0`` in each segment (row or column) of the half-step.
+    k : int
+        Rank of the factors, ``k >= 1``.
+    solver_tol : float
+        Relative accuracy the iterative solvers aim at, in ``(0, 1)``.
+    cg_maxiter : int
+        Most CG steps per segment (8 by default, as in :func:`altmin_complete`).
+    oversample : int
+        Sketch rows per unknown of the sketched solver (4 by default).
+
+    Returns
+    -------
+    dict
+        ``{solver: model flops}`` for ``"exact"``, ``"sketch"`` and ``"cg"`` (BLAS-3 work divided by
+        ``BLAS3_SPEEDUP``, so the numbers compare as times).
 
     Examples
     --------
@@ -107,9 +126,16 @@ def completion_error(U, V, truth) -> float:
     Parameters
     ----------
     U : (m, k) array
+        Left factor of the estimate ``U V^T``.
     V : (n, k) array
+        Right factor of the estimate.
     truth : tuple
         ``(L, R)`` with ``M = L @ R.T``, or ``(U*, s*, Vt*)`` with ``M = U* @ diag(s*) @ Vt*``.
+
+    Returns
+    -------
+    float
+        The relative Frobenius error of ``U V^T`` against ``M``.
 
     Examples
     --------

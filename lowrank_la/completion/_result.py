@@ -40,6 +40,11 @@ class CompletionResult(SolverResult):
         ----------
         rows, cols : (n,) int arrays
             The coordinates, ``0 <= rows < m``, ``0 <= cols < n``.
+
+        Returns
+        -------
+        (n,) numpy.ndarray
+            The predicted entries, float64.
         """
         m, n = self.shape
         rows = _index_array(rows, "rows", m)
@@ -52,7 +57,13 @@ class CompletionResult(SolverResult):
         return out + float(self.mean) + row_off[rows] + col_off[cols]
 
     def to_dense(self):
-        """The whole completed matrix as an (m, n) NumPy array, in the dtype of the factors (``O(m n r)``)."""
+        """Form the whole completed matrix (``O(m n r)`` time, ``m n`` memory).
+
+        Returns
+        -------
+        (m, n) numpy.ndarray
+            ``U V^T`` plus the mean and the offsets, in the dtype of the factors.
+        """
         U, V = to_numpy(self.U), to_numpy(self.V)
         row_off, col_off = to_numpy(self.row_offsets), to_numpy(self.col_offsets)
         Z = U @ V.T + row_off[:, None] + col_off[None, :]
