@@ -92,15 +92,42 @@ class MatmulLevels:
         return L
 
     def cost(self, l):
-        """Multiply-adds of one sample of ``dP_l``."""
+        """Count the multiply-adds of one sample of ``dP_l``.
+
+        Parameters
+        ----------
+        l : int
+            Level, ``l >= 0``.
+
+        Returns
+        -------
+        float
+            The multiply-adds of one coupled sample of level `l` (fine and coarse estimates, and `f`).
+        """
         ops = self.ops
         c = self.c0 * self.M**l
         n_f = 0 if self.f is None else (1 if l == 0 else (self.M + 1 if self.coupling == "antithetic" else 2))
         return float(c * (ops.m * ops.p + ops.m + ops.p) + n_f * ops.m * ops.p)
 
     def draw(self, l, N, rng):
-        """``N`` coupled samples of level `l`: ``(fine, coarse)``, arrays of shape ``(N, m, p)`` (coarse None for
-        ``l = 0``) in the working dtype."""
+        """Draw `N` coupled samples of level `l`.
+
+        Parameters
+        ----------
+        l : int
+            Level, ``l >= 0``.
+        N : int
+            Number of samples, ``N >= 1``.
+        rng : None, int or Generator
+            Seed or generator (a CuPy generator for CuPy operands), as in scipy.
+
+        Returns
+        -------
+        fine : (N, m, p) array
+            The fine estimates, in the working dtype.
+        coarse : (N, m, p) array or None
+            The coupled coarse estimates (None for ``l = 0``).
+        """
         l = check_int(l, "l", low=0)
         N = check_int(N, "N", low=1)
         gen = self.ops.host_rng(rng)

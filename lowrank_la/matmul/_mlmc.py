@@ -219,6 +219,7 @@ def mlmc(level_sampler, eps, *, rtol=0.0, M=2, n_pilot=100, L_min=2, L_max=10, t
     estimate : float or array
         ``sum_l mean(dP_l)``.
     info : MLMCInfo
+        The levels, samples, costs, fitted rates and variance estimates of the run, and whether it converged.
 
     Raises
     ------

@@ -21,8 +21,10 @@ DEFAULT_COST_FACTOR = 2
 
 
 class UnbiasedLevelsWarning(UserWarning):
-    """The levels are unbiased estimates of the same quantity: their corrections have mean zero, so multilevel
-    Monte Carlo cannot beat one level, and a single level is used."""
+    """The levels are unbiased estimates of the same quantity, so a single level is used.
+
+    Their corrections have mean zero, so multilevel Monte Carlo cannot beat one level.
+    """
 
 
 @refuse_random_state

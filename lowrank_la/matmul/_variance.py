@@ -19,7 +19,9 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
     Parameters
     ----------
     A : (m, n) array
+        Left factor of the product.
     B : (n, p) array
+        Right factor of the product.
     c : int
         Number of sampled pairs or sketch size, ``c >= 1``.
     method : {"norm", "uniform", "gaussian", "countsketch", "sparse_sign"} or (n,) array
