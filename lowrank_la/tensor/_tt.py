@@ -108,6 +108,7 @@ def tt_size(shape, ranks):
     Returns
     -------
     int
+        The number of entries of the cores.
 
     Examples
     --------
@@ -359,6 +360,7 @@ def tt_rank_search(X=None, budget=None, *, spectrum=None, method="exact"):
     Returns
     -------
     TTRankResult
+        The ranks, their parameter count and the surrogate bounds on the TT-SVD error.
 
     Raises
     ------

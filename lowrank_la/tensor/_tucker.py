@@ -286,6 +286,7 @@ def fold(M, mode, shape):
     Returns
     -------
     array of shape `shape`
+        The folded tensor, in the namespace and dtype of `M`.
 
     Raises
     ------
@@ -393,6 +394,7 @@ def tucker_to_tensor(core, factors=None):
     Returns
     -------
     array of shape ``(I_1, ..., I_N)``
+        The full tensor: the core multiplied along each mode ``n`` by its factor ``U_n``.
 
     Raises
     ------
@@ -446,6 +448,7 @@ def tucker_size(shape, ranks):
     Returns
     -------
     int
+        The number of entries of the core and the factors.
 
     Examples
     --------
