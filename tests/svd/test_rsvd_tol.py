@@ -295,3 +295,42 @@ def test_dask_default_stays_lazy_and_tol_computes_per_pass():
     assert np.allclose(U.T @ U, np.eye(8), atol=1e-8) and np.allclose(U.T @ A @ Vh.T, np.diag(sv), atol=1e-8)
     local = rsvd(A, 8, tol=1e-6, rng=0)  # the same iteration in memory
     assert np.allclose(sv, local.s, rtol=1e-10) and res.n_passes >= local.n_passes
+
+
+# --------------------------------------------------------------------------- the stopping test itself (_Monitor)
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _ritz(r1):
+    """Ritz values (1, 0.1), the top one's residual `r1`, and mu = 0.01: a quadratic estimate of about r1^2."""
+    return np.array([1.0, 0.1]), np.array([r1]), 0.01
+
+
+def test_refinement_stops_once_the_estimate_is_below_1000_eps():
+    from lowrank_la.svd._rsvd import _Monitor
+
+    mon = _Monitor(1, 1e-3, 100, _EPS, refine=True)
+    assert mon.check(*_ritz(1.5e-7))  # about 100 eps: stop, although the one check gives no gain to compare
+    assert 10 * _EPS < mon.estimate <= 1000 * _EPS and not mon.limited
+    fresh = _Monitor(1, 1e-3, 100, _EPS, refine=True)
+    assert not fresh.check(*_ritz(1e-5))  # about 1e-10, met tol, far above 1000 eps: refine on (gain unknown)
+
+
+def test_a_skipped_check_compares_against_the_block_before_it():
+    from lowrank_la.svd._rsvd import _Monitor
+
+    mon = _Monitor(1, 1e-3, 100, _EPS, refine=True)
+    mon.check(*_ritz(1e-2), block=1)  # estimate about 1e-4
+    calls = []
+
+    def before():  # block 2, unchecked: estimate about 1e-9
+        calls.append(2)
+        return _ritz(3.2e-5)
+
+    # block 3 (about 1e-10) gained less than REFINE_GAIN over block 2: stop, though it gained 1e6 over block 1
+    assert mon.check(*_ritz(1e-5), block=3, before=before)
+    assert calls == [2]
+    checked = _Monitor(1, 1e-3, 100, _EPS, refine=True)
+    checked.check(*_ritz(1e-2), block=1)
+    assert not checked.check(*_ritz(1e-5), block=2, before=before)  # nothing skipped: a 1e6 gain, refine on
+    assert calls == [2]
