@@ -334,3 +334,28 @@ def test_a_skipped_check_compares_against_the_block_before_it():
     checked.check(*_ritz(1e-2), block=1)
     assert not checked.check(*_ritz(1e-5), block=2, before=before)  # nothing skipped: a 1e6 gain, refine on
     assert calls == [2]
+
+
+def test_dense_input_skips_no_check(monkeypatch):
+    # on dense input a block's two products (4 m n b flops) cost more than the check of a narrow basis: no check
+    # is skipped, where the sparse TF-IDF case above skips some
+    from lowrank_la.svd import _rsvd
+
+    gen = np.random.default_rng(0)
+    m, n = 1200, 400
+    A = (np.linalg.qr(gen.standard_normal((m, n)))[0] / np.arange(1, n + 1)) @ np.linalg.qr(
+        gen.standard_normal((n, n)))[0].T
+    checks = []
+    check = _rsvd._Monitor.check
+
+    def counted(self, *args, **kwargs):
+        checks.append(1)
+        return check(self, *args, **kwargs)
+
+    monkeypatch.setattr(_rsvd._Monitor, "check", counted)
+    res = rsvd(A, 10, tol=1e-8, method="block_krylov", rng=0)
+    made = len(checks)
+    checks.clear()
+    monkeypatch.setattr(_rsvd._Monitor, "due", lambda self, block: True)
+    every = rsvd(A, 10, tol=1e-8, method="block_krylov", rng=0)
+    assert made == len(checks) >= 3 and res.n_passes == every.n_passes
