@@ -53,10 +53,10 @@ numpydoc_xref_param_type = False
 # numpydoc validation (issue 23): "all" checks but the ones named after it. Excluded: ES01 (an extended summary
 # on every method and property is noise), EX01 (every public function and class has runnable examples; methods
 # and properties need not), SA01 (See Also: not written yet, issue 23), GL01 (the summary starts on the line of
-# the opening quotes, as in scipy), SS03 (a summary ending in a code literal needs no period), PR04 (a
-# parameter's type may be spelled in its description where it is a union; a later pass may add them) and RT02
+# the opening quotes, as in scipy), PR04 (parameters grouped under "As in :func:`...`" have no type of their
+# own; a later pass may spell them out) and RT02
 # (a single return value may be named, ``res : OptimizeResult``, as numpydoc's format and scipy allow).
-numpydoc_validation_checks = {"all", "ES01", "EX01", "SA01", "GL01", "SS03", "PR04", "RT02"}
+numpydoc_validation_checks = {"all", "ES01", "EX01", "SA01", "GL01", "PR04", "RT02"}
 
 
 def _validation_exclusions():
@@ -77,9 +77,11 @@ def _validation_exclusions():
             full = re.escape(f"lowrank_la{sub}.{name}")
             # Result types (named tuples, tuple subclasses, dataclasses) are built by the library, not by users:
             # their fields are documented under Attributes, and their generated constructor's parameters are
-            # those same fields (PR01 would ask for each twice).
+            # those same fields (PR01 would ask for each twice); the named tuples' generated field accessors
+            # carry Python's "Alias for field number i".
             if issubclass(obj, tuple) or dataclasses.is_dataclass(obj):
                 names.append(rf"{full}(\.__init__)?")
+                names.extend(rf"{full}\.{field}" for field in getattr(obj, "_fields", ()))
             # A constructor inherited from a builtin (dict's, for SolverResult) carries the builtin's docstring.
             elif not inspect.isfunction(obj.__init__):
                 names.append(rf"{full}\.__init__")
