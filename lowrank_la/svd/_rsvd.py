@@ -369,6 +369,111 @@ def _solve_right(X, R):
     return scipy.linalg.solve_triangular(R, X.T, trans="T", lower=False, check_finite=False).T
 
 
+# --------------------------------------------------------------------------- subspace iteration on Dask, fused
+
+def _fused_dask(prod, normalizer):
+    """Whether :func:`_dask_subspace` applies: a Dask matrix in one chunk across its short side, uncentred."""
+    return (prod.dask and prod.mu is None and prod.scale_exp == 0 and normalizer in ("auto", "qr")
+            and len(prod.col_chunks()) == 1)
+
+
+def _chunk_qr(a, omega, transposed):
+    """``Y_i = A_i Omega`` of one row chunk, its QR ``Y_i = Q_i R_i``, and ``A_i^T Q_i``: one read of the chunk."""
+    a = a.T if transposed else a
+    q, r = np.linalg.qr(a @ omega)
+    return q, (r, a.T @ q)
+
+
+def _chunk_step(a, omega, transposed):
+    """:func:`_chunk_qr` without ``Q_i`` (a power-iteration step needs only the small parts)."""
+    return _chunk_qr(a, omega, transposed)[1]
+
+
+#: The TSQR tree of :func:`_dask_subspace` combines at most this many chunks (or nodes) in one task.
+TSQR_SPLIT = 8
+
+
+def _tsqr_node(parts):
+    """One node of the TSQR tree, from its children's ``(R_i, A_i^T Q_i)``: the factor ``Qhat`` of the stacked
+    ``R_i = Qhat R`` split per child, and the node's ``(R, A^T Q = sum_i A_i^T Q_i Qhat_i)`` for its parent."""
+    qhat, r = np.linalg.qr(np.concatenate([r_i for r_i, _ in parts], axis=0))
+    blocks = np.split(qhat, np.cumsum([r_i.shape[0] for r_i, _ in parts])[:-1], axis=0)
+    return blocks, (r, sum(w @ qb for (_, w), qb in zip(parts, blocks)))
+
+
+def _tsqr_tree(parts):
+    """The TSQR tree over the chunks' lazy ``(R_i, A_i^T Q_i)``: each level's lazy ``Qhat`` blocks per node, and the
+    root's ``(R, A^T Q)`` for the orthonormal ``Q`` of ``A Omega`` (``Q_i`` times the ``Qhat`` blocks on its path)."""
+    import dask
+
+    node = dask.delayed(_tsqr_node, pure=True, nout=2)
+    levels = []
+    while len(parts) > 1 or not levels:
+        out = [node(parts[i:i + TSQR_SPLIT]) for i in range(0, len(parts), TSQR_SPLIT)]
+        levels.append([blocks for blocks, _ in out])
+        parts = [up for _, up in out]
+    return levels, parts[0]
+
+
+def _times_blocks(blocks, coef):
+    return [b @ coef for b in blocks]
+
+
+def _leaf_coefficients(levels, n_leaves, coef):
+    """Per chunk, its ``Qhat`` blocks (leaf to root) times `coef`: `coef` pushed down the tree, lazily."""
+    import dask
+
+    coefs = [coef]
+    for depth in range(len(levels) - 1, -1, -1):
+        below = n_leaves if depth == 0 else len(levels[depth - 1])
+        coefs = [c for j, (blocks, parent) in enumerate(zip(levels[depth], coefs))
+                 for c in dask.delayed(_times_blocks, pure=True, nout=min(TSQR_SPLIT, below - j * TSQR_SPLIT))(
+                     blocks, parent)]
+    return coefs
+
+
+def _next_omega(root):
+    """The next test matrix of a subspace iteration: an orthonormal basis of the root's ``A^T Q``."""
+    return np.linalg.qr(root[1])[0]
+
+
+def _final_svd(root, k):
+    """The top `k` of the SVD of the root's ``A^T Q = W diag(s) Z^T``: ``(Z_k, s_k, W_k^T)``."""
+    w, s, zh = np.linalg.svd(root[1], full_matrices=False)
+    return zh[:k].T, s[:k], w[:, :k].T
+
+
+def _dask_subspace(prod, size, q, k, gen):
+    """Subspace iteration with ``q`` steps on a Dask matrix chunked along its long side only: ``(U, s, Vh)``, lazy.
+
+    Each step is one task per chunk that forms ``Y_i = A_i Omega``, its QR and ``A_i^T Q_i`` (both products of a
+    step from one read of the chunk), and a TSQR tree of small tasks (at most ``TSQR_SPLIT`` children each) that
+    combines the chunks' ``R_i`` and ``A_i^T Q_i`` into ``A^T Q`` (n x size, ``Q`` the orthonormal basis of
+    ``A Omega``); its QR is the next ``Omega``. The last step takes the SVD of ``A^T Q`` instead, and
+    ``U = Q Z_k`` is lifted per chunk. Passes are counted as products, ``2 q + 2`` as for the in-memory path,
+    from ``q + 1`` reads of `A`. The test matrix is :func:`draw`'s.
+    """
+    import dask
+    import dask.array as da
+
+    transposed = prod.transposed
+    chunks = prod.raw.to_delayed(optimize_graph=False)
+    chunks = chunks[0, :] if transposed else chunks[:, 0]
+    omega = draw(prod, gen, size).to_delayed(optimize_graph=False).ravel()[0]
+    step = dask.delayed(_chunk_step, pure=True)
+    for _ in range(q):
+        omega = dask.delayed(_next_omega, pure=True)(_tsqr_tree([step(a, omega, transposed) for a in chunks])[1])
+    last = [dask.delayed(_chunk_qr, pure=True, nout=2)(a, omega, transposed) for a in chunks]
+    levels, root = _tsqr_tree([part for _, part in last])
+    z, s, Vh = dask.delayed(_final_svd, pure=True, nout=3)(root, k)
+    prod.op._counter.count += 2 * q + 2
+    dtype = prod.dtype
+    lift = dask.delayed(np.matmul, pure=True)
+    U = da.concatenate([da.from_delayed(lift(qi, c), shape=(rows, k), dtype=dtype) for (qi, _), c, rows in
+                        zip(last, _leaf_coefficients(levels, len(chunks), z), prod.row_chunks())], axis=0)
+    return U, da.from_delayed(s, shape=(k,), dtype=dtype), da.from_delayed(Vh, shape=(k, prod.shape[1]), dtype=dtype)
+
+
 def _dask_concat(blocks):
     import dask.array as da
 
@@ -899,7 +1004,10 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     drawn per chunk of the dimension it spans, from reproducible streams; `A` may be chunked by rows or in
     both dimensions and is never rechunked (the sample blocks keep all their columns in one chunk, and their
     rows are chunked like `A`). Orthonormalisation is TSQR (``dask.array.linalg.qr``), or CholeskyQR2 for
-    ``normalizer="cholqr2"``. Each pass reads `A` once when the result is computed.
+    ``normalizer="cholqr2"``. Each pass reads `A` once when the result is computed. Subspace iteration on a
+    matrix chunked along its long side only (uncentred, `normalizer` "auto" or "qr") is fused: each step is one
+    task per chunk forming ``A_i Omega``, its QR and ``A_i^T Q_i`` (two passes from one read of the chunk), and
+    a TSQR tree of small tasks gives ``A^T Q`` and the next ``Omega``; ``n_passes`` still counts ``2q + 2``.
 
     References
     ----------
@@ -965,6 +1073,10 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
                          flip_sign, gen)
     q = _auto_iterations(k, prod.shape) if n_iter == "auto" else n_iter
 
+    if method == "subspace" and _fused_dask(prod, normalizer):
+        U, s, Vh = _dask_subspace(prod, min(k + oversamples, lmax), q, k, gen)
+        return SVDAccuracyResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp, dask=True),
+                                 n_passes=prod.op.n_passes)
     if method == "subspace":
         size = min(k + oversamples, lmax)
         Q = _range_finder(prod, size, q, resolve_normalizer(normalizer, xp, dask), gen)

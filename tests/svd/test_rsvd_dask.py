@@ -67,12 +67,13 @@ def test_same_seed_same_bits_whatever_the_scheduler(chunks):
     assert all(np.array_equal(x, y) for x, y in zip(c1, c2))
 
 
-@pytest.mark.parametrize("method", ["subspace", "block_krylov"])
+@pytest.mark.parametrize(("method", "chunks"), [("subspace", (50, 60)), ("block_krylov", (50, 60)),
+                                               ("subspace", (50, 120))])  # rows only: the fused subspace iteration
 @pytest.mark.parametrize("q", [0, 2])
-def test_one_read_of_each_chunk_per_pass(method, q):
+def test_one_read_of_each_chunk_per_pass(method, q, chunks):
     A = CountingArray(_matrix())
-    D = da.from_array(A, chunks=(50, 60), asarray=True, inline_array=False)
-    n_chunks = 4 * 2
+    D = da.from_array(A, chunks=chunks, asarray=True, inline_array=False)
+    n_chunks = D.npartitions
     res = rsvd(D, 6, method=method, n_iter=q, rng=0)
     A.reads = 0
     dask.compute(*res, scheduler="sync", optimize_graph=False)
