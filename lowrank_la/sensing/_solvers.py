@@ -235,7 +235,15 @@ def scaled_gd(op, y, r, *, eta=0.5, init="spectral", asymmetric=True, n_iter=100
         ``asymmetric=False``).
     asymmetric : bool
         Factor ``L R^T`` (True) or ``X X^T`` (False).
-    n_iter, tol, truth, callback, rng
+    n_iter : int
+        As in :func:`scaled_gd_lambda`.
+    tol : float, optional
+        As in :func:`scaled_gd_lambda`.
+    truth : array, optional
+        As in :func:`scaled_gd_lambda`.
+    callback : callable, optional
+        As in :func:`scaled_gd_lambda`.
+    rng : None, int or numpy.random.Generator
         As in :func:`scaled_gd_lambda` (`rng` only for ``init="small"``).
 
     Returns
@@ -301,7 +309,11 @@ def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_
 
     Parameters
     ----------
-    op, y, r
+    op : SensingOperator
+        As in :func:`scaled_gd_lambda`.
+    y : (m,) array
+        As in :func:`scaled_gd_lambda`.
+    r : int
         As in :func:`scaled_gd_lambda`.
     eta : float
         Relative step, ``> 0``; the step taken is ``eta / sigma_hat_1`` (``result.step``).
@@ -312,7 +324,15 @@ def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_
         Scale of ``init="small"``, as in :func:`scaled_gd_lambda`.
     asymmetric : bool
         Factor ``L R^T`` instead of ``X X^T``.
-    n_iter, tol, truth, callback, rng
+    n_iter : int
+        As in :func:`scaled_gd_lambda`.
+    tol : float, optional
+        As in :func:`scaled_gd_lambda`.
+    truth : array, optional
+        As in :func:`scaled_gd_lambda`.
+    callback : callable, optional
+        As in :func:`scaled_gd_lambda`.
+    rng : None, int or numpy.random.Generator
         As in :func:`scaled_gd_lambda`.
 
     Returns
@@ -372,13 +392,27 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
 
     Parameters
     ----------
-    op, y, r, eta
+    op : SensingOperator
+        As in :func:`scaled_gd_lambda`.
+    y : (m,) array
+        As in :func:`scaled_gd_lambda`.
+    r : int
+        As in :func:`scaled_gd_lambda`.
+    eta : float
         As in :func:`scaled_gd_lambda`.
     init : "spectral", "small" or (n, r) array
         The starting point (the theory assumes a spectral or otherwise good one).
     alpha : "auto" or float
         Scale of ``init="small"``.
-    n_iter, tol, truth, callback, rng
+    n_iter : int
+        As in :func:`scaled_gd_lambda`.
+    tol : float, optional
+        As in :func:`scaled_gd_lambda`.
+    truth : array, optional
+        As in :func:`scaled_gd_lambda`.
+    callback : callable, optional
+        As in :func:`scaled_gd_lambda`.
+    rng : None, int or numpy.random.Generator
         As in :func:`scaled_gd_lambda`.
 
     Returns
@@ -432,8 +466,12 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
 
     Parameters
     ----------
-    op, y, r
+    op : SensingOperator
+        As in :func:`scaled_gd_lambda`.
+    y : (m,) array
         As in :func:`scaled_gd_lambda`; `y` may contain gross outliers.
+    r : int
+        As in :func:`scaled_gd_lambda`.
     eta : float
         Initial step, ``> 0``.
     decay : float
@@ -449,7 +487,11 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
     tol : float, optional
         Stop when the relative l1 change of the fit is small: when ``eta_t < tol`` (the iterates then move by
         less than ``tol ||X||`` per step). Default 1e-12 in float64, 1e-5 in float32.
-    truth, callback, rng
+    truth : array, optional
+        As in :func:`scaled_gd_lambda`.
+    callback : callable, optional
+        As in :func:`scaled_gd_lambda`.
+    rng : None, int or numpy.random.Generator
         As in :func:`scaled_gd_lambda`.
 
     Returns
