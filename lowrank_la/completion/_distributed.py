@@ -398,8 +398,16 @@ def altmin_distributed(X, cols=None, vals=None, shape=None, rank=None, *, reg=0.
         contiguous ranges with about equal observation counts.
     solver : {"auto", "exact", "sketch", "cg"}
         As in :func:`altmin_complete` (``"auto"`` by its cost model on the global counts).
-    n_iter, tol, stall_tol, solver_tol, solver_maxiter
-        As in :func:`altmin_complete` (`solver_tol` a number).
+    n_iter : int
+        As in :func:`altmin_complete`.
+    tol : float
+        As in :func:`altmin_complete`.
+    stall_tol : float
+        As in :func:`altmin_complete`.
+    solver_tol : float
+        As in :func:`altmin_complete`, a number only (no callable).
+    solver_maxiter : int, optional
+        As in :func:`altmin_complete`.
     rng : None, int or numpy.random.Generator
         Randomness of the start and the sketches; drawn in the order of :func:`altmin_complete`.
 

@@ -32,8 +32,18 @@ class CURDecomposition(MetaFactorization):
 
     Parameters
     ----------
-    F, G, H, Yt, X, info
-        As in :class:`MetaFactorization`, with ``F = C``, ``G = U`` and ``H = R.T``.
+    F : (m, kf) array
+        The selected columns ``C``.
+    G : (kf, kh) array
+        The core ``U``.
+    H : (n, kh) array
+        The selected rows, transposed: ``R.T``.
+    Yt : (kf, m) array
+        Left projector factor, as in :class:`MetaFactorization`.
+    X : (n, kh) array
+        Right projector factor, as in :class:`MetaFactorization`.
+    info : dict
+        Diagnostics, as in :class:`MetaFactorization`.
     rows, cols : 1-D int arrays
         The selected row and column indices.
     apply_factors : tuple of three arrays, optional

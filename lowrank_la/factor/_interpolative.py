@@ -30,10 +30,24 @@ class InterpolativeDecomposition(MetaFactorization):
 
     Parameters
     ----------
-    F, G, H, Yt, X, info
+    F : (m, kf) array
         As in :class:`MetaFactorization`.
-    k, idx, proj
-        As the attributes below.
+    G : (kf, kh) array
+        As in :class:`MetaFactorization`.
+    H : (n, kh) array
+        As in :class:`MetaFactorization`.
+    Yt : (kf, m) array
+        As in :class:`MetaFactorization`.
+    X : (n, kh) array
+        As in :class:`MetaFactorization`.
+    info : dict
+        As in :class:`MetaFactorization`.
+    k : int
+        Rank of the decomposition.
+    idx : (n,) int array
+        Column permutation; ``idx[:k]`` are the skeleton columns.
+    proj : (k, n - k) array
+        Interpolation coefficients (see the attributes below).
 
     Attributes
     ----------

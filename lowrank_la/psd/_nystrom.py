@@ -198,8 +198,10 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
         The block has ``k + oversamples`` columns.
     sketch : {"gaussian", "rademacher", "sparse_sign", "countsketch", "srht", "fjlt"}
         Test matrix of the Nystrom path (``psd=True``); block Krylov starts from a Gaussian block.
-    check_symmetric, sym_tol
-        The symmetry check of :func:`nystrom` (on ``Q^T A Q`` for block Krylov).
+    check_symmetric : bool
+        Whether to run the symmetry check of :func:`nystrom` (on ``Q^T A Q`` for block Krylov).
+    sym_tol : float, optional
+        Tolerance of that check, as in :func:`nystrom`.
     rng : None, int or numpy.random.Generator
         Source of the test vectors.
 

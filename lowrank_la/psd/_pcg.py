@@ -51,8 +51,10 @@ def nystrom_pcg(A, b, mu, *, rank="auto", max_rank=None, tol=1e-6, maxiter=None,
         Starting guess; default zero.
     sketch : {"gaussian", "rademacher", "sparse_sign", "countsketch", "srht", "fjlt"}
         Test matrix of the Nystrom sketch.
-    check_symmetric, sym_tol
-        The symmetry check of :func:`nystrom`.
+    check_symmetric : bool
+        Whether to run the symmetry check of :func:`nystrom`.
+    sym_tol : float, optional
+        Tolerance of that check, as in :func:`nystrom`.
     rng : None, int or numpy.random.Generator
         Source of the sketch.
 

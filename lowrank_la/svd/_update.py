@@ -1175,7 +1175,13 @@ def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True
         :meth:`TruncatedSVDUpdater.add_rows` or ``add_columns``, which update once per chunk.
     kind : {"rows", "columns"}
         What `E` holds.
-    method, sparse_path, l, n_power
+    method : {"zha-simon", "gkl", "rpi"}
+        As in :class:`TruncatedSVDUpdater`.
+    sparse_path : bool
+        As in :class:`TruncatedSVDUpdater`.
+    l : int
+        As in :class:`TruncatedSVDUpdater`.
+    n_power : int
         As in :class:`TruncatedSVDUpdater`.
     flip_sign : bool
         Apply the library's sign rule to the result.

@@ -615,9 +615,25 @@ def core_shape_path(X=None, budgets=(), *, spectrum=None, method="auto", eps=0.5
         :func:`core_shape_search`.
     budgets : sequence of int
         The budgets, each at least ``1 + sum I_n`` (integral floats such as ``4e4`` accepted).
-    spectrum, method, eps, include_small_bruteforce, refine, enforce_rank_consistency, milp_options
+    spectrum : HosvdSpectrum or sequence of 1-D arrays, optional
         As in :func:`core_shape_search`.
-    spectrum_method, tucker_fn, rng
+    method : {"auto", "milp", "exact", "greedy", "bang_for_buck", "rre_greedy"}
+        As in :func:`core_shape_search`.
+    eps : float
+        As in :func:`core_shape_search`.
+    include_small_bruteforce : bool
+        As in :func:`core_shape_search`.
+    refine : bool
+        As in :func:`core_shape_search`.
+    enforce_rank_consistency : bool
+        As in :func:`core_shape_search`.
+    milp_options : dict, optional
+        As in :func:`core_shape_search`.
+    spectrum_method : {"gram", "svd", "randomized"}
+        As in :func:`core_shape_search`.
+    tucker_fn : callable, optional
+        As in :func:`core_shape_search`.
+    rng : int or numpy.random.Generator
         As in :func:`core_shape_search`.
 
     Returns
