@@ -53,10 +53,9 @@ numpydoc_xref_param_type = False
 # numpydoc validation (issue 23): "all" checks but the ones named after it. Excluded: ES01 (an extended summary
 # on every method and property is noise), EX01 (every public function and class has runnable examples; methods
 # and properties need not), SA01 (See Also: not written yet, issue 23), GL01 (the summary starts on the line of
-# the opening quotes, as in scipy), PR04 (parameters grouped under "As in :func:`...`" have no type of their
-# own; a later pass may spell them out) and RT02
-# (a single return value may be named, ``res : OptimizeResult``, as numpydoc's format and scipy allow).
-numpydoc_validation_checks = {"all", "ES01", "EX01", "SA01", "GL01", "PR04", "RT02"}
+# the opening quotes, as in scipy) and RT02 (a single return value may be named, ``res : OptimizeResult``, as
+# numpydoc's format and scipy allow).
+numpydoc_validation_checks = {"all", "ES01", "EX01", "SA01", "GL01", "RT02"}
 
 
 def _validation_exclusions():
