@@ -294,3 +294,18 @@ def test_item8_svd_error_estimate_takes_lists_and_refuses_random_state():
         la.svd.svd_error_estimate(A, U, s, Vh, random_state=0)
     with pytest.raises(TypeError, match="random_state"):
         svd_tol(A, 1e-3, random_state=0)
+
+
+def test_a_well_conditioned_projection_is_lifted_through_its_gram_matrix(monkeypatch):
+    # s_k^2 far above 1e10 eps s_1^2: the triplets come from the eigenvectors of B B^H, without an SVD of B
+    from lowrank_la.svd import _fixed_accuracy
+
+    def no_svd(*args, **kwargs):
+        raise AssertionError("the SVD of B was computed")
+
+    A, _ = _ygl("polynomial")
+    expected = svd_tol(A, 1e-2, rng=0)
+    monkeypatch.setattr(_fixed_accuracy, "svd_of_projection", no_svd)
+    res = svd_tol(A, 1e-2, rng=0)
+    np.testing.assert_allclose(res.s, expected.s, rtol=1e-12)
+
