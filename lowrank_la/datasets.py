@@ -148,8 +148,8 @@ def spectrum(kind, n, *, rank=None, decay=None, power=None, scale=None, rate=Non
 
     Returns
     -------
-    s : (n,) ndarray
-        The values, non-increasing, with ``s[0] = 1`` (``1 + 1e-4`` or less for the cliff). Consecutive
+    (n,) ndarray
+        The values ``s``, non-increasing, with ``s[0] = 1`` (``1 + 1e-4`` or less for the cliff). Consecutive
         values may be equal: the leading ones of the ``low_rank_*`` kinds, the cliff's floor in floating
         point, and very fast decays, which may underflow to 0 in the tail.
 
@@ -315,8 +315,8 @@ def low_rank_matrix(m, n, rank, *, singular_values=None, noise=0.0, rng=None, dt
 
     Returns
     -------
-    A : (m, n) ndarray
-        ``L + E``, where ``L = U @ diag(singular_values) @ V.T`` has Haar-random orthonormal `U` and `V`
+    (m, n) ndarray
+        The matrix ``A = L + E``, where ``L = U @ diag(singular_values) @ V.T`` has Haar-random orthonormal `U` and `V`
         (see :func:`matrix_with_spectrum`).
 
     Raises
@@ -376,8 +376,9 @@ def low_rank_plus_noise(n, rank, xi, *, rng=None, dtype="float64"):
 
     Returns
     -------
-    A : (n, n) ndarray
-        Symmetric positive semidefinite (exactly symmetric); ``G`` is an (n, n) standard Gaussian matrix.
+    (n, n) ndarray
+        The matrix ``A``: symmetric positive semidefinite (exactly symmetric); ``G`` is an (n, n) standard
+        Gaussian matrix.
 
     Raises
     ------
@@ -585,7 +586,7 @@ def coherence(U):
 
     Returns
     -------
-    mu : float
+    float
         The coherence, in ``[1, m / r]`` for an orthonormal basis.
 
     Raises
@@ -635,9 +636,9 @@ def sparse_power_law(m, n, *, nnz, exponent=2.0, rng=None, dtype="float64", form
 
     Returns
     -------
-    A : scipy.sparse.csr_array, csc_array or coo_array
-        Canonical format (no duplicate entries; sorted indices), with at most `nnz` stored non-zeros: exactly
-        `nnz` unless the weights are too concentrated for that many distinct positions to turn up (an
+    scipy.sparse.csr_array, csc_array or coo_array
+        The matrix, in canonical format (no duplicate entries; sorted indices), with at most `nnz` stored
+        non-zeros: exactly `nnz` unless the weights are too concentrated for that many distinct positions to turn up (an
         `exponent` near 1 with `nnz` close to what the heavy rows and columns can hold).
 
     Raises
@@ -971,7 +972,7 @@ def digits_matrix():
 
     Returns
     -------
-    X : numpy.ndarray
+    numpy.ndarray
         Float64, shape (1797, 64), integer grey levels 0 to 16 (``sklearn.datasets.load_digits().data``, a
         copy). Three pixels are zero in every image: the rank is 61.
 
@@ -1007,7 +1008,7 @@ def image_matrix(name):
 
     Returns
     -------
-    X : numpy.ndarray
+    numpy.ndarray
         Float64, (height, width), C-contiguous. Colour pictures are converted with
         ``skimage.color.rgb2gray`` (luminance ``0.2125 R + 0.7154 G + 0.0721 B``), grey ones scaled by
         ``skimage.util.img_as_float64``.
@@ -1066,7 +1067,7 @@ def real_panel(size="small"):
 
     Returns
     -------
-    panel : dict
+    dict
         Fresh copies (the panel is built once per process and size, and cached; changing a returned matrix
         does not change the next call's) of, in this order:
 
