@@ -359,3 +359,15 @@ def test_dense_input_skips_no_check(monkeypatch):
     monkeypatch.setattr(_rsvd._Monitor, "due", lambda self, block: True)
     every = rsvd(A, 10, tol=1e-8, method="block_krylov", rng=0)
     assert made == len(checks) >= 3 and res.n_passes == every.n_passes
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+def test_left_vectors_stay_orthonormal_when_s_k_is_far_below_s_1(scale):
+    # s_k / s_1 = 1e-4: U = A V_k / s from the Gram matrix would be orthonormal to eps s_1^2 / s_k^2 only (about
+    # 2e-8), so U comes from the QR-based SVD of A V_k, whatever the scale of A
+    n = 300
+    s = np.concatenate([np.geomspace(1, 1e-4, 6), np.full(n - 6, 1e-7)])
+    A = scale * la.datasets.matrix_with_spectrum(1000, n, s, rng=0)
+    res = rsvd(A, 6, tol=1e-6, method="block_krylov", rng=0)
+    assert np.abs(res.U.T @ res.U - np.eye(6)).max() < 1e-14
+    np.testing.assert_allclose(res.s, scale * s[:6], rtol=1e-9)
