@@ -309,3 +309,15 @@ def test_a_well_conditioned_projection_is_lifted_through_its_gram_matrix(monkeyp
     res = svd_tol(A, 1e-2, rng=0)
     np.testing.assert_allclose(res.s, expected.s, rtol=1e-12)
 
+
+
+@pytest.mark.parametrize("block_size", [3, 5])
+def test_one_oversampling_block_follows_the_block_that_meets_tol(block_size):
+    # rank 2: the first block meets tol at QB rank 2; one more block brings the basis to 2 + 10 columns; then the
+    # SVD of B finds the rank: ||A||_F (one pass) and two blocks of two passes each
+    gen = np.random.default_rng(0)
+    A = gen.standard_normal((60, 2)) @ gen.standard_normal((2, 40))
+    op = as_operator(A)
+    res = svd_tol(op, 1e-3, block_size=block_size, n_power=0, rng=0)
+    assert res.rank == 2 and res.converged and op.n_passes == 1 + 2 * 2
+    np.testing.assert_allclose(res.s, np.linalg.svd(A, compute_uv=False)[:2], rtol=1e-10)
