@@ -15,6 +15,7 @@ from .._backend import (
     as_rng,
     is_cupy_namespace,
     is_numpy_namespace,
+    qr_econ,
     svd_small,
     svd_tall,
     times_inverse_upper,
@@ -380,7 +381,7 @@ def _fused_dask(prod, normalizer):
 def _chunk_qr(a, omega, transposed):
     """``Y_i = A_i Omega`` of one row chunk, its QR ``Y_i = Q_i R_i``, and ``A_i^T Q_i``: one read of the chunk."""
     a = a.T if transposed else a
-    q, r = np.linalg.qr(a @ omega)
+    q, r = qr_econ(a @ omega, np)
     return q, (r, a.T @ q)
 
 
@@ -396,7 +397,7 @@ TSQR_SPLIT = 8
 def _tsqr_node(parts):
     """One node of the TSQR tree, from its children's ``(R_i, A_i^T Q_i)``: the factor ``Qhat`` of the stacked
     ``R_i = Qhat R`` split per child, and the node's ``(R, A^T Q = sum_i A_i^T Q_i Qhat_i)`` for its parent."""
-    qhat, r = np.linalg.qr(np.concatenate([r_i for r_i, _ in parts], axis=0))
+    qhat, r = qr_econ(np.concatenate([r_i for r_i, _ in parts], axis=0), np)
     blocks = np.split(qhat, np.cumsum([r_i.shape[0] for r_i, _ in parts])[:-1], axis=0)
     return blocks, (r, sum(w @ qb for (_, w), qb in zip(parts, blocks)))
 
@@ -434,12 +435,12 @@ def _leaf_coefficients(levels, n_leaves, coef):
 
 def _next_omega(root):
     """The next test matrix of a subspace iteration: an orthonormal basis of the root's ``A^T Q``."""
-    return np.linalg.qr(root[1])[0]
+    return qr_econ(root[1], np)[0]
 
 
 def _final_svd(root, k):
     """The top `k` of the SVD of the root's ``A^T Q = W diag(s) Z^T``: ``(Z_k, s_k, W_k^T)``."""
-    w, s, zh = np.linalg.svd(root[1], full_matrices=False)
+    w, s, zh = svd_small(root[1], np)  # gesvd where gesdd fails
     return zh[:k].T, s[:k], w[:, :k].T
 
 
