@@ -371,3 +371,15 @@ def test_left_vectors_stay_orthonormal_when_s_k_is_far_below_s_1(scale):
     res = rsvd(A, 6, tol=1e-6, method="block_krylov", rng=0)
     assert np.abs(res.U.T @ res.U - np.eye(6)).max() < 1e-14
     np.testing.assert_allclose(res.s, scale * s[:6], rtol=1e-9)
+
+
+def test_a_check_is_skipped_while_the_extrapolated_estimate_stays_above_10_tol():
+    from lowrank_la.svd._rsvd import SKIP_MARGIN, _Monitor
+
+    mon = _Monitor(1, 2e-4, 100, _EPS)
+    mon.history, mon.estimate = [(1, 1e-1), (2, 1e-2)], 1e-2  # (block, estimate) of the two checks made
+    # at their rate (10x per block) block 3 extrapolates to 1e-3 <= SKIP_MARGIN * tol = 2e-3: due
+    assert SKIP_MARGIN * mon.tol == pytest.approx(2e-3) and mon.due(3)
+    mon.history = [(1, 1e-1), (3, 1e-2)]  # 10x in two blocks: block 4 extrapolates to 10^-2.5 > 2e-3: skip it
+    assert not mon.due(4)
+    assert mon.due(5)  # at most one block in a row unchecked
