@@ -21,8 +21,9 @@ asv suite and not run in CI (it takes several minutes and all the cores). Three 
    ``svd_compressed(D, 20, n_power_iter=q)`` with its two iterators ("power", no re-orthonormalisation, and "QR")
    and ``rsvd(D, 20, n_iter=q, method="subspace")``, all with 10 oversamples (sketch width 30) and ``2 q + 2``
    passes over A; and ``rsvd(..., method="block_krylov", n_iter=q)``, whose passes the result reports. Each is
-   timed (best of ``--repeats``, computing U, s and Vh) and scored by the largest relative error of its 20
-   singular values. The summary pairs each ``svd_compressed`` run with the fastest rsvd run at least as accurate.
+   timed (best of ``--repeats``, computing U, s and Vh), its graph's task count recorded, and scored by the
+   largest relative error of its 20 singular values. The summary pairs each ``svd_compressed`` run with the
+   fastest rsvd run at least as accurate.
 
 Run::
 
@@ -161,6 +162,7 @@ def fit_cost_model(rows):
 
 def accuracy_vs_svd_compressed(args):
     """rsvd and svd_compressed at equal passes on a matrix with known singular values, 2 workers."""
+    import dask
     import dask.array as da
     import distributed
     import scipy.linalg
@@ -186,8 +188,10 @@ def accuracy_vs_svd_compressed(args):
             for name in METHODS:
                 res = _build(name, D, q)
                 passes = res.n_passes if name.startswith("rsvd") else 2 * q + 2  # svd_compressed: 2q + 1, then B
+                tasks = len(dask.base.collections_to_expr(list(res)).__dask_graph__())
                 t, (U, s, Vh) = best_time(client.compute, args.repeats, list(res), sync=True)
-                out.append({"method": name, "q": q, "passes": passes, "time_s": t, "max_rel_err": err(s)})
+                out.append({"method": name, "q": q, "passes": passes, "tasks": tasks, "time_s": t,
+                            "max_rel_err": err(s)})
                 print(json.dumps(out[-1]), flush=True)
     return {"shape": [args.m, args.n], "lapack_svdvals_s": lapack_s, "runs": out, "summary": summarise(out)}
 
