@@ -439,3 +439,13 @@ def test_issue15_scale_invariance_of_the_update(rng, c, sparse_path, sparse_upda
     tol = 1e-12 if c != 1e-310 else 1e-8  # subnormal input carries fewer digits
     assert np.max(np.abs(got.s / c - base.s)) <= tol * base.s[0]
     assert np.allclose(np.abs(got.U.T @ base.U), np.eye(4), atol=1e-6)
+
+
+def test_orthonormality_error_is_the_spectral_norm_of_the_gram_defect():
+    gen = np.random.default_rng(3)
+    U = np.linalg.qr(gen.standard_normal((40, 4)))[0] + 1e-9 * gen.standard_normal((40, 4))
+    V = np.linalg.qr(gen.standard_normal((30, 4)))[0] + 1e-9 * gen.standard_normal((30, 4))
+    up = TruncatedSVDUpdater(U=U, s=np.array([4.0, 3.0, 2.0, 1.0]), Vh=V.T)
+    expected = [np.linalg.norm(X.T @ X - np.eye(4), 2) for X in (np.asarray(up.U), np.asarray(up.Vh).T)]
+    assert min(expected) > 1e-10  # not rounding: the 1-norm or Frobenius norm would differ
+    np.testing.assert_allclose(up.orthonormality_error(), expected, rtol=1e-10)
