@@ -411,3 +411,19 @@ def test_item3_rsvd_block_krylov_is_scale_invariant(method, shape, c):
 def test_item3_rsvd_refuses_random_state():
     with pytest.raises(TypeError, match=r"rsvd\(\) takes rng="):
         la.svd.rsvd(np.ones((6, 5)), 2, random_state=0)
+
+
+@pytest.mark.parametrize("shape", [(200, 50), (199, 50), (120, 100)])
+def test_block_krylov_builds_its_basis_on_the_short_side_only_when_4_times_shorter(shape, monkeypatch):
+    calls = []
+    small_side = _rsvd._block_krylov_small_side
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return small_side(*args, **kwargs)
+
+    monkeypatch.setattr(_rsvd, "_block_krylov_small_side", counted)
+    A = np.random.default_rng(0).standard_normal(shape)
+    res = rsvd(A, 3, method="block_krylov", n_iter=2, rng=0)
+    assert len(calls) == (max(shape) >= _rsvd.SMALL_SIDE_RATIO * min(shape)) and _rsvd.SMALL_SIDE_RATIO == 4
+    np.testing.assert_allclose(res.s, np.linalg.svd(A, compute_uv=False)[:3], rtol=1e-2)
