@@ -26,7 +26,7 @@ Steps:
    and left out of the rate.
 6. ``--rerun earlier.json`` keeps the sample of an earlier run and runs again only its survivors not judged
    equivalent (after tests were added: a killed mutant stays killed), finding each by its changed line (lines may
-   have moved since); it stops if that line is gone.
+   have moved since; of identical changed lines, the one nearest its earlier line); it stops if that line is gone.
 
 Needs the ``bench`` extra (cosmic-ray and coverage).
 """
@@ -149,19 +149,23 @@ def _run_mutant(module, name, occurrence, tests, copy, env, timeout):
     return ("survived" if passed else "killed"), changed.strip()
 
 
-def _find_occurrence(module, name, changed):
-    """The occurrence of operator `name` in `module` that changes a line into `changed` (lines may have moved)."""
+def _find_occurrence(module, name, changed, line):
+    """The occurrence of operator `name` in `module` that changes a line into `changed` (lines may have moved):
+    of several (the same statement in two places), the one nearest the earlier `line`."""
     from cosmic_ray.mutating import mutate_code
     from cosmic_ray.plugins import get_operator
 
     original = module.read_text()
-    occurrence = 0
+    occurrence, found = 0, []
     while (mutated := mutate_code(original, get_operator(name)(), occurrence)) is not None:
         lines = zip(original.splitlines(), mutated.splitlines())
-        if next((b for a, b in lines if a != b), "").strip() == changed:
-            return occurrence
+        at, new = next(((i + 1, b) for i, (a, b) in enumerate(lines) if a != b), (0, ""))
+        if new.strip() == changed:
+            found.append((abs(at - line), occurrence))
         occurrence += 1
-    raise RuntimeError(f"{module}: no {name} mutant gives {changed!r} any more: run the whole sample again")
+    if not found:
+        raise RuntimeError(f"{module}: no {name} mutant gives {changed!r} any more: run the whole sample again")
+    return min(found)[1]
 
 
 def _copy_tracked(dest):
@@ -229,7 +233,7 @@ def main(argv=None):
                 else:
                     tests, seconds = plan[module]
                     if before is not None:
-                        occurrence = _find_occurrence(module, name, before["changed"])
+                        occurrence = _find_occurrence(module, name, before["changed"], line)
                     outcome, changed = _run_mutant(module, name, occurrence, tests, copy, env, 10 * seconds + 60)
                 results.append({"package": package, "where": rel, "occurrence": occurrence, "outcome": outcome,
                                 "changed": changed, "equivalent": equivalent.get(rel, "")})
