@@ -378,19 +378,28 @@ def _fused_dask(prod, normalizer):
             and len(prod.col_chunks()) == 1)
 
 
-def _chunk_qr(a, omega, transposed):
-    """``Y_i = A_i Omega`` of one row chunk, its QR ``Y_i = Q_i R_i``, and ``A_i^T Q_i``: one read of the chunk."""
+def _chunk_qr(a, omega, transposed, earlier=()):
+    """``Y_i = A_i Omega`` of one row chunk, the QR ``Q_i R_i`` of ``[*earlier, Y_i]`` (a block Krylov basis: the
+    chunk's earlier blocks) and ``A_i^T Q_i``: one read of the chunk. Returns ``(Y_i, Q_i, (R_i, A_i^T Q_i))``."""
     a = a.T if transposed else a
-    q, r = qr_econ(a @ omega, np)
-    return q, (r, a.T @ q)
+    y = a @ omega
+    q, r = qr_econ(np.concatenate([*earlier, y], axis=1) if earlier else y, np)
+    return y, q, (r, a.T @ q)
 
 
 def _chunk_step(a, omega, transposed):
-    """:func:`_chunk_qr` without ``Q_i`` (a power-iteration step needs only the small parts)."""
-    return _chunk_qr(a, omega, transposed)[1]
+    """:func:`_chunk_qr` of a step before the last: ``Y_i`` (kept by block Krylov) and the small parts."""
+    y, _, part = _chunk_qr(a, omega, transposed)
+    return y, part
 
 
-#: The TSQR tree of :func:`_dask_subspace` combines at most this many chunks (or nodes) in one task.
+def _chunk_last(a, omega, transposed, earlier):
+    """:func:`_chunk_qr` of the last step: ``Q_i`` (for ``U``) and the small parts."""
+    return _chunk_qr(a, omega, transposed, earlier)[1:]
+
+
+#: The TSQR tree of :func:`_dask_subspace` combines at most this many chunks (or nodes) in one task (fewer, down to
+#: 2, where the children's ``A_i^T Q_i`` would outweigh a chunk).
 TSQR_SPLIT = 8
 
 
@@ -402,7 +411,7 @@ def _tsqr_node(parts):
     return blocks, (r, sum(w @ qb for (_, w), qb in zip(parts, blocks)))
 
 
-def _tsqr_tree(parts):
+def _tsqr_tree(parts, split):
     """The TSQR tree over the chunks' lazy ``(R_i, A_i^T Q_i)``: each level's lazy ``Qhat`` blocks per node, and the
     root's ``(R, A^T Q)`` for the orthonormal ``Q`` of ``A Omega`` (``Q_i`` times the ``Qhat`` blocks on its path)."""
     import dask
@@ -410,7 +419,7 @@ def _tsqr_tree(parts):
     node = dask.delayed(_tsqr_node, pure=True, nout=2)
     levels = []
     while len(parts) > 1 or not levels:
-        out = [node(parts[i:i + TSQR_SPLIT]) for i in range(0, len(parts), TSQR_SPLIT)]
+        out = [node(parts[i:i + split]) for i in range(0, len(parts), split)]
         levels.append([blocks for blocks, _ in out])
         parts = [up for _, up in out]
     return levels, parts[0]
@@ -420,7 +429,7 @@ def _times_blocks(blocks, coef):
     return [b @ coef for b in blocks]
 
 
-def _leaf_coefficients(levels, n_leaves, coef):
+def _leaf_coefficients(levels, n_leaves, coef, split):
     """Per chunk, its ``Qhat`` blocks (leaf to root) times `coef`: `coef` pushed down the tree, lazily."""
     import dask
 
@@ -428,7 +437,7 @@ def _leaf_coefficients(levels, n_leaves, coef):
     for depth in range(len(levels) - 1, -1, -1):
         below = n_leaves if depth == 0 else len(levels[depth - 1])
         coefs = [c for j, (blocks, parent) in enumerate(zip(levels[depth], coefs))
-                 for c in dask.delayed(_times_blocks, pure=True, nout=min(TSQR_SPLIT, below - j * TSQR_SPLIT))(
+                 for c in dask.delayed(_times_blocks, pure=True, nout=min(split, below - j * split))(
                      blocks, parent)]
     return coefs
 
@@ -444,15 +453,18 @@ def _final_svd(root, k):
     return zh[:k].T, s[:k], w[:, :k].T
 
 
-def _dask_subspace(prod, size, q, k, gen):
-    """Subspace iteration with ``q`` steps on a Dask matrix chunked along its long side only: ``(U, s, Vh)``, lazy.
+def _dask_subspace(prod, size, q, k, gen, krylov=False):
+    """Subspace iteration (or block Krylov) with ``q`` steps on a Dask matrix chunked along its long side only:
+    ``(U, s, Vh)``, lazy.
 
     Each step is one task per chunk that forms ``Y_i = A_i Omega``, its QR and ``A_i^T Q_i`` (both products of a
     step from one read of the chunk), and a TSQR tree of small tasks (at most ``TSQR_SPLIT`` children each) that
     combines the chunks' ``R_i`` and ``A_i^T Q_i`` into ``A^T Q`` (n x size, ``Q`` the orthonormal basis of
     ``A Omega``); its QR is the next ``Omega``. The last step takes the SVD of ``A^T Q`` instead, and
     ``U = Q Z_k`` is lifted per chunk. Passes are counted as products, ``2 q + 2`` as for the in-memory path,
-    from ``q + 1`` reads of `A`. The test matrix is :func:`draw`'s.
+    from ``q + 1`` reads of `A`. The test matrix is :func:`draw`'s. With `krylov`, each chunk keeps its blocks
+    ``A_i Omega_j`` and the last step orthonormalises all of them, ``Q = orth[A Omega_0, ..., A Omega_q]``
+    (``range(Omega_{j+1}) = range(A^T A Omega_j)``: the block Krylov space), at the same reads and passes.
     """
     import dask
     import dask.array as da
@@ -461,17 +473,27 @@ def _dask_subspace(prod, size, q, k, gen):
     chunks = prod.raw.to_delayed(optimize_graph=False)
     chunks = chunks[0, :] if transposed else chunks[:, 0]
     omega = draw(prod, gen, size).to_delayed(optimize_graph=False).ravel()[0]
-    step = dask.delayed(_chunk_step, pure=True)
+    n, width = prod.shape[1], size * (q + 1 if krylov else 1)
+    split = max(2, min(TSQR_SPLIT, max(prod.row_chunks()) * n // ((n + width) * width)))
+    step = dask.delayed(_chunk_step, pure=True, nout=2)
+    earlier = [[] for _ in chunks]
     for _ in range(q):
-        omega = dask.delayed(_next_omega, pure=True)(_tsqr_tree([step(a, omega, transposed) for a in chunks])[1])
-    last = [dask.delayed(_chunk_qr, pure=True, nout=2)(a, omega, transposed) for a in chunks]
-    levels, root = _tsqr_tree([part for _, part in last])
+        parts = []
+        for a, kept in zip(chunks, earlier):
+            y, part = step(a, omega, transposed)
+            parts.append(part)
+            if krylov:
+                kept.append(y)
+        omega = dask.delayed(_next_omega, pure=True)(_tsqr_tree(parts, split)[1])
+    finish_chunk = dask.delayed(_chunk_last, pure=True, nout=2)
+    last = [finish_chunk(a, omega, transposed, kept) for a, kept in zip(chunks, earlier)]
+    levels, root = _tsqr_tree([part for _, part in last], split)
     z, s, Vh = dask.delayed(_final_svd, pure=True, nout=3)(root, k)
     prod.op._counter.count += 2 * q + 2
     dtype = prod.dtype
     lift = dask.delayed(np.matmul, pure=True)
     U = da.concatenate([da.from_delayed(lift(qi, c), shape=(rows, k), dtype=dtype) for (qi, _), c, rows in
-                        zip(last, _leaf_coefficients(levels, len(chunks), z), prod.row_chunks())], axis=0)
+                        zip(last, _leaf_coefficients(levels, len(chunks), z, split), prod.row_chunks())], axis=0)
     return U, da.from_delayed(s, shape=(k,), dtype=dtype), da.from_delayed(Vh, shape=(k, prod.shape[1]), dtype=dtype)
 
 
@@ -1005,10 +1027,11 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     drawn per chunk of the dimension it spans, from reproducible streams; `A` may be chunked by rows or in
     both dimensions and is never rechunked (the sample blocks keep all their columns in one chunk, and their
     rows are chunked like `A`). Orthonormalisation is TSQR (``dask.array.linalg.qr``), or CholeskyQR2 for
-    ``normalizer="cholqr2"``. Each pass reads `A` once when the result is computed. Subspace iteration on a
-    matrix chunked along its long side only (uncentred, `normalizer` "auto" or "qr") is fused: each step is one
-    task per chunk forming ``A_i Omega``, its QR and ``A_i^T Q_i`` (two passes from one read of the chunk), and
-    a TSQR tree of small tasks gives ``A^T Q`` and the next ``Omega``; ``n_passes`` still counts ``2q + 2``.
+    ``normalizer="cholqr2"``. Each pass reads `A` once when the result is computed. At a fixed depth, on a
+    matrix chunked along its long side only (uncentred, `normalizer` "auto" or "qr"), both methods are fused:
+    each step is one task per chunk forming ``A_i Omega``, its QR and ``A_i^T Q_i`` (two passes from one read of
+    the chunk; block Krylov keeps the chunk's blocks ``A_i Omega_j``), and a TSQR tree of small tasks gives
+    ``A^T Q`` and the next ``Omega``; ``n_passes`` still counts ``2q + 2``.
 
     References
     ----------
@@ -1098,6 +1121,10 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
                 f"block_size={b} and n_iter={q} need a Krylov basis of (m + n) * block_size * (n_iter + 1) = "
                 f"{need / 2**30:.2f} GiB, over the budget of {KRYLOV_MEMORY_BUDGET / 2**30:.2f} GiB "
                 "(lowrank_la.svd.KRYLOV_MEMORY_BUDGET); lower block_size or n_iter, or use method='subspace'")
+        if width == b * (q + 1) and _fused_dask(prod, normalizer):
+            U, s, Vh = _dask_subspace(prod, b, q, k, gen, krylov=True)
+            return SVDAccuracyResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp,
+                                             dask=True), n_passes=prod.op.n_passes)
         small = None
         real = not xp.isdtype(prod.dtype, "complex floating")
         if not dask and real and (is_numpy_namespace(xp) or is_cupy_namespace(xp)) and m >= SMALL_SIDE_RATIO * n:

@@ -1,6 +1,6 @@
-"""rsvd's fused subspace iteration on Dask (a matrix chunked along its long side only): one task per chunk and
-step, a TSQR tree of small tasks, no gather, and the NumPy result on the same data within rsvd's accuracy (the test
-matrix is drawn per chunk on Dask, so the draws differ: singular values and subspaces are compared)."""
+"""rsvd's fused subspace iteration and block Krylov on Dask (a matrix chunked along its long side only): one task per
+chunk and step, a TSQR tree of small tasks, no gather, and the NumPy result on the same data within rsvd's accuracy
+(the test matrix is drawn per chunk on Dask, so the draws differ: singular values and subspaces are compared)."""
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
 
-def _matrix(m=400, n=90, dtype=np.float64):
+def _matrix(m=800, n=90, dtype=np.float64):
     s = la.datasets.spectrum("exponential", min(m, n), scale=6)
     return la.datasets.matrix_with_spectrum(m, n, s, rng=0, dtype=dtype)
 
@@ -22,19 +22,20 @@ def _n_tasks(*collections):
     return len(dask.base.collections_to_expr(list(collections)).__dask_graph__())
 
 
-# rows per chunk: 4 chunks (one TSQR node), 20 (three nodes under a root), 40 chunks of 10 rows (< the sketch width)
-@pytest.mark.parametrize("rows", [100, 20, 10])
-@pytest.mark.parametrize("wide", [False, True])
-def test_fused_subspace_equals_numpy_without_gather(rows, wide, dask_client):
+# rows per chunk: 8 chunks, or 50 of 16 rows (a tree of nodes under a root; fewer rows than the sketch width)
+@pytest.mark.parametrize(("method", "rows", "wide"), [("subspace", 100, False), ("subspace", 100, True),
+                                                      ("subspace", 16, False), ("block_krylov", 100, False),
+                                                      ("block_krylov", 100, True), ("block_krylov", 16, False)])
+def test_fused_subspace_equals_numpy_without_gather(method, rows, wide, dask_client):
     A = _matrix()
     A = A.T.copy() if wide else A
     before = A.copy()
     D = chunked(A, (90, rows) if wide else (rows, 90))
-    res = rsvd(D, 8, n_iter=3, rng=0)
+    res = rsvd(D, 8, n_iter=3, method=method, rng=0)
     assert res.n_passes == 8 and all(isinstance(x, da.Array) for x in res)
     assert_no_gather(*res, source=D)
     U, s, Vh = dask_client.compute(list(res), sync=True)
-    ref = rsvd(A, 8, n_iter=3, rng=0)
+    ref = rsvd(A, 8, n_iter=3, method=method, rng=0)
     np.testing.assert_allclose(s, ref.s, rtol=1e-8)  # different draws: rsvd's accuracy
     np.testing.assert_allclose(U, ref.U, atol=1e-4)  # the same sign rule
     np.testing.assert_allclose(Vh, ref.Vh, atol=1e-4)
@@ -44,22 +45,24 @@ def test_fused_subspace_equals_numpy_without_gather(rows, wide, dask_client):
 
 def test_fused_graph_is_small_and_float32_stays():
     A = _matrix(dtype=np.float32)
-    D = chunked(A, (50, 90))  # 8 chunks
+    D = chunked(A, (100, 90))  # 8 chunks
     tasks = [_n_tasks(*rsvd(D, 5, n_iter=q, rng=1)) for q in (0, 2, 4)]
-    # each step adds 8 chunk tasks, a TSQR root and the next Omega's QR; the rest (draw, lift, sign rule) is fixed
-    assert tasks[1] - tasks[0] <= 2 * (8 + 2) and tasks[2] - tasks[1] <= 2 * (8 + 2)
-    assert tasks[0] <= 16 * 8
+    # each step adds 8 chunk tasks, their small parts' getitems, a TSQR tree (fewer nodes than chunks) and the next
+    # Omega's QR; the rest (draw, lift, sign rule) is fixed
+    assert tasks[1] - tasks[0] <= 2 * (3 * 8 + 1) and tasks[2] - tasks[1] <= 2 * (3 * 8 + 1)
+    assert tasks[0] <= 20 * 8
     U, s, Vh = dask.compute(*rsvd(D, 5, n_iter=2, rng=1), scheduler="sync")
     assert U.dtype == s.dtype == Vh.dtype == np.float32
     exact = np.linalg.svd(A.astype(np.float64), compute_uv=False)[:5]
     np.testing.assert_allclose(s, exact, rtol=1e-4)
 
 
-def test_fused_and_general_paths_agree(monkeypatch):
+@pytest.mark.parametrize("method", ["subspace", "block_krylov"])
+def test_fused_and_general_paths_agree(method, monkeypatch):
     A = _matrix()
     D = chunked(A, (100, 90))
-    fused = dask.compute(*rsvd(D, 6, n_iter=2, rng=2), scheduler="sync")
+    fused = dask.compute(*rsvd(D, 6, n_iter=2, method=method, rng=2), scheduler="sync")
     monkeypatch.setattr(_rsvd, "_fused_dask", lambda prod, normalizer: False)
-    general = dask.compute(*rsvd(D, 6, n_iter=2, rng=2), scheduler="sync")
+    general = dask.compute(*rsvd(D, 6, n_iter=2, method=method, rng=2), scheduler="sync")
     for a, b in zip(fused, general):  # the same draws: the same result to rounding
         np.testing.assert_allclose(a, b, atol=1e-10)

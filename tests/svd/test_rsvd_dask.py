@@ -68,7 +68,7 @@ def test_same_seed_same_bits_whatever_the_scheduler(chunks):
 
 
 @pytest.mark.parametrize(("method", "chunks"), [("subspace", (50, 60)), ("block_krylov", (50, 60)),
-                                               ("subspace", (50, 120))])  # rows only: the fused subspace iteration
+                                               ("subspace", (50, 120)), ("block_krylov", (50, 120))])  # fused
 @pytest.mark.parametrize("q", [0, 2])
 def test_one_read_of_each_chunk_per_pass(method, q, chunks):
     A = CountingArray(_matrix())
