@@ -366,6 +366,11 @@ def _register_completion():
     spec("completion.altmin_complete", obs, run, lambda r: {"UVt": r.U @ r.V.T},
          Arg("vals", "vector", scale={"UVt": 1}), Arg("rows", "vector", lenient=True),
          Arg("cols", "vector", lenient=True))
+    # the distributed AltMin (threads, no cluster) on the same input; its index arrays share altmin_complete's rule
+    run_dist = lambda d: completion.altmin_distributed(d["rows"], d["cols"], d["vals"], (20, 15), 2, n_iter=5,  # noqa
+                                                       tol=0.0, rng=0)
+    spec("completion.altmin_distributed", obs, run_dist, lambda r: {"UVt": (r.U @ r.V.T).compute()},
+         Arg("vals", "vector", scale={"UVt": 1}))
     ce_base = lambda seed: {"U": low_rank(seed, 20, 2), "V": low_rank(seed + 1, 15, 2)}  # noqa: E731
     truth = (low_rank(7, 20, 2), low_rank(8, 15, 2))
     spec("completion.completion_error", ce_base, lambda d: completion.completion_error(d["U"], d["V"], truth),
