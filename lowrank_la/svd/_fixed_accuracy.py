@@ -144,6 +144,8 @@ def _lassq_pair(block, xp):
     """``(e, ssq)`` with ``||block||_F^2 = ssq 2^(-2e)`` and ``ssq`` of order one (LAPACK's lassq idea)."""
     if xp.isdtype(block.dtype, "complex floating"):
         block = xp.abs(block)
+    if math.prod(block.shape) == 0:  # no entries (a sparse matrix without stored values, an empty block)
+        return 0, 0.0
     big = host_float(xp.max(xp.abs(block)))
     if big == 0:
         return 0, 0.0
@@ -758,5 +760,7 @@ def _lift_gram(Q, Bt, eig, k, xp):
 
 
 def _host_sum2(X, xp):
-    return float(np.sum(np.asarray(to_numpy(xp.sum(X * X, axis=0)), dtype=np.float64)))
+    """``||X||_F^2`` as a host float (the sum of ``|x|^2``, also for complex `X`)."""
+    sq = xp.real(X * xp.conj(X)) if xp.isdtype(X.dtype, "complex floating") else X * X
+    return float(np.sum(np.asarray(to_numpy(xp.sum(sq, axis=0)), dtype=np.float64)))
 

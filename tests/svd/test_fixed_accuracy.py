@@ -321,3 +321,25 @@ def test_one_oversampling_block_follows_the_block_that_meets_tol(block_size):
     res = svd_tol(op, 1e-3, block_size=block_size, n_power=0, rng=0)
     assert res.rank == 2 and res.converged and op.n_passes == 1 + 2 * 2
     np.testing.assert_allclose(res.s, np.linalg.svd(A, compute_uv=False)[:2], rtol=1e-10)
+
+
+@pytest.mark.parametrize("A", [sp.csr_matrix((30, 20)), sp.csr_matrix((30, 20), dtype=np.complex128),
+                               sp.csc_matrix((20, 30), dtype=np.float32), np.zeros((30, 20))],
+                         ids=["csr", "csr-complex", "csc-float32", "dense"])
+def test_svd_tol_of_the_zero_matrix_is_rank_one_with_zero_error(A):
+    # a sparse matrix without stored values has no entries to take the maximum of (it raised ValueError)
+    result = svd_tol(A, 0.1, rng=0)
+    assert result.rank == 1 and result.converged
+    assert result.s.shape == (1,) and result.s[0] == 0 and result.error_estimate == 0
+    assert result.U.shape == (A.shape[0], 1) and result.Vh.shape == (1, A.shape[1])
+
+
+def test_complex_absolute_tolerance_above_the_norm_reports_the_true_error():
+    # tol >= ||A||_F: one block; its error is ||A||_F^2 - ||B||_F^2 with |b|^2, not b^2 (complex)
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((40, 30)) + 1j * rng.standard_normal((40, 30))
+    result = svd_tol(A, 2 * np.linalg.norm(A), relative=False, rng=0)
+    U, s, Vh = result[:3]
+    true = np.linalg.norm(A - (U * s) @ Vh)
+    assert result.rank == 1
+    np.testing.assert_allclose(result.error_estimate, true, rtol=1e-10)
