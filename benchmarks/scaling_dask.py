@@ -14,20 +14,35 @@ asv suite and not run in CI (it takes several minutes and all the cores). Three 
    array read from disk at every pass. Throughput is ``bytes(A) / time`` in GB/s (1 GB = 1e9 bytes).
    ``rsvd(A, 20, n_iter=2)`` (6 passes) is timed too: its GB/s counts 6 reads of A. The least-squares fit of
    ``T_pass = a + c * tasks + bytes / (w * R)`` over those points is printed (the model of the docs page).
-3. **rsvd against** ``dask.array.linalg.svd_compressed`` at equal passes, on the 2-worker cluster: a
-   ``--m`` x ``--n`` float64 matrix ``U diag(s) V^T`` (Haar ``U``, ``V``; ``s_j = 1 / (j + 1)``, a slow decay, where
-   power iterations matter) in 8 row blocks held in worker memory; the true singular values come from a dense
-   LAPACK SVD (``scipy.linalg.svdvals``) of the same matrix in the client. For ``q = 0 .. --max-q``:
-   ``svd_compressed(D, 20, n_power_iter=q)`` with its two iterators ("power", no re-orthonormalisation, and "QR")
-   and ``rsvd(D, 20, n_iter=q, method="subspace")``, all with 10 oversamples (sketch width 30) and ``2 q + 2``
-   passes over A; and ``rsvd(..., method="block_krylov", n_iter=q)``, whose passes the result reports. Each is
-   timed (best of ``--repeats``, computing U, s and Vh), its graph's task count recorded, and scored by the
-   largest relative error of its 20 singular values. The summary pairs each ``svd_compressed`` run with the
-   fastest rsvd run at least as accurate.
+3. **rsvd against** ``dask.array.linalg.svd_compressed`` at equal passes and at equal accuracy, on the
+   2-worker cluster: a ``--m`` x ``--n`` float64 matrix ``U diag(s) V^T`` (Haar ``U``, ``V``; ``s_j = 1 / (j + 1)``,
+   a slow decay, where power iterations matter) in 8 row blocks held in worker memory; the true singular values
+   come from a dense LAPACK SVD (``scipy.linalg.svdvals``) of the same matrix in the client. The configurations,
+   all with rank 20 and 10 oversamples (sketch or block width 30), computing ``U``, ``s`` and ``Vh``:
+   ``svd_compressed(D, 20, n_power_iter=q)`` with its two iterators ("power", no re-orthonormalisation, and
+   "QR") for ``q = 0 .. --max-q`` (8); ``rsvd(D, 20, n_iter=q, method="subspace")`` for ``q = 0 ..
+   --max-q-subspace`` (6); ``rsvd(D, 20, n_iter=q, method="block_krylov")`` for ``q = 0 .. --max-q-krylov`` (4);
+   and rsvd's default call ``rsvd(D, 20)``, which on Dask is the subspace iteration at the fixed depth
+   ``q = 7`` (as ``k < 0.1 min(m, n)``; else 4; see rsvd's Notes). Every one reads ``A`` in ``2 q + 2`` passes
+   (products). Each configuration runs once per seed for ``--seeds`` seeds (0, 1, 2: the seed draws the test
+   matrix; ``A`` stays fixed), in rounds (all configurations with seed 0, then all with seed 1, ...), so that
+   the load of the shared machine falls on all of them alike; one untimed warm-up run of each library comes
+   first. A configuration's **error** is the median over its seeds of the largest relative error of its 20
+   singular values; its **time** is the smallest wall time of its runs (best of the seeds, ``client.compute``
+   of ``U, s, Vh``); its task count is that of its seed-0 graph.
+
+   **Equal accuracy, the rule** (fixed before the runs): for each target ``t`` in ``TARGETS`` (1e-1, 3e-2, 1e-2,
+   3e-3, 1e-3, 1e-4, 1e-5), take for each library the fastest configuration whose error is at most ``t``
+   (``svd_compressed``: both iterators, any ``q``; rsvd: subspace, block Krylov and the default call, any
+   ``q``); the ratio is ``svd_compressed``'s time over rsvd's (above 1: rsvd is faster), and "n/a" where either
+   library has no configuration reaching ``t``. **Equal passes**: for each pass count, the errors and times of
+   every configuration with that many passes, side by side, and the spread (smallest, largest) of the errors
+   over the seeds, to tell seed noise from a difference. ``--only accuracy`` runs this part alone.
 
 Run::
 
     NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/scaling_dask.py --json /tmp/scaling.json
+    NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/scaling_dask.py --only accuracy --json /tmp/acc.json
 """
 
 from __future__ import annotations
@@ -54,7 +69,12 @@ def parse_args(argv=None):
     p.add_argument("--repeats", type=int, default=3, help="timings per case (the best is kept)")
     p.add_argument("--m", type=int, default=40000, help="rows of the accuracy case")
     p.add_argument("--n", type=int, default=2000, help="columns of the accuracy case")
-    p.add_argument("--max-q", type=int, default=4, help="largest number of power iterations compared")
+    p.add_argument("--max-q", type=int, default=8, help="largest power iteration count of svd_compressed")
+    p.add_argument("--max-q-subspace", type=int, default=6, help="largest n_iter of rsvd's subspace iteration")
+    p.add_argument("--max-q-krylov", type=int, default=4, help="largest n_iter of rsvd's block Krylov")
+    p.add_argument("--seeds", type=int, default=3, help="seeds (test matrix draws) per accuracy configuration")
+    p.add_argument("--only", choices=["all", "passes", "accuracy"], default="all",
+                   help="run the bandwidth and pass parts (1, 2), the accuracy part (3), or all")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts of the pass runs")
     p.add_argument("--json", help="write the results to this JSON file")
     return p.parse_args(argv)
@@ -161,7 +181,7 @@ def fit_cost_model(rows):
 
 
 def accuracy_vs_svd_compressed(args):
-    """rsvd and svd_compressed at equal passes on a matrix with known singular values, 2 workers."""
+    """rsvd and svd_compressed at equal passes and equal accuracy on a matrix with known singular values."""
     import dask
     import dask.array as da
     import distributed
@@ -178,28 +198,50 @@ def accuracy_vs_svd_compressed(args):
     def err(s):
         return float(np.max(np.abs(np.asarray(s) - s_true) / s_true))
 
-    out = []
+    configs = configurations(args)
+    runs = {c: {"method": c[0], "q": c[1], "errs": [], "times": []} for c in configs}
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
         D = client.persist(da.from_array(A, chunks=(args.m // 8, args.n)))
         distributed.wait(D)
         del A
-        for q in range(args.max_q + 1):
-            for name in METHODS:
-                res = _build(name, D, q)
-                passes = res.n_passes if name.startswith("rsvd") else 2 * q + 2  # svd_compressed: 2q + 1, then B
-                tasks = len(dask.base.collections_to_expr(list(res)).__dask_graph__())
-                t, (U, s, Vh) = best_time(client.compute, args.repeats, list(res), sync=True)
-                out.append({"method": name, "q": q, "passes": passes, "tasks": tasks, "time_s": t,
-                            "max_rel_err": err(s)})
-                print(json.dumps(out[-1]), flush=True)
-    return {"shape": [args.m, args.n], "lapack_svdvals_s": lapack_s, "runs": out, "summary": summarise(out)}
+        for name in ("svd_compressed_qr", "rsvd_subspace", "rsvd_block_krylov"):  # warm-up, untimed
+            client.compute(list(_build(name, D, 1, seed=99)), sync=True)
+        for seed in range(args.seeds):
+            for c in configs:
+                res = _build(c[0], D, c[1], seed=seed)
+                r = runs[c]
+                if seed == 0:
+                    r["passes"] = res.n_passes if c[0].startswith("rsvd") else 2 * c[1] + 2  # svd_compressed: B too
+                    r["tasks"] = len(dask.base.collections_to_expr(list(res)).__dask_graph__())
+                t0 = time.perf_counter()
+                _, s, _ = client.compute(list(res), sync=True)
+                r["times"].append(time.perf_counter() - t0)
+                r["errs"].append(err(s))
+                print(json.dumps({"seed": seed, "method": c[0], "q": c[1], "time_s": r["times"][-1],
+                                  "max_rel_err": r["errs"][-1]}), flush=True)
+    out = []
+    for r in runs.values():
+        r.update(max_rel_err=float(np.median(r["errs"])), err_min=min(r["errs"]), err_max=max(r["errs"]),
+                 time_s=min(r["times"]))
+        out.append(r)
+    return {"shape": [args.m, args.n], "seeds": args.seeds, "lapack_svdvals_s": lapack_s, "runs": out,
+            "equal_accuracy": equal_accuracy(out), "equal_passes": equal_passes(out)}
 
 
-METHODS = ("svd_compressed_power", "svd_compressed_qr", "rsvd_subspace", "rsvd_block_krylov")
+#: The accuracy targets of the equal-accuracy comparison (largest relative singular-value error).
+TARGETS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 1e-4, 1e-5)
 
 
-def _build(name, D, q):
+def configurations(args):
+    """``(method, q)`` of every accuracy run; ``q = None``: rsvd's default call (``n_iter="auto"``)."""
+    out = [(f"svd_compressed_{it}", q) for q in range(args.max_q + 1) for it in ("power", "qr")]
+    out += [("rsvd_subspace", q) for q in range(args.max_q_subspace + 1)]
+    out += [("rsvd_block_krylov", q) for q in range(args.max_q_krylov + 1)]
+    return out + [("rsvd_default", None)]
+
+
+def _build(name, D, q, seed=0):
     """The lazy ``(U, s, Vh)`` of method ``name`` with ``q`` power iterations (or block Krylov steps)."""
     import dask.array as da
 
@@ -207,26 +249,59 @@ def _build(name, D, q):
 
     if name.startswith("svd_compressed"):
         iterator = "QR" if name.endswith("qr") else "power"
-        return da.linalg.svd_compressed(D, K, n_power_iter=q, n_oversamples=OVERSAMPLES, iterator=iterator, seed=0)
-    return rsvd(D, K, n_iter=q, oversamples=OVERSAMPLES, method=name.removeprefix("rsvd_"), rng=0)
+        return da.linalg.svd_compressed(D, K, n_power_iter=q, n_oversamples=OVERSAMPLES, iterator=iterator,
+                                        seed=seed)
+    if name == "rsvd_default":
+        return rsvd(D, K, rng=seed)
+    return rsvd(D, K, n_iter=q, oversamples=OVERSAMPLES, method=name.removeprefix("rsvd_"), rng=seed)
 
 
-def summarise(runs):
-    """For each svd_compressed run: the fastest rsvd run at least as accurate, and the speed-up."""
-    rs = [r for r in runs if r["method"].startswith("rsvd")]
+def _label(r):
+    return f"{r['method']} q={'auto' if r['q'] is None else r['q']}"
+
+
+def equal_accuracy(runs):
+    """Per target ``t``: each library's fastest configuration with median error ``<= t``, and the time ratio."""
     rows = []
-    for r in runs:
-        if r["method"].startswith("svd_compressed"):
-            same = [x for x in rs if x["passes"] == r["passes"] and x["method"] == "rsvd_subspace"]
-            better = [x for x in rs if x["max_rel_err"] <= r["max_rel_err"]]
-            best = min(better, key=lambda x: x["time_s"]) if better else None
-            rows.append({"svd_compressed": f"{r['method']} q={r['q']}", "passes": r["passes"],
-                         "its_err": r["max_rel_err"], "its_time_s": r["time_s"],
-                         "rsvd_same_passes_err": same[0]["max_rel_err"] if same else None,
-                         "rsvd_same_passes_time_s": same[0]["time_s"] if same else None,
-                         "fastest_rsvd_as_accurate": None if best is None else f"{best['method']} q={best['q']}",
-                         "speedup": None if best is None else r["time_s"] / best["time_s"]})
+    for t in TARGETS:
+        row = {"target": t}
+        for lib in ("svd_compressed", "rsvd"):
+            ok = [r for r in runs if r["method"].startswith(lib) and r["max_rel_err"] <= t]
+            best = min(ok, key=lambda r: r["time_s"]) if ok else None
+            row[lib] = None if best is None else {"config": _label(best), "passes": best["passes"],
+                                                  "time_s": best["time_s"], "err": best["max_rel_err"]}
+        both = row["svd_compressed"] is not None and row["rsvd"] is not None
+        row["ratio"] = row["svd_compressed"]["time_s"] / row["rsvd"]["time_s"] if both else None
+        rows.append(row)
     return rows
+
+
+def equal_passes(runs):
+    """Per pass count: every configuration's median error (and spread over the seeds) and best time."""
+    rows = []
+    for p in sorted({r["passes"] for r in runs}):
+        rows.append({"passes": p, **{_label(r): {"err": r["max_rel_err"], "err_range": [r["err_min"], r["err_max"]],
+                                                 "time_s": r["time_s"], "tasks": r["tasks"]}
+                                     for r in runs if r["passes"] == p}})
+    return rows
+
+
+def print_accuracy(acc):
+    """The two tables of the accuracy part, as text."""
+    print("equal accuracy: target | svd_compressed fastest | rsvd fastest | ratio")
+    for row in acc["equal_accuracy"]:
+        cells = [f"{row['target']:g}"]
+        for lib in ("svd_compressed", "rsvd"):
+            b = row[lib]
+            cells.append("n/a" if b is None else f"{b['config']} ({b['passes']} passes) {b['time_s']:.2f} s, "
+                                                 f"{b['err']:.2g}")
+        cells.append("n/a" if row["ratio"] is None else f"{row['ratio']:.2f}x")
+        print(" | ".join(cells))
+    print("equal passes: passes | config: median err [min, max] best time (tasks)")
+    for row in acc["equal_passes"]:
+        print(row["passes"], " | ".join(f"{k}: {v['err']:.2g} [{v['err_range'][0]:.2g}, {v['err_range'][1]:.2g}] "
+                                        f"{v['time_s']:.2f} s ({v['tasks']})"
+                                        for k, v in row.items() if k != "passes"))
 
 
 def main(argv=None):
@@ -234,14 +309,15 @@ def main(argv=None):
     Path(args.path).mkdir(parents=True, exist_ok=True)
     results = {}
     try:
-        results["bandwidth"], zarr_path = machine_bandwidth(args)
-        print(json.dumps(results["bandwidth"]), flush=True)
-        results["passes"] = throughput(args, zarr_path)
-        results["cost_model"] = fit_cost_model(results["passes"])
-        print(json.dumps(results["cost_model"]), flush=True)
-        results["accuracy"] = accuracy_vs_svd_compressed(args)
-        for row in results["accuracy"]["summary"]:
-            print(json.dumps(row), flush=True)
+        if args.only in ("all", "passes"):
+            results["bandwidth"], zarr_path = machine_bandwidth(args)
+            print(json.dumps(results["bandwidth"]), flush=True)
+            results["passes"] = throughput(args, zarr_path)
+            results["cost_model"] = fit_cost_model(results["passes"])
+            print(json.dumps(results["cost_model"]), flush=True)
+        if args.only in ("all", "accuracy"):
+            results["accuracy"] = accuracy_vs_svd_compressed(args)
+            print_accuracy(results["accuracy"])
     finally:
         shutil.rmtree(args.path, ignore_errors=True)
         if args.json:
