@@ -161,6 +161,11 @@ def spectrum(kind, n, *, rank=None, decay=None, power=None, scale=None, rate=Non
     TypeError
         If a parameter has the wrong type, or `dtype` is not float32 or float64.
 
+    See Also
+    --------
+    matrix_with_spectrum : A dense matrix with these singular values.
+    psd_low_rank : A positive semidefinite matrix of given rank and condition number.
+
     References
     ----------
     J. A. Tropp, A. Yurtsever, M. Udell, V. Cevher, "Practical sketching algorithms for low-rank matrix
@@ -253,6 +258,11 @@ def matrix_with_spectrum(m, n, s, *, rng=None, dtype="float64", return_factors=F
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
 
+    See Also
+    --------
+    spectrum : The named families of singular values to pass as `s`.
+    low_rank_matrix : An exact-rank matrix plus optional noise, built the same way.
+
     Notes
     -----
     `U` and `V` are the Q factors of the QR decompositions of (m, k) and (n, k) Gaussian matrices, with
@@ -327,6 +337,12 @@ def low_rank_matrix(m, n, rank, *, singular_values=None, noise=0.0, rng=None, dt
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
 
+    See Also
+    --------
+    matrix_with_spectrum : A matrix with any given singular values.
+    incoherent_low_rank : A low-rank matrix of given condition number, for completion and sensing.
+    low_rank_plus_noise : Tropp et al.'s positive semidefinite low-rank-plus-noise test matrix.
+
     Examples
     --------
     >>> import numpy as np
@@ -386,6 +402,11 @@ def low_rank_plus_noise(n, rank, xi, *, rng=None, dtype="float64"):
         If `n` or `rank` is out of range, or `xi` is negative.
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    See Also
+    --------
+    psd_low_rank : A positive semidefinite matrix of exact rank and given condition number.
+    lowrank_la.psd.nystrom : The Nystrom approximation that this matrix tests.
 
     Notes
     -----
@@ -456,6 +477,12 @@ def incoherent_low_rank(m, n, rank, *, condition_number=1.0, rng=None, dtype="fl
         If a size, `rank` or `condition_number` is out of range.
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    See Also
+    --------
+    coherence : The coherence of its singular vectors.
+    ratings_matrix : Observed entries of a low-rank model with offsets and noise, for completion.
+    lowrank_la.sensing.GaussianSensing : Measurements of such a matrix for a sensing problem.
 
     Notes
     -----
@@ -530,6 +557,12 @@ def psd_low_rank(n, rank, *, condition_number=1.0, shape="geometric", rng=None, 
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
 
+    See Also
+    --------
+    low_rank_plus_noise : A positive semidefinite test matrix of full rank, low rank plus noise.
+    lowrank_la.psd.nystrom : The randomized Nystrom approximation of such a matrix.
+    lowrank_la.sensing.scaled_gd_lambda : Recovery of a positive semidefinite low-rank matrix from measurements.
+
     Notes
     -----
     ``U`` is Haar distributed (see :func:`matrix_with_spectrum`), hence incoherent with high probability, as
@@ -596,6 +629,11 @@ def coherence(U):
     TypeError
         If `U` does not hold real numbers.
 
+    See Also
+    --------
+    incoherent_low_rank : A low-rank matrix with Haar-random, hence incoherent, singular vectors.
+    lowrank_la.completion.altmin_complete : Matrix completion, whose sample complexity grows with the coherence.
+
     References
     ----------
     E. J. Candes, B. Recht, "Exact matrix completion via convex optimization", Found. Comput. Math. 9, 2009.
@@ -647,6 +685,11 @@ def sparse_power_law(m, n, *, nnz, exponent=2.0, rng=None, dtype="float64", form
         If a size or `nnz` is out of range, `exponent <= 1`, or `format` is unknown.
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    See Also
+    --------
+    ratings_matrix : Ratings observed on the same power-law pattern.
+    real_panel : The real-data panel, whose ``"power_law"`` matrix this builds.
 
     Notes
     -----
@@ -750,6 +793,11 @@ def tucker_tensor(shape, ranks, *, noise=0.0, core="gaussian", rng=None, dtype="
         option or has the wrong shape.
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    See Also
+    --------
+    lowrank_la.tensor.hosvd : The truncated HOSVD that recovers such a tensor.
+    lowrank_la.tensor.core_shape_search : The choice of the Tucker core shape under a parameter budget.
 
     Notes
     -----
@@ -911,6 +959,11 @@ def stdlib_tfidf(*, min_df=5, max_df=0.5, sublinear_tf=True, return_labels=False
     FileNotFoundError
         If this Python does not ship its standard library as ``.py`` sources.
 
+    See Also
+    --------
+    real_panel : The panel of real matrices this is part of.
+    digits_matrix : A small dense real matrix from scikit-learn.
+
     Notes
     -----
     The documents are the docstrings (``ast.get_docstring``, cleaned) of every module, class and function in
@@ -981,6 +1034,11 @@ def digits_matrix():
     ImportError
         If scikit-learn is not installed (``pip install lowrank_la[experiments]``).
 
+    See Also
+    --------
+    image_matrix : Another dense real matrix, a picture.
+    real_panel : The panel of real matrices this is part of.
+
     Examples
     --------
     >>> import lowrank_la as la
@@ -1019,6 +1077,11 @@ def image_matrix(name):
         If `name` is not one of the pictures above.
     ImportError
         If scikit-image is not installed (``pip install lowrank_la[experiments]``).
+
+    See Also
+    --------
+    digits_matrix : Another dense real matrix, handwritten digits.
+    real_panel : The panel of real matrices this is part of.
 
     Examples
     --------
@@ -1090,6 +1153,13 @@ def real_panel(size="small"):
     ImportError
         If scikit-learn or scikit-image is not installed (``pip install lowrank_la[experiments]``).
 
+    See Also
+    --------
+    stdlib_tfidf : The sparse text matrix of the panel.
+    digits_matrix : The digits matrix of the panel.
+    image_matrix : The pictures of the panel.
+    sparse_power_law : The synthetic power-law sparse matrix of the panel.
+
     Examples
     --------
     >>> import lowrank_la as la
@@ -1155,6 +1225,12 @@ def ratings_matrix(m, n, n_obs, *, rank=10, exponent=2.0, signal=1.0, bias=0.3, 
         If a size, `n_obs`, `rank`, `exponent` or a standard deviation is out of range.
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
+
+    See Also
+    --------
+    sparse_power_law : The power-law sampling of the observed positions.
+    lowrank_la.completion.altmin_complete : Matrix completion, which fits the same offsets and low-rank model.
+    lowrank_la.sklearn.LowRankImputer : The scikit-learn interface to the completion.
 
     Notes
     -----

@@ -58,6 +58,12 @@ class MatrixOperator:
         The device of ``A``.
     n_passes : int
         Products formed so far (with Dask, products built; each reads ``A`` once when computed).
+
+    See Also
+    --------
+    as_operator : Validate a matrix and wrap it in a MatrixOperator (the way to build one).
+    lowrank_la.svd.rsvd : A consumer of the operator, whose pass count it reports.
+    lowrank_la.psd.KernelMatrix : A matrix-free kernel matrix with the same ``matmat`` and ``rmatmat`` interface.
     """
 
     def __init__(self, A, kind, shape, dtype, xp, device, *, counter=None, adjoint=False):
@@ -78,32 +84,66 @@ class MatrixOperator:
     # -- the public face
     @property
     def shape(self) -> tuple[int, int]:
-        """The shape ``(m, n)`` of the operator (``(n, m)`` for the adjoint view)."""
+        """The shape ``(m, n)`` of the operator (``(n, m)`` for the adjoint view).
+
+        See Also
+        --------
+        MatrixOperator.T : The transpose view, of the swapped shape.
+        MatrixOperator.H : The adjoint view, of the swapped shape.
+        """
         return self._shape[::-1] if self._adjoint else self._shape
 
     @property
     def n_passes(self) -> int:
-        """Products formed so far (with Dask, products built; each reads ``A`` once when computed)."""
+        """Products formed so far (with Dask, products built; each reads ``A`` once when computed).
+
+        See Also
+        --------
+        MatrixOperator.reset_passes : Set the counter back to zero.
+        MatrixOperator.matmat : A product, one pass each.
+        """
         return self._counter.count
 
     def reset_passes(self) -> None:
-        """Set the pass counter back to zero."""
+        """Set the pass counter back to zero.
+
+        See Also
+        --------
+        MatrixOperator.n_passes : The counter this resets.
+        """
         self._counter.count = 0
 
     @property
     def is_complex(self) -> bool:
-        """Whether the products are complex (the working dtype is a complex floating type)."""
+        """Whether the products are complex (the working dtype is a complex floating type).
+
+        See Also
+        --------
+        MatrixOperator.H : The adjoint, which conjugates when the products are complex.
+        """
         return bool(self.xp.isdtype(self.dtype, "complex floating"))
 
     @property
     def H(self) -> MatrixOperator:
-        """The adjoint (conjugate transpose), sharing this operator's pass counter."""
+        """The adjoint (conjugate transpose), sharing this operator's pass counter.
+
+        See Also
+        --------
+        MatrixOperator.T : The transpose view (the adjoint without conjugation).
+        MatrixOperator.rmatmat : The adjoint product on the operator itself.
+        """
         return MatrixOperator(self._A, self.kind, self._shape, self.dtype, self.xp, self.device,
                               counter=self._counter, adjoint=not self._adjoint)
 
     @property
     def T(self) -> MatrixOperator:
-        """The transpose; for real matrices the same as :attr:`H`."""
+        """The transpose; for real matrices the same as :attr:`H`.
+
+        See Also
+        --------
+        MatrixOperator.H : The adjoint view, the same as the transpose for real matrices.
+        MatrixOperator.rmatmat : The adjoint product ``A^H @ Y`` itself.
+        """
         if self.is_complex:
             return _ConjugatedOperator(self.H)
         return self.H
@@ -126,6 +166,11 @@ class MatrixOperator:
         -------
         (m, l) or (m,) array
             ``A @ X`` in the operator's namespace, on its device, in the working dtype (lazy for Dask).
+
+        See Also
+        --------
+        MatrixOperator.rmatmat : The adjoint product ``A^H @ Y``.
+        MatrixOperator.n_passes : The pass counter each call adds one to.
         """
         return self._apply(X, "X")
 
@@ -141,6 +186,11 @@ class MatrixOperator:
         -------
         (n, l) or (n,) array
             ``A^H @ Y`` (one pass over ``A``).
+
+        See Also
+        --------
+        MatrixOperator.matmat : The product ``A @ X``.
+        MatrixOperator.H : The adjoint as an operator, whose ``matmat`` is this product.
         """
         return self.H._apply(Y, "Y")
 
@@ -158,6 +208,11 @@ class MatrixOperator:
         -------
         array
             `X` in the operator's namespace, on its device (no copy when it is there already).
+
+        See Also
+        --------
+        as_operator : The validation of the matrix itself.
+        MatrixOperator.matmat : The product, which converts its block the same way.
         """
         if self.kind == "dask":
             return X
@@ -295,6 +350,11 @@ def as_operator(A, *, name: str = "A", allow_complex: bool = False, check_finite
         If `A` is not 2-D, is empty, holds NaN or Inf, or is a sparse matrix with malformed indices.
     TypeError
         If `A` is not a matrix, or has a dtype the function does not support.
+
+    See Also
+    --------
+    MatrixOperator : The returned adapter: block products and the pass counter.
+    lowrank_la.svd.rsvd : The randomized SVD, which accepts every input this function accepts.
 
     Examples
     --------

@@ -9,7 +9,14 @@ __all__ = ["ConvergenceWarning", "SVDAccuracyResult", "SVDResult", "SolverResult
 
 
 class ConvergenceWarning(UserWarning):
-    """An iterative method stopped (iteration limit, breakdown) before meeting its tolerance."""
+    """An iterative method stopped (iteration limit, breakdown) before meeting its tolerance.
+
+    See Also
+    --------
+    lowrank_la.svd.rsvd : Warns with it when `max_passes` is reached before the tolerance.
+    lowrank_la.psd.nystrom_pcg : Warns with it when CG stops before the tolerance.
+    lowrank_la.completion.altmin_complete : Warns with it when the fit does not converge within `n_iter`.
+    """
 
 
 class SVDResult(NamedTuple):
@@ -93,6 +100,13 @@ class SolverResult(dict):
 
     A dictionary whose keys are also attributes. Every solver sets at least ``converged`` (bool), ``n_iter``
     (int) and ``history`` (a dict of per-iteration arrays, such as the residual).
+
+    See Also
+    --------
+    lowrank_la.psd.nystrom_pcg : A solver that returns a SolverResult.
+    lowrank_la.sketch.lstsq_sketched : A solver that returns a SolverResult.
+    lowrank_la.sensing.scaled_gd : A solver that returns a SolverResult.
+    SVDAccuracyResult : The result of the iterative SVDs, a tuple with an accuracy report.
 
     Examples
     --------

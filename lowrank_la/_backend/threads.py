@@ -23,6 +23,11 @@ def thread_limit(n: int | None):
     None
         Inside the block, BLAS/LAPACK and Numba use at most `n` threads; the previous limits come back on exit.
 
+    See Also
+    --------
+    lowrank_la.sketch.fwht : A Numba kernel parallel over the vectors of a batch, which this bounds.
+    MatrixOperator : Its sparse products run in parallel Numba kernels, which this bounds.
+
     Examples
     --------
     >>> with thread_limit(1):
