@@ -563,6 +563,14 @@ def core_shape_search(X=None, budget=None, *, spectrum=None, method="auto", eps=
         range of float64 (a float64 tensor at the scale ``1e300`` or ``1e-300``; the shape does not depend on the
         scale, so divide X by a power of two first).
 
+    See Also
+    --------
+    core_shape_path : The same search for many budgets, sharing one spectrum.
+    rre_greedy : The greedy baseline on the true Tucker loss (slower: a HOOI fit per candidate).
+    hosvd_spectrum : The spectrum the surrogate is built from.
+    hosvd : The Tucker decomposition at the chosen shape.
+    tt_rank_search : The same budgeted choice for tensor-train ranks.
+
     Notes
     -----
     ``tail_n(R) = ||X||^2 - sum_{i <= R} sigma_{n,i}^2``. Because ``max_n tail_n <= L*(r) <= sum_n tail_n``, the
@@ -642,6 +650,11 @@ def core_shape_path(X=None, budgets=(), *, spectrum=None, method="auto", eps=0.5
         One per budget, in order. The spectrum's time is reported once, in the first result's
         ``spectrum_time``.
 
+    See Also
+    --------
+    core_shape_search : The search for a single budget.
+    hosvd_spectrum : The spectrum computed once and shared by all budgets.
+
     Examples
     --------
     >>> import lowrank_la as la
@@ -695,6 +708,11 @@ def rre_greedy(X, budget, *, tucker_fn=None, enforce_rank_consistency=False, rng
     CoreShapeResult
         With ``method="rre_greedy"``, ``n_fits`` and ``rre`` (the squared relative error of the chosen shape's
         fit) set.
+
+    See Also
+    --------
+    core_shape_search : The surrogate search, far cheaper, of which this is the baseline.
+    hooi : The Tucker fit evaluated for every candidate shape.
 
     Examples
     --------

@@ -69,6 +69,12 @@ def hosvd_spectrum(X, *, method="gram", max_rank=None, rng=None):
         ``method="randomized"`` comes without `max_rank`, or ``||X||_F^2`` is outside the normal range of the
         dtype (squared singular values of a tensor at the scale ``1e300`` or ``1e-300`` cannot be represented).
 
+    See Also
+    --------
+    HosvdSpectrum : The returned squared singular values, with the squared norm.
+    core_shape_search : The core-shape search that takes this spectrum as its input.
+    tt_spectrum : The spectra of the sequential unfoldings, for tensor trains.
+
     Notes
     -----
     Cost of "gram": ``sum_n min(I_n, J_n) |X|`` flops for the Gram matrices (``J_n = |X| / I_n``) plus

@@ -110,6 +110,11 @@ def tt_size(shape, ranks):
     int
         The number of entries of the cores.
 
+    See Also
+    --------
+    tucker_size : The parameter count of a Tucker decomposition.
+    tt_rank_search : Bond ranks within a budget of this size.
+
     Examples
     --------
     >>> tt_size((10, 20, 30), (5, 6))
@@ -149,6 +154,12 @@ def tt_svd(X, ranks, *, svd="auto", rng=None):
     ------
     ValueError
         If `X` has order < 2, is empty or holds NaN or Inf, or `ranks` does not have N - 1 entries in range.
+
+    See Also
+    --------
+    tt_rank_search : Choose the bond ranks under a parameter budget.
+    tt_to_tensor : The full tensor of the returned cores.
+    hosvd : The Tucker analogue.
 
     Notes
     -----
@@ -209,6 +220,11 @@ def tt_to_tensor(cores):
     ValueError
         If there are fewer than 2 cores, a core is not 3-D, is empty or holds NaN or Inf, or the ranks do not chain.
 
+    See Also
+    --------
+    tt_svd : A tensor train to expand.
+    tucker_to_tensor : The same for a Tucker decomposition.
+
     Examples
     --------
     >>> import numpy as np
@@ -254,6 +270,11 @@ def tt_spectrum(X, *, method="gram"):
     ValueError
         If `X` has order < 2, is empty or holds NaN or Inf, or ``||X||_F^2`` is outside the normal range of its
         dtype (squared singular values of a tensor at the scale ``1e300`` or ``1e-300`` cannot be represented).
+
+    See Also
+    --------
+    tt_rank_search : The bond-rank search that takes this spectrum as its input.
+    hosvd_spectrum : The spectra of the mode-n unfoldings, for Tucker decompositions.
 
     Examples
     --------
@@ -368,6 +389,13 @@ def tt_rank_search(X=None, budget=None, *, spectrum=None, method="exact"):
         If `budget` is below ``sum_n I_n`` or not a whole number, `X` is not a finite tensor of order >= 2,
         "exact" would enumerate too many rank tuples, or ``||X||_F^2`` (in ``norm_sq`` and the bounds) is outside
         the normal range of float64 (the ranks do not depend on the scale: divide X by a power of two first).
+
+    See Also
+    --------
+    TTRankResult : The returned ranks, parameter count and surrogate error bounds.
+    tt_svd : The tensor train at the chosen ranks.
+    tt_spectrum : The spectrum the surrogate is built from.
+    core_shape_search : The same budgeted choice for a Tucker core shape.
 
     Examples
     --------

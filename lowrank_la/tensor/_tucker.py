@@ -253,6 +253,12 @@ def unfold(X, mode):
     ValueError
         If `X` has order < 2, is empty or holds NaN or Inf, or `mode` is out of range.
 
+    See Also
+    --------
+    fold : The inverse: a tensor from its mode-n unfolding.
+    mode_product : The mode-n product, an unfolding times a matrix folded back.
+    hosvd_spectrum : The squared singular values of every unfolding.
+
     Examples
     --------
     >>> import numpy as np
@@ -295,6 +301,11 @@ def fold(M, mode, shape):
     ValueError
         If `M` is not 2-D, holds NaN or Inf, or does not have the shape of the mode-`mode` unfolding, or
         `shape` has fewer than 2 modes.
+
+    See Also
+    --------
+    unfold : The mode-n unfolding this inverts.
+    mode_product : Multiply the mode-n fibres by a matrix.
 
     Examples
     --------
@@ -340,6 +351,11 @@ def mode_product(X, M, mode, *, transpose=False):
     ValueError
         If `mode` is out of range, `M` is not 2-D or does not fit ``X.shape[mode]``, or `X` or `M` is empty or
         holds NaN or Inf.
+
+    See Also
+    --------
+    unfold : The unfolding whose rows the product multiplies.
+    tucker_to_tensor : A core times one factor in every mode.
 
     Examples
     --------
@@ -403,6 +419,12 @@ def tucker_to_tensor(core, factors=None):
     ValueError
         If the number or the shapes of the factors do not fit the core, or an array is empty or holds NaN or Inf.
 
+    See Also
+    --------
+    hosvd : A Tucker decomposition to expand.
+    TuckerResult : The core and factors this accepts in one argument.
+    tt_to_tensor : The same for a tensor train.
+
     Examples
     --------
     >>> import numpy as np
@@ -449,6 +471,11 @@ def tucker_size(shape, ranks):
     -------
     int
         The number of entries of the core and the factors.
+
+    See Also
+    --------
+    tt_size : The parameter count of a tensor train.
+    core_shape_search : The core shape of the least surrogate error within a budget of this size.
 
     Examples
     --------
@@ -585,6 +612,13 @@ def hosvd(X, ranks, *, svd="auto", rng=None):
     ValueError
         If `X` has order < 2, is empty or holds NaN or Inf, or `ranks` does not fit its shape.
 
+    See Also
+    --------
+    st_hosvd : Sequentially truncated HOSVD: each mode works on the already truncated tensor, cheaper.
+    hooi : Higher-order orthogonal iteration, which refines an HOSVD start.
+    core_shape_search : Choose the multilinear rank under a parameter budget.
+    tt_svd : The tensor-train analogue.
+
     Notes
     -----
     The error satisfies ``max_n tail_n(R_n) <= ||X - X_hat||_F^2 <= sum_n tail_n(R_n)``, where
@@ -666,6 +700,11 @@ def st_hosvd(X, ranks, *, order=None, svd="auto", rng=None):
     ValueError
         If `X` has order < 2 or holds NaN or Inf, `ranks` does not fit, or `order` is not a permutation.
 
+    See Also
+    --------
+    hosvd : The plain truncated HOSVD, every mode from the full tensor.
+    hooi : Higher-order orthogonal iteration, a more accurate fit of the same ranks.
+
     References
     ----------
     .. [1] N. Vannieuwenhoven, R. Vandebril, K. Meerbergen, "A new truncation strategy for the higher-order
@@ -744,6 +783,12 @@ def hooi(X, ranks, *, init="svd", n_iter_max=100, tol=1e-8, svd="auto", rng=None
     ConvergenceWarning
         If ``tol > 0`` and it was not met within `n_iter_max` sweeps, or if a sweep produced NaN or Inf (then
         ``converged=False`` and the iteration stops).
+
+    See Also
+    --------
+    hosvd : The truncated HOSVD, its ``init="svd"`` start.
+    st_hosvd : The sequentially truncated HOSVD, one pass and no iteration.
+    rre_greedy : The core-shape search that fits a HOOI per candidate shape.
 
     Notes
     -----
