@@ -115,6 +115,14 @@ def nystrom(A, k, *, oversamples=10, tol=None, sketch="gaussian", check_symmetri
         If `A` is not square, not symmetric (to `sym_tol`), not positive semidefinite (the core's Cholesky
         factorisation breaks down), holds NaN or Inf, or `k`, `oversamples`, `tol` are out of range.
 
+    See Also
+    --------
+    eigh : Randomized eigenpairs of any symmetric matrix, with residuals and an error estimate.
+    rpcholesky : A PSD low-rank approximation from a few columns, for matrices known only entrywise.
+    nystrom_pcg : CG preconditioned by this approximation.
+    lowrank_la.factor.generalized_nystrom : The generalized Nystrom approximation of a nonsymmetric matrix.
+    lowrank_la.svd.rsvd : The randomized SVD, for matrices that are not PSD.
+
     Notes
     -----
     The plain formula ``Y (Omega^T Y)^+ Y^T`` forms the pseudoinverse of an ill-conditioned core and loses
@@ -217,6 +225,12 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     ValueError
         If `A` is not square or not symmetric (to `sym_tol`), with ``psd=True`` not positive semidefinite, or an
         argument is out of range.
+
+    See Also
+    --------
+    nystrom : The stable Nystrom approximation, which ``psd=True`` uses.
+    lowrank_la.svd.rsvd : The randomized SVD, for nonsymmetric matrices.
+    scipy.sparse.linalg.eigsh : Lanczos eigensolver for a few eigenpairs to high accuracy.
 
     Notes
     -----

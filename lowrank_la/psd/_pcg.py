@@ -71,6 +71,12 @@ def nystrom_pcg(A, b, mu, *, rank="auto", max_rank=None, tol=1e-6, maxiter=None,
         If `A` is not square, not symmetric or not PSD (as :func:`nystrom` checks), ``mu < 0``, `b` or `x0` has
         the wrong length or holds NaN or Inf, or an option is out of range.
 
+    See Also
+    --------
+    nystrom : The Nystrom approximation the preconditioner is built from.
+    lowrank_la.sketch.lstsq_sketched : Sketch-and-precondition for overdetermined least squares.
+    scipy.sparse.linalg.cg : Conjugate gradients without a preconditioner.
+
     Notes
     -----
     ``P^{-1} = (lam_l + mu) U (diag(lam) + mu I)^{-1} U^T + (I - U U^T)``: it maps the top ``l`` eigendirections

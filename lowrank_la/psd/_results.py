@@ -57,12 +57,22 @@ class EighResult(tuple):
 
     @property
     def w(self):
-        """The eigenvalues, descending (the first item of the tuple)."""
+        """The eigenvalues, descending (the first item of the tuple).
+
+        See Also
+        --------
+        EighResult.V : The eigenvectors, the second item.
+        """
         return self[0]
 
     @property
     def V(self):
-        """The eigenvectors, as columns (the second item of the tuple)."""
+        """The eigenvectors, as columns (the second item of the tuple).
+
+        See Also
+        --------
+        EighResult.w : The eigenvalues, the first item.
+        """
         return self[1]
 
     def _report(self):

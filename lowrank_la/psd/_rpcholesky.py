@@ -45,6 +45,12 @@ class KernelMatrix:
     block_rows : int
         Rows of ``K`` evaluated at a time in products (memory ``block_rows * n``).
 
+    See Also
+    --------
+    rpcholesky : The partial Cholesky factorization that reads only a few of its columns.
+    nystrom : The Nystrom approximation, which reads it through block products.
+    lowrank_la.MatrixOperator : The block-product interface of the other matrices.
+
     Notes
     -----
     An operator (``shape``, ``dtype``, ``matmat``, ``rmatmat``, ``@``) that every function of
@@ -113,6 +119,11 @@ class KernelMatrix:
         -------
         (n, len(idx)) numpy.ndarray
             The columns, in the working dtype (float32 for float32 points, else float64).
+
+        See Also
+        --------
+        KernelMatrix.block : A principal submatrix.
+        KernelMatrix.diagonal : The diagonal.
         """
         return self._evaluate(slice(None), self._indices(idx))
 
@@ -128,6 +139,10 @@ class KernelMatrix:
         -------
         (len(idx), len(idx)) numpy.ndarray
             The submatrix, in the working dtype.
+
+        See Also
+        --------
+        KernelMatrix.columns : Whole columns.
         """
         idx = self._indices(idx)
         return self._evaluate(idx, idx)
@@ -139,6 +154,10 @@ class KernelMatrix:
         -------
         (n,) numpy.ndarray
             ``diag(K)``, in the working dtype.
+
+        See Also
+        --------
+        KernelMatrix.columns : Columns of the kernel matrix.
         """
         n = self.shape[0]
         if self.diag is not None:
@@ -164,6 +183,10 @@ class KernelMatrix:
         -------
         (n, l) or (n,) numpy.ndarray
             ``K @ V``.
+
+        See Also
+        --------
+        KernelMatrix.rmatmat : The product with the transpose, the same for a symmetric kernel.
         """
         V = np.asarray(to_numpy(check_operand(V, "V", self.shape[0], "n", sparse=False, allow_complex=False)))
         out = np.empty(V.shape, dtype=np.result_type(self.dtype, V.dtype, np.float32))
@@ -183,6 +206,10 @@ class KernelMatrix:
         -------
         (n, l) or (n,) numpy.ndarray
             ``K^T @ V = K @ V``.
+
+        See Also
+        --------
+        KernelMatrix.matmat : The product this delegates to.
         """
         return self.matmat(V)
 
@@ -345,6 +372,12 @@ def rpcholesky(A, k, *, points=None, method="rp", block_size="auto", accelerated
         the wrong shape or non-finite values, or an argument is out of range.
     TypeError
         If `A` gives products only (a LinearOperator), or `points` goes with a matrix.
+
+    See Also
+    --------
+    KernelMatrix : A kernel matrix to pass as `A`, evaluated column by column.
+    nystrom : The Nystrom approximation from block products, for matrices given as arrays or operators.
+    lowrank_la.factor.cur : Column and row selection for matrices that are not PSD.
 
     Notes
     -----

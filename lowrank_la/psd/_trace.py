@@ -101,6 +101,12 @@ def hutchinson(A, n_matvecs, *, distribution="rademacher", rng=None):
         ``estimate``, ``error_estimate`` (the sample standard deviation of the ``w_i^T A w_i`` over ``sqrt(m)``)
         and ``n_matvecs``.
 
+    See Also
+    --------
+    hutchpp : Hutch++, with a low-rank part taken exactly: smaller variance for matrices with decaying spectra.
+    xtrace : XTrace, the exchangeable refinement of Hutch++.
+    xdiag : The diagonal, by the same kind of estimator.
+
     Notes
     -----
     Unbiased; the error decays like ``1/sqrt(m)``: relative error ``eps`` needs ``O(1/eps^2)`` products [1]_.
@@ -148,6 +154,12 @@ def hutchpp(A, n_matvecs, *, distribution="rademacher", rng=None):
     TraceEstimate
         ``estimate = tr(Q^T A Q) + (1/g) sum_j g_j^T (I - QQ^T) A (I - QQ^T) g_j`` with ``Q = orth(A S)``;
         ``error_estimate`` the standard error of the Hutchinson part; ``n_matvecs``.
+
+    See Also
+    --------
+    hutchinson : The plain Girard-Hutchinson estimator Hutch++ applies to the remainder.
+    xtrace : XTrace, which uses every product twice through leave-one-out.
+    xnystrace : XNysTrace, for positive semidefinite matrices.
 
     Notes
     -----
@@ -217,6 +229,12 @@ def xtrace(A, n_matvecs, *, distribution="sphere", rng=None):
     TraceEstimate
         ``estimate`` (the mean of the ``m/2`` leave-one-out estimates), ``error_estimate`` (their standard
         deviation over ``sqrt(m/2)``), ``n_matvecs``.
+
+    See Also
+    --------
+    hutchpp : Hutch++, of which this is the exchangeable leave-one-out form.
+    xnystrace : The variant for positive semidefinite matrices, from one set of products.
+    xdiag : The diagonal by the same leave-one-out construction.
 
     Notes
     -----
@@ -289,6 +307,11 @@ def xnystrace(A, n_matvecs, *, distribution="sphere", check_symmetric=True, sym_
     ValueError
         If `A` is not square, not symmetric (to `sym_tol`) or not positive semidefinite.
 
+    See Also
+    --------
+    xtrace : The variant for any square matrix.
+    nystrom : The Nystrom approximation it builds on.
+
     Notes
     -----
     ``t_i = tr(A_hat_(i)) + w_i^T (A - A_hat_(i)) w_i`` with ``A_hat_(i)`` the Nystrom approximation from all
@@ -358,6 +381,11 @@ def xdiag(A, n_matvecs, *, distribution="rademacher", rng=None):
     DiagonalEstimate
         ``estimate`` (n,) in `A`'s namespace and dtype, ``error_estimate`` (n,) (the spread of the
         leave-one-out estimates over ``sqrt(m/2)``), ``n_matvecs``.
+
+    See Also
+    --------
+    xtrace : The trace by the same leave-one-out construction.
+    hutchinson : The Girard-Hutchinson trace estimator.
 
     Notes
     -----
