@@ -37,6 +37,12 @@ class MatmulLevels:
         Column-row probabilities, as `probs` of :func:`sampled_matmul`.
     coupling : {"antithetic", "nested"}
 
+    See Also
+    --------
+    mlmc_matmul : The front end that builds this sampler and runs the driver.
+    mlmc : The adaptive driver that draws from the levels.
+    sampled_matmul : The single-level sampled product.
+
     Notes
     -----
     Callable as the `level_sampler` of :func:`mlmc`: ``levels(l, N, rng)`` returns the entrywise sums of
@@ -79,13 +85,23 @@ class MatmulLevels:
 
     @property
     def exact_cost(self) -> float:
-        """Multiply-adds of the exact product ``A @ B`` (``K m n p`` for stacks of K products)."""
+        """Multiply-adds of the exact product ``A @ B`` (``K m n p`` for stacks of K products).
+
+        See Also
+        --------
+        MatmulLevels.cost : The cost of one sample, to compare with.
+        """
         ops = self.ops
         return float(getattr(ops, "K", 1)) * ops.m * ops.n * ops.p
 
     @property
     def default_L_max(self) -> int:
-        """The largest L with ``c0 M^L <= n`` (at least 0)."""
+        """The largest L with ``c0 M^L <= n`` (at least 0).
+
+        See Also
+        --------
+        MatmulLevels.cost : The cost of a sample at each level.
+        """
         n, L = self.ops.n, 0
         while self.c0 * self.M ** (L + 1) <= n:
             L += 1
@@ -103,6 +119,11 @@ class MatmulLevels:
         -------
         float
             The multiply-adds of one coupled sample of level `l` (fine and coarse estimates, and `f`).
+
+        See Also
+        --------
+        MatmulLevels.exact_cost : The cost of the exact product.
+        MatmulLevels.draw : Draw the samples.
         """
         ops = self.ops
         c = self.c0 * self.M**l
@@ -127,6 +148,10 @@ class MatmulLevels:
             The fine estimates, in the working dtype.
         coarse : (N, m, p) array or None
             The coupled coarse estimates (None for ``l = 0``).
+
+        See Also
+        --------
+        MatmulLevels.cost : The multiply-adds of one such sample.
         """
         l = check_int(l, "l", low=0)
         N = check_int(N, "N", low=1)

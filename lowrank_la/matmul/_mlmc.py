@@ -228,6 +228,12 @@ def mlmc(level_sampler, eps, *, rtol=0.0, M=2, n_pilot=100, L_min=2, L_max=10, t
     TypeError
         `level_sampler` or `callback` is not callable.
 
+    See Also
+    --------
+    MatmulLevels : The level sampler of approximate products.
+    mlmc_matmul : The front end for ``f(A @ B)``.
+    MLMCInfo : The diagnostics it returns.
+
     Notes
     -----
     The optimal allocation for a variance ``(1 - theta) eps^2`` at cost ``sum_l N_l C_l`` is

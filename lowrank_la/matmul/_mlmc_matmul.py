@@ -24,6 +24,11 @@ class UnbiasedLevelsWarning(UserWarning):
     """The levels are unbiased estimates of the same quantity, so a single level is used.
 
     Their corrections have mean zero, so multilevel Monte Carlo cannot beat one level.
+
+    See Also
+    --------
+    mlmc_matmul : The estimator that issues it for ``f=None``.
+    sampled_matmul : The single-level estimator to use for the product itself.
     """
 
 
@@ -105,6 +110,13 @@ def mlmc_matmul(A, B, *, f=None, rtol=None, atol=None, max_cost=None, c0=8, M=2,
     ConvergenceWarning
         The budget `max_cost` or ``L_max`` was reached before the error target (``info.converged`` is False
         and ``info.message`` says which).
+
+    See Also
+    --------
+    sampled_matmul : The single-level estimator at each level.
+    MatmulLevels : The coupled level sampler it builds.
+    mlmc : The adaptive multilevel driver it runs.
+    UnbiasedLevelsWarning : Issued when `f` is None and a single level is used.
 
     Notes
     -----

@@ -67,6 +67,12 @@ def sampled_matmul(A, B, c, *, probs="norm", replace=True, rng=None, return_vari
     TypeError
         If an input is not an array (or a sparse matrix), or is complex.
 
+    See Also
+    --------
+    sketched_matmul : The product through a random sketch instead of sampled column-row pairs.
+    matmul_variance : The exact expected squared error of this estimator.
+    mlmc_matmul : Multilevel Monte Carlo over sampled products, for entrywise functions of the product.
+
     Notes
     -----
     With replacement, ``E ||C R - A B||_F^2 = (sum_k ||A_k||^2 ||B_k||^2 / p_k - ||A B||_F^2) / c``; with the

@@ -60,6 +60,12 @@ def sketched_matmul(A, B, s, *, kind="gaussian", rng=None, return_variance=False
     TypeError
         If an input is sparse, complex or not an array.
 
+    See Also
+    --------
+    sampled_matmul : Column-row sampling, which reads only the sampled columns of `A` and rows of `B`.
+    matmul_variance : The exact expected squared error with the Gaussian, CountSketch and sparse sign sketches.
+    lowrank_la.sketch.make_sketch : The sketch operators this draws by name.
+
     Notes
     -----
     Every kind is unbiased, ``E[S^T S] = I``. Expected squared Frobenius errors (:func:`matmul_variance`),

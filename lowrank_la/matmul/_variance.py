@@ -45,6 +45,11 @@ def matmul_variance(A, B, c, *, method="norm", replace=True):
     TypeError
         If an input is not a dense real array (lists, tuples, DataFrames and ``numpy.matrix`` are converted).
 
+    See Also
+    --------
+    sampled_matmul : The sampled estimator whose error this gives.
+    sketched_matmul : The sketched estimator.
+
     Notes
     -----
     With ``T1 = ||A||_F^2 ||B||_F^2``, ``T2 = sum_k ||A_k||^2 ||B_k||^2`` and ``F = ||A B||_F^2``: sampling with
