@@ -65,6 +65,13 @@ class SensingOperator:
     n_measurements : int
         The number ``m >= 1`` of measurements.
 
+    See Also
+    --------
+    GaussianSensing : Gaussian measurement matrices.
+    SamplingOperator : Entry sampling, matrix completion as sensing.
+    LinearMapSensing : A user-supplied map and adjoint behind this interface.
+    scaled_gd_lambda : A solver that reads the measurements through this interface.
+
     Examples
     --------
     >>> import numpy as np
@@ -87,12 +94,22 @@ class SensingOperator:
 
     @property
     def shape(self) -> tuple[int, int]:
-        """``(n1, n2)``: the shape of the matrices measured."""
+        """``(n1, n2)``: the shape of the matrices measured.
+
+        See Also
+        --------
+        SensingOperator.n_measurements : The number of measurements.
+        """
         return self._shape
 
     @property
     def n_measurements(self) -> int:
-        """``m``: the number of measurements."""
+        """``m``: the number of measurements.
+
+        See Also
+        --------
+        SensingOperator.shape : The shape of the matrices measured.
+        """
         return self._m
 
     def __repr__(self) -> str:
@@ -113,6 +130,10 @@ class SensingOperator:
         -------
         (m,) or (b, m) array
             The measurements ``<A_i, X>``, in the input's namespace and floating dtype.
+
+        See Also
+        --------
+        SensingOperator.adjoint : The adjoint map ``A*(z)``.
         """
         xp, X = _prepare(X, "X", self._shape, trailing=2)
         single = X.ndim == 2
@@ -132,6 +153,11 @@ class SensingOperator:
         -------
         (n1, n2) or (b, n1, n2) array
             ``sum_i z_i A_i``, in the input's namespace and floating dtype.
+
+        See Also
+        --------
+        SensingOperator.forward : The measurement map ``A(X)``.
+        SensingOperator.adjoint_error : A check that the two are adjoint.
         """
         xp, z = _prepare(z, "z", (self._m,), trailing=1)
         single = z.ndim == 1
@@ -155,6 +181,11 @@ class SensingOperator:
         float
             ``|<A(X), z> - <X, A*(z)>| / (||A(X)|| ||z||)`` for Gaussian ``X`` and ``z`` (the numerator alone
             when ``A(X) = 0``): about the unit roundoff for a correct adjoint, of order one for a wrong one.
+
+        See Also
+        --------
+        SensingOperator.forward : The measurement map.
+        SensingOperator.adjoint : Its adjoint, which this checks.
 
         Examples
         --------
@@ -248,6 +279,12 @@ class GaussianSensing(SensingOperator):
     rng : None, int or numpy.random.Generator
         Source of the key of the streams.
 
+    See Also
+    --------
+    SamplingOperator : Entry sampling instead of dense Gaussian designs.
+    LinearMapSensing : A user's own measurement map.
+    scaled_gd_lambda : Recovery of a PSD low-rank matrix from these measurements.
+
     Notes
     -----
     Block ``b`` of the design (rows ``b * block_rows`` onwards) is drawn by
@@ -322,6 +359,10 @@ class GaussianSensing(SensingOperator):
         -------
         (m, n1 n2) numpy.ndarray
             Row ``i`` is ``vec(A_i)`` (row-major).
+
+        See Also
+        --------
+        GaussianSensing.forward : The measurements without forming the design.
         """
         G = self._design if self._design is not None else self._draw_all()
         return G[:, self._unpack] if self.symmetric else G.copy()
@@ -370,6 +411,11 @@ class SamplingOperator(SensingOperator):
         ``A* A = P_Omega / p``, the scaled gradient of Tong, Ma and Chi's completion code.
     symmetric : bool
         Measure the symmetric part, ``A(X) = A((X + X^T) / 2)`` (square shapes only).
+
+    See Also
+    --------
+    lowrank_la.completion.altmin_complete : Matrix completion by alternating minimization, for the same entries.
+    GaussianSensing : Gaussian measurements.
 
     Examples
     --------
@@ -443,6 +489,11 @@ class LinearMapSensing(SensingOperator):
         ``m``.
     symmetric : bool
         Declare that every ``A_i`` is symmetric (the solvers symmetrise ``A*(z)`` in any case).
+
+    See Also
+    --------
+    SensingOperator : The interface it implements.
+    GaussianSensing : The built-in Gaussian measurements.
 
     Examples
     --------

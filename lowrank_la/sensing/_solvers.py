@@ -128,6 +128,13 @@ def scaled_gd_lambda(op, y, r, *, lam="auto", eta=0.5, alpha="auto", x0=None, n_
         Neither `tol` nor the noise level was reached in `n_iter` iterations, or the iteration diverged (the
         last finite iterate is returned with ``converged=False``, ``diverged=True``).
 
+    See Also
+    --------
+    scaled_gd : ScaledGD at the exact rank, with asymmetric factors and a spectral start.
+    precgd : PrecGD, whose damping follows the residual.
+    gd : Vanilla factored gradient descent, the baseline.
+    subgradient_l1 : Recovery robust to grossly corrupted measurements.
+
     Notes
     -----
     **The damping.** In the direction of ``sigma_i(M)`` the error contracts by about ``1 - 2 eta sigma_i /
@@ -258,6 +265,12 @@ def scaled_gd(op, y, r, *, eta=0.5, init="spectral", asymmetric=True, n_iter=100
     ValueError, TypeError
         As :func:`scaled_gd_lambda`.
 
+    See Also
+    --------
+    scaled_gd_lambda : ScaledGD(lambda), for an overparameterised rank from a small random start.
+    gd : Vanilla factored gradient descent, slow for ill-conditioned matrices.
+    precgd : PrecGD, with adaptive damping.
+
     Notes
     -----
     The contraction rate ``(1 - 0.6 eta)`` per iteration is independent of the condition number under the RIP
@@ -346,6 +359,11 @@ def gd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", asymmetric=False, n_
     ValueError, TypeError
         As :func:`scaled_gd_lambda`.
 
+    See Also
+    --------
+    scaled_gd : The preconditioned method, insensitive to the condition number.
+    scaled_gd_lambda : The damped preconditioned method for an overparameterised rank.
+
     Notes
     -----
     Near the solution the error in the direction of ``sigma_i(M)`` contracts by ``1 - 2 eta sigma_i /
@@ -427,6 +445,11 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
     ValueError, TypeError
         As :func:`scaled_gd_lambda`.
 
+    See Also
+    --------
+    scaled_gd_lambda : ScaledGD(lambda), with a fixed damping.
+    scaled_gd : ScaledGD without damping, at the exact rank.
+
     References
     ----------
     .. [1] J. Zhang, S. Fattahi, R. Y. Zhang, "Preconditioned Gradient Descent for Over-Parameterized Nonconvex
@@ -506,6 +529,11 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
     ------
     ValueError, TypeError
         As :func:`scaled_gd_lambda`, and ``decay`` outside ``(0, 1]``.
+
+    See Also
+    --------
+    scaled_gd_lambda : The least-squares method for measurements with small noise only.
+    scaled_gd : ScaledGD on the least-squares loss.
 
     References
     ----------
