@@ -82,6 +82,11 @@ def halfstep_costs(counts, k, solver_tol=1e-10, cg_maxiter=CG_MAXITER, oversampl
         ``{solver: model flops}`` for ``"exact"``, ``"sketch"`` and ``"cg"`` (BLAS-3 work divided by
         ``BLAS3_SPEEDUP``, so the numbers compare as times).
 
+    See Also
+    --------
+    altmin_complete : The completion whose ``solver="auto"`` this cost model drives.
+    lowrank_la.sketch.lstsq_sketched : The sketch-and-precondition solver costed for ``solver="sketch"``.
+
     Examples
     --------
     >>> costs = halfstep_costs([200] * 3000, 128)
@@ -136,6 +141,11 @@ def completion_error(U, V, truth) -> float:
     -------
     float
         The relative Frobenius error of ``U V^T`` against ``M``.
+
+    See Also
+    --------
+    altmin_complete : The completion whose factors this measures.
+    CompletionResult.to_dense : The dense completed matrix, for small problems.
 
     Examples
     --------

@@ -426,6 +426,15 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
         If a row or a column has no observation: its factor row is zero, so its entries are completed by the
         offsets alone (0 without offsets), never NaN.
 
+    See Also
+    --------
+    CompletionResult : The returned model: ``fill``, ``predict`` and ``to_dense``.
+    altmin_distributed : The same alternating minimization on a Dask cluster, for observations too many for one
+        machine.
+    halfstep_costs : The cost model that picks the half-step solver for ``solver="auto"``.
+    lowrank_la.sklearn.LowRankImputer : The scikit-learn transformer over this function.
+    lowrank_la.datasets.ratings_matrix : A synthetic ratings matrix to complete.
+
     Notes
     -----
     **Model and regularisation.** With balanced factors ``A B^T``, the ridge ``lam (||A||^2 + ||B||^2) / 2`` equals

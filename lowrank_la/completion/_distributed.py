@@ -434,6 +434,11 @@ def altmin_distributed(X, cols=None, vals=None, shape=None, rank=None, *, reg=0.
     UserWarning
         If a row or a column has no observation (its factor row is set to zero).
 
+    See Also
+    --------
+    altmin_complete : The single-machine version, with soft-impute and the choice of rank and regularisation.
+    CompletionResult : The returned model.
+
     Notes
     -----
     **Layout** (Spark's ALS [1]_). One pass validates the chunks and counts the observations per row and

@@ -22,6 +22,11 @@ class CompletionResult(SolverResult):
     ``offsets``, ``solver``, with ``selection`` (the held-out path, when anything was chosen from the data)
     and ``holdout_error``. Nothing of size m x n is stored.
 
+    See Also
+    --------
+    altmin_complete : The completion that returns it.
+    completion_error : The relative error of factors against known ones.
+
     Examples
     --------
     >>> import numpy as np
@@ -45,6 +50,11 @@ class CompletionResult(SolverResult):
         -------
         (n,) numpy.ndarray
             The predicted entries, float64.
+
+        See Also
+        --------
+        CompletionResult.fill : The missing entries of a whole matrix.
+        CompletionResult.to_dense : The whole completed matrix.
         """
         m, n = self.shape
         rows = _index_array(rows, "rows", m)
@@ -63,6 +73,10 @@ class CompletionResult(SolverResult):
         -------
         (m, n) numpy.ndarray
             ``U V^T`` plus the mean and the offsets, in the dtype of the factors.
+
+        See Also
+        --------
+        CompletionResult.predict : Selected entries without forming the matrix.
         """
         U, V = to_numpy(self.U), to_numpy(self.V)
         row_off, col_off = to_numpy(self.row_offsets), to_numpy(self.col_offsets)
@@ -86,6 +100,11 @@ class CompletionResult(SolverResult):
             The observed entries of `X` unchanged, the missing ones completed; in the namespace (and on the device)
             of `X`, in its working dtype (float32 stays float32, integers become float64). A DataFrame gives a
             DataFrame with the same index and columns.
+
+        See Also
+        --------
+        CompletionResult.predict : The model's entries at given positions.
+        lowrank_la.sklearn.LowRankImputer.transform : The same filling behind scikit-learn's API.
         """
         values, observed = observed_entries(X, mask, need_observed=False)
         if values.shape != tuple(self.shape):
