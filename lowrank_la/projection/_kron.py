@@ -192,6 +192,12 @@ def kron_apply_B(A_mats, W, h, *, form="sqrt", vec="F"):
     TypeError
         If an argument is not an array, or has a complex or non-numeric dtype.
 
+    See Also
+    --------
+    kron_apply_BT : The transpose product ``B^T y``.
+    kron_normal_matrix : The normal matrix ``B B^T``.
+    KroneckerProjectionMaintainer : The projection onto the row space of ``B``, maintained as ``W`` changes.
+
     Notes
     -----
     ``(B h)_i = <A_i, T(mat(h))>`` with ``T(X) = X W`` (identity, column-major) or ``W^1/2 X W^1/2`` (sqrt).
@@ -240,6 +246,11 @@ def kron_apply_BT(A_mats, W, y, *, form="sqrt", vec="F", shape="vector"):
     TypeError
         If an argument is not an array, or has a complex or non-numeric dtype.
 
+    See Also
+    --------
+    kron_apply_B : The product ``B h``.
+    kron_normal_matrix : The normal matrix ``B B^T``.
+
     Examples
     --------
     >>> import numpy as np
@@ -281,6 +292,11 @@ def kron_normal_matrix(A_mats, W, *, form="sqrt", vec="F"):
         If a shape does not fit, ``W`` is not symmetric PSD, or an input holds NaN or Inf.
     TypeError
         If an argument is not an array, or has a complex or non-numeric dtype.
+
+    See Also
+    --------
+    kron_apply_B : The matrix-free product with ``B``.
+    KroneckerProjectionMaintainer.normal_matrix : The same matrix at the maintainer's current weight.
 
     Notes
     -----

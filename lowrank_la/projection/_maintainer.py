@@ -68,6 +68,11 @@ def default_sketch_size(dim: int) -> int:
     ValueError
         If ``dim < 1``.
 
+    See Also
+    --------
+    coordinate_estimate_std : The standard deviation of an estimate at a given sketch size.
+    lowrank_la.sketch.jl_min_dim : The Johnson-Lindenstrauss dimension for many points.
+
     Examples
     --------
     >>> default_sketch_size(4096)
@@ -108,6 +113,11 @@ def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
         If `v` is not 1-D or holds NaN or Inf, an index is out of range, ``sketch_size < 1`` or `kind` unknown.
     TypeError
         If `idx` does not hold integers, `v` is not numeric, or `sketch_size` is not an integer.
+
+    See Also
+    --------
+    KroneckerProjectionMaintainer.query_sketched : The sketched estimates whose spread this predicts.
+    default_sketch_size : The default sketch size.
 
     Examples
     --------
@@ -203,6 +213,12 @@ class KroneckerProjectionMaintainer:
     TypeError
         If `A_mats` or `W` is not an array, or has a complex or non-numeric dtype.
 
+    See Also
+    --------
+    kron_apply_B : The matrix-free product with ``B``.
+    kron_normal_matrix : The normal matrix the maintainer factorizes.
+    coordinate_estimate_std : The accuracy of the sketched queries.
+
     Notes
     -----
     Costs (``m`` constraints, rank-``k`` updates): building ``M`` is ``2 m n^3 + m^2 n^2`` flops plus an
@@ -267,7 +283,12 @@ class KroneckerProjectionMaintainer:
     # ------------------------------------------------------------------ views
     @property
     def W(self):
-        """The current weight (a copy)."""
+        """The current weight (a copy).
+
+        See Also
+        --------
+        KroneckerProjectionMaintainer.update : Change the weight.
+        """
         return self._xp.asarray(self._weight.W, copy=True)
 
     def normal_matrix(self):
@@ -277,6 +298,11 @@ class KroneckerProjectionMaintainer:
         -------
         (m, m) array
             ``B B^T``, symmetric positive semidefinite.
+
+        See Also
+        --------
+        kron_normal_matrix : The same matrix for any weight.
+        KroneckerProjectionMaintainer.projector_dense : The dense projector, for small sizes.
         """
         return gram(transform_stack(self._A, self._weight.factor, self.form))
 
@@ -287,6 +313,10 @@ class KroneckerProjectionMaintainer:
         -------
         (n^2, n^2) array
             The matrix ``P``, acting on flat vectors of length ``n^2``.
+
+        See Also
+        --------
+        KroneckerProjectionMaintainer.query : One product ``P h``, without forming ``P``.
         """
         xp, d = self._xp, self.n * self.n
         eye = xp.eye(d, dtype=self.dtype)
@@ -311,6 +341,11 @@ class KroneckerProjectionMaintainer:
         ValueError
             If a shape does not fit, an input holds NaN or Inf, the new ``W`` is not positive definite, or the
             new normal matrix is singular (with ``ridge=0``). The maintainer's state is then unchanged.
+
+        See Also
+        --------
+        KroneckerProjectionMaintainer.query : Answer ``P h`` at the updated weight.
+        KroneckerProjectionMaintainer.W : The current weight.
 
         Examples
         --------
@@ -458,6 +493,11 @@ class KroneckerProjectionMaintainer:
         ------
         ValueError
             If `h` has the wrong shape or holds NaN or Inf.
+
+        See Also
+        --------
+        KroneckerProjectionMaintainer.query_sketched : A cheaper sketched estimate of selected coordinates.
+        KroneckerProjectionMaintainer.robust_query : Estimates robust to adaptively chosen queries.
         """
         H, given_as_matrix = as_canonical_matrix(h, self.n, self.vec, self._xp, self.dtype, name="h")
         X = self._project(H)
@@ -520,6 +560,13 @@ class KroneckerProjectionMaintainer:
         (len(idx),) numpy array
             In the working dtype (float32 stays float32).
 
+        See Also
+        --------
+        KroneckerProjectionMaintainer.query : The exact product ``P h``.
+        KroneckerProjectionMaintainer.robust_query : The variant for adaptively chosen queries.
+        coordinate_estimate_std : The standard deviation of these estimates.
+        default_sketch_size : The default `sketch_size`.
+
         Examples
         --------
         >>> import numpy as np
@@ -580,6 +627,12 @@ class KroneckerProjectionMaintainer:
         RuntimeError
             If the privacy budget is spent.
 
+        See Also
+        --------
+        KroneckerProjectionMaintainer.query_sketched : The sketched estimate for queries chosen in advance.
+        KroneckerProjectionMaintainer.robust_settings : The settings of the robust layer.
+        KroneckerProjectionMaintainer.reset_robust : Draw a fresh sketch pool.
+
         Examples
         --------
         >>> import numpy as np
@@ -630,11 +683,21 @@ class KroneckerProjectionMaintainer:
 
     @property
     def robust_settings(self):
-        """The robust layer's settings (``eps0``, ``pool_size``, ``budget``, ...), or None before its first use."""
+        """The robust layer's settings (``eps0``, ``pool_size``, ``budget``, ...), or None before its first use.
+
+        See Also
+        --------
+        KroneckerProjectionMaintainer.robust_query : The queries these settings govern.
+        """
         return None if self._robust is None else dict(self._robust)
 
     def reset_robust(self):
-        """Forget the sketch pool and its privacy accounting (the next :meth:`robust_query` draws a fresh pool)."""
+        """Forget the sketch pool and its privacy accounting (the next :meth:`robust_query` draws a fresh pool).
+
+        See Also
+        --------
+        KroneckerProjectionMaintainer.robust_query : The queries whose pool and accounting this resets.
+        """
         self._pool = self._robust = None
         self.diagnostics["robust_answers"] = 0
         self.diagnostics["privacy_spent"] = 0.0
@@ -658,6 +721,10 @@ class KroneckerProjectionMaintainer:
         ----------
         path : str or os.PathLike
             File to write (overwritten if it exists).
+
+        See Also
+        --------
+        KroneckerProjectionMaintainer.load : Restore a saved maintainer.
 
         Examples
         --------
@@ -713,6 +780,10 @@ class KroneckerProjectionMaintainer:
         ValueError
             If the file is not a readable ``.npz`` archive, or a field does not fit the format; the message
             names the file and the field.
+
+        See Also
+        --------
+        KroneckerProjectionMaintainer.save : Write the file this reads.
         """
         f = read_state(path, "config")
         config = f.config(_CONFIG_SCHEMA)
