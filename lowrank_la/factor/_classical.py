@@ -69,6 +69,12 @@ def mf_svd(A, k, *, check=True):
     TypeError
         If `A` is a LinearOperator or a Dask array (these instances factorize A itself).
 
+    See Also
+    --------
+    mf_cpqr : Column-pivoted QR as a meta-factorization.
+    utv : The relaxed two-sided UTV.
+    lowrank_la.svd.rsvd : The randomized truncated SVD, for large matrices.
+
     Examples
     --------
     >>> import numpy as np
@@ -111,6 +117,12 @@ def mf_cpqr(A, k, *, check=True):
         If `k` is out of range or `A` holds NaN or Inf.
     TypeError
         If `A` is a LinearOperator or a Dask array (these instances factorize A itself).
+
+    See Also
+    --------
+    mf_svd : The truncated SVD as a meta-factorization.
+    utv : The relaxed two-sided UTV.
+    interpolative : The interpolative decomposition, also from pivoted QR.
 
     Examples
     --------
@@ -170,6 +182,12 @@ def utv(A, k, *, variant="svd"):
         If `k` is out of range or `A` holds NaN or Inf.
     TypeError
         If `A` is a LinearOperator or a Dask array (these instances factorize A itself).
+
+    See Also
+    --------
+    mf_svd : The truncated SVD as a meta-factorization.
+    mf_cpqr : Column-pivoted QR as a meta-factorization.
+    meta_factorize : The general solver.
 
     Examples
     --------

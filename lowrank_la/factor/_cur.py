@@ -56,6 +56,12 @@ class CURDecomposition(MetaFactorization):
     C, U, R : arrays
         Aliases of ``F``, ``G`` and ``H.T``.
 
+    See Also
+    --------
+    cur : Build a CUR decomposition of rank `k`.
+    cur_from_indices : Build it from given rows and columns.
+    MetaFactorization : The general factorization it extends.
+
     Examples
     --------
     >>> import numpy as np
@@ -72,17 +78,35 @@ class CURDecomposition(MetaFactorization):
 
     @property
     def C(self):
-        """The selected columns ``A[:, cols]`` (an alias of ``F``)."""
+        """The selected columns ``A[:, cols]`` (an alias of ``F``).
+
+        See Also
+        --------
+        CURDecomposition.U : The core.
+        CURDecomposition.R : The selected rows.
+        """
         return self.F
 
     @property
     def U(self):
-        """The core (an alias of ``G``)."""
+        """The core (an alias of ``G``).
+
+        See Also
+        --------
+        CURDecomposition.C : The selected columns.
+        CURDecomposition.R : The selected rows.
+        """
         return self.G
 
     @property
     def R(self):
-        """The selected rows ``A[rows, :]`` (``H.T``)."""
+        """The selected rows ``A[rows, :]`` (``H.T``).
+
+        See Also
+        --------
+        CURDecomposition.C : The selected columns.
+        CURDecomposition.U : The core.
+        """
         return self.H.T
 
 
@@ -154,6 +178,12 @@ def cur_from_indices(A, rows, cols, *, core="optimal", rcond=None):
     ------
     ValueError
         For indices out of range or repeated, or NaN or Inf in `A`.
+
+    See Also
+    --------
+    cur : CUR with the indices selected from `A`.
+    select_indices : Choose the indices.
+    CURDecomposition : The returned decomposition.
 
     Notes
     -----
@@ -271,6 +301,14 @@ def cur(A, k, *, select="deim", core="optimal", rcond=None, rng=None):
     ------
     ValueError
         If `k` is out of range or `A` holds NaN or Inf.
+
+    See Also
+    --------
+    cur_from_indices : CUR for given rows and columns.
+    select_indices : The row and column selection it uses.
+    CURDecomposition : The returned decomposition.
+    interpolative : The one-sided interpolative decomposition, columns only.
+    lowrank_la.psd.rpcholesky : Column selection for positive semidefinite matrices.
 
     Notes
     -----

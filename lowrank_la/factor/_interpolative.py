@@ -58,6 +58,11 @@ class InterpolativeDecomposition(MetaFactorization):
     proj : (k, n - k) array
         Interpolation coefficients, ``A[:, idx[:k]] @ proj ~ A[:, idx[k:]]`` (scipy's ``proj``).
 
+    See Also
+    --------
+    interpolative : Build an interpolative decomposition.
+    MetaFactorization : The general factorization it extends.
+
     Examples
     --------
     >>> import numpy as np
@@ -74,12 +79,22 @@ class InterpolativeDecomposition(MetaFactorization):
 
     @property
     def skeleton(self):
-        """``A[:, idx[:k]]`` (scipy's ``reconstruct_skel_matrix``)."""
+        """``A[:, idx[:k]]`` (scipy's ``reconstruct_skel_matrix``).
+
+        See Also
+        --------
+        InterpolativeDecomposition.interp_matrix : The interpolation matrix.
+        """
         return self.F
 
     @property
     def interp_matrix(self):
-        """The (k, n) matrix ``P`` (scipy's ``reconstruct_interp_matrix``)."""
+        """The (k, n) matrix ``P`` (scipy's ``reconstruct_interp_matrix``).
+
+        See Also
+        --------
+        InterpolativeDecomposition.skeleton : The skeleton columns.
+        """
         return self.H.T
 
 
@@ -228,6 +243,12 @@ def interpolative(A, k_or_eps, *, rand=True, oversample=10, n_iter=1, rng=None):
         ``Yt = F^+`` is not representable (largest entry ``~1e-310``).
     TypeError
         If `A` is not a matrix, or ``rand=False`` with a LinearOperator or a Dask array.
+
+    See Also
+    --------
+    InterpolativeDecomposition : The returned decomposition.
+    cur : The two-sided analogue: columns and rows.
+    scipy.linalg.interpolative.interp_decomp : SciPy's interpolative decomposition, with the same `idx` and `proj`.
 
     Notes
     -----

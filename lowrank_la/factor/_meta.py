@@ -30,6 +30,12 @@ _BLOCK_ENTRIES = 1 << 18  # entries of one dense residual block in relative_erro
 class RankConditionWarning(UserWarning):
     """A rank condition of the projector equations fails: a frame is rank deficient or a test matrix loses rank.
 
+    See Also
+    --------
+    meta_factorize : The solver that checks the rank conditions.
+    cur : Warns with it when the cross core ``A[rows, cols]^+`` is ill-conditioned.
+    pinv_from_rank_factorization : Warns with it when a factor is rank deficient.
+
     Examples
     --------
     >>> import warnings
@@ -88,6 +94,12 @@ class MetaFactorization:
     TypeError
         If a factor is not a dense numeric real array (lists and DataFrames are converted).
 
+    See Also
+    --------
+    meta_factorize : The general solver that returns it.
+    CURDecomposition : The subclass for CUR decompositions.
+    InterpolativeDecomposition : The subclass for interpolative decompositions.
+
     Notes
     -----
     The low-rank operator is applied through its factors (``matvec`` costs ``O((m + n) k + kf kh)``) and never
@@ -121,17 +133,32 @@ class MetaFactorization:
 
     @property
     def shape(self) -> tuple[int, int]:
-        """The shape ``(m, n)`` of the approximated matrix."""
+        """The shape ``(m, n)`` of the approximated matrix.
+
+        See Also
+        --------
+        MetaFactorization.rank : The inner dimension of the factorization.
+        """
         return (int(self.F.shape[0]), int(self.H.shape[0]))
 
     @property
     def dtype(self):
-        """The dtype of the factors (that of ``F``)."""
+        """The dtype of the factors (that of ``F``).
+
+        See Also
+        --------
+        MetaFactorization.reconstruct : The dense matrix, in this dtype.
+        """
         return self.F.dtype
 
     @property
     def rank(self) -> int:
-        """Inner dimension of the factorization, ``min(kf, kh)`` (an upper bound of the rank)."""
+        """Inner dimension of the factorization, ``min(kf, kh)`` (an upper bound of the rank).
+
+        See Also
+        --------
+        MetaFactorization.shape : The shape of the approximated matrix.
+        """
         return int(min(self.G.shape))
 
     def _xp(self):
@@ -144,6 +171,11 @@ class MetaFactorization:
         -------
         (m, n) array
             The low-rank approximation, formed explicitly (``O(m n k)`` time and ``m n`` memory).
+
+        See Also
+        --------
+        MetaFactorization.matmat : Products through the factors, without forming the matrix.
+        MetaFactorization.relative_error : The error against the approximated matrix.
         """
         L, M, R = self._apply
         if L.shape[0] >= R.shape[0]:
@@ -164,6 +196,12 @@ class MetaFactorization:
         -------
         (m, p) array
             ``F @ (G @ (H.T @ V))``.
+
+        See Also
+        --------
+        MetaFactorization.rmatmat : The product with the transpose.
+        MetaFactorization.matvec : The product with a vector.
+        MetaFactorization.as_linear_operator : The same products as a scipy LinearOperator.
         """
         return self._product(self._operand(V, "V", 1, 2))
 
@@ -179,6 +217,11 @@ class MetaFactorization:
         -------
         (n, p) array
             ``H @ (G.T @ (F.T @ U))``.
+
+        See Also
+        --------
+        MetaFactorization.matmat : The product with the factorization itself.
+        MetaFactorization.rmatvec : The transpose product with a vector.
         """
         return self._rproduct(self._operand(U, "U", 0, 2))
 
@@ -194,6 +237,11 @@ class MetaFactorization:
         -------
         (m,) array
             The product, through the factors.
+
+        See Also
+        --------
+        MetaFactorization.matmat : The product with a block.
+        MetaFactorization.rmatvec : The transpose product with a vector.
         """
         return self._product(self._operand(x, "x", 1, 1))
 
@@ -209,6 +257,11 @@ class MetaFactorization:
         -------
         (n,) array
             The product, through the factors.
+
+        See Also
+        --------
+        MetaFactorization.rmatmat : The transpose product with a block.
+        MetaFactorization.matvec : The product with a vector.
         """
         return self._rproduct(self._operand(y, "y", 0, 1))
 
@@ -238,6 +291,11 @@ class MetaFactorization:
         -------
         scipy.sparse.linalg.LinearOperator
             An (m, n) operator with ``matvec``, ``rmatvec``, ``matmat`` and ``rmatmat``.
+
+        See Also
+        --------
+        MetaFactorization.matvec : The product it applies.
+        MetaFactorization.rmatvec : The transpose product it applies.
         """
         return LinearOperator(self.shape, matvec=self._product, rmatvec=self._rproduct, matmat=self._product,
                               rmatmat=self._rproduct, dtype=np.dtype(self.dtype))
@@ -262,6 +320,10 @@ class MetaFactorization:
             If `A` is not 2-D, is empty, holds NaN or Inf, or its shape is not the factorization's.
         TypeError
             If `A` is complex or not numeric.
+
+        See Also
+        --------
+        MetaFactorization.reconstruct : The dense approximation.
 
         Notes
         -----
@@ -470,6 +532,13 @@ def meta_factorize(A, F, H, *, B=None, D=None, W=None, method="qr", rcond=None, 
     ------
     ValueError
         If a frame or a test matrix has the wrong shape, or an input holds NaN or Inf.
+
+    See Also
+    --------
+    MetaFactorization : The returned factors, core and projector factors.
+    mf_svd : The truncated SVD as an instance, with its frames chosen.
+    cur_from_indices : CUR, the instance whose frames are columns and rows of `A`.
+    generalized_nystrom : Generalized Nystrom, the instance with random test matrices.
 
     Notes
     -----

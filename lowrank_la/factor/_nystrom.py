@@ -50,6 +50,11 @@ def nystrom_from_sketches(A, Omega, Psi, *, eps_trunc=None, rcond=None):
     ValueError
         If the sketches do not fit `A`, ``l < k``, or an input holds NaN or Inf.
 
+    See Also
+    --------
+    generalized_nystrom : The same with drawn sketches.
+    meta_factorize : The general meta-factorization it is an instance of.
+
     Examples
     --------
     >>> import numpy as np
@@ -143,6 +148,13 @@ def generalized_nystrom(A, k, *, oversample=1.5, sketch="gaussian", eps_trunc=No
     ------
     ValueError
         If `k` is out of range, ``oversample < 1``, or `A` holds NaN or Inf.
+
+    See Also
+    --------
+    nystrom_from_sketches : The same with given sketch matrices.
+    lowrank_la.psd.nystrom : The Nystrom approximation of a positive semidefinite matrix.
+    lowrank_la.svd.rsvd : The randomized SVD, more accurate for the same rank at more passes over `A`.
+    meta_factorize : The general meta-factorization it is an instance of.
 
     Notes
     -----

@@ -58,6 +58,11 @@ def rank_factorization(A, *, rcond=None):
     TypeError
         If `A` is not a dense real array.
 
+    See Also
+    --------
+    pinv_from_rank_factorization : The pseudoinverse from these factors.
+    interpolative : The interpolative decomposition, a column-selecting factorization of given rank.
+
     Examples
     --------
     >>> import numpy as np
@@ -98,6 +103,12 @@ def pinv_from_rank_factorization(B, D, *, rcond=None):
     (n, m) array
         ``A^+``. When ``B`` or ``D`` is rank deficient (warned with :class:`RankConditionWarning`), the formula
         above is wrong and the always-valid ``A^+ = (B^+ B D)^+ (B D D^+)^+`` is used instead.
+
+    See Also
+    --------
+    rank_factorization : The factors it takes.
+    randomized_pinv : A pseudoinverse from random test matrices.
+    numpy.linalg.pinv : The pseudoinverse by the SVD.
 
     Notes
     -----
@@ -167,6 +178,11 @@ def randomized_pinv(A, P, Q, *, rcond=None):
     -------
     (n, m) array
         ``A_p^+``; it equals ``A^+`` exactly when ``rank(P^T A) = rank(A Q) = rank(A)``, and differs otherwise.
+
+    See Also
+    --------
+    pinv_from_rank_factorization : The exact pseudoinverse from a rank factorization.
+    numpy.linalg.pinv : The pseudoinverse by the SVD.
 
     Notes
     -----

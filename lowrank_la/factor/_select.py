@@ -37,6 +37,11 @@ def deim(U):
     TypeError
         If `U` is not a dense numeric array.
 
+    See Also
+    --------
+    select_indices : The selection of rows and columns of a matrix, by DEIM or another method.
+    cur : The CUR decomposition with DEIM selection.
+
     Examples
     --------
     >>> import numpy as np
@@ -99,6 +104,11 @@ def select_indices(A, k, *, method="deim", rng=None):
     ------
     ValueError
         If `k` or `method` is out of range, or `A` holds NaN or Inf.
+
+    See Also
+    --------
+    deim : The discrete empirical interpolation selection behind ``method="deim"``.
+    cur : The CUR decomposition on these indices.
 
     Examples
     --------
