@@ -26,6 +26,10 @@ def next_pow2(d: int) -> int:
     int
         ``2**ceil(log2(d))``.
 
+    See Also
+    --------
+    pad_pow2 : Zero-pad an array to this length.
+
     Examples
     --------
     >>> next_pow2(1), next_pow2(5), next_pow2(1024)
@@ -60,6 +64,11 @@ def pad_pow2(x, axis=-1):
     array
         `x` with ``next_pow2(x.shape[axis]) - x.shape[axis]`` zeros appended along `axis`, in the dtype of the
         library's policy (integers promote to float64).
+
+    See Also
+    --------
+    next_pow2 : The padded length.
+    fwht : The transform that needs it.
 
     Examples
     --------
@@ -117,6 +126,12 @@ def fwht(x, axis=-1, *, normalized=True, overwrite_x=False, check_finite=True):
         If ``x.shape[axis]`` is not a power of two, `x` is not 1-D or 2-D, is empty or holds NaN or Inf.
     TypeError
         If `x` is complex or not numeric.
+
+    See Also
+    --------
+    pad_pow2 : Pad to a power-of-two length first.
+    SRHT : The sketch built on this transform.
+    scipy.linalg.hadamard : The dense Hadamard matrix.
 
     Notes
     -----

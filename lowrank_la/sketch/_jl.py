@@ -34,6 +34,12 @@ def jl_min_dim(n_samples, eps=0.1):
     ValueError
         If `n_samples` < 1 or `eps` is outside ``(0, 1)``.
 
+    See Also
+    --------
+    max_distortion : Measure the distortion of an actual embedding.
+    FJLT : A fast embedding to this dimension.
+    sklearn.random_projection.johnson_lindenstrauss_min_dim : The scikit-learn formula it follows.
+
     References
     ----------
     .. [1] S. Dasgupta, A. Gupta, "An elementary proof of a theorem of Johnson and Lindenstrauss", Random
@@ -82,6 +88,10 @@ def max_distortion(X, Y):
     ValueError
         If the shapes do not match, a point is repeated, an input holds NaN or Inf, or a sparse input is
         malformed.
+
+    See Also
+    --------
+    jl_min_dim : The target dimension the lemma guarantees.
 
     Examples
     --------

@@ -94,6 +94,12 @@ def lstsq_sketched(A, b, *, sketch="sparse_sign", oversample=6, tol=1e-10, maxit
     ConvergenceWarning
         If LSQR stops at `maxiter` before `tol` (then ``converged`` is False).
 
+    See Also
+    --------
+    lowrank_la.psd.nystrom_pcg : Preconditioned CG for regularised positive semidefinite systems.
+    numpy.linalg.lstsq : The dense direct solver.
+    scipy.sparse.linalg.lsqr : LSQR without a preconditioner.
+
     Notes
     -----
     The problem is solved as ``(2^ea A) y = 2^eb b`` with ``max |2^ea A|`` and ``max |2^eb b|`` near one, and

@@ -69,6 +69,14 @@ class SketchOperator:
         Input dimension ``d >= 1``; if omitted, taken from ``X`` at :meth:`fit`.
     rng : None, int or numpy.random.Generator
         Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
+
+    See Also
+    --------
+    make_sketch : Build any sketch by name.
+    Gaussian : The dense Gaussian sketch.
+    SparseSign : The sparse sign sketch, for sparse data.
+    SRHT : The subsampled randomized Hadamard transform, fast on dense data.
+    lowrank_la.sklearn.SparseSignProjection : A sketch as a scikit-learn transformer.
     """
 
     kind = ""
@@ -127,13 +135,23 @@ class SketchOperator:
 
     @property
     def shape(self) -> tuple[int, int]:
-        """The shape ``(k, d)`` of the map (``ValueError`` before ``n_features`` is known)."""
+        """The shape ``(k, d)`` of the map (``ValueError`` before ``n_features`` is known).
+
+        See Also
+        --------
+        SketchOperator.fit : Fix ``d`` from the data.
+        """
         self._check_fitted()
         return (self.n_components_, self.n_features_in_)
 
     @property
     def dtype(self):
-        """The dtype of the stored random numbers (float64; products take the input's floating dtype)."""
+        """The dtype of the stored random numbers (float64; products take the input's floating dtype).
+
+        See Also
+        --------
+        SketchOperator.todense : The matrix, in this dtype.
+        """
         return np.dtype(np.float64)
 
     def _check_fitted(self):
@@ -155,6 +173,11 @@ class SketchOperator:
         -------
         SketchOperator
             ``self``, fitted.
+
+        See Also
+        --------
+        SketchOperator.transform : Sketch the rows of the data.
+        SketchOperator.fit_transform : Both in one call.
         """
         shape = _check_input(X, "X", axis=-1, ndim=(2,))[2]
         n_samples, d = shape
@@ -175,6 +198,11 @@ class SketchOperator:
         -------
         (N, k) array
             ``X @ S.T``, in the input's namespace and floating dtype.
+
+        See Also
+        --------
+        SketchOperator.apply : Apply the map along any axis.
+        SketchOperator.fit : Draw the map first.
         """
         return self.apply(X, axis=-1)
 
@@ -192,6 +220,11 @@ class SketchOperator:
         -------
         (N, k) array
             ``X @ S.T`` for the freshly drawn ``S``.
+
+        See Also
+        --------
+        SketchOperator.fit : Draw the map.
+        SketchOperator.transform : Sketch the rows.
         """
         return self.fit(X).transform(X)
 
@@ -216,6 +249,11 @@ class SketchOperator:
         array
             `X` with its axis of length ``d`` replaced by one of length ``k`` (``(N, k)``, ``(k, N)`` or
             ``(k,)``), in the input's namespace and floating dtype; lazy for Dask input.
+
+        See Also
+        --------
+        SketchOperator.transform : The same along the rows, scikit-learn style.
+        SketchOperator.T : The adjoint map.
         """
         self._check_fitted()
         X, xp, shape, dtype, axis = _check_input(X, "X", axis=axis)
@@ -309,7 +347,13 @@ class SketchOperator:
 
     @property
     def T(self):
-        """The adjoint map ``S.T`` (d x k): ``S.T @ Y`` for Y of shape (k, N)."""
+        """The adjoint map ``S.T`` (d x k): ``S.T @ Y`` for Y of shape (k, N).
+
+        See Also
+        --------
+        SketchOperator.apply : The map itself.
+        SketchOperator.as_linear_operator : The map and its adjoint as a scipy LinearOperator.
+        """
         self._check_fitted()
         return _Transposed(self)
 
@@ -320,6 +364,10 @@ class SketchOperator:
         -------
         (k, d) numpy.ndarray
             The entries of ``S``, float64.
+
+        See Also
+        --------
+        SketchOperator.apply : The map applied without forming it.
         """
         self._check_fitted()
         return self._cols(np.eye(self.n_features_in_))
@@ -331,6 +379,11 @@ class SketchOperator:
         -------
         scipy.sparse.linalg.LinearOperator
             A ``(k, d)`` operator with the products of ``S`` and ``S.T``.
+
+        See Also
+        --------
+        SketchOperator.T : The adjoint map.
+        SketchOperator.todense : The dense matrix.
         """
         self._check_fitted()
         return LinearOperator(self.shape, matvec=self.__matmul__, matmat=self.__matmul__,
@@ -393,6 +446,12 @@ class Gaussian(SketchOperator):
     rng : None, int or numpy.random.Generator
         Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
+    See Also
+    --------
+    SparseSign : Sparse sign entries, cheaper to apply to sparse data.
+    SRHT : A structured sketch, applied in ``O(d log d)`` per vector.
+    make_sketch : Build it by name, ``"gaussian"``.
+
     Notes
     -----
     Cost ``O(k d)`` per vector and ``k d`` stored numbers. The reference sketch: the best embedding
@@ -447,6 +506,10 @@ class Gaussian(SketchOperator):
         -------
         (k, d) numpy.ndarray
             The entries of ``S``, float64 (a copy).
+
+        See Also
+        --------
+        SketchOperator.apply : The map applied without forming it.
         """
         self._check_fitted()
         return self._matrix.copy()
@@ -511,6 +574,10 @@ class _SparseMatrixSketch(SketchOperator):
         -------
         (k, d) numpy.ndarray
             The entries of ``S``, float64.
+
+        See Also
+        --------
+        SketchOperator.apply : The map applied without forming it.
         """
         self._check_fitted()
         return self._matrix.toarray()
@@ -529,6 +596,13 @@ class SparseSign(_SparseMatrixSketch):
         Nonzeros per column, ``1 <= s <= k``, in distinct rows.
     rng : None, int or numpy.random.Generator
         Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
+
+    See Also
+    --------
+    CountSketch : The sparsest case, one nonzero per column.
+    Gaussian : The dense Gaussian sketch, the most accurate for a given size.
+    VerySparse : Li-Hastie-Church very sparse projection, random per entry instead of per column.
+    lowrank_la.sklearn.SparseSignProjection : As a scikit-learn transformer.
 
     Notes
     -----
@@ -604,6 +678,11 @@ class CountSketch(SparseSign):
     rng : None, int or numpy.random.Generator
         Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
+    See Also
+    --------
+    SparseSign : More nonzeros per column, a better embedding at the same size.
+    lowrank_la.sklearn.CountSketchProjection : As a scikit-learn transformer.
+
     Notes
     -----
     Cost ``O(nnz(x))``. A subspace embedding for an r-dimensional subspace with ``k = O(r^2 / eps^2)``;
@@ -647,6 +726,12 @@ class VerySparse(_SparseMatrixSketch):
         Distortion used by ``n_components="auto"``.
     rng : None, int or numpy.random.Generator
         Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
+
+    See Also
+    --------
+    Achlioptas : The density 1/3 case.
+    SparseSign : A fixed number of nonzeros per column.
+    sklearn.random_projection.SparseRandomProjection : The scikit-learn projection it reproduces.
 
     References
     ----------
@@ -702,6 +787,11 @@ class Achlioptas(VerySparse):
         Distortion used by ``n_components="auto"``, in ``(0, 1)``.
     rng : None, int or numpy.random.Generator
         Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
+
+    See Also
+    --------
+    VerySparse : The same entries at any density.
+    SparseSign : A fixed number of nonzeros per column.
 
     References
     ----------
@@ -762,6 +852,11 @@ class _HadamardSketch(SketchOperator):
         -------
         (N, d') numpy.ndarray
             The rows zero-padded to ``d' = next_pow2(d)``, sign-flipped and Hadamard-transformed.
+
+        See Also
+        --------
+        SRHT.apply : The whole map, mixing then reduction.
+        FJLT.sparse_step : The reduction step of the FJLT.
         """
         self._check_fitted()
         X, _, shape, dtype, _ = _check_input(X, "X", axis=-1, ndim=(2,))
@@ -885,6 +980,12 @@ class SRHT(_HadamardSketch):
     rng : None, int or numpy.random.Generator
         Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
+    See Also
+    --------
+    FJLT : A sparse random matrix in place of the row subsampling.
+    fwht : The fast Walsh-Hadamard transform it applies.
+    lowrank_la.sklearn.SRHTProjection : As a scikit-learn transformer.
+
     Notes
     -----
     Cost ``O(d' log d')`` per vector whatever ``k``. A subspace embedding for an r-dimensional subspace
@@ -974,6 +1075,12 @@ class FJLT(_HadamardSketch):
     rng : None, int or numpy.random.Generator
         Seed or generator of the random draw, as in scipy: the same seed gives the same operator.
 
+    See Also
+    --------
+    SRHT : Row subsampling in place of the sparse matrix.
+    jl_min_dim : The Johnson-Lindenstrauss target dimension.
+    lowrank_la.sklearn.FJLTProjection : As a scikit-learn transformer.
+
     Notes
     -----
     Cost per vector ``O(d' log d' + k q d')``: ``O(d log d + k ln^2 n)`` with the Ailon-Chazelle density and
@@ -1042,6 +1149,10 @@ class FJLT(_HadamardSketch):
         -------
         float
             The fraction ``q`` in ``(0, 1]`` of nonzero entries of ``P`` (the given `q` when it is a number).
+
+        See Also
+        --------
+        FJLT.nnz_per_row_ : The nonzeros per row of the drawn matrix.
         """
         d_pad = next_pow2(d)
         if not isinstance(self.q, str):
@@ -1072,7 +1183,12 @@ class FJLT(_HadamardSketch):
 
     @property
     def nnz_per_row_(self) -> float:
-        """Mean number of nonzeros per row of P."""
+        """Mean number of nonzeros per row of P.
+
+        See Also
+        --------
+        FJLT.density : The density rule.
+        """
         self._check_fitted()
         return self._P.nnz / self._P.shape[0]
 
@@ -1108,6 +1224,10 @@ class FJLT(_HadamardSketch):
         -------
         (N, k) numpy.ndarray
             ``Z @ P.T / sqrt(k)``.
+
+        See Also
+        --------
+        FJLT.spread : The mixing step before it.
         """
         self._check_fitted()
         Z, _, shape, dtype, _ = _check_input(Z, "Z", axis=-1, ndim=(2,), sparse=False)
@@ -1143,6 +1263,11 @@ def make_sketch(kind, n_components, n_features, **options) -> SketchOperator:
     -------
     SketchOperator
         An instance of ``SKETCH_KINDS[kind]``, drawn for ``(n_components, n_features)``.
+
+    See Also
+    --------
+    SketchOperator : The interface of the returned operators.
+    SKETCH_KINDS : The names and their classes.
 
     Examples
     --------
