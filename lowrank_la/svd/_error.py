@@ -58,6 +58,12 @@ def svd_error_estimate(A, U, s, Vh, *, norm="fro", n_samples=10, rng=None):
         If `A` is not a matrix or is a LinearOperator without ``rmatmat``, `U`, `s` or `Vh` is sparse, or `s`
         is complex.
 
+    See Also
+    --------
+    rsvd : The truncated SVD whose error this estimates.
+    svd_tol : A truncated SVD to a Frobenius tolerance, with its error estimated on the way.
+    lowrank_la.psd.hutchinson : Hutchinson's trace estimator, which the Frobenius estimate applies to ``R^T R``.
+
     Notes
     -----
     ``R`` is applied as ``R X = A X - U (s * (Vh X))`` and ``R^H Y = A^H Y - Vh^H (s * (U^H Y))``, never formed.

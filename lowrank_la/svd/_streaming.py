@@ -99,6 +99,12 @@ class StreamingSketch:
     TypeError
         If an argument has the wrong type, or `dtype` is not float32 or float64.
 
+    See Also
+    --------
+    rsvd : The randomized SVD when the matrix is stored and can be read several times.
+    TruncatedSVDUpdater : Keep a truncated SVD current as rows, columns or low-rank terms arrive.
+    lowrank_la.sketch.SparseSign : The sparse sign test matrices of ``sketch="sparse_sign"``.
+
     Notes
     -----
     **Reconstruction** (Tropp et al. 2019, eq. (2.10), the paper's recommended method and the ``LowRankApprox``
@@ -203,58 +209,121 @@ class StreamingSketch:
     # ------------------------------------------------------------------ properties
     @property
     def shape(self) -> tuple[int, int]:
-        """Shape ``(m, n)`` of the streamed matrix."""
+        """Shape ``(m, n)`` of the streamed matrix.
+
+        See Also
+        --------
+        StreamingSketch.rank : The target rank.
+        """
         return self._shape
 
     @property
     def rank(self) -> int:
-        """Target rank ``r`` of :meth:`fixed_rank`."""
+        """Target rank ``r`` of :meth:`fixed_rank`.
+
+        See Also
+        --------
+        StreamingSketch.fixed_rank : The rank-`r` approximation.
+        StreamingSketch.range_size : The range sketch size.
+        """
         return self._rank
 
     @property
     def range_size(self) -> int:
-        """Range and co-range sketch size ``k``."""
+        """Range and co-range sketch size ``k``.
+
+        See Also
+        --------
+        StreamingSketch.core_size : The core sketch size.
+        StreamingSketch.storage : The storage these sizes take.
+        """
         return self._k
 
     @property
     def core_size(self) -> int:
-        """Core sketch size ``s``."""
+        """Core sketch size ``s``.
+
+        See Also
+        --------
+        StreamingSketch.range_size : The range and co-range sketch size.
+        StreamingSketch.storage : The storage these sizes take.
+        """
         return self._s
 
     @property
     def dtype(self) -> np.dtype:
-        """The dtype of the sketches and of the results."""
+        """The dtype of the sketches and of the results.
+
+        See Also
+        --------
+        StreamingSketch.low_rank : A result in this dtype.
+        """
         return self._dtype
 
     @property
     def sketch(self) -> str:
-        """Kind of the test matrices, ``"gaussian"`` or ``"sparse_sign"``."""
+        """Kind of the test matrices, ``"gaussian"`` or ``"sparse_sign"``.
+
+        See Also
+        --------
+        lowrank_la.sketch.SparseSign : The sparse sign sketch.
+        lowrank_la.sketch.Gaussian : The Gaussian sketch.
+        """
         return self._sketch
 
     @property
     def storage(self) -> int:
-        """Stored sketch entries ``T = k (m + n) + s**2`` (the paper's storage budget)."""
+        """Stored sketch entries ``T = k (m + n) + s**2`` (the paper's storage budget).
+
+        See Also
+        --------
+        StreamingSketch.range_size : The range and co-range sketch size ``k``.
+        StreamingSketch.core_size : The core sketch size ``s``.
+        """
         m, n = self._shape
         return self._k * (m + n) + self._s ** 2
 
     @property
     def n_updates(self) -> int:
-        """Number of :meth:`linear_update` calls so far."""
+        """Number of :meth:`linear_update` calls so far.
+
+        See Also
+        --------
+        StreamingSketch.linear_update : The update this counts.
+        """
         return self._n_updates
 
     @property
     def X(self) -> np.ndarray:
-        """Co-range sketch ``Upsilon A``, (k, n), read-only view."""
+        """Co-range sketch ``Upsilon A``, (k, n), read-only view.
+
+        See Also
+        --------
+        StreamingSketch.Y : The range sketch.
+        StreamingSketch.Z : The core sketch.
+        """
         return _readonly(self._X)
 
     @property
     def Y(self) -> np.ndarray:
-        """Range sketch ``A Omega^T``, (m, k), read-only view."""
+        """Range sketch ``A Omega^T``, (m, k), read-only view.
+
+        See Also
+        --------
+        StreamingSketch.X : The co-range sketch.
+        StreamingSketch.Z : The core sketch.
+        """
         return _readonly(self._Y)
 
     @property
     def Z(self) -> np.ndarray:
-        """Core sketch ``Phi A Psi^T``, (s, s), read-only view."""
+        """Core sketch ``Phi A Psi^T``, (s, s), read-only view.
+
+        See Also
+        --------
+        StreamingSketch.X : The co-range sketch.
+        StreamingSketch.Y : The range sketch.
+        """
         return _readonly(self._Z)
 
     def __repr__(self) -> str:
@@ -295,6 +364,11 @@ class StreamingSketch:
             repeats an index, or if `theta` or `tau` is not finite.
         TypeError
             If `H` is not a real numeric matrix, or `rows`/`cols` is not a slice or an integer array.
+
+        See Also
+        --------
+        StreamingSketch.low_rank : The approximation after the updates.
+        StreamingSketch.fixed_rank : Its best rank-`r` approximation.
 
         Notes
         -----
@@ -369,6 +443,10 @@ class StreamingSketch:
             ``(Q, C, P)``: ``Q`` (m, k) and ``P`` (n, k) with orthonormal columns, ``C`` (k, k); in the
             sketch's dtype. Two factors ``A_hat = Q @ W`` are ``W = C @ P.T``.
 
+        See Also
+        --------
+        StreamingSketch.fixed_rank : Its best rank-`r` approximation, as an SVD.
+
         Notes
         -----
         Tropp et al. (2019), eq. (2.10): ``Q = orth(Y)``, ``P = orth(X^T)``,
@@ -411,6 +489,11 @@ class StreamingSketch:
         SVDResult
             ``U`` (m, r), ``s`` (r,) descending, ``Vh`` (r, n), in the sketch's dtype.
 
+        See Also
+        --------
+        StreamingSketch.low_rank : The reconstruction of rank at most ``k`` before truncation.
+        rsvd : The randomized SVD when the matrix can be read several times.
+
         Notes
         -----
         Tropp et al. (2019), eq. (2.11) and the ``FixedRankApprox`` of their code: the SVD of the k x k core
@@ -449,6 +532,10 @@ class StreamingSketch:
         ----------
         path : str or os.PathLike
             File to write (overwritten if it exists).
+
+        See Also
+        --------
+        StreamingSketch.load : Read the file back.
 
         Examples
         --------
@@ -501,6 +588,10 @@ class StreamingSketch:
         ValueError
             If the file is not a readable ``.npz`` archive, or a field does not fit the format; the message
             names the file and the field.
+
+        See Also
+        --------
+        StreamingSketch.save : Write the file this reads.
         """
         f = read_state(path, "meta")
         meta = f.config(_META_SCHEMA)

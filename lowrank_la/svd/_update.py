@@ -316,6 +316,13 @@ class TruncatedSVDUpdater:
     n_updates, n_refactorizations, n_folds : int
         Counters (updates, refactorisations, sides folded by the `cond_limit` safeguard).
 
+    See Also
+    --------
+    svd_update : One update of given factors, in functional form.
+    rsvd : The randomized SVD that computes the initial factors from `A0`.
+    StreamingSketch : A single-pass sketch of a matrix under general linear updates.
+    lowrank_la.sklearn.IncrementalTruncatedSVD : The scikit-learn estimator over this class.
+
     Notes
     -----
     Adding rows ``E`` (s x n): with ``C = V^T E^T`` and an orthonormal basis ``Q`` of ``(I - V V^T) E^T``,
@@ -457,12 +464,23 @@ class TruncatedSVDUpdater:
     # ------------------------------------------------------------------ read access
     @property
     def k(self) -> int:
-        """Rank kept."""
+        """Rank kept.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.s : The `k` singular values.
+        """
         return self._s.shape[0]
 
     @property
     def shape(self) -> tuple:
-        """Shape ``(m, n)`` of the current matrix."""
+        """Shape ``(m, n)`` of the current matrix.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.add_rows : Grow the number of rows.
+        TruncatedSVDUpdater.add_columns : Grow the number of columns.
+        """
         return (self._u.count, self._v.count)
 
     def _materialise(self):
@@ -479,22 +497,44 @@ class TruncatedSVDUpdater:
 
     @property
     def U(self):
-        """Left singular vectors (m, k), ``U' U''`` materialised (O(m k^2), cached)."""
+        """Left singular vectors (m, k), ``U' U''`` materialised (O(m k^2), cached).
+
+        See Also
+        --------
+        TruncatedSVDUpdater.row_factors : Selected rows of ``U`` without forming it.
+        TruncatedSVDUpdater.result : ``U``, ``s`` and ``Vh`` together.
+        """
         return self._materialise().U
 
     @property
     def s(self):
-        """Singular values (k,), descending."""
+        """Singular values (k,), descending.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.result : ``U``, ``s`` and ``Vh`` together.
+        """
         return self._materialise().s
 
     @property
     def Vh(self):
-        """Right singular vectors as rows (k, n), materialised (O(n k^2), cached)."""
+        """Right singular vectors as rows (k, n), materialised (O(n k^2), cached).
+
+        See Also
+        --------
+        TruncatedSVDUpdater.U : The left singular vectors.
+        TruncatedSVDUpdater.result : ``U``, ``s`` and ``Vh`` together.
+        """
         return self._materialise().Vh
 
     @property
     def mean(self):
-        """Column means (n,) of the current (uncentred) matrix with ``center=True``, else None (read-only)."""
+        """Column means (n,) of the current (uncentred) matrix with ``center=True``, else None (read-only).
+
+        See Also
+        --------
+        TruncatedSVDUpdater.result : The SVD of the centred matrix.
+        """
         if self._mean is None:
             return None
         out = self._mean.view()
@@ -503,7 +543,13 @@ class TruncatedSVDUpdater:
 
     @property
     def result(self) -> SVDResult:
-        """``SVDResult(U, s, Vh)``."""
+        """``SVDResult(U, s, Vh)``.
+
+        See Also
+        --------
+        lowrank_la.SVDResult : The result type.
+        TruncatedSVDUpdater.U : The left singular vectors alone.
+        """
         return self._materialise()
 
     def row_factors(self, i):
@@ -522,6 +568,10 @@ class TruncatedSVDUpdater:
         -------
         (k,) or (len(i), k) numpy.ndarray
             The requested rows of ``U``.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.U : The whole matrix of left singular vectors.
 
         Examples
         --------
@@ -547,6 +597,10 @@ class TruncatedSVDUpdater:
         -------
         tuple of two floats
             ``(||U^T U - I||_2, ||V^T V - I||_2)``.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.refactorize : Restore orthonormality.
         """
         k = self.k
         U, V = self._u.dense, self._v.dense
@@ -574,6 +628,12 @@ class TruncatedSVDUpdater:
             If `E` is empty, holds NaN or Inf, ``E.shape[1]`` differs from the current ``n``, or `E` is a Dask
             array chunked along columns only. The state is then unchanged, except for a Dask `E` with NaN or Inf
             in a later row block: the blocks before it stay added, and the error says how many rows were.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.add_columns : Append columns.
+        TruncatedSVDUpdater.update_low_rank : A low-rank edit of the current matrix.
+        svd_update : The same update of given factors, in functional form.
         """
         if is_dask(E):
             self._add_blocks(E, 0)
@@ -608,6 +668,12 @@ class TruncatedSVDUpdater:
         ValueError
             If `E` is empty, holds NaN or Inf, or ``E.shape[0]`` differs from the current ``m``. The state is
             then unchanged (for a Dask `E`: as in :meth:`add_rows`).
+
+        See Also
+        --------
+        TruncatedSVDUpdater.add_rows : Append rows.
+        TruncatedSVDUpdater.update_low_rank : A low-rank edit of the current matrix.
+        svd_update : The same update of given factors, in functional form.
         """
         if is_dask(E):
             self._add_blocks(E, 1)
@@ -640,6 +706,11 @@ class TruncatedSVDUpdater:
         ValueError
             If `D` or `E` is empty or not finite, their shapes do not match the current ``(m, n)``, or their
             numbers of columns differ. The state is then unchanged.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.add_rows : Append rows.
+        TruncatedSVDUpdater.add_columns : Append columns.
         """
         D = self._check_update(D, "D", 0, self._u.count, "the current number of rows m")
         E = self._check_update(E, "E", 0, self._v.count, "the current number of columns n")
@@ -908,6 +979,10 @@ class TruncatedSVDUpdater:
         ``U = Q_u R_u``, ``V = Q_v R_v``; the SVD ``F Theta G^T`` of ``R_u diag(s) R_v^T`` gives
         ``U' = Q_u F``, ``V' = Q_v G``, ``s = Theta`` and ``U'' = V'' = I``. The rank-k matrix is unchanged up
         to rounding.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.orthonormality_error : Measure the loss of orthonormality this repairs.
         """
         Qu, Ru = scipy.linalg.qr(self._u.dense, mode="economic", check_finite=False)
         Qv, Rv = scipy.linalg.qr(self._v.dense, mode="economic", check_finite=False)
@@ -933,6 +1008,10 @@ class TruncatedSVDUpdater:
         ----------
         path : str or os.PathLike
             File to write (overwritten if it exists).
+
+        See Also
+        --------
+        TruncatedSVDUpdater.load : Read the file back.
 
         Examples
         --------
@@ -981,6 +1060,10 @@ class TruncatedSVDUpdater:
         ValueError
             If the file is not a readable ``.npz`` archive, or a field does not fit the format; the message
             names the file and the field.
+
+        See Also
+        --------
+        TruncatedSVDUpdater.save : Write the file this reads.
         """
         f = read_state(path, "config")
         version = f.raw_config.get("version")
@@ -1199,6 +1282,12 @@ def svd_update(U, s, Vh, E, *, kind="rows", method="zha-simon", sparse_path=True
     ValueError
         If the shapes do not agree, an input is empty or holds NaN or Inf, ``s`` has a negative entry, ``U`` or
         ``Vh`` is not orthonormal (as in :class:`TruncatedSVDUpdater`), or an option is unknown.
+
+    See Also
+    --------
+    TruncatedSVDUpdater : Keep the truncated SVD current over many updates, with low-rank edits and centring.
+    rsvd : Recompute a truncated SVD from scratch.
+    SVD_UPDATE_METHODS : The names accepted by `method`.
 
     Notes
     -----
