@@ -4,7 +4,8 @@ Build from a checkout with::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-The build needs no network: intersphinx is not configured, and the theme's external links are not fetched.
+The build needs no network: intersphinx reads the inventories kept in docs/_inventories/ (written by
+tools/make_inventories.py), and the theme's external links are not fetched.
 """
 
 import sys
@@ -29,6 +30,7 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
 ]
@@ -93,7 +95,23 @@ def _validation_exclusions():
 
 numpydoc_validation_exclude = _validation_exclusions()
 
-# No intersphinx: the build must not reach the network.
+# -- intersphinx ---------------------------------------------------------------------------------------------
+# Links to other projects' objects (numpy.linalg.svd, scipy.sparse.linalg.LinearOperator, ...) come from the small
+# inventories kept in _inventories/, never from the network: each entry is (base URL of the links, local file).
+# After referencing a new outside object, rerun ``python tools/make_inventories.py`` (tests/test_inventories.py
+# fails until then).
+intersphinx_mapping = {
+    project: (url, f"_inventories/{project}.inv")
+    for project, url in {
+        "python": "https://docs.python.org/3/",
+        "numpy": "https://numpy.org/doc/stable/",
+        "scipy": "https://docs.scipy.org/doc/scipy/",
+        "sklearn": "https://scikit-learn.org/stable/",
+        "dask": "https://docs.dask.org/en/stable/",
+    }.items()
+}
+intersphinx_disabled_reftypes = ["std:*"]  # only Python objects link out, never another project's pages or labels
+intersphinx_timeout = 1  # the inventories are local files; a remote one would fail fast instead of hanging
 
 # -- HTML ----------------------------------------------------------------------------------------------------
 
