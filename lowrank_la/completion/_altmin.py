@@ -38,6 +38,7 @@ from ._observations import Observations, Segments, _index_array
 
 __all__ = ["SOLVERS", "completion_error", "half_step", "halfstep_costs", "sampled_product", "segment_ridges"]
 
+#: The half-step solvers of :func:`altmin_complete` (`solver`); ``"auto"`` picks one by the cost model.
 SOLVERS = ("auto", "exact", "sketch", "cg")
 SKETCH_OVERSAMPLE = 4  # sketch rows per unknown: kappa(A R^-1) <= about 3 (see lstsq_sketched)
 CG_MAXITER = 8  # default steps per row of the warm-started CG half-step
@@ -145,7 +146,7 @@ def completion_error(U, V, truth) -> float:
     See Also
     --------
     altmin_complete : The completion whose factors this measures.
-    CompletionResult.to_dense : The dense completed matrix, for small problems.
+    CompletionResult : The completed model, whose ``to_dense`` forms the matrix for small problems.
 
     Examples
     --------

@@ -18,6 +18,7 @@ from ._common import (
 
 __all__ = ["SKETCHED_KINDS", "sketched_matmul"]
 
+#: The sketches :func:`sketched_matmul` accepts as `kind`.
 SKETCHED_KINDS = ("gaussian", "countsketch", "srht", "sparse_sign")
 _SPARSE_SIGN_NNZ = 8
 

@@ -22,7 +22,9 @@ from .._validate import as_matrix, check_option, check_shape_agrees
 
 __all__ = ["FORMS", "VECS", "kron_apply_B", "kron_apply_BT", "kron_normal_matrix"]
 
+#: The forms of ``B`` (`form`): ``A (W^1/2 kron W^1/2)`` or ``A (W kron I)``.
 FORMS = ("sqrt", "identity")
+#: The layouts of ``vec`` (`vec`): column-major or row-major.
 VECS = ("F", "C")
 _SYM_RTOL = 1e-8  # ||W - W^T||_max <= _SYM_RTOL ||W||_max counts as symmetric (then W is symmetrised)
 _PSD_RTOL = 1e-10  # eigenvalues >= -_PSD_RTOL lambda_max count as PSD (and are clipped at 0 for W^1/2)
@@ -296,7 +298,7 @@ def kron_normal_matrix(A_mats, W, *, form="sqrt", vec="F"):
     See Also
     --------
     kron_apply_B : The matrix-free product with ``B``.
-    KroneckerProjectionMaintainer.normal_matrix : The same matrix at the maintainer's current weight.
+    KroneckerProjectionMaintainer : Maintains the projection built on this matrix as ``W`` changes.
 
     Notes
     -----

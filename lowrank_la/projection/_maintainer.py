@@ -44,6 +44,7 @@ from ._private import SketchPool, composed_epsilon, per_answer_epsilon, pool_siz
 
 __all__ = ["METHODS", "KroneckerProjectionMaintainer", "coordinate_estimate_std", "default_sketch_size"]
 
+#: How :class:`KroneckerProjectionMaintainer` absorbs an update (`method`).
 METHODS = ("lazy_pcg", "woodbury", "rebuild")
 SKETCH_EPS = 0.25  # default sketch size ceil(ln(n^2 / SKETCH_DELTA) / SKETCH_EPS^2), capped at n^2
 SKETCH_DELTA = 1e-6
@@ -116,7 +117,7 @@ def coordinate_estimate_std(v, idx, sketch_size, kind="gaussian"):
 
     See Also
     --------
-    KroneckerProjectionMaintainer.query_sketched : The sketched estimates whose spread this predicts.
+    KroneckerProjectionMaintainer : The maintainer whose ``query_sketched`` estimates this spread describes.
     default_sketch_size : The default sketch size.
 
     Examples

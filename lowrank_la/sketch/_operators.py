@@ -1239,6 +1239,7 @@ class FJLT(_HadamardSketch):
         return self._unspread_cols(Z)
 
 
+#: The sketches by name, ``{kind: class}``: the keys are the names :func:`make_sketch` accepts as `kind`.
 SKETCH_KINDS = {
     cls.kind: cls for cls in (Gaussian, SparseSign, CountSketch, SRHT, FJLT, VerySparse, Achlioptas)
 }
