@@ -30,6 +30,12 @@ class SVDResult(NamedTuple):
         Singular values, descending.
     Vh : (k, n) array
         Right singular vectors, as rows.
+
+    See Also
+    --------
+    SVDAccuracyResult : The same tuple with an accuracy report, as `rsvd` returns it.
+    lowrank_la.svd.svd_update : Returns an SVDResult.
+    lowrank_la.svd.StreamingSketch.fixed_rank : Returns an SVDResult.
     """
 
     U: Any
@@ -59,6 +65,12 @@ class SVDAccuracyResult(SVDResult):
         Whether ``error_estimate <= tol``; None without a tolerance.
     tol : float or None
         The tolerance the computation aimed at.
+
+    See Also
+    --------
+    lowrank_la.svd.rsvd : The randomized SVD that returns it.
+    SVDResult : The plain ``(U, s, Vh)`` tuple.
+    lowrank_la.svd.svd_error_estimate : An error estimate for factors from anywhere.
 
     Examples
     --------

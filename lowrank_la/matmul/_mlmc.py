@@ -61,6 +61,11 @@ class MLMCInfo:
 
     The repr shows the scalars and the per-level arrays; matrix-valued fields (``var_entries``,
     ``level_means``) appear by their shape only.
+
+    See Also
+    --------
+    mlmc : Returns it with the estimate.
+    mlmc_matmul : Returns it with ``return_info=True``.
     """
 
     levels: int

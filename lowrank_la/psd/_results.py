@@ -34,6 +34,11 @@ class EighResult(tuple):
     rank : int
         Columns of the sketch or basis the pairs come from.
 
+    See Also
+    --------
+    eigh : Returns an EighResult.
+    nystrom : Returns an EighResult.
+
     Examples
     --------
     >>> import numpy as np, pickle
@@ -103,6 +108,12 @@ class TraceEstimate(NamedTuple):
         their number): the error is below it about two times in three, below three times it nearly always.
     n_matvecs : int
         Products of ``A`` with a vector made.
+
+    See Also
+    --------
+    hutchpp : Returns a TraceEstimate.
+    xtrace : Returns a TraceEstimate.
+    DiagonalEstimate : The result of the diagonal estimator.
     """
 
     estimate: float
@@ -122,6 +133,11 @@ class DiagonalEstimate(NamedTuple):
         their number).
     n_matvecs : int
         Products of ``A`` or ``A^T`` with a vector made.
+
+    See Also
+    --------
+    xdiag : Returns a DiagonalEstimate.
+    TraceEstimate : The result of the trace estimators.
     """
 
     estimate: Any
@@ -145,6 +161,11 @@ class RPCholeskyResult(NamedTuple):
         ``tr(A)``.
     n_entries : int
         Entries of ``A`` evaluated: the diagonal and the pivot columns.
+
+    See Also
+    --------
+    rpcholesky : Returns an RPCholeskyResult.
+    EighResult : The result of the Nystrom approximation, eigenpairs instead of a Cholesky factor.
     """
 
     F: Any

@@ -65,6 +65,11 @@ class CoreShapeResult(NamedTuple):
     rre : float or None
         ``"rre_greedy"`` only: the squared relative error ``||X - X_hat||^2 / ||X||^2`` of its last fit (None
         for the other methods, which fit nothing).
+
+    See Also
+    --------
+    core_shape_search : Returns a CoreShapeResult.
+    core_shape_path : Returns one per budget.
     """
 
     ranks: tuple

@@ -26,6 +26,12 @@ class HosvdSpectrum(NamedTuple):
         ``||X||_F^2``, so that ``tail_n(R) = norm_sq - values[n][:R].sum()`` also when `values` is truncated.
     shape : tuple of int
         The tensor's shape ``(I_1, ..., I_N)``.
+
+    See Also
+    --------
+    hosvd_spectrum : Computes it for the mode-n unfoldings.
+    tt_spectrum : Computes it for the sequential unfoldings of a tensor train.
+    core_shape_search : Takes it as `spectrum`.
     """
 
     values: list

@@ -64,6 +64,11 @@ class TTRankResult(NamedTuple):
         Seconds of the search (the spectrum excluded).
     method : str
         ``"exact"`` or ``"greedy"``.
+
+    See Also
+    --------
+    tt_rank_search : Returns a TTRankResult.
+    tt_svd : The tensor train at these ranks.
     """
 
     ranks: tuple

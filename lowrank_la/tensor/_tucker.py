@@ -64,6 +64,12 @@ class TuckerResult(_TuckerFields):
     factors : list of arrays
         The factor matrices ``U_n`` of shape ``(I_n, R_n)``, with orthonormal columns.
 
+    See Also
+    --------
+    hosvd : Returns a TuckerResult.
+    hooi : Returns a TuckerResult.
+    tucker_to_tensor : The full tensor of a TuckerResult.
+
     Examples
     --------
     >>> import numpy as np
