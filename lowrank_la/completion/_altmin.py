@@ -210,6 +210,11 @@ def sampled_product(U, V, rows, cols):
     (n_obs,) NumPy array
         In the dtype of `U` (accumulated in float64).
 
+    See Also
+    --------
+    completion_error : The relative error of the whole product, also in factored form.
+    CompletionResult.predict : The completed model's entries, offsets included.
+
     Examples
     --------
     >>> import numpy as np
@@ -246,6 +251,11 @@ def segment_ridges(seg: Segments, k: int, n_other: int, reg: float = 0.0) -> np.
     (n_seg,) float64 array
         `reg` everywhere; with ``reg=0``, the segments with fewer than `k` observations get
         ``AUTO_RIDGE k / n_other`` so that their regressions stay well posed.
+
+    See Also
+    --------
+    half_step : The half-step whose regressions take these ridges.
+    altmin_complete : The completion that sets them from `reg`.
 
     Examples
     --------
@@ -296,6 +306,13 @@ def half_step(design, seg: Segments, *, solver="exact", warm=None, tol=1e-10, ma
         The solutions, in the working dtype of `design` (float32 or float64).
     inner_steps : float
         The mean number of inner steps per solved segment (0 for ``"exact"``).
+
+    See Also
+    --------
+    altmin_complete : The completion that alternates these half-steps.
+    segment_ridges : The ridge of each regression.
+    halfstep_costs : The cost of one half-step with each solver.
+    lowrank_la.sketch.lstsq_sketched : The sketch-and-precondition solver of one tall regression.
 
     Examples
     --------
