@@ -24,11 +24,11 @@ asv suite and not run in CI (it takes several minutes and all the cores). Three 
    --max-q-subspace`` (6); ``rsvd(D, 20, n_iter=q, method="block_krylov")`` for ``q = 0 .. --max-q-krylov`` (4);
    and rsvd's default call ``rsvd(D, 20)``, which on Dask is the subspace iteration at the fixed depth
    ``q = 7`` (as ``k < 0.1 min(m, n)``; else 4; see rsvd's Notes). Every one reads ``A`` in ``2 q + 2`` passes
-   (products). Each configuration runs once per seed for ``--seeds`` seeds (0, 1, 2: the seed draws the test
-   matrix; ``A`` stays fixed), in rounds (all configurations with seed 0, then all with seed 1, ...), so that
-   the load of the shared machine falls on all of them alike; one untimed warm-up run of each library comes
+   (products). Each configuration runs in ``--rounds`` rounds (6; all configurations once per round, so that
+   the load of the shared machine falls on all of them alike), round ``r`` with seed ``r mod --seeds`` (3 seeds:
+   0, 1, 2; the seed draws the test matrix, ``A`` stays fixed); one untimed warm-up run of each library comes
    first. A configuration's **error** is the median over its seeds of the largest relative error of its 20
-   singular values; its **time** is the smallest wall time of its runs (best of the seeds, ``client.compute``
+   singular values; its **time** is the smallest wall time of its runs (best of the rounds, ``client.compute``
    of ``U, s, Vh``); its task count is that of its seed-0 graph.
 
    **Equal accuracy, the rule** (fixed before the runs): for each target ``t`` in ``TARGETS`` (1e-1, 3e-2, 1e-2,
@@ -73,6 +73,7 @@ def parse_args(argv=None):
     p.add_argument("--max-q-subspace", type=int, default=6, help="largest n_iter of rsvd's subspace iteration")
     p.add_argument("--max-q-krylov", type=int, default=4, help="largest n_iter of rsvd's block Krylov")
     p.add_argument("--seeds", type=int, default=3, help="seeds (test matrix draws) per accuracy configuration")
+    p.add_argument("--rounds", type=int, default=6, help="timed runs per accuracy configuration (seeds cycle)")
     p.add_argument("--only", choices=["all", "passes", "accuracy"], default="all",
                    help="run the bandwidth and pass parts (1, 2), the accuracy part (3), or all")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts of the pass runs")
@@ -199,7 +200,7 @@ def accuracy_vs_svd_compressed(args):
         return float(np.max(np.abs(np.asarray(s) - s_true) / s_true))
 
     configs = configurations(args)
-    runs = {c: {"method": c[0], "q": c[1], "errs": [], "times": []} for c in configs}
+    runs = {c: {"method": c[0], "q": c[1], "errs": {}, "times": []} for c in configs}
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
         D = client.persist(da.from_array(A, chunks=(args.m // 8, args.n)))
@@ -207,26 +208,28 @@ def accuracy_vs_svd_compressed(args):
         del A
         for name in ("svd_compressed_qr", "rsvd_subspace", "rsvd_block_krylov"):  # warm-up, untimed
             client.compute(list(_build(name, D, 1, seed=99)), sync=True)
-        for seed in range(args.seeds):
+        for rnd in range(max(args.rounds, args.seeds)):
+            seed = rnd % args.seeds
             for c in configs:
                 res = _build(c[0], D, c[1], seed=seed)
                 r = runs[c]
-                if seed == 0:
+                if rnd == 0:
                     r["passes"] = res.n_passes if c[0].startswith("rsvd") else 2 * c[1] + 2  # svd_compressed: B too
                     r["tasks"] = len(dask.base.collections_to_expr(list(res)).__dask_graph__())
                 t0 = time.perf_counter()
                 _, s, _ = client.compute(list(res), sync=True)
                 r["times"].append(time.perf_counter() - t0)
-                r["errs"].append(err(s))
-                print(json.dumps({"seed": seed, "method": c[0], "q": c[1], "time_s": r["times"][-1],
-                                  "max_rel_err": r["errs"][-1]}), flush=True)
+                r["errs"][seed] = err(s)
+                print(json.dumps({"round": rnd, "seed": seed, "method": c[0], "q": c[1], "time_s": r["times"][-1],
+                                  "max_rel_err": r["errs"][seed]}), flush=True)
     out = []
     for r in runs.values():
-        r.update(max_rel_err=float(np.median(r["errs"])), err_min=min(r["errs"]), err_max=max(r["errs"]),
-                 time_s=min(r["times"]))
+        errs = list(r["errs"].values())
+        r.update(errs=errs, max_rel_err=float(np.median(errs)), err_min=min(errs), err_max=max(errs),
+                 time_s=min(r["times"]), time_median_s=float(np.median(r["times"])))
         out.append(r)
-    return {"shape": [args.m, args.n], "seeds": args.seeds, "lapack_svdvals_s": lapack_s, "runs": out,
-            "equal_accuracy": equal_accuracy(out), "equal_passes": equal_passes(out)}
+    return {"shape": [args.m, args.n], "seeds": args.seeds, "rounds": args.rounds, "lapack_svdvals_s": lapack_s,
+            "runs": out, "equal_accuracy": equal_accuracy(out), "equal_passes": equal_passes(out)}
 
 
 #: The accuracy targets of the equal-accuracy comparison (largest relative singular-value error).
