@@ -600,7 +600,7 @@ class SparseSign(_SparseMatrixSketch):
     See Also
     --------
     CountSketch : The sparsest case, one nonzero per column.
-    Gaussian : The dense Gaussian sketch, the most accurate for a given size.
+    Gaussian : The dense Gaussian sketch, for dense data.
     VerySparse : Li-Hastie-Church very sparse projection, random per entry instead of per column.
     lowrank_la.sklearn.SparseSignProjection : As a scikit-learn transformer.
 
