@@ -214,7 +214,7 @@ def _keep_models(log, *keep):
 
 
 def _select(train, held, *, methods, rank, cap, reg, offsets, fitter, gen):
-    """The candidates of the held-out selection (see altmin_complete's Notes); the best is ``min`` of them."""
+    """The candidates of the held-out selection (see altmin_complete's Notes); ``_chosen`` of them is returned."""
     log = []
     regs = REG_PATH if reg is None else (reg,)
     top = cap if rank is None else rank
@@ -266,12 +266,26 @@ def _select(train, held, *, methods, rank, cap, reg, offsets, fitter, gen):
     if "softimpute" in methods:
         i = regs.index(best["reg"]) if best["reg"] in regs else 0
         _softimpute_path(prep, regs[max(i - 1, 0):i + 2], before["model"], top, gen, log)
-    _keep_models(log, min(log, key=_error))
+    _keep_models(log, _chosen(log, held.nnz))
     return log
 
 
 def _error(candidate):
     return candidate["holdout_error"]
+
+
+def _chosen(log, n_held):
+    """The candidate the selection returns: the least held-out error, except that a soft-impute point (a model at
+    the rank cap, shrunk) is preferred to the best AltMin point only when it beats it by more than one standard
+    error of a held-out root-mean-square error, about ``error / sqrt(2 n_held)`` (the one-standard-error rule:
+    within the noise of the split, the model with fewer free parameters)."""
+    best = min(log, key=_error)
+    altmin = [c for c in log if c["method"] == "altmin"]
+    if best["method"] == "softimpute" and altmin:
+        rival = min(altmin, key=_error)
+        if _error(rival) <= _error(best) * (1 + 1 / math.sqrt(2 * max(n_held, 1))):
+            return rival
+    return best
 
 
 @refuse_random_state
@@ -283,9 +297,9 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
 
     Called with nothing but the data, ``altmin_complete(X)`` (``X`` with NaN for the missing entries) holds out
     a tenth of the observed entries, fits a warm-started path of models on the rest (AltMin at several ridges,
-    and soft-impute at several thresholds), keeps the one with the smallest error on the held-out entries, and
-    refits it on all of them. With `rank` and `reg` given as numbers it is plain alternating minimization
-    (AltMin), which recovers exactly low-rank, incoherent matrices to rounding.
+    and soft-impute at several thresholds), keeps the one with the smallest error on the held-out entries (see
+    Notes for the tie rule), and refits it on all of them. With `rank` and `reg` given as numbers it is plain
+    alternating minimization (AltMin), which recovers exactly low-rank, incoherent matrices to rounding.
 
     Parameters
     ----------
@@ -453,10 +467,12 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
     do worse than the rank before them. A
     path that ends best at ``reg = 0`` is also fitted without offsets. (C) Soft-impute at the three path
     points around the best AltMin one, warm-started from its neighbour. The candidate with the smallest
-    held-out error is refitted on all the observations from its model and offsets (``lam`` recomputed from
-    all of them), at its effective rank (singular values above ``1e-6 s_1``), until converged; when the
-    held-out error stopped it early, for the iterations the held-out error chose (at least 2; ``stop="early"``,
-    converged by that criterion).
+    held-out error (a soft-impute one only if it beats the best AltMin one by more than the standard error
+    ``error / sqrt(2 n_held)`` of the score: the one-standard-error rule, preferring the model with fewer free
+    parameters within the noise of the split) is refitted on all the observations from its model and offsets
+    (``lam`` recomputed from all of them), at its effective rank (singular values above ``1e-6 s_1``), until
+    converged; when the held-out error stopped it early, for the iterations the held-out error chose (at least 2;
+    ``stop="early"``, converged by that criterion).
 
     **AltMin iteration** (``reg = 0``: Gu et al.'s robust AltMin). Each iteration does
     ``V <- argmin ||P_Omega(U V^T - M)||`` then the same for ``U``. With ``reg = 0`` the designs stay orthonormal
@@ -562,7 +578,7 @@ def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None
         methods = ("altmin", "softimpute") if method == "auto" else (method,)
         log = _select(train, held, methods=methods, rank=k, cap=cap, reg=reg, offsets=offsets, fitter=fitter,
                       gen=gen)
-        best = min(log, key=_error)
+        best = _chosen(log, held.nnz)
         method, reg, offsets, holdout_error = best["method"], best["reg"], best["offsets"], best["holdout_error"]
         k = best["rank"] if best["method"] == "softimpute" or reg > 0 else best["fit_rank"]
         start = best["model"]
