@@ -20,6 +20,12 @@ The verdict, fixed before the runs:
   its error there, and listed as misses of exact AltMin, with every run that missed its threshold;
 * splitting: the success rate without splitting is at least the one with splitting at every rho;
 * scaling: the fitted exponent in k of the sketched half-steps is below the exact one's and at most 1.5.
+
+Paper's setting (checked for issue 22, see ``docs/paper_constants.rst``). Gu, Song, Yin and Zhang report no
+experiments, so there is no setting to match; the sizes above are ours (n = 1000, k = 10 for E1). The paper's
+sketch type and solver constants, and Jain, Netrapalli and Sanghavi's clipping threshold ``2 mu sqrt(k/m)``
+(``clip=True`` of ``altmin_complete``), could not be read beyond the abstracts; none of them
+enters a verdict here (clipping is off).
 """
 
 from __future__ import annotations

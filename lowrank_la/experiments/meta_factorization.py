@@ -35,6 +35,13 @@ The verdict, fixed before the runs. The claim holds when all of these hold:
    refused candidate's exact values ``sqrt(390)/6`` and ``sqrt(105)/3`` to 1e-10, and criterion values at most
    1e-12 for the accepted ones (the README's digits of the roundoff residuals, ~1e-14, are MATLAB's and are not
    expected to repeat bit for bit).
+
+Paper's setting (checked for issue 22, see ``docs/paper_constants.rst``). The sizes and matrices follow the
+official code (verified in the spec), with the image replaced as said above. The generalized Nystrom run here uses
+``l = ceil(1.5 k)`` from that code; Nakatsukasa's abstract (arXiv 2009.11392) confirms the method's
+near-optimality and that it "can be implemented in a numerically stable fashion despite the presence of an
+ill-conditioned pseudoinverse", but his recommended oversampling and truncation could not be read, and no verdict
+here depends on them.
 """
 
 from __future__ import annotations
