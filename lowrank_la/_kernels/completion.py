@@ -201,20 +201,37 @@ def _segment_solve_exact(B, indptr, idx, vals, reg, out):
             continue
         for p in range(k):  # a ridge at rounding level: a singular G gives the minimum-norm limit, no exception
             G[p, p] += _JITTER * scale
-        x = np.linalg.solve(G, c)
-        for p in range(k):
-            out[j, p] = x[p]
+        if not _cholesky_solve(G, c, out[j]):  # not positive definite to rounding (a near-singular design): LU
+            x = np.linalg.solve(G, c)
+            for p in range(k):
+                out[j, p] = x[p]
     return out
+
+
+@numba.njit(cache=True)
+def _cholesky_solve(G, c, x):
+    """``x = G^{-1} c`` by LAPACK's Cholesky ``G = R^T R`` (half the flops of LU) and two triangular solves; False
+    where `G` is not positive definite to rounding. (Kept out of the caller's ``prange`` loop, whose body must have
+    one exit to run in parallel.)"""
+    try:
+        R = np.linalg.cholesky(G).T
+    except Exception:
+        return False
+    y = np.empty_like(c)
+    _forward_substitute_t(R, c, y)
+    _back_substitute(R, y, x)
+    return True
 
 
 def segment_solve_exact(B, indptr, idx, vals, reg):
     """Exact solve of every segment by its normal equations; returns (n_seg, k) in ``B``'s dtype.
 
-    Gathers ``A_j = B[idx_j]`` (float64), forms ``A_j^T A_j`` by one BLAS-3 product and solves with LAPACK
-    (LU): ``O(N_j k^2 + k^3)`` per segment. A segment with no observation and no ridge gets ``x = 0``; an
-    singular system (fewer observations than unknowns, no ridge) about the minimum-norm solution: a ridge of
-    ``1e-13 max(diag G)`` is always added, which keeps LU from breaking down; if it still meets an exactly zero
-    pivot (degenerate designs, such as coordinate vectors), every segment is solved again by
+    Gathers ``A_j = B[idx_j]`` (float64), forms ``A_j^T A_j`` by one BLAS-3 product and solves with LAPACK's
+    Cholesky (LU where rounding leaves the matrix not positive definite): ``O(N_j k^2 + k^3)`` per segment. A
+    segment with no observation and no ridge gets ``x = 0``; a singular system (fewer observations than unknowns,
+    no ridge) about the minimum-norm solution: a ridge of ``1e-13 max(diag G)`` is always added, which keeps the
+    factorisations from breaking down; if LU still meets an exactly zero pivot (degenerate designs, such as
+    coordinate vectors), every segment is solved again by
     :func:`segment_solve_exact_reference` (SVD least squares, minimum norm).
     """
     n_seg, k = indptr.shape[0] - 1, B.shape[1]

@@ -54,6 +54,28 @@ def test_normal_equations_and_exact_solve_match_reference(k, dtype):
     assert np.all(X[0] == 0)  # the empty segment: zero
 
 
+def test_cholesky_solve_and_its_lu_fallback():
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((9, 5))
+    G, c = A.T @ A + 0.1 * np.eye(5), rng.standard_normal(5)
+    x = np.empty(5)
+    assert kc._cholesky_solve(G, c, x)
+    np.testing.assert_allclose(x, np.linalg.solve(G, c), rtol=1e-12)
+    x[:] = np.nan
+    assert not kc._cholesky_solve(G - 10 * np.eye(5) * np.linalg.norm(G), c, x)  # not positive definite
+    # designs whose Gram matrix is singular (repeated rows, fewer rows than unknowns, no ridge): the kernel's
+    # Cholesky or its LU fallback agree with the minimum-norm reference on the fitted values
+    B = np.repeat(rng.standard_normal((3, 6)), 4, axis=0)  # 12 rows of rank 3
+    indptr = np.array([0, 12, 14])
+    idx = np.array([*range(12), 0, 5])
+    vals = rng.standard_normal(14)
+    X = kc.segment_solve_exact(B, indptr, idx, vals, np.zeros(2))
+    X_ref = kc.segment_solve_exact_reference(B, indptr, idx, vals, np.zeros(2))
+    for j in range(2):
+        rows = idx[indptr[j]:indptr[j + 1]]
+        np.testing.assert_allclose(B[rows] @ X[j], B[rows] @ X_ref[j], atol=1e-6)
+
+
 def test_exact_solve_without_ridge_on_an_empty_segment_gives_zero():
     indptr, idx, vals = _segments(40, 6, 0.5, 2, np.float64)
     B = _design(40, 3, 0, np.float64)
