@@ -97,6 +97,23 @@ class _Space:
     def columns(X, sl):
         return tuple(a[:, sl] for a in X)
 
+    def gram_factor(self, X):
+        """A matrix ``M`` with ``M^T M = inner(X, X)`` and fewer rows than `X` has columns, or None.
+
+        Dense space: ``X`` itself, when it has fewer rows (``dim``) than columns. Pair space, for pairs whose ``C``
+        is ``W^T B_full`` (as :meth:`project_out_factor` leaves them): with ``W_r`` the factor's rows on the touched
+        rows, ``inner(X, X) = B^T (I - W_r W_r^T) B``, so ``M = (I - W_r W_r^T)^{1/2} B`` (t rows), from the SVD
+        of ``W_r`` (its singular values are at most one, ``W`` being orthonormal)."""
+        s = X[0].shape[1]
+        if len(X) == 1:
+            return X[0] if X[0].shape[0] < s else None
+        if self.touched is None or X[0].shape[0] >= s:
+            return None
+        Wt, K = self.touched
+        Uw, sw, _ = np.linalg.svd(Wt @ K, full_matrices=False)
+        shrink = (1 - np.sqrt(np.clip(1 - sw * sw, 0, None))).astype(X[0].dtype, copy=False)
+        return X[0] - Uw @ (shrink[:, None] * (Uw.T @ X[0]))
+
     def project_out_factor(self, X):
         """``X - W (W^T X)``. Pair space: ``C`` recomputed as ``W^T B_full = K^T W'[rows]^T B`` (the same
         projection, as the pair stands for ``B_full - W C``), which clears the rounding of ``C`` that an
@@ -121,7 +138,10 @@ def _gram_schmidt(space, X, tau, refs=None):
     ``b^T b - c^T c``) counts as zero. One pass leaves an orthogonality error of about ``eps cond(X)^2`` (below
     1/100 for the directions kept) and lets the factor's share of ``X`` grow by ``cond(X)``; the second pass
     brings both to ``eps`` ("twice is enough"). Every step is a block product, an ``s x s`` Gram matrix and its
-    eigendecomposition: ``O((dim + k) s^2 + s^3)``. Returns the basis block (p <= s columns).
+    eigendecomposition: ``O((dim + k) s^2 + s^3)``; a block wider than the space it lies in (``s`` above the
+    rows of :meth:`_Space.gram_factor`'s ``M``, ``dim`` or the touched rows) takes the eigenpairs of ``G = M^T M``
+    from the smaller ``M M^T`` instead (``V = M^T U diag(lam)^{-1/2}``): ``O(t^2 s + t^3)``. Returns the basis
+    block (p <= s columns).
     """
     dtype = X[0].dtype
     if refs is None:
@@ -130,9 +150,15 @@ def _gram_schmidt(space, X, tau, refs=None):
     X = space.scale(space.columns(X, live), np.exp2(-np.round(0.5 * np.log2(refs[live]))).astype(dtype))
     for _ in range(2):
         X = space.project_out_factor(X)
-        lam, V = np.linalg.eigh(space.inner(X, X))
-        keep = lam > tau
-        X = space.combine(X, (V[:, keep] / np.sqrt(lam[keep])).astype(dtype, copy=False))
+        M = space.gram_factor(X)
+        if M is None:
+            lam, V = np.linalg.eigh(space.inner(X, X))
+            keep = lam > tau
+            X = space.combine(X, (V[:, keep] / np.sqrt(lam[keep])).astype(dtype, copy=False))
+        else:  # a block wider than its space: the eigenpairs of G = M^T M from the smaller M M^T = U diag(lam) U^T
+            lam, U = np.linalg.eigh(M @ M.T)
+            keep = lam > tau
+            X = space.combine(X, ((M.T @ U[:, keep]) / lam[keep]).astype(dtype, copy=False))  # V lam^{-1/2}
     return tuple(np.ascontiguousarray(a) for a in X)
 
 

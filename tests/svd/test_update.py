@@ -65,6 +65,61 @@ def test_one_zha_simon_update_is_the_dense_truncated_svd(rng, sparse_path, spars
     assert up.shape == (m + s, n)
 
 
+@pytest.mark.parametrize("sparse_path", FORMS)
+@pytest.mark.parametrize("sparse_update", [True, False])
+def test_a_batch_wider_than_its_space_takes_the_short_gram_and_stays_exact(rng, sparse_path, sparse_update,
+                                                                          monkeypatch):
+    # 40 new rows in R^12 (and, sparse, touching 10 of the 12 columns): the residual basis from the 12 x 12 (10 x
+    # 10) Gram matrix M M^T instead of the 40 x 40 one; the update is still the dense truncated SVD of the stack
+    m, n, k, s = 30, 12, 4, 40
+    _, (U, S, Vh) = _low_rank_start(rng, m, n, k)
+    E = sp.hstack([sp.random(s, 10, density=0.36, random_state=2), sp.csr_matrix((s, 2))], format="csr")
+    E = E if sparse_update else E.toarray()
+    from lowrank_la.svd import _update
+
+    calls = []
+    factor = _update._Space.gram_factor
+
+    def counted(space, X):
+        M = factor(space, X)
+        calls.append(M is not None)
+        return M
+
+    monkeypatch.setattr(_update._Space, "gram_factor", counted)
+    up = TruncatedSVDUpdater(U=U, s=S, Vh=Vh, sparse_path=sparse_path)
+    up.add_rows(E)
+    assert any(calls)
+    # the same update through the s x s Gram matrix
+    monkeypatch.setattr(_update._Space, "gram_factor", lambda space, X: None)
+    ref = TruncatedSVDUpdater(U=U, s=S, Vh=Vh, sparse_path=sparse_path)
+    ref.add_rows(E)
+    np.testing.assert_allclose(up.s, ref.s, rtol=1e-12)
+    assert _max_angle(up.Vh.T, ref.Vh.T) < 1e-10
+    full = np.vstack([(U * S) @ Vh, _dense(E)])
+    Ur, sr, Vhr = _svd_k(full, k)
+    # Zha-Simon is exact when the old part has rank k: the stack's top k, to rounding
+    np.testing.assert_allclose(up.s, sr, rtol=1e-12)
+    assert _max_angle(up.U, Ur) < 1e-10 and _max_angle(up.Vh.T, Vhr.T) < 1e-10
+    assert np.abs(up.Vh @ up.Vh.T - np.eye(k)).max() < 1e-13
+
+
+def test_gram_factor_reproduces_the_gram_matrix_of_both_spaces(rng):
+    from lowrank_la.svd._update import _Space
+
+    W = np.linalg.qr(rng.standard_normal((12, 4)))[0]
+    rows = np.arange(10)  # the touched rows
+    K = np.linalg.qr(rng.standard_normal((4, 4)))[0]  # W = buf K with buf = W K^T
+    pair = _Space((1, -1), touched=((W @ K.T)[rows], K))
+    X = pair.project_out_factor((rng.standard_normal((10, 40)), np.zeros((4, 40))))
+    M = pair.gram_factor(X)
+    assert M.shape == (10, 40)
+    np.testing.assert_allclose(M.T @ M, pair.inner(X, X), atol=1e-12)
+    dense = _Space((1,), W=W)
+    Xd = dense.project_out_factor((rng.standard_normal((12, 40)),))
+    np.testing.assert_allclose(dense.gram_factor(Xd).T @ dense.gram_factor(Xd), dense.inner(Xd, Xd), atol=1e-12)
+    assert dense.gram_factor((Xd[0][:, :8],)) is None and pair.gram_factor((X[0][:, :8], X[1][:, :8])) is None
+
+
 @pytest.mark.parametrize("method", SVD_UPDATE_METHODS)
 def test_sparse_and_dense_forms_agree(rng, method):
     m, n, k = 80, 70, 6
