@@ -141,8 +141,9 @@ def page_completion() -> None:
             "altmin_complete(X) (rank, reg chosen on held-out)": lambda X=X: altmin_complete(X, rng=0),
             "rank=10, reg=0 (plain AltMin)": lambda X=X: altmin_complete(X, 10, reg=0.0, rng=0),
             "rank=10 (reg chosen)": lambda X=X: altmin_complete(X, 10, rng=0),
-            "reg=1 (offsets only: mean, row and column effects)": lambda X=X: altmin_complete(X, 1, reg=1.0,
-                                                                                              rng=0),
+            "reg=1, offsets=True (offsets only: mean, row and column effects)": lambda X=X: altmin_complete(
+                X, 1, reg=1.0, offsets=True, rng=0),
+            "rank=10, reg=0.1, offsets=True": lambda X=X: altmin_complete(X, 10, reg=0.1, offsets=True, rng=0),
             "rank=40, reg=0 (too large, no ridge)": lambda X=X: altmin_complete(X, 40, reg=0.0, rng=0),
             "rank=40 (reg chosen)": lambda X=X: altmin_complete(X, 40, rng=0),
             'method="softimpute"': lambda X=X: altmin_complete(X, method="softimpute", rng=0),
@@ -188,7 +189,7 @@ def page_matmul() -> None:
         for kind in ("gaussian", "countsketch", "srht", "sparse_sign"):
             fns[f'sketched_matmul(A, B, c, kind="{kind}")'] = (
                 lambda A=A, B=B, c=c, kind=kind, r=0: sketched_matmul(A, B, c, kind=kind, rng=r))
-        _, t = interleaved(fns, rounds=5)
+        _, t = interleaved(fns, rounds=11)
         t0 = t["sampled_matmul(A, B, c) (norm probs)"]
         header.append(f"{dname}: error, time")
         for name, fn in fns.items():
