@@ -96,7 +96,7 @@ def page_factor() -> None:
             "generalized_nystrom(A, k)": lambda A=A, k=k: generalized_nystrom(A, k, rng=0),
             "rsvd(A, k) (not interpolatory)": lambda A=A, k=k: rsvd(A, k, rng=0),
         }
-        out, t = interleaved(fns)
+        out, t = interleaved(fns, rounds=5)
         t0 = t['cur(A, k) (select="deim")']
         header.append(f"{dname}: error / optimal, time")
         for name, res in out.items():
@@ -263,7 +263,7 @@ def page_projection() -> None:
         fns = {(form, meth): (lambda form=form, meth=meth, A=A, W0=W0, stream=stream, kw=kw:
                               run(A, W0, stream, form, meth, **kw))
                for form in ("sqrt", "identity") for meth in ("lazy_pcg", "woodbury", "rebuild")}
-        out, t = interleaved(fns, rounds=1)
+        out, t = interleaved(fns, rounds=3)
         t0 = t[("sqrt", "lazy_pcg")]
         for (f, meth), P in out.items():
             ref = out[(f, "rebuild")]
