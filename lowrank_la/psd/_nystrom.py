@@ -191,7 +191,9 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     psd : bool
         `A` is positive semidefinite: use the stable Nystrom approximation (:func:`nystrom`), which needs no
         power iterations. Default False: a symmetric block Krylov range finder with Rayleigh-Ritz, for any
-        symmetric matrix.
+        symmetric matrix. Nystrom pays off where the spectrum decays fast; where it decays slowly its sketch
+        must grow, and once the next sketch would exceed half of the columns the eigenpairs come from a dense
+        ``eigh`` of ``A`` itself (exact; an ``n x n`` array), whereas block Krylov converges in a few passes.
     which : {"LM", "LA", "SA"}
         Largest magnitude, largest algebraic or smallest algebraic eigenvalues (scipy's ``eigsh`` names; with
         `psd` only "LM"/"LA", which coincide there).
@@ -288,6 +290,8 @@ def _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol):
         return _result(P, grown.lam, grown.U, k, rank=grown.size)
     est = None
     while P.n_passes < max_passes and grown.size < P.n:
+        if 4 * grown.size > P.n:  # the next sketch would hold over half of A: A itself is cheaper, and exact
+            return _dense_eigh(P, k, tol, stol)
         err = grown.grow(min(grown.size, P.n - grown.size), probe=True)
         wk = float(grown.lam[k - 1])
         est = err / wk if wk > 0 else (0.0 if err == 0 else math.inf)
@@ -301,6 +305,20 @@ def _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol):
                       f"{_fmt(est)} above tol={tol:g}: raise max_passes, or use psd=False (block Krylov)",
                       ConvergenceWarning, stacklevel=4)
     return _result(P, grown.lam, grown.U, k, error_estimate=est, converged=converged, tol=tol, rank=grown.size)
+
+
+def _dense_eigh(P, k, tol, stol):
+    """The top `k` eigenpairs of the PSD `A` from ``A`` itself (one product with the identity, a dense ``eigh``):
+    where a Nystrom sketch would need more than half of the columns (a flat or singular spectrum), it costs less
+    than the sketch's factorisations and is exact to rounding (no shifted Cholesky of a singular core, which a
+    square sketch of a rank-deficient ``A`` would break down on). Eigenvalues below zero by rounding are zero."""
+    xp = P.xp
+    A = xp.astype(P.matmat(P.asarray(np.eye(P.n))), xp.float64)
+    check_symmetric_core(small(A), stol, "A")
+    lam, V = xp.linalg.eigh((A + A.T) / 2)
+    lam, V = xp.flip(lam), xp.flip(V, axis=1)
+    lam = np.maximum(small(lam), 0.0)
+    return _result(P, lam, xp.astype(V, P.dtype), k, error_estimate=0.0, converged=True, tol=tol, rank=P.n)
 
 
 def _fmt(est):

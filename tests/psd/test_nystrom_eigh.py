@@ -121,6 +121,22 @@ def test_eigh_error_estimate_covers_the_true_error_on_a_flat_spectrum():
         assert true <= res.error_estimate, (passes, true, res.error_estimate)
 
 
+def test_psd_eigh_of_a_singular_gram_matrix_takes_the_dense_route():
+    # the Gram matrix of 600 TF-IDF documents (rank 565, flat spectrum): the Nystrom sketch grew to the whole
+    # matrix, and the shifted Cholesky of the square sketch's singular core broke down ("not positive
+    # semidefinite", an eigenvalue of -1e-13); past half of the columns A itself is used, exactly
+    from lowrank_la.datasets import stdlib_tfidf
+
+    T = sp.csr_matrix(stdlib_tfidf())[:600]
+    G = (T @ T.T).toarray()
+    res = eigh(G, 20, psd=True, rng=0)
+    assert res.converged and res.rank == 600 and res.error_estimate == 0.0
+    np.testing.assert_allclose(res.w, np.linalg.eigvalsh(G)[::-1][:20], rtol=1e-12)
+    np.testing.assert_allclose(np.abs(res.V.T @ (G @ res.V)), np.diag(res.w), atol=1e-12)
+    with pytest.raises(ValueError, match="symmetric"):
+        eigh(G + np.triu(np.full_like(G, 1e-3), 1), 20, psd=True, rng=0)
+
+
 def test_eigh_warns_at_max_passes():
     A, _ = with_spectrum(1.0 / (1 + np.arange(300)) ** 0.1, seed=7)
     with pytest.warns(ConvergenceWarning, match="max_passes") as caught:
