@@ -106,6 +106,11 @@ def randomized_range_finder(A, size, *, n_iter=4, normalizer="auto", rng=None):
     TypeError
         If `A` is not a matrix, is complex, or is a LinearOperator without ``rmatmat``.
 
+    See Also
+    --------
+    rsvd : The truncated SVD from such a basis.
+    rand_qb : A range basis grown block by block until a tolerance is met.
+
     Notes
     -----
     With a Gaussian ``Omega`` (n, size), ``Y = (A A^T)^q A Omega`` and ``Q = orth(Y)`` (HMT Algorithm 4.4,
@@ -941,6 +946,15 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     ConvergenceWarning
         If the tolerance-driven iteration stops above `tol`: at `max_passes`, at the memory budget, or where
         `tol` is below what the dtype can verify. The message says what to raise.
+
+    See Also
+    --------
+    svd_tol : Fixed-accuracy variant: the rank is chosen to meet a Frobenius tolerance.
+    randomized_range_finder : The range basis alone, by subspace iteration.
+    svd_error_estimate : An a-posteriori estimate of ``||A - U diag(s) Vh||``.
+    lowrank_la.psd.eigh : Randomized eigenpairs of a symmetric matrix.
+    lowrank_la.sklearn.RandomizedTruncatedSVD : The scikit-learn estimator over this function.
+    scipy.sparse.linalg.svds : Lanczos-based truncated SVD to high accuracy.
 
     Notes
     -----
