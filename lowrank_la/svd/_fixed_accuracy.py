@@ -64,6 +64,11 @@ class QBResult(NamedTuple):
         Whether the tolerance was met (True when stopped by `rank` alone).
     err2_history : list of float
         The squared relative indicator after each block (empty when stopped by `rank` alone).
+
+    See Also
+    --------
+    rand_qb : Returns a QBResult.
+    svd_tol : The SVD of ``Q B`` to a tolerance.
     """
 
     Q: Any
@@ -79,6 +84,11 @@ class SVDTolResult(SVDResult):
 
     Unpacks as ``U, s, Vh`` (it is an :class:`~lowrank_la.SVDResult`). ``error_estimate`` estimates
     ``||A - U diag(s) Vh||_F``, relative to ``||A||_F`` when ``relative=True`` (in the units of ``tol``).
+
+    See Also
+    --------
+    svd_tol : Returns an SVDTolResult.
+    lowrank_la.SVDAccuracyResult : The result of `rsvd`, with its own accuracy report.
     """
 
     def __new__(cls, U, s, Vh, *, rank, error_estimate, converged):
@@ -426,6 +436,12 @@ def rand_qb(A, *, tol=None, rank=None, block_size=10, n_power=0, center=False, r
     ConvergenceWarning
         If `rank` (or ``min(m, n)``) is reached before `tol`.
 
+    See Also
+    --------
+    svd_tol : The truncated SVD to a tolerance, built on this factorisation.
+    randomized_range_finder : A range basis of fixed size.
+    QBResult : The returned factorisation and its error history.
+
     Notes
     -----
     randQB_EI [1]_: for ``i = 1, 2, ...``, ``Q_i = orth(A Omega_i - Q (B Omega_i))``, ``P`` power steps on the
@@ -552,6 +568,13 @@ def svd_tol(A, tol, *, relative=True, block_size="auto", n_power="auto", max_ran
     -----
     ConvergenceWarning
         If `max_rank` is reached before the tolerance; then ``converged`` is False.
+
+    See Also
+    --------
+    rsvd : Fixed-rank variant, by block Krylov or subspace iteration.
+    rand_qb : The QB factorisation it is built on.
+    SVDTolResult : The returned SVD with its rank and error estimate.
+    svd_error_estimate : An a-posteriori error estimate for factors from anywhere.
 
     Notes
     -----
