@@ -53,6 +53,12 @@ class LowRankImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_features_in_, feature_names_in_
         As in scikit-learn.
 
+    See Also
+    --------
+    lowrank_la.completion.altmin_complete : The matrix completion behind it.
+    RandomizedTruncatedSVD : A low-rank model of complete data.
+    sklearn.impute.SimpleImputer : Column means or medians instead of a low-rank model.
+
     Notes
     -----
     ``transform`` costs ``O(N_i k^2 + k^3)`` per row with ``N_i`` observed entries (gathered normal equations,
@@ -101,6 +107,11 @@ class LowRankImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         LowRankImputer
             ``self``, fitted.
+
+        See Also
+        --------
+        LowRankImputer.transform : Fill the missing values of new rows.
+        LowRankImputer.fit_transform : Fit and fill the training data.
         """
         self._fit(X)
         return self
@@ -119,6 +130,11 @@ class LowRankImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         (n_samples, n_features) array
             A new array (`X` is not modified) with the missing entries filled.
+
+        See Also
+        --------
+        LowRankImputer.fit : Fit only.
+        lowrank_la.completion.CompletionResult.fill : The filling of the completed model.
         """
         return self._fit(X)
 
@@ -149,6 +165,10 @@ class LowRankImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         (n_samples, n_features) array
             A new array of the working dtype of `X`, its observed entries unchanged.
+
+        See Also
+        --------
+        LowRankImputer.fit_transform : Fill the training data itself.
         """
         check_is_fitted(self, "result_")
         X = check_X(self, X, reset=False, method="transform", sparse=False, allow_nan=True)

@@ -53,6 +53,11 @@ class _SketchProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         -------
         object
             ``self``, fitted.
+
+        See Also
+        --------
+        transform : Project the rows with the drawn map.
+        lowrank_la.sketch.jl_min_dim : The dimension ``n_components="auto"`` chooses.
         """
         X = check_X(self, X, reset=True, method="fit")
         n_samples, d = X.shape
@@ -89,6 +94,10 @@ class _SketchProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         -------
         (n_samples, n_components_) array or sparse matrix
             ``X @ S.T``.
+
+        See Also
+        --------
+        inverse_transform : Map the projection back.
         """
         check_is_fitted(self, "operator_")
         X = check_X(self, X, reset=False, method="transform")
@@ -112,6 +121,10 @@ class _SketchProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         -------
         (n_samples, n_features) array
             ``X @ pinv(S).T``, the minimum-norm preimage of each row.
+
+        See Also
+        --------
+        transform : The projection this maps back.
         """
         check_is_fitted(self, "operator_")
         Y = check_Y(X, self.n_components_)
@@ -177,6 +190,12 @@ class FJLTProjection(_SketchProjection):
     Attributes
     ----------%(common_attributes)s
 
+    See Also
+    --------
+    SRHTProjection : Row subsampling in place of the FJLT's sparse matrix.
+    lowrank_la.sketch.FJLT : The sketch operator behind it.
+    sklearn.random_projection.SparseRandomProjection : The sparse random projection of scikit-learn.
+
     Examples
     --------
     >>> import numpy as np
@@ -218,6 +237,11 @@ class SRHTProjection(_SketchProjection):
 
     Attributes
     ----------%(common_attributes)s
+
+    See Also
+    --------
+    FJLTProjection : A sparse random matrix in place of the row subsampling.
+    lowrank_la.sketch.SRHT : The sketch operator behind it.
 
     Examples
     --------
@@ -261,6 +285,12 @@ class SparseSignProjection(_SketchProjection):
     Attributes
     ----------%(common_attributes)s
 
+    See Also
+    --------
+    CountSketchProjection : One nonzero per column, the cheapest.
+    lowrank_la.sketch.SparseSign : The sketch operator behind it.
+    sklearn.random_projection.SparseRandomProjection : The sparse random projection of scikit-learn.
+
     Examples
     --------
     >>> import scipy.sparse as sp
@@ -301,6 +331,11 @@ class CountSketchProjection(_SketchProjection):
 
     Attributes
     ----------%(common_attributes)s
+
+    See Also
+    --------
+    SparseSignProjection : More nonzeros per column, a better embedding at the same size.
+    lowrank_la.sketch.CountSketch : The sketch operator behind it.
 
     Examples
     --------

@@ -67,6 +67,10 @@ class _SVDTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         -------
         (n_samples, k) array, k = ``n_components_``
             The coordinates of `X` in the basis of the components.
+
+        See Also
+        --------
+        inverse_transform : Map the projection back.
         """
         check_is_fitted(self, "components_")
         X = check_X(self, X, reset=False, method="transform")
@@ -88,6 +92,10 @@ class _SVDTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         -------
         (n_samples, n_features) array
             The points of the fitted subspace (plus the mean) with those coordinates.
+
+        See Also
+        --------
+        transform : The projection this maps back.
         """
         check_is_fitted(self, "components_")
         Y = check_Y(X, self.n_components_)
@@ -142,6 +150,13 @@ class RandomizedTruncatedSVD(_SVDTransformer):
     n_features_in_, feature_names_in_
         As in scikit-learn.
 
+    See Also
+    --------
+    IncrementalTruncatedSVD : The same model kept current over batches of rows.
+    lowrank_la.svd.rsvd : The randomized SVD behind an integer `n_components`.
+    lowrank_la.svd.svd_tol : The fixed-accuracy SVD behind a float `n_components`.
+    sklearn.decomposition.TruncatedSVD : The scikit-learn estimator with the same interface.
+
     Notes
     -----
     ``fit`` reads `X` through :func:`~lowrank_la.svd.rsvd`'s block products (about ``2 q + 2`` passes, ``q``
@@ -191,6 +206,11 @@ class RandomizedTruncatedSVD(_SVDTransformer):
         -------
         RandomizedTruncatedSVD
             ``self``, fitted.
+
+        See Also
+        --------
+        RandomizedTruncatedSVD.fit_transform : Fit and project in one call.
+        RandomizedTruncatedSVD.transform : Project new data.
         """
         self._fit(X)
         return self
@@ -209,6 +229,11 @@ class RandomizedTruncatedSVD(_SVDTransformer):
         -------
         (n_samples, k) array, k = ``n_components_``
             ``U * s``, the coordinates of `X` in the basis of the components.
+
+        See Also
+        --------
+        RandomizedTruncatedSVD.fit : Fit only.
+        RandomizedTruncatedSVD.transform : Project new data with the fitted model.
         """
         U, s = self._fit(X)
         return U * s
@@ -265,6 +290,12 @@ class IncrementalTruncatedSVD(_SVDTransformer):
     updater_ : TruncatedSVDUpdater
         The state (None until `n_components` rows have been seen).
 
+    See Also
+    --------
+    RandomizedTruncatedSVD : The model fitted in one go, by the randomized SVD.
+    lowrank_la.svd.TruncatedSVDUpdater : The SVD updating behind `partial_fit`.
+    sklearn.decomposition.IncrementalPCA : The scikit-learn estimator with the same interface, dense input only.
+
     Notes
     -----
     Each batch of ``b`` rows costs ``O((t + k)(k + b)^2 + (k + b)^3)`` (``t`` the columns it touches) with the
@@ -310,6 +341,10 @@ class IncrementalTruncatedSVD(_SVDTransformer):
         -------
         IncrementalTruncatedSVD
             ``self``, fitted.
+
+        See Also
+        --------
+        IncrementalTruncatedSVD.partial_fit : Add rows to the fitted ones.
         """
         X = check_X(self, X, reset=True, method="fit")
         for name in ("updater_", "n_samples_seen_", "components_"):
@@ -335,6 +370,11 @@ class IncrementalTruncatedSVD(_SVDTransformer):
         -------
         IncrementalTruncatedSVD
             ``self``, updated.
+
+        See Also
+        --------
+        IncrementalTruncatedSVD.fit : Fit from scratch.
+        lowrank_la.svd.TruncatedSVDUpdater.add_rows : The update it applies.
         """
         first = not hasattr(self, "n_samples_seen_")
         self._partial_fit(check_X(self, X, reset=first, method="partial_fit"))
