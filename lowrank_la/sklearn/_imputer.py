@@ -57,7 +57,7 @@ class LowRankImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     --------
     lowrank_la.completion.altmin_complete : The matrix completion behind it.
     RandomizedTruncatedSVD : A low-rank model of complete data.
-    sklearn.impute.SimpleImputer : Column means or medians instead of a low-rank model.
+    lowrank_la.completion.CompletionResult : The completed model, whose ``fill`` fills a matrix in one call.
 
     Notes
     -----
