@@ -54,9 +54,9 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 # numpydoc validation (issue 23): "all" checks but the ones named after it. Excluded: ES01 (an extended summary
 # on every method and property is noise), EX01 (every public function and class has runnable examples; methods
-# and properties need not), SA01 (See Also: not written yet, issue 23) and GL01 (the summary starts on the line
-# of the opening quotes, as in scipy).
-numpydoc_validation_checks = {"all", "ES01", "EX01", "SA01", "GL01"}
+# and properties need not) and GL01 (the summary starts on the line of the opening quotes, as in scipy). SA01 is
+# enforced: every validated docstring, methods and properties included, has a See Also section.
+numpydoc_validation_checks = {"all", "ES01", "EX01", "GL01"}
 
 
 def _validation_exclusions():
