@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -47,6 +48,11 @@ SMALL_SIDE_RATIO = 4
 
 #: Bytes the block Krylov basis ``(m + n) * block_size * (n_iter + 1)`` may take before :func:`rsvd` refuses.
 KRYLOV_MEMORY_BUDGET = 4 * 2**30
+
+
+def _krylov_budget() -> int:
+    """The budget as the user set it: ``lowrank_la.svd.KRYLOV_MEMORY_BUDGET`` (the public name), read at call time."""
+    return int(getattr(sys.modules.get(__package__), "KRYLOV_MEMORY_BUDGET", KRYLOV_MEMORY_BUDGET))
 
 
 def _auto_iterations(k, shape):
@@ -709,10 +715,11 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     # the m x b blocks W_j are kept for U = W Z (dense), unless one more pass is cheaper (sparse, nnz < m w)
     keep_w = not prod.dask and not (op.kind == "sparse" and op._A.nnz < m * cap_w)
     per_column = (2 * n + (m if keep_w else 0)) * _itemsize(dtype, hx)
-    mem_w = KRYLOV_MEMORY_BUDGET // per_column
+    budget = _krylov_budget()
+    mem_w = budget // per_column
     if mem_w < min(k + 1, n):
         raise ValueError(f"k={k} needs a Krylov basis of {per_column * (k + 1) / 2**30:.2f} GiB at least, over the "
-                         f"budget of {KRYLOV_MEMORY_BUDGET / 2**30:.2f} GiB (lowrank_la.svd.KRYLOV_MEMORY_BUDGET)")
+                         f"budget of {budget / 2**30:.2f} GiB (lowrank_la.svd.KRYLOV_MEMORY_BUDGET)")
     limit_w = min(cap_w, mem_w)
     size = min(limit_w, 4 * b)
     Vbuf = hx.empty((n, size), dtype=dtype, device=device)
@@ -1130,10 +1137,11 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
         m, n = prod.shape
         width = min(b * (q + 1), lmax)
         need = (m + n) * width * _itemsize(prod.dtype, xp)
-        if need > KRYLOV_MEMORY_BUDGET:
+        budget = _krylov_budget()
+        if need > budget:
             raise ValueError(
                 f"block_size={b} and n_iter={q} need a Krylov basis of (m + n) * block_size * (n_iter + 1) = "
-                f"{need / 2**30:.2f} GiB, over the budget of {KRYLOV_MEMORY_BUDGET / 2**30:.2f} GiB "
+                f"{need / 2**30:.2f} GiB, over the budget of {budget / 2**30:.2f} GiB "
                 "(lowrank_la.svd.KRYLOV_MEMORY_BUDGET); lower block_size or n_iter, or use method='subspace'")
         if width == b * (q + 1) and _fused_dask(prod, normalizer):
             U, s, Vh = _dask_subspace(prod, b, q, k, gen, krylov=True)

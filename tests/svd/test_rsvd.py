@@ -245,7 +245,10 @@ def test_halko_expectation_bound_holds_on_average():
 
 def test_block_krylov_memory_guard(monkeypatch):
     A, _ = _spectrum_matrix("polynomial", power=1)
-    monkeypatch.setattr(_rsvd, "KRYLOV_MEMORY_BUDGET", 1000)
+    import lowrank_la.svd
+
+    # the public name, as a user sets it (the function reads it at call time, not the module's copy)
+    monkeypatch.setattr(lowrank_la.svd, "KRYLOV_MEMORY_BUDGET", 1000)
     with pytest.raises(ValueError, match="block_size=.*n_iter=.*KRYLOV_MEMORY_BUDGET"):
         rsvd(A, 5, method="block_krylov", n_iter=2, rng=0)
     with pytest.raises(ValueError, match="k=5 needs a Krylov basis.*KRYLOV_MEMORY_BUDGET"):
