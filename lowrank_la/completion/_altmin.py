@@ -201,7 +201,9 @@ def sampled_product(U, V, rows, cols):
     Parameters
     ----------
     U : (m, k) array
+        Left factor: row ``i`` of ``U V^T`` is ``U[i] @ V.T``.
     V : (n, k) array
+        Right factor, with as many columns as `U`.
     rows, cols : (n_obs,) int arrays
         The coordinates, ``0 <= rows < m`` and ``0 <= cols < n``.
 
