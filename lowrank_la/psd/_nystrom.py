@@ -285,6 +285,8 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
 
 
 def _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol):
+    if tol is not None and 4 * block > P.n:  # the sketch could not grow once below half of A: A itself, at once
+        return _dense_eigh(P, k, tol, stol)
     grown = _Growth(P, block, sketch, gen, stol)
     if tol is None:
         return _result(P, grown.lam, grown.U, k, rank=grown.size)
