@@ -7,8 +7,9 @@ HMT's Corollary 10.10 bounds the average spectral error of the range finder:
     E ||(I - Q Q^T) A|| <= [ (1 + sqrt(k / (p - 1))) sigma_{k+1}^{2q+1}
                               + (e sqrt(k + p) / p) (sum_{j > k} sigma_j^{2(2q+1)})^{1/2} ]^{1/(2q+1)},
 
-and in HMT's words "the power scheme drives the extra factor in the error to one exponentially fast" as ``q``
-grows: the error approaches ``sigma_{k+1}``, that of the best rank-k approximation.
+and, as HMT put it (Sec. 1.6 and 4.5), the power scheme takes the leading constant (the factor by which the
+error exceeds the optimum) to one exponentially fast as ``q`` grows: the error approaches ``sigma_{k+1}``, that
+of the best rank-k approximation.
 
 This experiment runs ``lowrank_la.svd.randomized_range_finder`` (its default normaliser: LU between the
 products, QR at the end) for ``q = 0, ..., 4`` on two of Tropp et al.'s test spectra with ``R = 10`` leading
@@ -28,13 +29,18 @@ spectrum, (1) the median rank-k ratio does not increase with ``q`` (each step at
 one), (2) at the largest ``q`` (4) the median rank-k ratio is at most 1.2, and (3) for every ``q`` the mean
 range-finder error over the seeds is at most the bound (5% slack for the sampling error of the mean).
 
-Paper's setting (checked for issue 22, see ``docs/paper_constants.rst``). HMT's text beyond its abstract could
-not be read here (every stored copy of the paper returned the abstract only), so Corollary 10.10 as written
-above, the quoted sentence, and HMT's advice of ``p = 5`` to ``10`` oversamples and ``q = 1`` or ``2`` power
-steps are from memory and unverified; rule (3) therefore judges against an unverified formula. The spectra are
-not HMT's test matrices but Tropp et al.'s PolyDecay and ExpDecay families (their SKETCH code); ``full`` is the
-spec's HMT-style setting (n = 2000, k = 20, p = 10, q = 0..4, 20 seeds), ``quick`` halves n and uses 5 seeds so
-that a run fits in about a minute on the project's 2-core machine.
+Paper's setting (checked for issue 22, see ``docs/paper_constants.rst``). Checked against the full text of
+HMT's arXiv version (0909.4061v2, read in public copies of the PDF's text): Corollary 10.10 (Sec. 10.4, p. 60)
+is the bound above, term for term, for a standard Gaussian ``Omega`` with ``k + p`` columns under the
+hypotheses of Theorem 10.5 (``k >= 2``, ``p >= 2``, ``k + p <= min(m, n)``; here ``k = 10`` or ``20``,
+``p = 10``); it bounds the range finder's error ``||(I - P_Z) A||`` with ``Z = (A A^T)^q A Omega``, which is
+what rule (3) judges. Our range finder normalises between the products (LU, then QR), which leaves the range
+of ``Z`` unchanged in exact arithmetic (HMT's Remark 4.3 makes the same point for its subspace iteration). HMT
+advise oversampling by ``p = 5`` or ``10`` (Sec. 1.3.2; ``l = k + 5`` as the standard choice in Sec. 4.5) and
+``q = 1`` or ``2`` power steps (Sec. 1.6); ``q`` up to 4 here only extends the curve. The spectra are not
+HMT's test matrices but Tropp et al.'s PolyDecay and ExpDecay families (their SKETCH code); ``full`` is the
+spec's HMT-style setting (n = 2000, k = 20, p = 10, q = 0..4, 20 seeds), ``quick`` halves n and uses 5 seeds
+so that a run fits in about a minute on the project's 2-core machine.
 """
 
 from __future__ import annotations

@@ -53,16 +53,18 @@ et al.'s ``MS_l1`` script scaled down: n = 30, r* = 2, m = 20 n r*, PSD ``M``, k
 ScaledGD(lambda) (``lam="auto"``) and PrecGD. Verdict, fixed before the runs: at ``p = 0.2`` the l1 method reaches
 a relative error of at most 1e-8 at every kappa, and every l2 method stays above 1e-2.
 
-Paper's setting (checked for issue 22, see ``docs/paper_constants.rst``). ``scaledgd-lambda``: the abstract of
-Xu, Shen, Chi and Ma (read in the paper's LaTeX source) confirms the claim, convergence "after a small number of
-iterations that scales only logarithmically with respect to the condition number and the problem dimension";
-their theorem's constants (step, damping range, initial scale) and their figure settings could not be read, so
-the sizes here (n = 40, r* = 2, m = 10 n r*, ``quick``) are ours, small for two cores. ``scaledgd``: the setting
-is that of the authors' script ``MS.m`` (n = 200, r = 10, m = 5 n r, eta = 0.5) at ``full``; the theory
-constants ``eta <= 2/3`` and the rate ``(1 - 0.6 eta)`` quoted in :func:`lowrank_la.sensing.scaled_gd` were not
-found in any readable text. ``subgradient-l1``: Ma and Fattahi's abstract confirms small initialisation and the
-robustness to outliers; their step schedule could not be read, and the ``0.95^t`` decay is ours. PrecGD's
-damping ``||A(X X^T) - y||`` is a constant multiple of the ``sqrt(f)`` a third-party summary gives for the paper.
+Paper's setting (checked for issue 22, see ``docs/paper_constants.rst``). ``scaledgd-lambda``: the abstract of Xu,
+Shen, Chi and Ma (read in the paper's LaTeX source) confirms the claim, convergence "after a small number of
+iterations that scales only logarithmically with respect to the condition number and the problem dimension"; their
+theorem's constants (step, damping range, initial scale) and their figure settings could not be read, so the sizes
+here (n = 40, r* = 2, m = 10 n r*, ``quick``) are ours, small for two cores. ``scaledgd``: the setting is that of
+the authors' script ``MS.m`` (n = 200, r = 10, m = 5 n r, eta = 0.5) at ``full``; the theory constants recalled in
+:func:`lowrank_la.sensing.scaled_gd` were not found in the paper's text: the step range ``eta <= 2/3`` is
+corroborated by a later theorem that extends it (Zhang and Pilanci 2024), the rate ``(1 - 0.6 eta)`` by nothing,
+and no verdict uses either. ``subgradient-l1``: Ma and Fattahi's abstract confirms small initialisation and the
+robustness to outliers; their step schedule could not be read, and the ``0.95^t`` decay is ours. PrecGD's damping
+``||A(X X^T) - y||`` is a constant multiple of the ``sqrt(f)`` that a third-party summary and Zhang and Pilanci
+(2024) give for the paper.
 """
 
 from __future__ import annotations

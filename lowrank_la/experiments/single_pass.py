@@ -36,7 +36,9 @@ budget grid of ``full``. Ours: real field, R = 10 only, and at ``quick`` n = 400
 budgets (two cores). The paper's own text could not be read beyond its abstract, which confirms the claim ("the
 new method achieves smaller relative approximation errors and is less sensitive to parameter choices"); the
 error bound of its Theorem 5.1 (used by ``tests/svd/test_streaming.py``) and its recommended ``k``, ``s`` of
-Section 5.4 were not checked.
+Section 5.4 were not read in the paper. Both are corroborated by public third-party code only: a MATLAB
+SketchySVD takes ``k = 4 r + alpha``, ``s = 2 k + alpha`` citing the paper's eq. (5.3), and a Julia package's
+documentation, citing the paper, uses the same expression for the bound on ``E ||A - A_hat||_F^2``.
 """
 
 from __future__ import annotations

@@ -235,7 +235,7 @@ def scaled_gd(op, y, r, *, eta=0.5, init="spectral", asymmetric=True, n_iter=100
     r : int
         The rank, ``1 <= r <= min(n1, n2)``; ScaledGD needs the true rank (``L^T L`` must stay invertible).
     eta : float
-        Step size, ``> 0`` (0.5 in every experiment of the paper; its theory asks ``eta <= 2/3``).
+        Step size, ``> 0`` (0.5 in the authors' scripts; the theory, as recalled, asks ``eta <= 2/3``).
     init : "spectral", "small" or arrays
         ``"spectral"``: the top-``r`` SVD (eigendecomposition) ``U S V^T`` of ``A*(y)``, ``L = U S^1/2``,
         ``R = V S^1/2``; ``"small"``: small random factors (scale ``1e-3``); or ``(L0, R0)`` (``X0`` when
@@ -273,9 +273,13 @@ def scaled_gd(op, y, r, *, eta=0.5, init="spectral", asymmetric=True, n_iter=100
 
     Notes
     -----
-    The contraction rate ``(1 - 0.6 eta)`` per iteration is independent of the condition number under the RIP
-    (Theorem of [1]); vanilla GD (:func:`gd`) contracts at ``1 - O(eta / kappa)``. Cost per iteration: one
-    application of ``A`` and one of ``A*``, plus ``O((n1 + n2) r^2 + r^3)``.
+    Under the RIP, [1]'s theorem for matrix sensing makes ScaledGD contract at a rate independent of the
+    condition number; vanilla GD (:func:`gd`) contracts at ``1 - O(eta / kappa)``. The constants we recall for
+    that theorem (``0 < eta <= 2/3``, rate ``(1 - 0.6 eta)`` per iteration, ``delta_2r`` of order
+    ``1 / (sqrt(r) kappa)``) were not checked against the paper's text; only the step-size range is corroborated,
+    by a later theorem that extends [1] (Zhang and Pilanci, ICML 2024, which keeps ``0 < eta <= 2/3``). Nothing
+    in the code depends on them. Cost per iteration: one application of ``A`` and one of ``A*``, plus
+    ``O((n1 + n2) r^2 + r^3)``.
 
     References
     ----------
