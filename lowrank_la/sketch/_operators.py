@@ -42,6 +42,8 @@ __all__ = [
 
 _DENSE_ABOVE = 0.05  # a sparse sketch denser than this is applied as a dense matrix (BLAS)
 _CHUNK_BYTES = 4 << 20  # rows mixed at a time by SRHT and FJLT: a few MiB, to stay in the L2/L3 caches
+_EXPLICIT_CACHE_BYTES = 256 << 20  # SRHT / FJLT as an explicit d x k matrix: kept on the operator up to this size
+_EXPLICIT_BLOCK_BYTES = 32 << 20  # above it, formed and applied in blocks of columns of S of about this size
 
 
 class SketchOperator:
@@ -878,7 +880,14 @@ class _HadamardSketch(SketchOperator):
         return scipy.fft.dct(Z, type=2, norm="ortho", axis=-1, overwrite_x=True)
 
     def _rows(self, X):
-        """Chunks of rows of about ``_CHUNK_BYTES``: the mixed rows stay in cache for the reduction step."""
+        """Chunks of rows of about ``_CHUNK_BYTES``: the mixed rows stay in cache for the reduction step.
+
+        Where the explicit matrix is cheaper (:meth:`_explicit_pays`: sparse input with ``nnz k`` below the
+        ``N d' log2 d'`` of the transform, or a dense input with a small ``k``), ``X @ S.T`` with ``S`` formed
+        without touching ``X`` instead: sparse input is never densified on that path.
+        """
+        if self._explicit_pays(X):
+            return self._explicit_rows(X)
         n = X.shape[0]
         step = max(8, _CHUNK_BYTES // (self._dim(X.shape[1]) * X.dtype.itemsize))
         if n <= step:
@@ -891,6 +900,66 @@ class _HadamardSketch(SketchOperator):
     def _reduce(self, Z):
         """From mixed rows ``H D x`` (N, d') to the sketch (N, k)."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------ the explicit matrix (sparse input)
+    def _explicit_pays(self, X):
+        """Whether ``X @ S.T`` with ``S`` explicit is cheaper than mixing the rows of `X`, by a cost model.
+
+        In units of one butterfly of the FWHT (weights measured on one core, ``benchmarks/sketch.py``): mixing
+        costs ``N d' (log2 d' + 4)`` (the transform, the padding and sign copies) plus 10 per nonzero of the map
+        after the mixing, per row (a gather); the explicit product costs 2 per multiply-add of a sparse ``X``
+        (``nnz(X) k``), 1 per multiply-add of a dense GEMM (``N d k``), plus forming ``S`` unless it is
+        cached: ``k`` transforms of length ``d'``.
+        """
+        n, d = X.shape
+        k, d_pad = self.n_components_, self._dim(d)
+        log_d = max(1.0, math.log2(d_pad))
+        mixing = n * d_pad * (log_d + 4) + 10 * n * self._after_mixing().nnz
+        product = 2 * X.nnz * k if is_sparse(X) else n * d * k
+        if ("explicit", str(X.dtype)) not in self._cache:
+            product += k * d_pad * log_d
+        return product < mixing
+
+    def _explicit_bounds(self, d):
+        """Column blocks ``[lo, hi)`` of ``S`` for the explicit path: aligned blocks of one power of two ``b``
+        (what :meth:`_column_piece` needs to split the Hadamard transform) with ``k b`` float64 entries within
+        ``_EXPLICIT_BLOCK_BYTES``, so forming ``S`` needs no temporary larger than one block."""
+        width = min(self._dim(d), max(1, 1 << ((_EXPLICIT_BLOCK_BYTES // (8 * self.n_components_)).bit_length() - 1)))
+        return [(lo, min(lo + width, d)) for lo in range(0, d, width)]
+
+    def _explicit_piece(self, lo, hi):
+        """``S[:, lo:hi]``, a ``(k, hi - lo)`` float64 array formed from the ``k`` rows of the map after the
+        mixing (``R`` for SRHT, ``P`` for FJLT): ``(R H D)[:, lo:hi] = R_r H_b D_r``, one transform of length
+        ``b`` per row of the ``k x b`` sparse block ``R_r`` (:meth:`_column_piece`; ``H_b`` is symmetric)."""
+        piece = self._column_piece(lo, hi, np.float64)
+        if not isinstance(piece, tuple):  # DCT mixing: the dense block itself
+            return piece
+        signs, Pr, b = piece
+        Z = fwht_numba(Pr.toarray(), 1 / math.sqrt(b))
+        return Z[:, :hi - lo] * signs
+
+    def _explicit_T(self, d, dtype):
+        """``S.T``, a C-contiguous ``(d, k)`` array in `dtype`, formed block by block."""
+        ST = np.empty((d, self.n_components_), dtype=dtype)
+        for lo, hi in self._explicit_bounds(d):
+            ST[lo:hi] = self._explicit_piece(lo, hi).T
+        return ST
+
+    def _explicit_rows(self, X):
+        """``X @ S.T`` with ``S`` explicit, never densifying X: ``S.T`` is cached on the operator when it fits
+        ``_EXPLICIT_CACHE_BYTES`` (``k d`` numbers, as a Gaussian sketch holds), else formed and applied by
+        blocks of columns at each call."""
+        n, d = X.shape
+        k = self.n_components_
+        if k * d * X.dtype.itemsize <= _EXPLICIT_CACHE_BYTES:
+            ST = self._cached("explicit", str(X.dtype), make=lambda: self._explicit_T(d, X.dtype))
+            return np.asarray(X @ ST)
+        out = np.zeros((n, k), dtype=X.dtype)
+        if is_sparse(X):
+            X = sp.csc_array(X)  # cheap column slices
+        for lo, hi in self._explicit_bounds(d):
+            out += np.asarray(X[:, lo:hi] @ self._explicit_piece(lo, hi).T.astype(X.dtype))
+        return out
 
     def _rows_xp(self, X, xp):
         """CuPy: mix on the device (CUDA FWHT, or cuFFT's DCT), then reduce there; other namespaces: dense."""
