@@ -179,8 +179,9 @@ class FJLTProjection(_SketchProjection):
     """Fast Johnson-Lindenstrauss random projection (:class:`lowrank_la.sketch.FJLT`).
 
     ``O(d log d + k ln^2 n / alpha)`` per row instead of ``O(d k)`` for a Gaussian projection: random signs, a
-    Walsh-Hadamard transform, then a sparse k x d' matrix. Sparse input is densified one batch of rows at a time
-    by the transform (prefer :class:`SparseSignProjection` for very sparse data); the result is dense.
+    Walsh-Hadamard transform, then a sparse k x d' matrix. Sparse input is never densified: where ``nnz(X) k``
+    is below the cost of the transform, the map is applied as an explicit k x d matrix (formed from the rows of
+    the sparse matrix by ``k`` transforms, kept on the operator), ``O(nnz(X) k)``; the result is dense.
 
     Parameters
     ----------%(leading_parameters)s
@@ -228,7 +229,8 @@ class SRHTProjection(_SketchProjection):
 
     ``O(d log d)`` per row whatever ``k``: random signs, an orthogonal fast transform, then ``k`` of its
     coordinates rescaled. ``k`` is at most the padded n_features (``next_pow2(d)``; ``d`` with ``mixing="dct"``).
-    The result is dense.
+    Sparse input is never densified: it is multiplied by the ``k`` sampled rows of the transform as an explicit
+    k x d matrix (formed once, kept on the operator), ``O(nnz(X) k)``. The result is dense.
 
     Parameters
     ----------%(leading_parameters)s

@@ -203,6 +203,20 @@ def test_projection_sparse_input(cls, sparse_out):
         assert not sp.issparse(cls(32, dense_output=True, random_state=0).fit_transform(X))
 
 
+@pytest.mark.parametrize("cls", [FJLTProjection, SRHTProjection])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hadamard_projections_never_densify_sparse_input(cls, dtype, monkeypatch):
+    X = sp.random(300, 500, density=0.01, format="csr", random_state=1, dtype=dtype)
+    proj = cls(64, random_state=0).fit(X)
+    S = proj.operator_
+    reference = S._reduce(S._spread_rows(X.toarray()))  # the transform path, on the densified copy
+    monkeypatch.setattr(S, "_spread_rows", lambda Z: pytest.fail("sparse input was densified"))
+    Y = proj.transform(X)
+    assert Y.dtype == dtype
+    np.testing.assert_allclose(Y, reference, rtol=0, atol=(1e-12 if dtype == np.float64 else 2e-5) * abs(Y).max())
+    assert ("explicit", str(np.dtype(dtype))) in S._cache  # the explicit matrix is kept for the next transform
+
+
 # --------------------------------------------------------------------------- LowRankImputer
 
 @pytest.mark.filterwarnings("ignore:altmin_complete did not reach tol")  # noisy stop at 1e-4: still accurate
