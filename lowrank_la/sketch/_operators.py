@@ -655,6 +655,12 @@ def _csr(values, rows, cols, shape):
     return M
 
 
+def _parity(n, cols):
+    """The ``(n, len(cols))`` table ``(-1)^popcount(i & c)`` for ``i < n`` and ``c`` in `cols` (float64)."""
+    odd = np.bitwise_count(np.arange(n)[:, None] & cols[None, :]) & 1
+    return 1.0 - 2.0 * odd
+
+
 def _distinct_rows(gen, k, d, s):
     """(d, s) row indices in [0, k), distinct within each of the d columns."""
     if 2 * s > k:  # dense regime: a permutation per column
@@ -927,22 +933,26 @@ class _HadamardSketch(SketchOperator):
         width = min(self._dim(d), max(1, 1 << ((_EXPLICIT_BLOCK_BYTES // (8 * self.n_components_)).bit_length() - 1)))
         return [(lo, min(lo + width, d)) for lo in range(0, d, width)]
 
-    def _explicit_piece(self, lo, hi):
-        """``S[:, lo:hi]``, a ``(k, hi - lo)`` float64 array formed from the ``k`` rows of the map after the
-        mixing (``R`` for SRHT, ``P`` for FJLT): ``(R H D)[:, lo:hi] = R_r H_b D_r``, one transform of length
-        ``b`` per row of the ``k x b`` sparse block ``R_r`` (:meth:`_column_piece`; ``H_b`` is symmetric)."""
+    def _explicit_piece(self, lo, hi, out):
+        """Write ``S[:, lo:hi].T`` into `out`, a C-contiguous ``(hi - lo, k)`` array, formed from the ``k`` rows
+        of the map after the mixing (``R`` for SRHT, ``P`` for FJLT): ``(R H D)[:, lo:hi] = R_r H_b D_r``, one
+        transform of length ``b`` per row of the ``k x b`` sparse block ``R_r`` (:meth:`_column_piece`; ``H_b``
+        is symmetric), done for a few rows at a time so that the transposition into `out` stays in cache."""
         piece = self._column_piece(lo, hi, np.float64)
         if not isinstance(piece, tuple):  # DCT mixing: the dense block itself
-            return piece
+            out[...] = piece.T
+            return
         signs, Pr, b = piece
-        Z = fwht_numba(Pr.toarray(), 1 / math.sqrt(b))
-        return Z[:, :hi - lo] * signs
+        width, step = hi - lo, 32
+        for r in range(0, Pr.shape[0], step):
+            Z = fwht_numba(Pr[r:r + step].toarray(), 1 / math.sqrt(b))
+            np.multiply(Z[:, :width].T, signs[:, None], out=out[:, r:r + step])
 
     def _explicit_T(self, d, dtype):
         """``S.T``, a C-contiguous ``(d, k)`` array in `dtype`, formed block by block."""
         ST = np.empty((d, self.n_components_), dtype=dtype)
         for lo, hi in self._explicit_bounds(d):
-            ST[lo:hi] = self._explicit_piece(lo, hi).T
+            self._explicit_piece(lo, hi, ST[lo:hi])
         return ST
 
     def _explicit_rows(self, X):
@@ -958,7 +968,9 @@ class _HadamardSketch(SketchOperator):
         if is_sparse(X):
             X = sp.csc_array(X)  # cheap column slices
         for lo, hi in self._explicit_bounds(d):
-            out += np.asarray(X[:, lo:hi] @ self._explicit_piece(lo, hi).T.astype(X.dtype))
+            piece = np.empty((hi - lo, k), dtype=X.dtype)
+            self._explicit_piece(lo, hi, piece)
+            out += np.asarray(X[:, lo:hi] @ piece)
         return out
 
     def _rows_xp(self, X, xp):
@@ -1111,6 +1123,29 @@ class SRHT(_HadamardSketch):
         Z = np.zeros((self._dim(self.n_features_in_), Y.shape[1]), dtype=Y.dtype)
         Z[self._rows_kept] = Y * Y.dtype.type(self._scale)
         return self._unspread_cols(Z)
+
+    def _explicit_piece(self, lo, hi, out):
+        """Hadamard mixing: ``S[:, lo:hi].T`` from the entries of the sampled rows, without a transform.
+
+        ``H[i, j] = (-1)^popcount(i & j) / sqrt(d')`` factors over the high and low bits of ``i`` and ``j``
+        (``H_d' = H_B kron H_b``, ``d' = B b``), so row ``j`` of ``S.T`` is ``scale sign_j H_B[j_hi, kept_hi] *
+        H_b[j_lo, kept_lo]``: two small ``+-1`` tables and one product per entry, written in place.
+        """
+        if self.mixing != "hadamard":
+            return super()._explicit_piece(lo, hi, out)
+        d_pad = self._dim(self.n_features_in_)
+        b = 1 << (d_pad.bit_length() // 2)
+        high, low = self._cached("kron", make=lambda: (_parity(d_pad // b, self._rows_kept // b),
+                                                       _parity(b, self._rows_kept % b)))
+        high_scaled = high * (self._scale / math.sqrt(d_pad))
+        signs = self._signs
+        j = lo
+        while j < hi:
+            top = min(hi, (j // b + 1) * b)
+            rows = out[j - lo:top - lo]
+            np.multiply(low[j % b:j % b + top - j], high_scaled[j // b], out=rows)
+            rows *= signs[j:top, None]
+            j = top
 
 
 class FJLT(_HadamardSketch):
