@@ -275,9 +275,12 @@ class IncrementalTruncatedSVD(_SVDTransformer):
     method : {"zha-simon", "gkl", "rpi"}
         The updater's method (exact Zha-Simon update, or its Golub-Kahan-Lanczos / randomized projections).
     init_iter : int
-        Power iterations of the randomized SVD of the first rows (the updater's `init_iter`). 10 by default
-        (the updater's own default is 4): on the benchmark's first batch (1,000 x 500, ``benchmarks/sklearn_layer.py``)
-        4 left the final captured variance 4e-4 below ``IncrementalPCA``'s, which starts from an exact SVD.
+        Power iterations of the randomized SVD of the first rows (the updater's `init_iter`), for sparse rows
+        and the approximate methods. 10 by default (the updater's own default is 4): on the benchmark's first
+        batch (1,000 x 500, ``benchmarks/sklearn_layer.py``) 4 left the final captured variance 4e-4 below
+        ``IncrementalPCA``'s, which starts from an exact SVD. Dense rows with ``method="zha-simon"`` start
+        exactly instead, as ``IncrementalPCA`` does: the updater is built on the first `n_components` rows
+        (whose rank-`n_components` SVD is exact) and the rest of the first batch is one exact update.
     random_state : None, int, numpy RandomState or Generator
         Seed of the initial randomized SVD and of the randomized methods.
 
@@ -299,10 +302,13 @@ class IncrementalTruncatedSVD(_SVDTransformer):
     Notes
     -----
     Each batch of ``b`` rows costs ``O((t + k)(k + b)^2 + (k + b)^3)`` (``t`` the columns it touches) with the
-    sparse-aware update; the column statistics behind the explained variances are kept as running sums
-    (float64), so nothing of size ``n_samples`` is stored besides the updater's left factor. Every update
-    truncates the previous approximation plus the new rows (Zha and Simon), so the result can differ from the
-    batch SVD of all the rows by the truncation errors accumulated over the batches.
+    sparse-aware update. A dense batch with ``k + b + 1 >= n_features / 2`` and ``method="zha-simon"`` is one
+    dense SVD of the stacked ``(k + b + 1) x n_features`` matrix, ``O(n_features (k + b)^2)``, the work of
+    ``IncrementalPCA`` per batch (the updater's direct update, see :class:`lowrank_la.svd.TruncatedSVDUpdater`).
+    The column statistics behind the explained variances are kept as running sums (float64), so nothing of
+    size ``n_samples`` is stored besides the updater's left factor. Every update truncates the previous
+    approximation plus the new rows (Zha and Simon), so the result can differ from the batch SVD of all the rows
+    by the truncation errors accumulated over the batches.
 
     Examples
     --------
@@ -352,8 +358,8 @@ class IncrementalTruncatedSVD(_SVDTransformer):
         m, n = X.shape
         _check_components(self.n_components, m, n)
         step = 5 * n if self.batch_size is None else check_int(self.batch_size, "batch_size", low=1)
-        for lo in range(0, m, step):
-            self._partial_fit(X[lo:lo + step])
+        for lo in range(0, m, step):  # the components are read from the updater after the last batch only
+            self._partial_fit(X[lo:lo + step], publish=lo + step >= m)
         return self
 
     def partial_fit(self, X, y=None):
@@ -380,7 +386,7 @@ class IncrementalTruncatedSVD(_SVDTransformer):
         self._partial_fit(check_X(self, X, reset=first, method="partial_fit"))
         return self
 
-    def _partial_fit(self, X):
+    def _partial_fit(self, X, publish=True):
         check_option(self.center, "center", (False, True))
         k = check_int(self.n_components, "n_components", low=1, high=X.shape[1], high_text="n_features")
         if not hasattr(self, "n_samples_seen_"):
@@ -396,10 +402,20 @@ class IncrementalTruncatedSVD(_SVDTransformer):
                 return
             A0 = sp.vstack(self._pending, format="csr") if is_sparse(X) else np.concatenate(self._pending)
             self._pending = []
-            self.updater_ = TruncatedSVDUpdater(A0, k, center=bool(self.center), method=self.method,
-                                                init_iter=self.init_iter, rng=seed_of(self.random_state))
+            # dense rows with the exact method: the rank-k SVD of the first k rows is exact (they have rank <= k:
+            # any sketch of k + oversamples columns spans their whole column space, no power iteration needed),
+            # and the exact update by the others gives the exact truncated SVD of the first batch
+            exact = self.method == "zha-simon" and not is_sparse(A0)
+            start = k if exact else A0.shape[0]
+            self.updater_ = TruncatedSVDUpdater(A0[:start], k, center=bool(self.center), method=self.method,
+                                                init_iter=0 if exact else self.init_iter,
+                                                rng=seed_of(self.random_state))
+            if start < A0.shape[0]:
+                self.updater_.add_rows(A0[start:])
         else:
             self.updater_.add_rows(X)
+        if not publish:
+            return
         up, m = self.updater_, self.n_samples_seen_
         sums, squares = self._sums
         mean = sums / m

@@ -45,6 +45,11 @@ __all__ = ["SVD_UPDATE_METHODS", "TruncatedSVDUpdater", "svd_update"]
 #: The update methods: exact small-SVD update, Golub-Kahan-Lanczos, randomized power iteration.
 SVD_UPDATE_METHODS = ("zha-simon", "gkl", "rpi")
 
+#: A dense block of ``s`` new rows (columns) is appended by the direct update (one dense SVD in the coordinates of
+#: the space, as scikit-learn's IncrementalPCA) when ``k + s + 1 >= DIRECT_WIDTH * n`` (``m``), see
+#: ``TruncatedSVDUpdater._direct``; ``math.inf`` turns it off.
+DIRECT_WIDTH = 0.5
+
 #: Version 2 added centring (``center``, ``mean``); version-1 files load as uncentred updaters.
 _STATE_VERSION = 2
 
@@ -665,7 +670,7 @@ class TruncatedSVDUpdater:
             self._add_blocks(E, 0)
             return
         E = self._check_update(E, "E", 1, self._v.count, "the current number of columns n")
-        with self._small_work():
+        with self._small_work(self._direct(self._v, E.T)):
             if not self.center:
                 self._append(self._u, self._v, E.T, transpose=False)
                 return
@@ -705,7 +710,7 @@ class TruncatedSVDUpdater:
             self._add_blocks(E, 1)
             return
         E = self._check_update(E, "E", 0, self._u.count, "the current number of rows m")
-        with self._small_work():
+        with self._small_work(self._direct(self._u, E)):
             if not self.center:
                 self._append(self._v, self._u, E, transpose=True)
                 return
@@ -774,9 +779,18 @@ class TruncatedSVDUpdater:
                 raise ValueError(f"E[{start}:{stop}] ({what} of one chunk of the Dask array E): {error}; the {start} "
                                  f"{what} before it were added") from error
 
-    def _small_work(self):
-        """The sparse-aware form does only small dense work (nothing proportional to m or n): one BLAS thread."""
-        return one_blas_thread() if self.sparse_path else contextlib.nullcontext()
+    def _small_work(self, direct=False):
+        """The sparse-aware form does only small dense work (nothing proportional to m or n): one BLAS thread.
+        The direct update of a wide dense block (`direct`, see :meth:`_direct`) is one large SVD: all threads."""
+        return one_blas_thread() if self.sparse_path and not direct else contextlib.nullcontext()
+
+    def _direct(self, other, cols):
+        """Whether appending the dense block `cols` (dim, s) against the factor `other` (dim rows) takes the
+        direct update (:meth:`_append_direct`): exact method, dense block, and ``k + s + 1 >= DIRECT_WIDTH * dim``
+        (the residual basis would span most of the space, so the SVD in the basis ``[W, Q]`` is about as large as
+        the SVD in the coordinates of the space, and its Gram-Schmidt is pure overhead)."""
+        return (self.method == "zha-simon" and not is_sparse(cols)
+                and self.k + cols.shape[1] + 1 >= DIRECT_WIDTH * other.count)
 
     def _low_rank(self, D, E, dense=(None, None)):
         """``A <- A + [D, d] [E, e]^T`` with `dense` = (d, e) optional dense vectors (centring)."""
@@ -818,6 +832,9 @@ class TruncatedSVDUpdater:
         ``cols^T + w (Y c)^T``; ``old = (a, b)``: the current rows change by ``a (Y b)^T``. One small SVD of
         the whole change: a single truncation.
         """
+        if self._direct(other, cols):
+            self._append_direct(grow, other, cols, transpose=transpose, dense=dense, new=new, old=old)
+            return
         k = self.k
         C, _, T = side = self._side(other, cols, dense=dense)
         CT = np.concatenate([C, T])  # the columns of `cols` in the basis [W, Q]: (k + p, s + r)
@@ -839,6 +856,46 @@ class TruncatedSVDUpdater:
         F, theta, Gh = svd_small(M)
         F, theta, G = F[:, :k], theta[:k], Gh[:k].T
         new_other = self._rotate(other, side, G)
+        new_grow = self._grow(grow, F, left)
+        if transpose:
+            self._commit(new_other, new_grow, theta)
+        else:
+            self._commit(new_grow, new_other, theta)
+
+    def _append_direct(self, grow, other, cols, *, transpose, dense=None, new=None, old=None):
+        """:meth:`_append` for a dense block wide against the factor `other` (:meth:`_direct`): the middle matrix in
+        the coordinates of the space instead of the basis ``[W, Q]``.
+
+        The stacked rows ``[diag(s) W^T; new rows]`` ((k + s) x dim, plus the old rows' change of centring in the
+        basis ``[U, q]`` of the grow side) are factored by one dense SVD ``F Theta G^T``, as scikit-learn's
+        ``IncrementalPCA`` does; ``G_k`` (dim x k) is the new `other` factor, stored explicitly (``W'' = I``), and
+        ``F_k`` rotates the grow side as in :meth:`_append`. The same rank-k truncated SVD of the previous
+        approximation plus the change, without the Gram-Schmidt basis of the residual: ``O(dim (k + s)^2)``
+        for the SVD and ``O(dim k^2)`` to form ``W``.
+        """
+        k = self.k
+        W = other.dense  # (dim, k)
+        Yt = np.asarray(cols).T  # the new rows before centring, (s, dim)
+        rows = Yt
+        if new is not None:  # rows + w (Y c)^T, Y = [cols, dense]
+            w, c = new
+            Yc = cols @ c[:-1] + c[-1] * dense
+            rows = Yt + np.outer(w, Yc)
+        left, pa = None, 0
+        if old is not None:  # the old rows' change a (Y b)^T, `a` in the basis [U, q] of the grow side
+            a, b = old
+            left = self._side(grow, None, method="zha-simon", dense=a)
+            pa = left[2].shape[0]
+        M = np.empty((k + pa + rows.shape[0], W.shape[0]), dtype=self.dtype, order="F")  # LAPACK's layout
+        M[:k] = self._s[:, None] * W.T
+        M[k: k + pa] = 0
+        if left is not None:
+            Yb = cols @ b[:-1] + b[-1] * dense
+            M[: k + pa] += np.outer(np.concatenate([left[0], left[2]])[:, 0], Yb)
+        M[k + pa:] = rows
+        F, theta, Gh = _svd_top(M, k)
+        new_other = (_Factor(_with_capacity(np.ascontiguousarray(Gh[:k].T), other.buf.shape[0]), other.count,
+                             np.eye(k, dtype=self.dtype)), None, False)
         new_grow = self._grow(grow, F, left)
         if transpose:
             self._commit(new_other, new_grow, theta)
@@ -1152,6 +1209,30 @@ _ARRAY_SCHEMA = {
     "v_K": ArrayField(("k", "k")),
     "mean": ArrayField(("n",)),  # center=True only: the column means of the uncentred matrix
 }
+
+
+def _svd_top(M, k):
+    """The leading `k` singular triplets ``(F_k, theta_k, G_k^T)`` of a dense `M`, exact (LAPACK).
+
+    A tall `M` (at least 11/10 as many rows as columns) is first reduced by a Householder QR, ``M = Q R``; the
+    left vectors of ``R`` (n x n) are carried back by applying the reflectors of ``Q`` to the `k` wanted columns
+    only (``ormqr``), where the SVD of `M` itself forms all of ``Q`` and multiplies it with all left vectors of
+    ``R``: ``4 m n k`` flops instead of ``~4 m n^2``.
+    """
+    m, n = M.shape
+    if m * 10 >= 11 * n and M.dtype in (np.float32, np.float64):
+        (qr, tau), R = scipy.linalg.qr(M, mode="raw", overwrite_a=True, check_finite=False)
+        Ur, theta, Gh = svd_small(np.triu(R[:n]))
+        ormqr = scipy.linalg.get_lapack_funcs("ormqr", (qr,))
+        F = np.zeros((m, k), dtype=M.dtype, order="F")
+        F[:n] = Ur[:, :k]
+        lwork = max(int(ormqr("L", "N", qr, tau, F, -1)[1][0]), 1)
+        F, _, info = ormqr("L", "N", qr, tau, F, lwork, overwrite_c=True)
+        if info != 0:  # pragma: no cover - ormqr reports argument errors only
+            raise RuntimeError(f"LAPACK ormqr failed with info = {info}")
+        return np.ascontiguousarray(F), theta[:k], Gh[:k]
+    F, theta, Gh = svd_small(M)
+    return F[:, :k], theta[:k], Gh[:k]
 
 
 def _apply_extra(fac, extra):

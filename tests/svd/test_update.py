@@ -86,6 +86,7 @@ def test_a_batch_wider_than_its_space_takes_the_short_gram_and_stays_exact(rng, 
         return M
 
     monkeypatch.setattr(_update._Space, "gram_factor", counted)
+    monkeypatch.setattr(_update, "DIRECT_WIDTH", np.inf)  # a dense batch this wide would take the direct update
     up = TruncatedSVDUpdater(U=U, s=S, Vh=Vh, sparse_path=sparse_path)
     up.add_rows(E)
     assert any(calls)
