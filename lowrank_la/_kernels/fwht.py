@@ -31,7 +31,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["fwht_reference", "fwht_numba", "fwht_cupy", "cuda_source_path"]
+__all__ = ["fwht_reference", "fwht_numba", "fwht_cupy", "cuda_source_path", "rows_to_columns"]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -362,6 +362,33 @@ def fwht_numba(x, scale=1.0):
     else:
         _rows_parallel(x, s)
     return x
+
+
+@njit(cache=True)
+def _columns_serial(x, signs, out):
+    for j0 in range(0, out.shape[0], 16):  # 16 rows of out at a time: the x columns they read stay in L1
+        for i in range(x.shape[0]):
+            for j in range(j0, min(j0 + 16, out.shape[0])):
+                out[j, i] = x[i, j] * signs[j]
+
+
+def rows_to_columns(x, signs, out):
+    """``out[j, i] = x[i, j] * signs[j]`` for ``j < out.shape[0]``: transformed rows written as columns.
+
+    The SRHT and FJLT explicit matrices are formed as transformed rows (one per row of the sparse map) and used
+    transposed; this writes them into a block of a C-contiguous ``(d, k)`` array with the random signs applied,
+    in cache-sized tiles (a NumPy transposed copy reads one element per cache line).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        2-D ``(r, b)``, float64, ``b >= out.shape[0]``.
+    signs : numpy.ndarray
+        1-D, at least ``out.shape[0]`` entries.
+    out : numpy.ndarray
+        2-D ``(w, r)`` with unit stride along its rows, float32 or float64. Overwritten.
+    """
+    _columns_serial(x, signs, out)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._backend import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
-from .._kernels.fwht import fwht_numba
+from .._kernels.fwht import fwht_numba, rows_to_columns
 from .._kernels.sparse_apply import pack_columns, rows_times_sparse_t
 from .._validate import (
     as_matrix,
@@ -943,10 +943,10 @@ class _HadamardSketch(SketchOperator):
             out[...] = piece.T
             return
         signs, Pr, b = piece
-        width, step = hi - lo, 32
+        step = 32
         for r in range(0, Pr.shape[0], step):
             Z = fwht_numba(Pr[r:r + step].toarray(), 1 / math.sqrt(b))
-            np.multiply(Z[:, :width].T, signs[:, None], out=out[:, r:r + step])
+            rows_to_columns(Z, signs, out[:, r:r + step])
 
     def _explicit_T(self, d, dtype):
         """``S.T``, a C-contiguous ``(d, k)`` array in `dtype`, formed block by block."""
