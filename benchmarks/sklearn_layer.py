@@ -7,9 +7,11 @@
 * ``TruncatedSVDSparse``: the TF-IDF matrix of the standard library's docstrings (``la.datasets.stdlib_tfidf``,
   8,582 x 3,146, sparse), 50 components; the PCA peer is ``PCA(svd_solver="arpack")``, scikit-learn's sparse
   PCA path (``center=True`` never densifies either).
-* ``Projection``: a dense 2,000 x 8,192 Gaussian matrix and the TF-IDF matrix, ``n_components="auto"`` at
-  ``eps=0.3`` for every implementation (844 and 1,006 components); the four projections against
-  ``GaussianRandomProjection`` and ``SparseRandomProjection``.
+* ``Projection``: a dense 2,000 x 8,192 Gaussian matrix, the TF-IDF matrix (``sparse``) and its transpose
+  (``sparse_T``, 3,146 x 8,582: more features than rows), ``n_components="auto"`` at ``eps=0.3`` for every
+  implementation (844, 1,006 and 894 components); the four projections against ``GaussianRandomProjection``
+  and ``SparseRandomProjection`` (at its default ``dense_output=False``). On sparse input FJLT and SRHT apply
+  their explicit k x d matrix (issue 19): the timing includes forming it, as ``fit`` draws a new one.
 * ``Incremental``: 10,000 x 500 dense (``make_low_rank_matrix(effective_rank=30)`` plus an offset of 1) and the
   TF-IDF matrix (sparse: ``IncrementalPCA.fit`` densifies each batch), 20 components, ``fit`` in batches of 1,000
   rows: ``IncrementalTruncatedSVD(center=True)`` against ``IncrementalPCA``.
@@ -143,7 +145,7 @@ def _skip_projection_timing(cache, impl, data):
 
 class Projection:
     params = [["fjlt", "srht", "sparse_sign", "countsketch", "sklearn_gaussian", "sklearn_sparse"],
-              ["dense", "sparse"]]
+              ["dense", "sparse", "sparse_T"]]
     param_names = ["impl", "data"]
     timeout = 1200
 
@@ -151,8 +153,9 @@ class Projection:
         from lowrank_la.datasets import stdlib_tfidf
         from lowrank_la.sketch import max_distortion
 
-        data = {"dense": np.random.default_rng(0).standard_normal((2000, 8192)),
-                "sparse": sp.csr_matrix(stdlib_tfidf())}
+        tfidf = sp.csr_matrix(stdlib_tfidf())
+        data = {"dense": np.random.default_rng(0).standard_normal((2000, 8192)), "sparse": tfidf,
+                "sparse_T": sp.csr_matrix(tfidf.T)}
         distortion = {}
         for name, X in data.items():
             rows = _distinct_rows(X)
