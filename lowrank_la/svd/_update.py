@@ -48,7 +48,7 @@ SVD_UPDATE_METHODS = ("zha-simon", "gkl", "rpi")
 #: A dense block of ``s`` new rows (columns) is appended by the direct update (one dense SVD in the coordinates of
 #: the space, as scikit-learn's IncrementalPCA) when ``k + s + 1 >= DIRECT_WIDTH * n`` (``m``), see
 #: ``TruncatedSVDUpdater._direct``; ``math.inf`` turns it off.
-DIRECT_WIDTH = 0.5
+DIRECT_WIDTH = 1 / 3
 
 #: Version 2 added centring (``center``, ``mean``); version-1 files load as uncentred updaters.
 _STATE_VERSION = 2

@@ -146,6 +146,34 @@ def test_incremental_matches_incremental_pca_on_low_rank_data():
     np.testing.assert_allclose(ours.mean_, theirs.mean_, atol=1e-12)
 
 
+@pytest.mark.parametrize("batch_size", [30, 200])  # batches narrower / wider than the direct update's threshold
+def test_incremental_dense_is_incremental_pca_on_full_rank_data(batch_size):
+    # full-rank rows: every batch truncates, and the first batch's SVD must be exact (IncrementalPCA's is) for the
+    # two to agree; a randomized start (the sparse path's) left the variance ~1e-6 below on the benchmark's data
+    gen = np.random.default_rng(1)
+    X = low_rank(m=1000, n=60, r=8, offset=2.0) + 0.3 * gen.standard_normal((1000, 60))
+    ours = IncrementalTruncatedSVD(6, center=True, batch_size=batch_size, random_state=0).fit(X)
+    theirs = IncrementalPCA(6, batch_size=batch_size).fit(X)
+    np.testing.assert_allclose(ours.singular_values_, theirs.singular_values_, rtol=1e-10)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=1e-10)
+    np.testing.assert_allclose(np.abs(ours.components_ @ theirs.components_.T), np.eye(6), atol=1e-8)
+    # fit reads the components after its last batch only: the same as partial_fit batch by batch
+    stepwise = IncrementalTruncatedSVD(6, center=True, random_state=0)
+    for lo in range(0, 1000, batch_size):
+        stepwise.partial_fit(X[lo:lo + batch_size])
+    for name in ("components_", "singular_values_", "explained_variance_", "mean_"):
+        np.testing.assert_array_equal(getattr(stepwise, name), getattr(ours, name))
+
+
+def test_incremental_dense_first_batch_is_its_exact_svd():
+    gen = np.random.default_rng(2)
+    X = gen.standard_normal((300, 50)) + 1.0  # full rank: a randomized SVD would not be exact
+    for center in (False, True):
+        est = IncrementalTruncatedSVD(10, center=center, random_state=0).partial_fit(X)
+        ref = X - X.mean(axis=0) if center else X
+        np.testing.assert_allclose(est.singular_values_, np.linalg.svd(ref, compute_uv=False)[:10], rtol=1e-12)
+
+
 def test_incremental_not_ready_before_n_components_rows():
     X = low_rank()
     ipca = IncrementalTruncatedSVD(5).partial_fit(X[:3])
