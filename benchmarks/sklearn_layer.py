@@ -14,7 +14,10 @@
   their explicit k x d matrix (issue 19): the timing includes forming it, as ``fit`` draws a new one.
 * ``Incremental``: 10,000 x 500 dense (``make_low_rank_matrix(effective_rank=30)`` plus an offset of 1) and the
   TF-IDF matrix (sparse: ``IncrementalPCA.fit`` densifies each batch), 20 components, ``fit`` in batches of 1,000
-  rows: ``IncrementalTruncatedSVD(center=True)`` against ``IncrementalPCA``.
+  rows, and scikit-learn's digits (1,797 x 64, dense) in batches of 200: ``IncrementalTruncatedSVD(center=True)``
+  against ``IncrementalPCA``. ``incremental_interleaved()`` times the two dense cases outside asv, both
+  implementations alternating in one process (``OPENBLAS_NUM_THREADS=1 python -c "from
+  benchmarks.sklearn_layer import incremental_interleaved; incremental_interleaved()"``).
 * ``Imputer``: scikit-learn's digits (1,797 x 64) with 30% of the entries hidden (seed 0): ``LowRankImputer``
   against ``IterativeImputer`` at their defaults.
 
@@ -173,43 +176,77 @@ class Projection:
         return cache[1][impl, data]
 
 
-def _incremental(impl, X):
+#: Rows per batch of ``Incremental``'s data sets.
+INCREMENTAL_BATCH = {"dense": 1000, "sparse": 1000, "digits": 200}
+
+
+def _incremental(impl, X, batch=1000):
     if impl == "lowrank_la":
         from lowrank_la.sklearn import IncrementalTruncatedSVD
 
-        return IncrementalTruncatedSVD(20, center=True, batch_size=1000, random_state=0).fit(X)
-    return require("sklearn.decomposition").IncrementalPCA(20, batch_size=1000).fit(X)
+        return IncrementalTruncatedSVD(20, center=True, batch_size=batch, random_state=0).fit(X)
+    return require("sklearn.decomposition").IncrementalPCA(20, batch_size=batch).fit(X)
+
+
+def _incremental_data():
+    from lowrank_la.datasets import stdlib_tfidf
+
+    datasets = require("sklearn.datasets")
+    return {"dense": datasets.make_low_rank_matrix(10000, 500, effective_rank=30, random_state=0) + 1.0,
+            "sparse": sp.csr_matrix(stdlib_tfidf()), "digits": datasets.load_digits().data}
 
 
 def _skip_incremental_timing(cache, impl, data):
     accuracy = cache[1]
     if impl == "lowrank_la" and accuracy[impl, data] < accuracy["sklearn", data]:
         raise NotImplementedError("captured less variance than IncrementalPCA: timing skipped")
-    _incremental(impl, cache[0][data][:2000])  # warm-up: Numba compilation
+    _incremental(impl, cache[0][data][:2 * INCREMENTAL_BATCH[data]], INCREMENTAL_BATCH[data])  # warm-up: Numba
 
 
 class Incremental:
-    params = [["lowrank_la", "sklearn"], ["dense", "sparse"]]
+    params = [["lowrank_la", "sklearn"], ["dense", "sparse", "digits"]]
     param_names = ["impl", "data"]
     timeout = 1800
 
     def setup_cache(self):
-        from lowrank_la.datasets import stdlib_tfidf
-
-        datasets = require("sklearn.datasets")
-        data = {"dense": datasets.make_low_rank_matrix(10000, 500, effective_rank=30, random_state=0) + 1.0,
-                "sparse": sp.csr_matrix(stdlib_tfidf())}
-        accuracy = {(impl, name): _captured(X, _incremental(impl, X).components_, True)
+        data = _incremental_data()
+        accuracy = {(impl, name): _captured(X, _incremental(impl, X, INCREMENTAL_BATCH[name]).components_, True)
                     for name, X in data.items() for impl in self.params[0]}
         return data, accuracy
 
     def time_fit(self, cache, impl, data):
-        _incremental(impl, cache[0][data])
+        _incremental(impl, cache[0][data], INCREMENTAL_BATCH[data])
 
     time_fit.setup = _skip_incremental_timing
 
     def track_captured_fraction(self, cache, impl, data):
         return cache[1][impl, data]
+
+
+def incremental_interleaved(repeats=9, data=("dense", "digits")):
+    """``Incremental``'s dense cases outside asv: both implementations alternating in one process, `repeats`
+    rounds after one warm-up each; prints the median and minimum times, their ratio to ``IncrementalPCA`` and the
+    captured fractions. Set ``OPENBLAS_NUM_THREADS`` (and ``OMP_NUM_THREADS``) before Python starts."""
+    import time
+
+    sets = _incremental_data()
+    impls = ("sklearn", "lowrank_la")
+    for name in data:
+        X, batch = sets[name], INCREMENTAL_BATCH[name]
+        times = {impl: [] for impl in impls}
+        for impl in impls:
+            _incremental(impl, X[: 2 * batch], batch)
+        for _ in range(repeats):
+            for impl in impls:
+                start = time.perf_counter()
+                _incremental(impl, X, batch)
+                times[impl].append(time.perf_counter() - start)
+        base = float(np.median(times["sklearn"]))
+        for impl in impls:
+            med = float(np.median(times[impl]))
+            captured = _captured(X, _incremental(impl, X, batch).components_, True)
+            print(f"{name:7s} {impl:11s} median {med:8.4f} s  min {min(times[impl]):8.4f} s  "
+                  f"median / IncrementalPCA {med / base:5.3f}  captured {captured:.10f}")
 
 
 def _impute(impl, X):
