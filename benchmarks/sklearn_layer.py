@@ -198,7 +198,8 @@ def _incremental_data():
 
 def _skip_incremental_timing(cache, impl, data):
     accuracy = cache[1]
-    if impl == "lowrank_la" and accuracy[impl, data] < accuracy["sklearn", data]:
+    # both compute the same exact update on dense data: a shortfall of rounding size (1e-12) counts as equal
+    if impl == "lowrank_la" and accuracy[impl, data] < accuracy["sklearn", data] - 1e-12:
         raise NotImplementedError("captured less variance than IncrementalPCA: timing skipped")
     _incremental(impl, cache[0][data][:2 * INCREMENTAL_BATCH[data]], INCREMENTAL_BATCH[data])  # warm-up: Numba
 
