@@ -1071,7 +1071,10 @@ class SRHT(_HadamardSketch):
     -----
     Cost ``O(d' log d')`` per vector whatever ``k``. A subspace embedding for an r-dimensional subspace
     with ``k ~ (sqrt(r) + sqrt(8 ln(r d)))^2 ln r``. The coordinates are sampled from all ``d'`` padded
-    rows: sampling only from the first ``d`` would bias ``||S x||^2``.
+    rows: sampling only from the first ``d`` would bias ``||S x||^2``. Sparse input is not densified: where
+    ``nnz(X) k`` costs less than the transform, ``S`` is formed as an explicit ``k x d`` matrix (the ``k``
+    sampled rows of ``H``, entries ``+-1/sqrt(d')``, from two small sign tables as ``H = H_B kron H_b``; kept
+    on the operator up to 256 MiB) and applied in ``O(nnz(X) k)``.
 
     References
     ----------
@@ -1190,8 +1193,11 @@ class FJLT(_HadamardSketch):
     Cost per vector ``O(d' log d' + k q d')``: ``O(d log d + k ln^2 n)`` with the Ailon-Chazelle density and
     ``O(d log d + k ln^2 n / alpha)`` with FHL's. The HD step spreads any vector (a spike included) over all
     coordinates, ``||HDx||_inf = O(sqrt(ln n / d)) ||x||`` w.h.p., which is what lets P be sparse; without it
-    a sparse P misses spiky vectors. Sparse input is densified by HD, one batch at a time: for very sparse
-    data prefer :class:`SparseSign`.
+    a sparse P misses spiky vectors. Sparse input is not densified: where ``nnz(X) k`` costs less than the
+    transform (and for dense rows where ``N d k`` does), ``S`` is formed once as an explicit ``k x d`` matrix
+    (``k`` transforms of the rows of ``P``, ``O(k d' log d')``, kept on the operator up to 256 MiB, else
+    formed by blocks of columns at each call) and applied in ``O(nnz(X) k)``, like a Gaussian projection
+    but cheaper to draw. :class:`SparseSign` costs ``O(s nnz(X))``, less still.
 
     References
     ----------
