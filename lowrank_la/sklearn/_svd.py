@@ -279,8 +279,7 @@ class IncrementalTruncatedSVD(_SVDTransformer):
         and the approximate methods. 10 by default (the updater's own default is 4): on the benchmark's first
         batch (1,000 x 500, ``benchmarks/sklearn_layer.py``) 4 left the final captured variance 4e-4 below
         ``IncrementalPCA``'s, which starts from an exact SVD. Dense rows with ``method="zha-simon"`` start
-        exactly instead, as ``IncrementalPCA`` does: the updater is built on the first `n_components` rows
-        (whose rank-`n_components` SVD is exact) and the rest of the first batch is one exact update.
+        from the exact SVD of the first batch instead (one LAPACK SVD, as ``IncrementalPCA``).
     random_state : None, int, numpy RandomState or Generator
         Seed of the initial randomized SVD and of the randomized methods.
 
@@ -402,16 +401,11 @@ class IncrementalTruncatedSVD(_SVDTransformer):
                 return
             A0 = sp.vstack(self._pending, format="csr") if is_sparse(X) else np.concatenate(self._pending)
             self._pending = []
-            # dense rows with the exact method: the rank-k SVD of the first k rows is exact (they have rank <= k:
-            # any sketch of k + oversamples columns spans their whole column space, no power iteration needed),
-            # and the exact update by the others gives the exact truncated SVD of the first batch
-            exact = self.method == "zha-simon" and not is_sparse(A0)
-            start = k if exact else A0.shape[0]
-            self.updater_ = TruncatedSVDUpdater(A0[:start], k, center=bool(self.center), method=self.method,
-                                                init_iter=0 if exact else self.init_iter,
-                                                rng=seed_of(self.random_state))
-            if start < A0.shape[0]:
-                self.updater_.add_rows(A0[start:])
+            options = dict(method=self.method, init_iter=self.init_iter, rng=seed_of(self.random_state))
+            if self.method == "zha-simon" and not is_sparse(A0):  # dense rows: an exact start, as IncrementalPCA
+                self.updater_ = TruncatedSVDUpdater._from_dense_svd(A0, k, center=bool(self.center), **options)
+            else:
+                self.updater_ = TruncatedSVDUpdater(A0, k, center=bool(self.center), **options)
         else:
             self.updater_.add_rows(X)
         if not publish:

@@ -492,6 +492,26 @@ class TruncatedSVDUpdater:
         if not self.center:
             self._mean = None
 
+    @classmethod
+    def _from_dense_svd(cls, A0, k, *, center=False, **options):
+        """An updater started from the exact truncated SVD of a dense NumPy `A0` (one LAPACK SVD, of the centred
+        `A0` for ``center=True``) instead of :func:`~lowrank_la.svd.rsvd`; `options` as in the constructor.
+
+        What :class:`lowrank_la.sklearn.IncrementalTruncatedSVD` starts a dense first batch from, as
+        ``IncrementalPCA`` does."""
+        A = np.asarray(as_matrix(A0, "A0", sparse=False))
+        A = A.astype(working_dtype(A.dtype, np, name="A0"), copy=False)
+        k = check_rank(k, A.shape)
+        mean = None
+        if center:  # summed in float64, kept in the state dtype (as the constructor)
+            mean = (_column_sums(A) / A.shape[0]).astype(A.dtype)
+            A = A - mean
+        U, s, Vh = _svd_top(np.array(A, order="F"), k)  # a copy: _svd_top overwrites its argument
+        up = cls(U=U, s=s, Vh=Vh, **options)
+        if center:
+            up.center, up._mean = True, mean
+        return up
+
     # ------------------------------------------------------------------ read access
     @property
     def k(self) -> int:
