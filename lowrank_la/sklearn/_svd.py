@@ -406,8 +406,10 @@ class IncrementalTruncatedSVD(_SVDTransformer):
                 self.updater_ = TruncatedSVDUpdater._from_dense_svd(A0, k, center=bool(self.center), **options)
             else:
                 self.updater_ = TruncatedSVDUpdater(A0, k, center=bool(self.center), **options)
-        else:
+        elif is_sparse(X):
             self.updater_.add_rows(X)
+        else:  # validated by check_X: the updater's own checks skipped
+            self.updater_._add_rows(np.asarray(X, dtype=self.updater_.dtype))
         if not publish:
             return
         up, m = self.updater_, self.n_samples_seen_

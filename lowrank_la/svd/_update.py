@@ -11,6 +11,10 @@ Simon. Two forms of every method:
   current subspace kept as pairs ``x = b - V c`` ("sparse vector minus a linear combination of orthonormal
   vectors", SV-LCOV) with ``b`` supported on the rows the update touches. Nothing is proportional to ``m`` or
   ``n``: an update of ``s`` rows touching ``t`` columns costs ``O((t + k)(k + s)^2 + (k + s)^3)``.
+
+A dense block wide against the space (``k + s + 1 >= DIRECT_WIDTH * n``) with the exact method takes the direct
+update instead: one dense SVD of the stacked rows in the coordinates of the space, as scikit-learn's
+``IncrementalPCA`` (``TruncatedSVDUpdater._append_direct``).
 """
 
 from __future__ import annotations
@@ -373,6 +377,16 @@ class TruncatedSVDUpdater:
     ``O((m + n) k (k + s) + n s (k + s))`` for the dense baseline. Columns are rows of the transpose; a low-rank
     edit ``A + D E^T`` orthogonalises ``D`` against ``U`` and ``E`` against ``V`` and rotates both sides.
 
+    Dense blocks wide against the space (the direct update). With the exact method, a dense block of ``s`` rows
+    with ``k + s + 1 >= n / 3`` (``DIRECT_WIDTH``; columns: against ``m``) would give a residual basis ``Q``
+    spanning most of the space, and the middle matrix above would be about as large as the stacked rows
+    themselves. Such a block skips the basis: the stacked rows ``[Sigma V^T; E]`` (centred: plus the old rows'
+    rank-one change), ``(k + s (+ 1)) x n``, are factored by one dense LAPACK SVD, as scikit-learn's
+    ``IncrementalPCA`` does (a tall stack through a Householder QR, its reflectors applied to the `k` wanted left
+    vectors only); the leading right vectors become the new ``V`` (stored explicitly, ``V'' = I``) and the
+    left ones rotate ``U`` as above. The same rank-k truncated SVD, in ``O(n (k + s)^2)`` instead of the
+    basis's ``O(n s^2)`` passes plus the SVD; sparse blocks and the approximate methods keep the update above.
+
     Refactorisation (the safeguard): ``U = Q_u R_u``, ``V = Q_v R_v`` by QR, the SVD of ``R_u Sigma R_v^T``
     rotates ``Q_u`` and ``Q_v``, and ``U'' = V'' = I`` again; ``O((m + n) k^2)``. It keeps ``U`` and ``V``
     orthonormal to rounding and bounds the growth of ``cond(U'')``.
@@ -689,7 +703,11 @@ class TruncatedSVDUpdater:
         if is_dask(E):
             self._add_blocks(E, 0)
             return
-        E = self._check_update(E, "E", 1, self._v.count, "the current number of columns n")
+        self._add_rows(self._check_update(E, "E", 1, self._v.count, "the current number of columns n"))
+
+    def _add_rows(self, E):
+        """:meth:`add_rows` of rows already checked: a finite NumPy array (or CSR array) of the state's dtype with
+        ``n`` columns (:class:`lowrank_la.sklearn.IncrementalTruncatedSVD` validates its batches itself)."""
         with self._small_work(self._direct(self._v, E.T)):
             if not self.center:
                 self._append(self._u, self._v, E.T, transpose=False)
@@ -904,7 +922,7 @@ class TruncatedSVDUpdater:
         left, pa = None, 0
         if old is not None:  # the old rows' change a (Y b)^T, `a` in the basis [U, q] of the grow side
             a, b = old
-            left = self._side(grow, None, method="zha-simon", dense=a)
+            left = self._vector_side(grow, a) if self.sparse_path else self._side(grow, None, "zha-simon", a)
             pa = left[2].shape[0]
         M = np.empty((k + pa + rows.shape[0], W.shape[0]), dtype=self.dtype, order="F")  # LAPACK's layout
         M[:k] = self._s[:, None] * W.T
@@ -921,6 +939,22 @@ class TruncatedSVDUpdater:
             self._commit(new_other, new_grow, theta)
         else:
             self._commit(new_grow, new_other, theta)
+
+    def _vector_side(self, fac, a):
+        """``self._side(fac, None, "zha-simon", dense=a)`` of the sparse-aware form for one dense vector `a` of
+        moderate entries (the ones vector of centring), without its general machinery: ``c = W^T a``, the residual
+        pair ``(a - W c) / rho`` on all rows, and ``T = [[rho]]``; nothing when the residual is below the
+        dependence threshold."""
+        rows = fac.count
+        cv = fac.K.T @ (fac.buf[:rows].T @ a)
+        ref = float(a @ a)
+        nrm2 = ref - float(cv @ cv)
+        if not (ref > 0 and nrm2 > 100 * float(np.finfo(self.dtype).eps) * ref):
+            return cv[:, None], [], np.zeros((0, 1), dtype=self.dtype)
+        rho = math.sqrt(nrm2)
+        qb, qc = a / rho, cv / rho
+        T = np.array([[qb @ a - qc @ cv]], dtype=self.dtype)
+        return cv[:, None], [(np.arange(rows), qb[:, None], qc[:, None])], T
 
     def _side(self, fac, cols, method=None, dense=None):
         """Project the columns ``[cols, dense]`` (dim, s (+ 1)) onto the factor ``W``: ``C = W^T [cols, dense]``,
