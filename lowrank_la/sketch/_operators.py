@@ -693,7 +693,8 @@ class CountSketch(SparseSign):
 
     Notes
     -----
-    Cost ``O(nnz(x))``. A subspace embedding for an r-dimensional subspace with ``k = O(r^2 / eps^2)``;
+    Cost ``O(nnz(x))``. A subspace embedding for an r-dimensional subspace, with constant probability, with
+    ``k = O(r^2 / eps^2)`` (Nelson and Nguyen's OSNAP abstract);
     as a JL map for one vector it needs ``k = O(1 / (eps^2 delta))``.
 
     References
