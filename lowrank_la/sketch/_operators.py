@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._backend import array_namespace, as_rng, device_of, is_cupy_namespace, is_numpy_namespace, working_dtype
+from .._kernels.csr_dense import csr_matmat
 from .._kernels.fwht import fwht_numba, rows_to_columns
 from .._kernels.sparse_apply import pack_columns, rows_times_sparse_t
 from .._validate import (
@@ -964,6 +965,8 @@ class _HadamardSketch(SketchOperator):
         k = self.n_components_
         if k * d * X.dtype.itemsize <= _EXPLICIT_CACHE_BYTES:
             ST = self._cached("explicit", str(X.dtype), make=lambda: self._explicit_T(d, X.dtype))
+            if is_sparse(X):  # rows of S.T gathered per nonzero, in parallel over rows (scipy's is serial)
+                return csr_matmat(X if X.format == "csr" else sp.csr_array(X), ST)
             return np.asarray(X @ ST)
         out = np.zeros((n, k), dtype=X.dtype)
         if is_sparse(X):
