@@ -22,6 +22,16 @@ dense and the Hadamard-mixed ones (SRHT, FJLT), whose mixing spreads a spike ove
 * ``peakmem_embed``: the peak RSS of the process, the 256 MiB input and the cached operator included;
 * ``track_max_distortion``: ``max |‖y_i − y_j‖² / ‖x_i − x_j‖² − 1|`` over the pairs of the first 512 rows
   (a fixed sample: the first 512 rows hold 128 spikes).
+
+``SparseEmbed`` maps sparse rows (issue 19): the TF-IDF matrix of the standard library's docstrings
+(``tfidf``, 8,582 x 3,146, 114,117 nonzeros) and its transpose (``tfidf_T``, 3,146 x 8,582) to k = 256, with
+SRHT, FJLT (FHL density at ``eps = 0.3``), the sparse sign sketch and scikit-learn's two projections.
+``srht_mixing`` / ``fjlt_mixing`` are the same operators forced through the transform path (pad, signs,
+FWHT, then ``R`` or ``P``: what sparse input took before issue 19, densifying a batch of rows at a time),
+so one run shows before and after. ``time_fit_transform`` draws the operator and applies it (the explicit
+matrix of SRHT / FJLT is formed inside the timing); ``time_transform`` applies one drawn in ``setup`` (the
+explicit matrix is then cached on the operator); ``track_max_distortion`` as above, over the first 300
+distinct rows.
 """
 
 import contextlib
@@ -248,5 +258,73 @@ class SketchEmbed:
 
     def track_max_distortion(self, impl):
         return max_distortion(self.run(self.X[:N_DISTORTION]), self.sq_dist)
+
+    track_max_distortion.unit = "relative"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sparse rows: SRHT and FJLT without densifying (issue 19)
+# ----------------------------------------------------------------------------------------------------------
+
+SPARSE_K = 256
+
+
+def sparse_data(name):
+    """The TF-IDF matrix (``tfidf``) or its transpose (``tfidf_T``), CSR, and the indices of its first 300
+    pairwise distinct rows (the matrix repeats some documents), built once per process."""
+    if name not in _CACHE:
+        sp = require("scipy.sparse")
+        from lowrank_la.datasets import stdlib_tfidf
+
+        X = sp.csr_matrix(stdlib_tfidf())
+        X = X if name == "tfidf" else sp.csr_matrix(X.T)
+        head = X[:2000].toarray()
+        rows = np.sort(np.unique(head, axis=0, return_index=True)[1])[:300]
+        _CACHE[name] = X, rows
+    return _CACHE[name]
+
+
+def _sparse_projection(impl, n_samples):
+    """An unfitted transformer for `impl` (``fit`` draws the map, ``transform`` applies it)."""
+    from lowrank_la.sketch import SRHT, SparseSign
+
+    k = SPARSE_K
+    if impl.startswith("srht"):
+        S = SRHT(k, rng=0)
+    elif impl.startswith("fjlt"):
+        S = FJLT(k, eps=0.3, n_samples=n_samples, rng=0)
+    elif impl == "sparse_sign":
+        S = SparseSign(k, rng=0)
+    else:
+        rp = require("sklearn.random_projection")
+        if impl == "sklearn_gaussian":
+            return rp.GaussianRandomProjection(k, random_state=0)
+        return rp.SparseRandomProjection(k, random_state=0)  # its defaults: density 1/sqrt(d), sparse output
+    if impl.endswith("_mixing"):  # the transform path, as before issue 19 (a private switch, for this benchmark)
+        S._explicit_pays = lambda X: False
+    return S
+
+
+class SparseEmbed:
+    params = (["srht", "srht_mixing", "fjlt", "fjlt_mixing", "sparse_sign", "sklearn_gaussian",
+               "sklearn_sparse"], ["tfidf", "tfidf_T"])
+    param_names = ["impl", "data"]
+    timeout = 300
+
+    def setup(self, impl, data):
+        self.X, self.rows = sparse_data(data)
+        self.T = _sparse_projection(impl, self.X.shape[0]).fit(self.X)
+        self.T.transform(self.X[:16])  # loads the Numba kernels and fills the operator's caches
+
+    def time_fit_transform(self, impl, data):
+        _sparse_projection(impl, self.X.shape[0]).fit(self.X).transform(self.X)
+
+    def time_transform(self, impl, data):
+        self.T.transform(self.X)
+
+    def track_max_distortion(self, impl, data):
+        from lowrank_la.sketch import max_distortion as lowrank_max_distortion
+
+        return lowrank_max_distortion(self.X[self.rows], self.T.transform(self.X[self.rows]))
 
     track_max_distortion.unit = "relative"
