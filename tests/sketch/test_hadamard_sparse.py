@@ -101,3 +101,17 @@ def test_input_is_untouched_and_integers_promote():
     Yi = S.apply(Xi)
     assert Yi.dtype == np.float64 and np.allclose(Yi, S.apply(Xi.toarray().astype(float)))
     assert Y.shape == (60, 32)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_to_columns_kernel_against_numpy(dtype):
+    from lowrank_la._kernels.fwht import rows_to_columns
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((7, 64))
+    signs = rng.choice([-1.0, 1.0], size=64)
+    out = np.zeros((40, 10), dtype=dtype)
+    rows_to_columns(x, signs[:40], out[:, 2:9])
+    expected = np.zeros((40, 10), dtype=dtype)
+    expected[:, 2:9] = (x[:, :40] * signs[:40]).T
+    assert np.array_equal(out, expected)
