@@ -5,6 +5,7 @@ Private: the public functions validate their arguments and call these.
 fwht_reference   fast Walsh-Hadamard transform of rows in array-API operations (the oracle of the tests)
 fwht_numba       in-place FWHT over the rows of a 2-D array, Numba, parallel over rows
 fwht_cupy        in-place FWHT over the rows of a 2-D CuPy array (CUDA kernels in ``src/cuda/fwht.cu``)
+rows_to_columns  transformed rows written, with signs, as columns of a C-contiguous array (FJLT's explicit matrix)
 cuda_source_path where a CUDA source of ``src/cuda`` is, installed or in a checkout
 csr_matmat       ``A @ X`` for scipy CSR ``A`` and a dense block, parallel over rows (used by the operator adapter)
 rows_times_sparse_t  ``Z @ P.T`` for dense rows Z and a sparse P (the sparse step of the sketches), Numba
