@@ -301,7 +301,7 @@ class IncrementalTruncatedSVD(_SVDTransformer):
     Notes
     -----
     Each batch of ``b`` rows costs ``O((t + k)(k + b)^2 + (k + b)^3)`` (``t`` the columns it touches) with the
-    sparse-aware update. A dense batch with ``k + b + 1 >= n_features / 2`` and ``method="zha-simon"`` is one
+    sparse-aware update. A dense batch with ``k + b + 1 >= n_features / 3`` and ``method="zha-simon"`` is one
     dense SVD of the stacked ``(k + b + 1) x n_features`` matrix, ``O(n_features (k + b)^2)``, the work of
     ``IncrementalPCA`` per batch (the updater's direct update, see :class:`lowrank_la.svd.TruncatedSVDUpdater`).
     The column statistics behind the explained variances are kept as running sums (float64), so nothing of
