@@ -321,7 +321,7 @@ def _cholesky_upper(G, xp):
     return L.T if bool(xp.all(xp.isfinite(L))) else None
 
 
-def _orthogonalize_against(Qall, Y, xp, dask, gen, prod):
+def _orthogonalize_against(Qall, Y, xp, dask, gen, prod, *, normalized=None):
     """Orthonormal basis of ``(I - Qall Qall^T) Y``, orthogonal to ``Qall`` to working precision.
 
     Block classical Gram-Schmidt on an orthonormalised block (CholeskyQR2: BLAS-3 only, Householder QR where
@@ -329,7 +329,8 @@ def _orthogonalize_against(Qall, Y, xp, dask, gen, prod):
     enough"; at most 5 sweeps). If ``Y`` lies numerically inside ``range(Qall)`` (the Krylov space became
     invariant, e.g. for an exactly low-rank matrix), the block is replaced by a fresh Gaussian one: any
     orthonormal completion keeps the Rayleigh-Ritz step exact. On Dask: 2 fixed sweeps, and the caller
-    re-orthonormalises the whole basis at the end (TSQR).
+    re-orthonormalises the whole basis at the end (TSQR). `normalized`: ``orthonormalize(Y, xp, method="cholqr2")``
+    where the caller has it already (the first normalisation is then skipped).
     """
     if dask:
         for _ in range(2):
@@ -337,7 +338,8 @@ def _orthogonalize_against(Qall, Y, xp, dask, gen, prod):
         return Y
     complex_ = xp.isdtype(Y.dtype, "complex floating")
     for _attempt in range(2):
-        Y = orthonormalize(Y, xp, method="cholqr2")
+        Y = orthonormalize(Y, xp, method="cholqr2") if normalized is None else normalized
+        normalized = None
         for _ in range(5):
             Y = Y - Qall @ (herm(Qall, xp) @ Y)
             kept = xp.sqrt(xp.sum(xp.real(Y * xp.conj(Y)) if complex_ else Y * Y, axis=0))  # columns had norm 1
@@ -372,6 +374,8 @@ def _next_block(Qall, Y, xp, gen, prod):
         lam = _as_host64(xp.linalg.eigvalsh(herm(R, xp) @ R))
         if lam[0] > 0 and lam[-1] <= _ONE_SWEEP_COND ** 2 * lam[0]:
             return Q, True
+        # the fallback's first step is this very CholeskyQR2 of Y: keep its Q
+        return _orthogonalize_against(Qall, Y, xp, False, gen, prod, normalized=Q), False
     return _orthogonalize_against(Qall, Y, xp, False, gen, prod), False
 
 
