@@ -755,14 +755,17 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
         # to V_{l+1} (each block holds all of the previous residual), so only the previous and the newest block
         # couple to P_j; the rest is rounding, which the sweep of _orthogonalize_against removes from the next block
         C = herm(Vbuf[:, wp:w], hx) @ Pj
-        G[wp:w, w0:w] = C
+        # G is kept exactly Hermitian: its newest diagonal block symmetrised (what (G + G^H) / 2 did to all of G,
+        # a no-op elsewhere, where the blocks are exact transposes of each other)
+        newest = (C[w0 - wp:, :] + herm(C[w0 - wp:, :], hx)) / 2
+        G[wp:w0, w0:w] = C[:w0 - wp, :]
+        G[w0:w, w0:w] = newest
         G[w0:w, wp:w0] = herm(C[:w0 - wp, :], hx)
         Yp = Pj - Vbuf[:, wp:w] @ C  # (I - V V^H) P_j
         last = w >= n or op.n_passes + 2 + extra > mon.cap or w + 1 > limit_w
         if last or _CHECK_COST * w ** 3 <= block_cost or mon.due(blocks):
-            lam, Z = hx.linalg.eigh((G[:w, :w] + herm(G[:w, :w], hx)) / 2)
+            lam, Z = hx.linalg.eigh(G[:w, :w])
             lam, Z = hx.flip(lam), hx.flip(Z, axis=1)
-            newest = (C[w0 - wp:, :] + herm(C[w0 - wp:, :], hx)) / 2
             mu = float(np.max(_as_host64(hx.linalg.eigvalsh(newest)))) if w0 else math.inf
             kk = min(k, w)
             s_all = np.sqrt(np.maximum(_as_host64(lam), 0.0))
@@ -829,13 +832,12 @@ def _previous_ritz(G, xp, wp, w0, k):
     """Ritz values, residuals and ``mu`` (as in :func:`_krylov_tol`) of the basis before its newest block (columns
     ``w0:``), from the block tridiagonal ``G`` alone: the residual block of the previous step is ``V_j R`` (the
     newest block, whose coupling ``V_j^H A^H A V_{j-1} = R`` is in ``G``), so ``r_i = ||R z_i^{(j-1)}|| / s_i``."""
-    lam, Z = xp.linalg.eigh((G[:w0, :w0] + herm(G[:w0, :w0], xp)) / 2)
+    lam, Z = xp.linalg.eigh(G[:w0, :w0])  # G is exactly Hermitian (see _krylov_tol)
     lam, Z = xp.flip(lam), xp.flip(Z, axis=1)
     s = np.sqrt(np.maximum(_as_host64(lam), 0.0))
     kk = min(k, w0)
     rn = _as_host64(_column_norms(G[w0:, wp:w0] @ Z[wp:w0, :kk], xp))
-    newest = (G[wp:w0, wp:w0] + herm(G[wp:w0, wp:w0], xp)) / 2
-    mu = float(np.max(_as_host64(xp.linalg.eigvalsh(newest)))) if wp else math.inf
+    mu = float(np.max(_as_host64(xp.linalg.eigvalsh(G[wp:w0, wp:w0])))) if wp else math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
         return s, np.where(s[:kk] > 0, rn / s[:kk], 0.0), mu
 
