@@ -561,6 +561,7 @@ _FLOOR = 8.0
 _SAFETY = 2.0
 # the Ritz values come from the Gram matrix, and U = A V Z_k / s, where eps s_1^2 / s_k^2 is below this
 _GRAM_OK = 1e-10
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 def _error_estimates(s, r, mu, eps):
@@ -577,13 +578,12 @@ def _error_estimates(s, r, mu, eps):
     Returns ``min(linear, quadratic) / s_i`` plus the rounding of the returned value (see ``_FLOOR``), at most 1
     (Ritz values lie between 0 and the singular values they approximate).
     """
-    k = r.shape[0]
-    sk = np.where(s[:k] > 0, s[:k], np.finfo(np.float64).tiny)
-    lin = r / math.sqrt(2.0)
-    eta = sk ** 2 - mu
+    k = r.shape[-1]  # r may be a stack of residual vectors, (..., k): one estimate per row
+    sk = np.where(s[:k] > 0, s[:k], _TINY)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lin = r / math.sqrt(2.0)
+        eta = sk ** 2 - mu
         quad = np.where(eta > 0, _SAFETY * sk * r ** 2 / (2 * eta), np.inf)
-    with np.errstate(over="ignore"):
         ratio = s[0] / sk
         gram = eps * ratio[-1] ** 2 <= _GRAM_OK
         floor = _FLOOR * eps * (ratio ** 2 if gram else ratio)
@@ -628,13 +628,14 @@ class _Monitor:
         previous = self.estimate
         block = (self.history[-1][0] + 1 if self.history else 1) if block is None else block
         skipped = bool(self.history) and self.history[-1][0] < block - 1
-        rel, live, self.estimate = self._estimate(s, r, mu)
+        # the residuals are computed to about eps s_1^2 / s_i: where the estimates are at what that allows,
+        # iterating cannot verify more (both estimates in one call: they are elementwise)
+        noise = 4 * self.eps * s[0] ** 2 / np.where(s[:k] > 0, s[:k], 1.0)
+        rel, attainable = _error_estimates(s, np.stack((r, noise)), mu, self.eps)
+        live = s[:k] > 10 * math.sqrt(self.eps) * s[0]  # as in _estimate
+        self.estimate = float(np.max(rel[live])) if bool(np.any(live)) else 0.0
         self.residuals = r / s[0] if s[0] > 0 else np.zeros(k)
         self.history.append((block, self.estimate))
-        # the residuals are computed to about eps s_1^2 / s_i: where the estimates are at what that allows,
-        # iterating cannot verify more
-        noise = 4 * self.eps * s[0] ** 2 / np.where(s[:k] > 0, s[:k], 1.0)
-        attainable = _error_estimates(s, noise, mu, self.eps)
         floor = ~live | (rel <= 4 * attainable)
         # limited: what misses tol is at that level
         self.limited = self.estimate > self.tol and bool(np.all((rel <= self.tol) | floor))
