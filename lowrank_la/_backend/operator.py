@@ -225,7 +225,7 @@ class MatrixOperator:
     # -- the backends
     def _apply(self, X, name):
         """``self @ X`` for the block `X`, checked under the name the caller knows it by."""
-        if self.kind != "dask" or not is_dask(X):
+        if not _plain_finite_block(X) and (self.kind != "dask" or not is_dask(X)):
             X = as_matrix(X, name, ndim=(1, 2), allow_complex=True, sparse=False, allow_empty=True)
         check_shape_agrees(f"{name}.shape[0]", X.shape[0], self.shape[1], "the operator's shape[1]")
         if X.ndim == 2 and X.shape[1] == 0:
@@ -270,6 +270,22 @@ class MatrixOperator:
     def _as_result(self, Y):
         Y = np.asarray(Y)
         return Y.astype(self.dtype, copy=False)
+
+
+def _plain_finite_block(X) -> bool:
+    """True for a real 2-D contiguous ``numpy.ndarray`` whose entries are all finite: what :func:`as_matrix` would
+    return unchanged, found in one BLAS dot product over the memory (the iterations' own blocks, C- or Fortran-
+    ordered). False sends `X` through the full input rule (which also looks closer where the dot overflowed)."""
+    if type(X) is not np.ndarray or X.ndim != 2 or X.dtype.kind != "f" or X.size == 0:
+        return False
+    if X.flags.c_contiguous:
+        flat = X.reshape(-1)
+    elif X.flags.f_contiguous:
+        flat = X.T.reshape(-1)
+    else:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.dot(flat, flat)))
 
 
 def _dense_product(A, X, *, adjoint):
