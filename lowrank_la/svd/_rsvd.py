@@ -672,6 +672,10 @@ def _host_namespace(prod):
 
 
 def _column_norms(X, xp):
+    if type(X) is np.ndarray and X.dtype.kind == "f" and X.ndim == 2 and X.strides[1] == X.itemsize:
+        # rows contiguous (C order, or columns of it): einsum accumulates row after row as sum(X * X, axis=0)
+        # does, without the temporary, about twice as fast
+        return np.sqrt(np.einsum("ij,ij->j", X, X))
     if xp.isdtype(X.dtype, "complex floating"):
         return xp.sqrt(xp.sum(xp.real(X * xp.conj(X)), axis=0))
     return xp.sqrt(xp.sum(X * X, axis=0))
