@@ -273,10 +273,11 @@ class MatrixOperator:
 
 
 def _plain_finite_block(X) -> bool:
-    """True for a real 2-D contiguous ``numpy.ndarray`` whose entries are all finite: what :func:`as_matrix` would
-    return unchanged, found in one BLAS dot product over the memory (the iterations' own blocks, C- or Fortran-
-    ordered). False sends `X` through the full input rule (which also looks closer where the dot overflowed)."""
-    if type(X) is not np.ndarray or X.ndim != 2 or X.dtype.kind != "f" or X.size == 0:
+    """True for a float32 / float64 2-D contiguous ``numpy.ndarray`` whose entries are all finite: what
+    :func:`as_matrix` would return unchanged, found in one BLAS dot product over the memory (the iterations' own
+    blocks, C- or Fortran-ordered). False sends `X` through the full input rule (which also looks closer where
+    the dot overflowed)."""
+    if type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in (np.float32, np.float64) or X.size == 0:
         return False
     if X.flags.c_contiguous:
         flat = X.reshape(-1)
