@@ -138,8 +138,8 @@ def test_eigh_error_estimate_is_within_a_small_factor_of_the_true_error():
     assert np.max(np.abs(res.w - lam[:20]) / lam[:20]) <= res.error_estimate <= 1e-2
 
 
-@pytest.mark.parametrize("which", ["LM", "LA", "SA"])
-@pytest.mark.parametrize("spectrum", ["harmonic", "flat", "cluster", "indefinite"])
+@pytest.mark.parametrize(("spectrum", "which"), [("harmonic", "LM"), ("flat", "LM"), ("cluster", "LM"),
+                                                 ("indefinite", "LM"), ("indefinite", "LA"), ("indefinite", "SA")])
 def test_eigh_error_estimate_at_the_stop_is_honest(spectrum, which):
     # at the stop the true error is at most twice the estimate (and at most twice tol), for blocks wider and
     # narrower than k, on spectra where the complement's top is hard to guess (a flat top, a cluster of 30 close
@@ -147,8 +147,6 @@ def test_eigh_error_estimate_at_the_stop_is_honest(spectrum, which):
     j = np.arange(1, 401)
     lam = {"harmonic": 1.0 / j, "flat": 1 + 0.1 / j, "cluster": np.where(j <= 30, 1 - 1e-3 * j, 0.5 / j),
            "indefinite": np.where(j % 2 == 0, 1.0, -1.0) / np.sqrt(j)}[spectrum]
-    if which != "LM" and spectrum != "indefinite":
-        return
     A, _ = with_spectrum(lam, seed=2)
     order = {"LM": np.argsort(-np.abs(lam), kind="stable"), "LA": np.argsort(-lam), "SA": np.argsort(lam)}[which]
     # (a block narrower than the cluster, 20, finds its members late: at two passes the Ritz values of a k = 10
