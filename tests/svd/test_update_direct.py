@@ -9,22 +9,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from lowrank_la._backend import flip_signs
 from lowrank_la.svd import _update
 from lowrank_la.svd._update import TruncatedSVDUpdater
 
+from .test_update_center import _projector_gap as _gap
+from .test_update_center import _svd_k
+
 FORMS = [True, False]  # sparse_path
-
-
-def _svd_k(A, k):
-    U, s, Vh = np.linalg.svd(A, full_matrices=False)
-    U, Vh = flip_signs(U[:, :k], Vh[:k])
-    return U, s[:k], Vh
-
-
-def _gap(X, Y):
-    """``max |X X^T - Y Y^T|``: the distance of two subspaces."""
-    return float(np.abs(X @ X.T - Y @ Y.T).max())
 
 
 def _approximation(up):
