@@ -59,6 +59,15 @@ def _auto_iterations(k, shape):
     return 7 if k < 0.1 * min(shape) else 4
 
 
+def _dask_krylov_fits(prod, k, oversamples):
+    """Whether the Dask default (``n_iter="auto"``, no `tol`) is block Krylov: its basis of ``b (q + 1)`` columns
+    (``b = k + oversamples``, ``q`` half the subspace depth, rounded up) is narrower than the short side and within
+    :data:`KRYLOV_MEMORY_BUDGET`; where not, the default stays the subspace iteration at the full depth."""
+    lmax = min(prod.shape)
+    width = (k + oversamples) * (math.ceil(_auto_iterations(k, prod.shape) / 2) + 1)
+    return width <= lmax and sum(prod.shape) * width * _itemsize(prod.dtype, prod.xp) <= _krylov_budget()
+
+
 def _check_n_iter(n_iter, name="n_iter"):
     if isinstance(n_iter, str):
         return check_option(n_iter, name, ["auto"])
@@ -1124,6 +1133,8 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     adaptive = n_iter == "auto" and (not dask or tol is not None)
     if method == "auto":
         method = "block_krylov" if block_size is not None or adaptive else "subspace"
+        if dask and n_iter == "auto" and block_size is None and _dask_krylov_fits(prod, k, oversamples):
+            method = "block_krylov"  # the Dask default (no tol): block Krylov at half the depth (see Notes)
     if adaptive:
         return _rsvd_tol(prod, transposed, k, method, oversamples, block_size, tol, max_passes, normalizer,
                          flip_sign, gen)

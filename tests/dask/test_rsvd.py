@@ -66,3 +66,62 @@ def test_fused_and_general_paths_agree(method, monkeypatch):
     general = dask.compute(*rsvd(D, 6, n_iter=2, method=method, rng=2), scheduler="sync")
     for a, b in zip(fused, general):  # the same draws: the same result to rounding
         np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- the Dask default (n_iter="auto", no tol)
+
+# (k, the explicit call it equals): k = 8 < 0.1 min(m, n) = 9: block Krylov at ceil(7 / 2) = 4 steps, a basis of
+# 18 * 5 = 90 columns (the whole short side, just fitting); k = 20: ceil(4 / 2) = 2 steps, 30 * 3 = 90 columns;
+# k = 30: 40 * 3 = 120 columns would exceed the short side, so the former default, subspace iteration with 4 steps
+@pytest.mark.parametrize(("k", "method", "q"), [(8, "block_krylov", 4), (20, "block_krylov", 2), (30, "subspace", 4)])
+def test_dask_default_is_block_krylov_at_half_depth(k, method, q, dask_client):
+    A = _matrix(n=90)
+    D = chunked(A, (100, 90))
+    res = rsvd(D, k, rng=0)
+    assert res.n_passes == 2 * q + 2 and all(isinstance(x, da.Array) for x in res)  # lazy
+    assert_no_gather(*res, source=D)
+    U, s, Vh = dask_client.compute(list(res), sync=True)
+    explicit = dask.compute(*rsvd(D, k, method=method, n_iter=q, rng=0), scheduler="sync")
+    assert all(np.array_equal(a, b) for a, b in zip((U, s, Vh), explicit))  # the explicit call, bit for bit
+    ref = rsvd(A, k, method=method, n_iter=q, rng=0)  # NumPy, the same method and depth (other draws)
+    exact = np.linalg.svd(A, compute_uv=False)[:k]
+    np.testing.assert_allclose(s, ref.s, rtol=1e-8)
+    np.testing.assert_allclose(s, exact, rtol=1e-8)
+    np.testing.assert_allclose(U[:, :6], ref.U[:, :6], atol=1e-6)  # the leading, well separated vectors
+    np.testing.assert_allclose(Vh[:6], ref.Vh[:6], atol=1e-6)
+
+
+def test_dask_default_is_as_accurate_as_the_former_default_in_fewer_passes():
+    """On a slowly decaying spectrum (``s_j = (j + 1)^-1/2``) the default (block Krylov, 4 steps, 10 passes) is at
+    least as accurate as the former default (subspace iteration, 7 steps, 16 passes) over five seeds."""
+    A = la.datasets.matrix_with_spectrum(1500, 300, la.datasets.spectrum("polynomial", 300, power=0.5), rng=0)
+    D = chunked(A, (250, 300))
+    exact = np.linalg.svd(A, compute_uv=False)[:10]
+    new, old = [], []
+    for seed in range(5):
+        res = rsvd(D, 10, rng=seed)
+        former = rsvd(D, 10, method="subspace", n_iter=7, rng=seed)
+        assert (res.n_passes, former.n_passes) == (10, 16)
+        s_new, s_old = dask.compute(res.s, former.s, scheduler="sync")
+        new.append(np.max(np.abs(s_new - exact) / exact))
+        old.append(np.max(np.abs(s_old - exact) / exact))
+    assert np.median(new) <= np.median(old) and max(new) <= max(old)
+
+
+def test_dask_default_within_the_krylov_budget(monkeypatch):
+    """Over ``KRYLOV_MEMORY_BUDGET`` the default falls back to the former subspace iteration (the same graph), and an
+    explicit block Krylov call is still refused."""
+    import lowrank_la.svd
+
+    A = _matrix()
+    D = chunked(A, (100, 90))
+    need = (800 + 90) * 18 * 5 * 8  # (m + n) * b * (q + 1) * 8 bytes for k = 8
+    monkeypatch.setattr(lowrank_la.svd, "KRYLOV_MEMORY_BUDGET", need)
+    assert rsvd(D, 8, rng=0).n_passes == 10  # fits exactly: block Krylov
+    monkeypatch.setattr(lowrank_la.svd, "KRYLOV_MEMORY_BUDGET", need - 1)
+    res = rsvd(D, 8, rng=0)
+    assert res.n_passes == 16
+    former = rsvd(D, 8, method="subspace", n_iter=7, rng=0)
+    assert all(np.array_equal(a, b) for a, b in zip(*dask.compute(list(res), list(former), scheduler="sync")))
+    with pytest.raises(ValueError, match="block_size=18 and n_iter=4 need a Krylov basis.*KRYLOV_MEMORY_BUDGET"):
+        rsvd(D, 8, method="block_krylov", rng=0)
