@@ -12,9 +12,13 @@ What it does:
    row block at a time, so that the writer never holds more than one block.
 2. Starts a ``LocalCluster`` of 2 worker processes, 1 thread each, ``memory_limit=--worker-memory`` (Dask's
    default target / spill / pause / terminate fractions, 0.6 / 0.7 / 0.8 / 0.95), opens the array with
-   ``dask.array.from_zarr`` and runs ``rsvd(D, 20, n_iter=q, method="subspace")`` (``2 q + 2`` passes over A),
-   then one more pass ``A^T U`` for the residuals ``||A^T u_i - s_i v_i|| / s_1`` (a check of the answer that
-   needs no dense SVD).
+   ``dask.array.from_zarr`` and runs the rsvd calls of ``--rsvd`` one after the other, each followed by one more
+   pass ``A^T U`` for the residuals ``||A^T u_i - s_i v_i|| / s_1`` (a check of the answer that needs no dense
+   SVD), each with its own peak-memory window: ``default`` is ``rsvd(D, 20)`` (on Dask, block Krylov with
+   ``q = 4`` steps of a block of 30: 10 passes, ``A`` read 5 times, each chunk keeping 4 blocks ``A_i Omega_j``),
+   ``former`` the default before it, ``rsvd(D, 20, method="subspace", n_iter=7)`` (16 passes, 8 reads), and
+   ``subspace`` ``rsvd(D, 20, n_iter=--n-iter, method="subspace")`` (``2 q + 2`` passes, the first version of
+   this script).
 3. Feeds a ``StreamingSketch(shape, 20, sketch="sparse_sign", dtype="float32")`` in the client process with
    the row blocks ``D.blocks[i]``, computed on the cluster one at a time (``StreamingSketch`` itself takes NumPy
    blocks; a Dask array is not passed to it whole), and compares its ``fixed_rank`` singular values with
@@ -58,7 +62,9 @@ def parse_args(argv=None):
     p.add_argument("--n-cols", type=int, default=2048, help="number of columns n")
     p.add_argument("--chunk-mib", type=float, default=128, help="size of a row-block chunk, MiB")
     p.add_argument("--worker-memory", default="1GiB", help="memory_limit of each of the 2 workers")
-    p.add_argument("--n-iter", type=int, default=2, help="power iterations q of rsvd (2q + 2 passes)")
+    p.add_argument("--n-iter", type=int, default=2, help="power iterations q of --rsvd subspace (2q + 2 passes)")
+    p.add_argument("--rsvd", nargs="+", choices=list(RSVD_CALLS), default=["default", "former"],
+                   help="the rsvd calls to run (default: rsvd's default call and the former default)")
     p.add_argument("--poll", type=float, default=0.2, help="seconds between memory samples")
     p.add_argument("--hdf5", action="store_true", help="also run on an HDF5 file (h5py + da.from_array)")
     p.add_argument("--hdf5-gib", type=float, default=2.25, help="size of the HDF5 array, GiB")
@@ -160,28 +166,44 @@ def _pids(client):
     return client.run(os.getpid)
 
 
-def run_case(client, D, label, n_iter, poll):
-    """rsvd, a residual pass and a StreamingSketch over the Dask array ``D``; returns a dict of measurements."""
+#: The rsvd calls of ``--rsvd``: keyword arguments of ``rsvd(D, RANK, rng=0, ...)`` (``n_iter=None``: ``--n-iter``).
+RSVD_CALLS = {"default": {}, "former": {"method": "subspace", "n_iter": 7},
+              "subspace": {"method": "subspace", "n_iter": None}}
+
+
+def run_rsvd(client, D, kwargs, poll):
+    """One rsvd call and its residual pass ``A^T U``, in a memory window of their own: a dict of measurements."""
     import dask
 
     from lowrank_la.svd import rsvd
 
-    m, n = D.shape
-    out = {"input": label, "shape": [m, n], "dtype": str(D.dtype), "gib": D.nbytes / 2**30,
-           "chunks": D.numblocks[0], "chunk_mib": D.nbytes / D.numblocks[0] / 2**20}
-    pids_before = _pids(client)
     with MemoryPoller(client, poll) as mem:
         t0 = time.perf_counter()
-        res = rsvd(D, RANK, n_iter=n_iter, method="subspace", rng=0)
+        res = rsvd(D, RANK, rng=0, **kwargs)
         U, s, Vh = client.compute(list(res), sync=True)
-        out["rsvd_s"] = time.perf_counter() - t0
-        out["rsvd_passes"] = 2 * n_iter + 2
+        out = {"kwargs": kwargs, "rsvd_s": time.perf_counter() - t0, "rsvd_passes": res.n_passes}
         t0 = time.perf_counter()
         W = client.compute(D.T @ dask.array.from_array(U), sync=True)  # one more pass: A^T U
         out["residual_pass_s"] = time.perf_counter() - t0
         out["max_residual"] = float(np.max(np.linalg.norm(W - Vh.T * s, axis=0)) / s[0])
-        rsvd_peak = dict(mem.peak_workers)
+    out["top_singular_values"] = [float(v) for v in s[:3]]
+    out["peak_worker_rss_mib"] = sorted(v / 2**20 for v in mem.peak_workers.values())
+    out["peak_client_rss_mib"] = mem.peak_client / 2**20
+    return out, s
 
+
+def run_case(client, D, label, calls, n_iter, poll):
+    """The rsvd calls ``calls`` (keys of :data:`RSVD_CALLS`), each with a residual pass, and a StreamingSketch over
+    the Dask array ``D``; returns a dict of measurements."""
+    m, n = D.shape
+    out = {"input": label, "shape": [m, n], "dtype": str(D.dtype), "gib": D.nbytes / 2**30,
+           "chunks": D.numblocks[0], "chunk_mib": D.nbytes / D.numblocks[0] / 2**20, "rsvd": {}}
+    pids_before = _pids(client)
+    for name in calls:
+        kwargs = {key: n_iter if v is None else v for key, v in RSVD_CALLS[name].items()}
+        out["rsvd"][name], s = run_rsvd(client, D, kwargs, poll)
+        print(json.dumps({"input": label, name: out["rsvd"][name]}), flush=True)
+    with MemoryPoller(client, poll) as mem:
         t0 = time.perf_counter()
         sk = StreamingSketch((m, n), RANK, sketch="sparse_sign", dtype="float32", rng=0)
         start = 0
@@ -193,12 +215,10 @@ def run_case(client, D, label, n_iter, poll):
         out["sketch_s"] = time.perf_counter() - t0
     rel = np.abs(s_sketch - s) / s
     out["sketch_vs_rsvd_rel_top5"], out["sketch_vs_rsvd_rel_max"] = float(np.max(rel[:5])), float(np.max(rel))
-    out["top_singular_values"] = [float(v) for v in s[:3]]
     pids_after = _pids(client)
     out["workers_before_after"] = [len(pids_before), len(pids_after)]
     out["worker_restarted"] = pids_before != pids_after
-    out["peak_worker_rss_mib_rsvd"] = sorted(v / 2**20 for v in rsvd_peak.values())
-    out["peak_worker_rss_mib"] = sorted(v / 2**20 for v in mem.peak_workers.values())
+    out["peak_worker_rss_mib_sketch"] = sorted(v / 2**20 for v in mem.peak_workers.values())
     out["peak_client_rss_mib"] = mem.peak_client / 2**20
     out["memory_samples"], out["poll_errors"] = mem.samples, mem.errors
     out["spilled_to_disk_mib"] = {a: (v if v is None else v / 2**20)
@@ -229,14 +249,14 @@ def main(argv=None):
                                       memory_limit=args.worker_memory, silence_logs=40) as cluster, \
                 distributed.Client(cluster) as client:
             D = da.from_zarr(str(root / "A.zarr"))
-            results.append(run_case(client, D, "zarr", args.n_iter, args.poll))
+            results.append(run_case(client, D, "zarr", args.rsvd, args.n_iter, args.poll))
             print(json.dumps(results[-1], indent=1), flush=True)
             if args.hdf5:
                 import h5py
 
                 f = h5py.File(root / "A.h5", "r")
                 D = da.from_array(f["A"], chunks=(rows, args.n_cols))
-                results.append(run_case(client, D, "hdf5", args.n_iter, args.poll))
+                results.append(run_case(client, D, "hdf5", args.rsvd, args.n_iter, args.poll))
                 f.close()
                 print(json.dumps(results[-1], indent=1), flush=True)
         for r in results:

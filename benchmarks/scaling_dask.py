@@ -22,14 +22,16 @@ asv suite and not run in CI (it takes several minutes and all the cores). Three 
    ``svd_compressed(D, 20, n_power_iter=q)`` with its two iterators ("power", no re-orthonormalisation, and
    "QR") for ``q = 0 .. --max-q`` (8); ``rsvd(D, 20, n_iter=q, method="subspace")`` for ``q = 0 ..
    --max-q-subspace`` (6); ``rsvd(D, 20, n_iter=q, method="block_krylov")`` for ``q = 0 .. --max-q-krylov`` (4);
-   and rsvd's default call ``rsvd(D, 20)``, which on Dask is the subspace iteration at the fixed depth
-   ``q = 7`` (as ``k < 0.1 min(m, n)``; else 4; see rsvd's Notes). Every one reads ``A`` in ``2 q + 2`` passes
-   (products). Each configuration runs in ``--rounds`` rounds (6; all configurations once per round, so that
-   the load of the shared machine falls on all of them alike), round ``r`` with seed ``r mod --seeds`` (3 seeds:
-   0, 1, 2; the seed draws the test matrix, ``A`` stays fixed); one untimed warm-up run of each library comes
-   first. A configuration's **error** is the median over its seeds of the largest relative error of its 20
-   singular values; its **time** is the smallest wall time of its runs (best of the rounds, ``client.compute``
-   of ``U, s, Vh``); its task count is that of its seed-0 graph.
+   rsvd's default call ``rsvd(D, 20)``, which on Dask is block Krylov at the fixed depth ``q = 4`` (half the
+   subspace depth 7, rounded up, as ``k < 0.1 min(m, n)``; see rsvd's Notes), and the former default
+   ``rsvd(D, 20, n_iter=7, method="subspace")`` (``rsvd_former_default``). Every one reads ``A`` in ``2 q + 2``
+   passes (products). ``--default-only`` keeps, of rsvd's configurations, the default and the former default
+   (``svd_compressed``'s all run). Each configuration runs in ``--rounds`` rounds (6; all configurations once per
+   round, so that the load of the shared machine falls on all of them alike), round ``r`` with seed ``r mod
+   --seeds`` (3 seeds: 0, 1, 2; the seed draws the test matrix, ``A`` stays fixed); one untimed warm-up run of
+   each library comes first. A configuration's **error** is the median over its seeds of the largest relative
+   error of its 20 singular values; its **time** is the smallest wall time of its runs (best of the rounds,
+   ``client.compute`` of ``U, s, Vh``); its task count is that of its seed-0 graph.
 
    **Equal accuracy, the rule** (fixed before the runs): for each target ``t`` in ``TARGETS`` (1e-1, 3e-2, 1e-2,
    3e-3, 1e-3, 1e-4, 1e-5), take for each library the fastest configuration whose error is at most ``t``
@@ -37,12 +39,26 @@ asv suite and not run in CI (it takes several minutes and all the cores). Three 
    ``q``); the ratio is ``svd_compressed``'s time over rsvd's (above 1: rsvd is faster), and "n/a" where either
    library has no configuration reaching ``t``. **Equal passes**: for each pass count, the errors and times of
    every configuration with that many passes, side by side, and the spread (smallest, largest) of the errors
-   over the seeds, to tell seed noise from a difference. ``--only accuracy`` runs this part alone.
+   over the seeds, to tell seed noise from a difference. **The default call**: its passes, error and time beside
+   the fastest ``svd_compressed`` configuration at least as accurate (or, where none is, the most accurate one).
+   ``--only accuracy`` runs this part alone.
+4. **The rule of the Dask default** (``--only rule``; NumPy, one process, no cluster): rsvd's default on Dask
+   without ``tol`` is block Krylov at half the subspace default's depth, ``rsvd(A, k, method="block_krylov",
+   n_iter=ceil(q / 2))`` with ``q = 7`` if ``k < 0.1 min(m, n)`` else 4. Its accuracy depends on the spectrum
+   and ``k``, not on the backend, so it is checked on NumPy (other draws than Dask's, the same methods): for
+   ``k = 5, 20, 150`` and the spectra ``s_j = (j + 1)^-a`` (``a = 1``, 20000 x 1000, the accuracy case above;
+   ``a = 0.5`` and ``0.1``, 4000 x 1000) and a rank-30 matrix plus Gaussian noise of norm 0.01 per column
+   (4000 x 1000), the former default (subspace, ``q`` steps), block Krylov at ``ceil(q / 2)`` steps (the
+   default) and at one step fewer: median and largest over 5 seeds of the largest relative error of the top
+   ``k`` singular values (against ``scipy.linalg.svdvals``).
 
 Run::
 
     NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/scaling_dask.py --json /tmp/scaling.json
     NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/scaling_dask.py --only accuracy --json /tmp/acc.json
+    NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/scaling_dask.py --only accuracy --m 20000 --n 1000 \
+        --default-only
+    NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/scaling_dask.py --only rule
 """
 
 from __future__ import annotations
@@ -72,10 +88,13 @@ def parse_args(argv=None):
     p.add_argument("--max-q", type=int, default=8, help="largest power iteration count of svd_compressed")
     p.add_argument("--max-q-subspace", type=int, default=6, help="largest n_iter of rsvd's subspace iteration")
     p.add_argument("--max-q-krylov", type=int, default=4, help="largest n_iter of rsvd's block Krylov")
+    p.add_argument("--default-only", action="store_true",
+                   help="of rsvd's accuracy configurations, run only the default call and the former default")
     p.add_argument("--seeds", type=int, default=3, help="seeds (test matrix draws) per accuracy configuration")
     p.add_argument("--rounds", type=int, default=6, help="timed runs per accuracy configuration (seeds cycle)")
-    p.add_argument("--only", choices=["all", "passes", "accuracy"], default="all",
-                   help="run the bandwidth and pass parts (1, 2), the accuracy part (3), or all")
+    p.add_argument("--only", choices=["all", "passes", "accuracy", "rule"], default="all",
+                   help="run the bandwidth and pass parts (1, 2), the accuracy part (3), the default's rule (4), "
+                        "or all")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts of the pass runs")
     p.add_argument("--json", help="write the results to this JSON file")
     return p.parse_args(argv)
@@ -229,7 +248,8 @@ def accuracy_vs_svd_compressed(args):
                  time_s=min(r["times"]), time_median_s=float(np.median(r["times"])))
         out.append(r)
     return {"shape": [args.m, args.n], "seeds": args.seeds, "rounds": args.rounds, "lapack_svdvals_s": lapack_s,
-            "runs": out, "equal_accuracy": equal_accuracy(out), "equal_passes": equal_passes(out)}
+            "runs": out, "equal_accuracy": equal_accuracy(out), "equal_passes": equal_passes(out),
+            "default": default_vs_svd_compressed(out)}
 
 
 #: The accuracy targets of the equal-accuracy comparison (largest relative singular-value error).
@@ -239,9 +259,10 @@ TARGETS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 1e-4, 1e-5)
 def configurations(args):
     """``(method, q)`` of every accuracy run; ``q = None``: rsvd's default call (``n_iter="auto"``)."""
     out = [(f"svd_compressed_{it}", q) for q in range(args.max_q + 1) for it in ("power", "qr")]
-    out += [("rsvd_subspace", q) for q in range(args.max_q_subspace + 1)]
-    out += [("rsvd_block_krylov", q) for q in range(args.max_q_krylov + 1)]
-    return out + [("rsvd_default", None)]
+    if not args.default_only:
+        out += [("rsvd_subspace", q) for q in range(args.max_q_subspace + 1)]
+        out += [("rsvd_block_krylov", q) for q in range(args.max_q_krylov + 1)]
+    return out + [("rsvd_default", None), ("rsvd_former_default", 7)]
 
 
 def _build(name, D, q, seed=0):
@@ -256,6 +277,8 @@ def _build(name, D, q, seed=0):
                                         seed=seed)
     if name == "rsvd_default":
         return rsvd(D, K, rng=seed)
+    if name == "rsvd_former_default":  # the default on Dask before block Krylov (k < 0.1 min(m, n): q = 7)
+        return rsvd(D, K, n_iter=q, method="subspace", rng=seed)
     return rsvd(D, K, n_iter=q, oversamples=OVERSAMPLES, method=name.removeprefix("rsvd_"), rng=seed)
 
 
@@ -279,6 +302,21 @@ def equal_accuracy(runs):
     return rows
 
 
+def default_vs_svd_compressed(runs):
+    """rsvd's default call beside the fastest ``svd_compressed`` configuration at least as accurate (or, where none
+    is, the most accurate one): passes, median error, best time and the time ratio (svd_compressed / default)."""
+    (d,) = [r for r in runs if r["method"] == "rsvd_default"]
+    sc = [r for r in runs if r["method"].startswith("svd_compressed")]
+    ok = [r for r in sc if r["max_rel_err"] <= d["max_rel_err"]]
+    other = min(ok, key=lambda r: r["time_s"]) if ok else min(sc, key=lambda r: r["max_rel_err"])
+
+    def cell(r):
+        return {"config": _label(r), "passes": r["passes"], "err": r["max_rel_err"], "time_s": r["time_s"]}
+
+    return {"default": cell(d), "svd_compressed": cell(other), "as_accurate": bool(ok),
+            "ratio": other["time_s"] / d["time_s"]}
+
+
 def equal_passes(runs):
     """Per pass count: every configuration's median error (and spread over the seeds) and best time."""
     rows = []
@@ -300,11 +338,55 @@ def print_accuracy(acc):
                                                  f"{b['err']:.2g}")
         cells.append("n/a" if row["ratio"] is None else f"{row['ratio']:.2f}x")
         print(" | ".join(cells))
+    d = acc["default"]
+    print(f"default call: {d['default']['config']} ({d['default']['passes']} passes) {d['default']['time_s']:.2f} s, "
+          f"{d['default']['err']:.2g} | svd_compressed {'fastest as accurate' if d['as_accurate'] else 'most accurate'}"
+          f": {d['svd_compressed']['config']} ({d['svd_compressed']['passes']} passes) "
+          f"{d['svd_compressed']['time_s']:.2f} s, {d['svd_compressed']['err']:.2g} | ratio {d['ratio']:.2f}x")
     print("equal passes: passes | config: median err [min, max] best time (tasks)")
     for row in acc["equal_passes"]:
         print(row["passes"], " | ".join(f"{k}: {v['err']:.2g} [{v['err_range'][0]:.2g}, {v['err_range'][1]:.2g}] "
                                         f"{v['time_s']:.2f} s ({v['tasks']})"
                                         for k, v in row.items() if k != "passes"))
+
+
+def default_rule(seeds=5, ks=(5, 20, 150)):
+    """Part 4: the former Dask default (subspace, ``q`` steps) against block Krylov at ``ceil(q / 2)`` steps (the
+    default) and one step fewer, on NumPy, over spectra and ranks: median and largest error over ``seeds``."""
+    import math
+
+    import scipy.linalg
+
+    import lowrank_la as la
+    from lowrank_la.svd import rsvd
+
+    def spectral(m, n, a):
+        return la.datasets.matrix_with_spectrum(m, n, la.datasets.spectrum("polynomial", n, power=a), rng=0)
+
+    def noisy():
+        noise = np.random.default_rng(5).standard_normal((4000, 1000)) * (1e-2 / np.sqrt(4000))
+        return la.datasets.low_rank_matrix(4000, 1000, rank=30, rng=0) + noise
+
+    cases = {"s_j = 1/(j+1), 20000 x 1000": lambda: spectral(20000, 1000, 1),
+             "s_j = (j+1)^-0.5, 4000 x 1000": lambda: spectral(4000, 1000, 0.5),
+             "s_j = (j+1)^-0.1, 4000 x 1000": lambda: spectral(4000, 1000, 0.1),
+             "rank 30 + noise, 4000 x 1000": noisy}
+    out = []
+    for name, make in cases.items():
+        A = make()
+        exact = scipy.linalg.svdvals(A)
+        for k in ks:
+            q = 7 if k < 0.1 * min(A.shape) else 4
+            h = math.ceil(q / 2)
+            for label, method, steps in (("former default", "subspace", q), ("default", "block_krylov", h),
+                                         ("one step fewer", "block_krylov", h - 1)):
+                errs = [float(np.max(np.abs(rsvd(A, k, method=method, n_iter=steps, rng=seed).s - exact[:k])
+                                     / exact[:k])) for seed in range(seeds)]
+                out.append({"case": name, "k": k, "call": label, "method": method, "n_iter": steps,
+                            "passes": 2 * steps + 2, "err_median": float(np.median(errs)), "err_max": max(errs)})
+                print(f"{name}, k={k}: {label} ({method}, q={steps}, {2 * steps + 2} passes): median "
+                      f"{out[-1]['err_median']:.2g}, max {out[-1]['err_max']:.2g}", flush=True)
+    return out
 
 
 def main(argv=None):
@@ -321,6 +403,8 @@ def main(argv=None):
         if args.only in ("all", "accuracy"):
             results["accuracy"] = accuracy_vs_svd_compressed(args)
             print_accuracy(results["accuracy"])
+        if args.only in ("all", "rule"):
+            results["rule"] = default_rule()
     finally:
         shutil.rmtree(args.path, ignore_errors=True)
         if args.json:
