@@ -860,7 +860,9 @@ class TruncatedSVDUpdater:
             return sp.csr_array(E).astype(self.dtype) if E.dtype != self.dtype else sp.csr_array(E)
         E = np.asarray(E)
         working_dtype(E.dtype, np, name=name)
-        return E.astype(self.dtype, copy=False)
+        # one memory layout whatever the block's (a Dask chunk or a column slice may arrive in either): the
+        # reductions and products over it then round the same way, and equal blocks give equal bits
+        return np.ascontiguousarray(E, dtype=self.dtype)
 
     # the rows case, with (grow, basis) = (U, V); the columns case is the same with the roles swapped
     def _append(self, grow, other, cols, *, transpose, dense=None, new=None, old=None):
