@@ -254,8 +254,8 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     bound ``||R_m||_2^2 / (theta_i - theta_{m+1})`` over the first ``m`` pairs [4]_, minimised over a grid of
     ``m``, is used. Measured on nine test spectra, the true error was at most twice the estimate at the stop, and
     the estimate at most 1.5x-4x the true error there (the block bound alone: 30x-100x, one or two passes more).
-    Cost per pass: one product with an
-(n, b) block and ``O(n (pb) b)`` for the growing basis. Nystrom: one pass per doubling of the sketch.
+    Cost per pass: one product with an (n, b) block and ``O(n (pb) b)`` for the growing basis. Nystrom: one pass
+    per doubling of the sketch.
 
     References
     ----------
