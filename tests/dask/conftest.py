@@ -1,16 +1,30 @@
-"""Fixtures of the Dask tests: a 2-worker, 1-thread-each ``distributed.LocalCluster`` shared by the session, and
-``guard_inside``, the gather guard over every computation a call makes inside itself."""
+"""Fixtures of the Dask tests: a 2-worker, 1-thread-each ``distributed.LocalCluster`` shared by the session (the
+scheduler of the tests that ask for it, and only of those), and ``guard_inside``, the gather guard over every
+computation a call makes inside itself."""
 
 import pytest
 
 
 @pytest.fixture(scope="session")
-def dask_client():
-    """A client of a 2-process LocalCluster (1 thread per worker), started once per test session."""
+def _cluster_client():
+    """A client of a 2-process LocalCluster (1 thread per worker), started once per test session, not made the
+    default scheduler: a session-wide default would take every later Dask test's computations, in any directory, to
+    the worker processes (where a loaded machine can make them fail with "lost dependencies")."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
-                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+                                  silence_logs=50) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
         yield client
+
+
+@pytest.fixture
+def dask_client(_cluster_client):
+    """The session's cluster client, the current client and Dask's scheduler for the duration of the test (the
+    library's own ``compute`` calls included)."""
+    import dask
+
+    with _cluster_client.as_current(), dask.config.set(scheduler=_cluster_client):
+        yield _cluster_client
 
 
 @pytest.fixture

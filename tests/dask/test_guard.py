@@ -1,5 +1,7 @@
 """The gather guard itself: it passes per-chunk work and catches a graph that gathers its input."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,20 @@ def test_the_cluster_fixture_runs_a_graph(dask_client):
     A = np.random.default_rng(2).standard_normal((200, 10))
     D = chunked(A, (50, 10))
     assert np.allclose(dask_client.compute(D.T @ D, sync=True), A.T @ A)
+
+
+def test_the_cluster_schedules_only_the_tests_that_ask_for_it(dask_client):
+    import dask
+
+    # inside: a plain compute (as the library makes) runs in a worker process
+    assert dask.delayed(os.getpid)().compute() != os.getpid()
+
+
+def test_other_tests_keep_the_local_scheduler():
+    import dask
+
+    # after the cluster's tests (the session's cluster still up), a plain compute runs in this process
+    assert dask.delayed(os.getpid)().compute() == os.getpid()
 
 
 def test_unknown_chunk_sizes_are_refused_with_the_fix():
