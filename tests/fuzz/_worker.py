@@ -31,6 +31,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 _HEADER = struct.Struct("<Q")
+# what the worker writes once its imports are done: start-up is not counted against a case's timeout
+_READY = b"ready\n"
+# seconds a worker may take to start (import the library and its registry) on a loaded machine
+_START_TIMEOUT = 300.0
 # mutations whose outcome is free (accept or refuse cleanly) for an argument marked lenient
 LENIENT = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32",
            "complex64", "complex128")
@@ -263,6 +267,10 @@ def _serve():
     faulthandler.enable()
     proto = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the library prints goes to stderr, not into the protocol
+    from . import _mutations, _registry  # noqa: F401  (the imports, the library's included, before "ready")
+
+    proto.write(_READY)
+    proto.flush()
     stdin = sys.stdin.buffer
     while True:
         head = stdin.read(_HEADER.size)
@@ -305,6 +313,11 @@ class Worker:
         self._log = tempfile.TemporaryFile()
         self._proc = subprocess.Popen([sys.executable, "-m", "tests.fuzz._worker"], cwd=ROOT, env=env,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
+        ready, problem = self._read(len(_READY), timeout=max(_START_TIMEOUT, self.timeout))
+        if ready != _READY:
+            detail = "no answer" if problem == "hang" else f"exit {self._proc.wait()}: {self._tail()}"
+            self.close()
+            raise RuntimeError(f"the fuzz worker did not start ({detail})")
 
     def close(self):
         """Stop the worker process."""
@@ -323,11 +336,11 @@ class Worker:
         frames = [ln for ln in lines if ln.startswith("File ")][:4]
         return " | ".join(lines[:1] + frames)
 
-    def _read(self, n):
+    def _read(self, n, timeout=None):
         data = b""
         fd = self._proc.stdout.fileno()
         while len(data) < n:
-            ready, _, _ = select.select([fd], [], [], self.timeout)
+            ready, _, _ = select.select([fd], [], [], self.timeout if timeout is None else timeout)
             if not ready:
                 return None, "hang"
             chunk = os.read(fd, n - len(data))

@@ -19,3 +19,14 @@ def test_the_harness_catches_each_kind_of_failure():
     want = ["input-modified", "accepted-invalid", "crash", "hang", "silent-wrong", "error-unnamed", "dtype", ""]
     assert got == want, records
     assert worker.restarts == 2
+
+
+def test_start_up_is_not_counted_against_a_case():
+    # importing the library and the registry takes about 3 s (longer than this timeout); the case takes milliseconds
+    worker = Worker(timeout=1.0)
+    try:
+        records = worker.run([("_selftest.squares", "A", "nan", 0), ("_selftest.squares", "A", "nan", 0)])
+    finally:
+        worker.close()
+    assert [r["category"] for r in records] == ["", ""], records
+    assert worker.restarts == 0
