@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from .._backend import as_rng, is_numpy_namespace
+from .._backend import ConvergenceWarning, as_rng, is_numpy_namespace
 from .._validate import check_option, check_real, refuse_random_state
 from ..matmul._common import scale_pow2
 from ._problem import Problem, check_step, iterate
@@ -16,6 +17,14 @@ __all__ = ["gd", "precgd", "scaled_gd", "scaled_gd_lambda", "subgradient_l1"]
 #: ``lam="auto"`` of :func:`scaled_gd_lambda`: the damping of each iteration is this multiple of the residual
 #: ``||A(X X^T) - y||`` (PrecGD's rule, :func:`precgd`, is the multiple 1).
 AUTO_DAMPING = 0.3
+
+#: :func:`subgradient_l1` restarts its step schedule when, with the step run down below `tol`, a step of
+#: ``eta 10^-j`` (``j = 0, ..., 6``) along the subgradient direction still lowers the l1 fit by more than this many
+#: times ``eps ||y||_1`` (its rounding): the schedule ran out before the iterates reached a minimiser, where the
+#: fit's minimum is sharp and no step lowers it. (Relative to the fit itself the gain can be tiny: with 20% gross
+#: outliers a stall at 1.3e-2 relative error lowered it by 3e-5 of it.) At most ``SUBGRADIENT_RESTARTS`` times.
+SUBGRADIENT_STALL_FLOOR = 1000.0
+SUBGRADIENT_RESTARTS = 3
 
 
 def _precondition(grad, gram, damping, xp):
@@ -478,7 +487,7 @@ def precgd(op, y, r, *, eta=0.5, init="spectral", alpha="auto", n_iter=1000, tol
 
 
 @refuse_random_state
-def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_iter=1000, tol=None, truth=None,
+def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_iter=2000, tol=None, truth=None,
                    callback=None, rng=None):
     r"""Robust recovery from grossly corrupted measurements: subgradient method on the l1 loss (Ma and Fattahi).
 
@@ -503,14 +512,16 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
         Initial step, ``> 0``.
     decay : float
         Geometric decay of the step, ``0 < decay <= 1``: the error falls by about ``decay`` per iteration once
-        the start-up (growth from the small initialisation) is over, if the step is not too small by then.
+        the start-up (growth from the small initialisation) is over, if the step is not too small by then
+        (where it was, the schedule restarts: see Notes).
     alpha : "auto" or float
         Scale of the initialisation relative to ``sqrt(F_hat)``, ``F_hat = sqrt(m) median|y| / 0.6745``, a
         robust estimate of ``||M||_F``; ``"auto"``: 1e-3.
     x0 : (n, r) array, optional
         Starting point instead of the random one.
     n_iter : int
-        As in :func:`scaled_gd_lambda`.
+        Cap on the iterations (default 2000: one schedule runs down to `tol` in about 540 at the defaults, and a
+        restart takes as many again; see Notes).
     tol : float, optional
         Stop when the relative l1 change of the fit is small: when ``eta_t < tol`` (the iterates then move by
         less than ``tol ||X||`` per step). Default 1e-12 in float64, 1e-5 in float32.
@@ -524,7 +535,8 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
     Returns
     -------
     SolverResult
-        ``X``, ``converged`` (the step fell below `tol`), ``diverged``, ``n_iter``, ``message``, ``history``
+        ``X``, ``converged`` (the step fell below `tol` at a minimiser of the l1 fit), ``restarts`` (of the
+        step schedule), ``diverged``, ``n_iter``, ``message``, ``history``
         (``residual``: the relative l2 residual, large with outliers; ``l1``: ``||A(X X^T) - y||_1 / ||y||_1``;
         ``error`` with `truth`); ``noise_level``: the robust estimate ``median |A(X X^T) - y| / 0.6745`` of the
         standard deviation of the noise among the measurements that are not outliers.
@@ -534,10 +546,29 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
     ValueError, TypeError
         As :func:`scaled_gd_lambda`, and ``decay`` outside ``(0, 1]``.
 
+    Warns
+    -----
+    ConvergenceWarning
+        If `n_iter` runs out first, or if the iterates still stall short of a minimiser after
+        ``SUBGRADIENT_RESTARTS`` restarts (``converged=False``; raise `decay` or `eta`).
+
     See Also
     --------
     scaled_gd_lambda : The least-squares method for measurements with small noise only.
     scaled_gd : ScaledGD on the least-squares loss.
+
+    Notes
+    -----
+    The geometric schedule can run down before the iterates arrive: from an unlucky start the growth out of the
+    small initialisation takes longer, and the step is below `tol` while the iterates are still far from the
+    solution (on 8 x 8 rank-2 problems with 150 Gaussian measurements, 1 of 30 starts stopped 0.2 away at the
+    default ``decay = 0.95``; 0 of 30 at 0.97, in 1.7x the iterations). So when the step falls below `tol`, the
+    steps ``eta 10^-j`` (``j = 0, ..., 6``) along ``-D(X) X`` are tried: at a minimiser none lowers the l1 fit
+    (its minimum is sharp), at a stall one does by more than its rounding (``SUBGRADIENT_STALL_FLOOR eps
+    ||y||_1``), and the schedule restarts from that step (at most ``SUBGRADIENT_RESTARTS`` times). A run that
+    needs no restart is unchanged by this test, which costs 8 products with the measurement operator. At the
+    paper's size (n = 100, r = 5, m = 10,000) the default schedule stalled at 0.47 to 0.9 relative error from
+    the seed of the ``subgradient-l1`` reproduction; restarted once, it reached 1e-12 in 1,078 iterations.
 
     References
     ----------
@@ -575,17 +606,52 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
         X, alpha = problem.given_init(x0), None
     norm = math.sqrt(math.pi / (2 * m))
     l1_history = []
+    # the schedule eta decay^(t - start); the iterate the last step made
+    run = {"start": 0.0, "restarts": 0, "stalled": False, "X": X}
 
     def step(X, G, res, rel, t):
         l1_history.append(float(xp.sum(xp.abs(res))) / y_l1)
         D = problem.adjoint(xp.sign(res)) * norm
-        return X - (eta * decay**t) * (D @ X)
+        run["X"] = X - (eta * decay ** (t - run["start"])) * (D @ X)
+        return run["X"]
+
+    def l1_fit(X):
+        res, _ = problem.residual(X @ X.T)
+        return float(xp.sum(xp.abs(res))), res
+
+    def stall_step(X):
+        """The step ``eta 10^-j`` that lowers the l1 fit most along ``-D(X) X``, if by more than its rounding."""
+        f0, res = l1_fit(X)
+        DX = (problem.adjoint(xp.sign(res)) * norm) @ X
+        best, target = None, f0 - SUBGRADIENT_STALL_FLOOR * float(xp.finfo(problem.dtype).eps) * y_l1
+        for j in range(7):
+            f, _ = l1_fit(X - (eta * 10.0**-j) * DX)
+            if f < target:
+                best, target = eta * 10.0**-j, f
+        return best
 
     def small_step(rel, t):
-        return eta * decay**t < problem.tol
+        if eta * decay ** (t - run["start"]) >= problem.tol:
+            return False
+        if decay < 1:
+            s = stall_step(run["X"])
+            if s is not None and run["restarts"] < SUBGRADIENT_RESTARTS:
+                run["restarts"] += 1
+                run["start"] = t - math.log(s / eta) / math.log(decay)  # the step is s again
+                return False
+            run["stalled"] = s is not None
+        return True
 
-    out = iterate(problem, X, step, callback=callback, name="subgradient_l1", extra={"alpha": alpha},
-                  done=small_step, criterion=f"a step size below tol={problem.tol:.3g}", noise_stop=False)
+    out = iterate(problem, X, step, callback=callback, name="subgradient_l1",
+                  extra={"alpha": alpha, "restarts": 0}, done=small_step,
+                  criterion=f"a step size below tol={problem.tol:.3g}", noise_stop=False)
+    out.restarts = run["restarts"]
+    if out.converged and run["stalled"]:
+        out.converged = False
+        out.message = (f"subgradient_l1: the step size fell below tol={problem.tol:.3g} at iteration {out.n_iter} "
+                       f"after {run['restarts']} restarts of its schedule, but a larger step still lowers the l1 fit: "
+                       "the iterates stalled short of a minimiser; raise decay (closer to 1) or eta")
+        warnings.warn(out.message, ConvergenceWarning, stacklevel=2)
     res_final, _ = problem.residual(scale_pow2(out.X, -problem.k) @ scale_pow2(out.X, -problem.k).T)
     # the l2 estimate of the noise would count the outliers: the median absolute deviation ignores them
     out.noise_level = _ldexp(float(_median(xp.abs(res_final), xp)) / 0.6745, 2 * problem.k)

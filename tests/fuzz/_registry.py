@@ -168,7 +168,9 @@ def _register_svd():
     spec("svd.randomized_range_finder", A_only, lambda d: svd.randomized_range_finder(d["A"], 3, n_iter=2, rng=0),
          lambda Q: {"QQt": Q @ Q.conj().T}, matrix_arg({"QQt": 0}, complex=True))
     spec("svd.rsvd", A_only, lambda d: svd.rsvd(d["A"], 3, rng=0), svd_summary, matrix_arg(SVD1, complex=True))
-    spec("svd.rand_qb", A_only, lambda d: svd.rand_qb(d["A"], rank=3, rng=0), lambda r: {"QB": r.Q @ r.B},
+    # rank 5 on a matrix of rank 3 plus noise: a QB of exactly rank 3 (no oversampling) missed part of the range in
+    # 20% of 200 draws (up to 42% relative error), so float32 and float64, which draw different sketches, disagreed
+    spec("svd.rand_qb", A_only, lambda d: svd.rand_qb(d["A"], rank=5, rng=0), lambda r: {"QB": r.Q @ r.B},
          matrix_arg({"QB": 1}, complex=True), rtol32=5e-2)
     spec("svd.svd_tol", A_only, lambda d: svd.svd_tol(d["A"], 0.05, rng=0), svd_summary,
          matrix_arg(SVD1, complex=True))
@@ -289,7 +291,9 @@ def _register_factor():
 
     for name, f in (("mf_svd", factor.mf_svd), ("mf_cpqr", factor.mf_cpqr), ("utv", factor.utv)):
         spec(f"factor.{name}", A_only, lambda d, f=f: f(d["A"], 3), recon, matrix_arg({"recon": 1}))
-    spec("factor.generalized_nystrom", A_only, lambda d: factor.generalized_nystrom(d["A"], 3, rng=0), recon,
+    # 8 sketch columns for a matrix of rank 3 plus noise (see svd.rand_qb: with 3, one draw in three missed part of
+    # the range, up to 60% relative error)
+    spec("factor.generalized_nystrom", A_only, lambda d: factor.generalized_nystrom(d["A"], 8, rng=0), recon,
          matrix_arg({"recon": 1}), rtol32=5e-2)
     spec("factor.interpolative", A_only, lambda d: factor.interpolative(d["A"], 3, rng=0), recon,
          matrix_arg({"recon": 1}))
@@ -417,9 +421,12 @@ def _register_sensing():
             return {"X": X @ X.T if X.shape[1] != X.shape[0] else X}
         return {"X": r["L"] @ r["R"].T}
 
-    for name in ("gd", "precgd", "scaled_gd", "scaled_gd_lambda", "subgradient_l1"):
+    # the subgradient method runs its step schedule down (about 540 iterations in float64, 225 in float32, and as
+    # many again after a restart): cut at 60 it was 1e-2 to 7e-2 from the solution, where float32 and float64 part
+    for name, n_iter in (("gd", 60), ("precgd", 60), ("scaled_gd", 60), ("scaled_gd_lambda", 60),
+                         ("subgradient_l1", 2000)):
         f = getattr(sensing, name)
-        spec(f"sensing.{name}", y_base, lambda d, f=f: f(_gauss_op(), d["y"], 2, n_iter=60, rng=0), summary,
+        spec(f"sensing.{name}", y_base, lambda d, f=f, n=n_iter: f(_gauss_op(), d["y"], 2, n_iter=n, rng=0), summary,
              Arg("y", "vector", scale={"X": 1}), scale_rtol=1e-5, rtol32=5e-2)
 
     X_base = lambda seed: {"X": low_rank(seed, 8, 8, r=2)}  # noqa: E731

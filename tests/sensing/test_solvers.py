@@ -159,6 +159,35 @@ def test_subgradient_l1_is_robust_to_gross_outliers_where_l2_fails():
     assert robust.history["l1"][-1] < robust.history["l1"][0]
 
 
+def _stalling_problem():
+    """8 x 8, rank 2, 150 Gaussian measurements: from rng=0 the default schedule (decay 0.95) runs its step down to
+    tol about 0.21 away from the solution (in 1 of 30 such problems)."""
+    from lowrank_la.sensing import GaussianSensing
+
+    L = np.random.default_rng(6).standard_normal((8, 2))
+    M = L @ L.T
+    return GaussianSensing(8, 150, rng=0), M
+
+
+def test_subgradient_l1_restarts_a_schedule_that_ran_out_before_the_minimiser():
+    op, M = _stalling_problem()
+    res = subgradient_l1(op, op.forward(M), 2, n_iter=2000, truth=M, rng=0)
+    assert res.restarts == 1 and res.converged
+    assert res.history["error"][-1] < 1e-10
+    # the schedule's first run-down: still 0.2 from M where the step fell below tol (iteration 539)
+    assert res.history["error"][539] > 0.1
+
+
+def test_subgradient_l1_reports_a_stall_it_cannot_restart(monkeypatch):
+    from lowrank_la.sensing import _solvers
+
+    monkeypatch.setattr(_solvers, "SUBGRADIENT_RESTARTS", 0)
+    op, M = _stalling_problem()
+    with pytest.warns(ConvergenceWarning, match="stalled short of a minimiser"):
+        res = subgradient_l1(op, op.forward(M), 2, n_iter=2000, truth=M, rng=0)
+    assert not res.converged and res.restarts == 0 and res.history["error"][-1] > 0.1
+
+
 # ------------------------------------------------------------------ limits and invariances
 
 def _start(n=30, r=2, scale=1e-2, seed=9):
