@@ -160,7 +160,9 @@ def generalized_nystrom(A, k, *, oversample=1.5, sketch="gaussian", eps_trunc=No
     -----
     Cost: two sketch products (``O(mn(k + l))`` with Gaussian sketches), then ``O(m l k + l k^2)``. With
     ``l = 1.5 k`` the error is close to that of the randomized SVD of rank ``k`` [1]_; ``l = k`` (the plain
-    Nystrom choice) is unstable.
+    Nystrom choice) is unstable. Take `k` a few above the rank you need: on 200 random 24 x 16 matrices of rank 3
+    plus noise, ``k = 3`` gave an error over 10x the best rank-3 error in 27.5% of the draws (up to 135x), ``k =
+    5`` in 0.5% (up to 19x), ``k = 8`` never (at most 3.9x, median 1.5x).
 
     References
     ----------
