@@ -90,3 +90,14 @@ def assert_no_gather(*collections, source, fraction=0.5):
     largest = max_task_input_bytes(*collections)
     assert largest <= fraction * total, (
         f"a task received {largest} bytes, {largest / total:.0%} of the {total}-byte input: a gather")
+
+
+def assert_equal_to_rounding(got, expected, rel=1e-12):
+    """``got`` equals ``expected`` to ``rel`` times the largest entry of ``expected``.
+
+    What a Dask result of the same arithmetic as a NumPy one can promise: a chunk arrives in a fresh buffer (from
+    ``from_array``'s slicing or a worker's deserialisation), and BLAS (OpenBLAS 0.3.31 here) may round a product
+    differently at another memory alignment, so results that were equal bit for bit with one BLAS build differ in
+    the last bits with another.
+    """
+    np.testing.assert_allclose(got, expected, rtol=0, atol=rel * float(np.abs(expected).max()))
