@@ -609,10 +609,13 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
     # the schedule eta decay^(t - start); the iterate the last step made
     run = {"start": 0.0, "restarts": 0, "stalled": False, "X": X}
 
+    def direction(X, res):
+        """``D(X) X``, ``D = sqrt(pi / 2m) A^*(sign(res))``: the l1 fit's subgradient direction."""
+        return (problem.adjoint(xp.sign(res)) * norm) @ X
+
     def step(X, G, res, rel, t):
         l1_history.append(float(xp.sum(xp.abs(res))) / y_l1)
-        D = problem.adjoint(xp.sign(res)) * norm
-        run["X"] = X - (eta * decay ** (t - run["start"])) * (D @ X)
+        run["X"] = X - (eta * decay ** (t - run["start"])) * direction(X, res)
         return run["X"]
 
     def l1_fit(X):
@@ -622,7 +625,7 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
     def stall_step(X):
         """The step ``eta 10^-j`` that lowers the l1 fit most along ``-D(X) X``, if by more than its rounding."""
         f0, res = l1_fit(X)
-        DX = (problem.adjoint(xp.sign(res)) * norm) @ X
+        DX = direction(X, res)
         best, target = None, f0 - SUBGRADIENT_STALL_FLOOR * float(xp.finfo(problem.dtype).eps) * y_l1
         for j in range(7):
             f, _ = l1_fit(X - (eta * 10.0**-j) * DX)
@@ -642,9 +645,8 @@ def subgradient_l1(op, y, r, *, eta=1.0, decay=0.95, alpha="auto", x0=None, n_it
             run["stalled"] = s is not None
         return True
 
-    out = iterate(problem, X, step, callback=callback, name="subgradient_l1",
-                  extra={"alpha": alpha, "restarts": 0}, done=small_step,
-                  criterion=f"a step size below tol={problem.tol:.3g}", noise_stop=False)
+    out = iterate(problem, X, step, callback=callback, name="subgradient_l1", extra={"alpha": alpha},
+                  done=small_step, criterion=f"a step size below tol={problem.tol:.3g}", noise_stop=False)
     out.restarts = run["restarts"]
     if out.converged and run["stalled"]:
         out.converged = False
