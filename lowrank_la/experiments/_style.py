@@ -3,12 +3,15 @@
 The docs show a figure (saved with ``bbox_inches="tight"``) at most :data:`DOCS_WIDTH` inches wide (about 700 px at
 96 dpi), so a figure drawn wider is shrunk by ``width / DOCS_WIDTH``. :func:`finish` sets every font size so that,
 after that shrinking, tick labels and legend text are :data:`TEXT_POINTS` points, axis labels
-:data:`LABEL_POINTS` and titles :data:`TITLE_POINTS`, and moves a legend that covers data outside its axes.
+:data:`LABEL_POINTS` and titles :data:`TITLE_POINTS`, moves a legend that covers data outside its axes, and drops
+the minor tick labels of a log axis where tick labels run into each other.
 """
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
+from matplotlib.transforms import offset_copy
 
-__all__ = ["DOCS_WIDTH", "TEXT_POINTS", "LABEL_POINTS", "TITLE_POINTS", "docs_scale", "finish"]
+__all__ = ["DOCS_WIDTH", "TEXT_POINTS", "LABEL_POINTS", "TITLE_POINTS", "docs_scale", "finish", "spaced_ticks"]
 
 DOCS_WIDTH = 7.3
 TEXT_POINTS = 9.0
@@ -20,6 +23,16 @@ def docs_scale(fig) -> float:
     """The factor by which `fig`, saved with ``bbox_inches="tight"``, is shrunk to fit the docs width (>= 1)."""
     width = fig.get_tightbbox(fig.canvas.get_renderer()).width
     return max(1.0, width / DOCS_WIDTH)
+
+
+def spaced_ticks(values, ratio=1.5):
+    """The values among the sorted `values` at least `ratio` apart on a log axis (the first one always): tick
+    positions whose labels do not run into each other (20, 60, 100, ..., 300 in steps of 40 crowd from 100 on)."""
+    ticks = [values[0]]
+    for value in values[1:]:
+        if value >= ratio * ticks[-1]:
+            ticks.append(value)
+    return ticks
 
 
 def finish(fig):
@@ -35,7 +48,24 @@ def finish(fig):
             break
         scale = docs_scale(fig) * 1.01
         _set_sizes(fig, scale)
+    _drop_crowded_minor_labels(fig)
     return fig
+
+
+def _drop_crowded_minor_labels(fig):
+    """Unlabel the minor ticks of every log axis whose tick labels overlap (a log axis spanning about a decade
+    labels some minor ticks, ``2 x 10^1``, ``3 x 10^1``, ..., which run together on a narrow panel)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() != "log":
+                continue
+            boxes = [label.get_window_extent(renderer) for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                     for label in (tick.label1,) if label.get_visible() and label.get_text()]
+            boxes.sort(key=lambda box: box.x0 if axis is ax.xaxis else box.y0)
+            if any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])):
+                axis.set_minor_formatter(NullFormatter())
 
 
 def _set_sizes(fig, scale):
@@ -57,8 +87,12 @@ def _set_sizes(fig, scale):
 
 
 def _resize_legend(ax, legend, size):
-    """Redraw `legend` at font `size`, keeping its entries, columns and placement (anchor in axes coordinates)."""
+    """Redraw `legend` at font `size`, keeping its entries, columns and placement (anchor in axes coordinates; a
+    legend moved below its axes is placed there again, under the axis's labels at their new size)."""
     labels = [text.get_text() for text in legend.get_texts()]
+    if getattr(legend, "_below_axes", False):
+        _place_below(ax, legend.legend_handles, labels, size)
+        return
     anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).bounds
     ax.legend(legend.legend_handles, labels, fontsize=size, ncols=legend._ncols, loc=legend._loc,
               bbox_to_anchor=anchor, bbox_transform=ax.transAxes)
@@ -76,14 +110,30 @@ def _move_covering_legends(fig):
         if legend is None or not _covers_data(ax, legend, renderer):
             continue
         labels = [text.get_text() for text in legend.get_texts()]
-        size = legend.get_texts()[0].get_fontsize()
-        width = ax.get_window_extent(renderer).width
-        under_labels = ax.transAxes.inverted().transform((0.0, ax.get_tightbbox(renderer).y0))[1]
-        for ncols in range(len(labels), 0, -1):
-            legend = ax.legend(legend.legend_handles, labels, fontsize=size, ncols=ncols, loc="upper center",
-                               bbox_to_anchor=(0.5, under_labels - 0.02), bbox_transform=ax.transAxes, borderaxespad=0)
-            if ncols == 1 or legend.get_window_extent(renderer).width <= width:
-                break
+        _place_below(ax, legend.legend_handles, labels, legend.get_texts()[0].get_fontsize())
+
+
+def _place_below(ax, handles, labels, size):
+    """A legend under the x axis's tick and axis labels, in as many columns as fit the axes' width.
+
+    Its anchor is the axes' bottom edge offset by the depth of those labels in points, which does not change when
+    the layout engine resizes the axes (an anchor in axes fractions moved onto the labels as the axes shrank).
+    """
+    fig = ax.figure
+    if ax.get_legend() is not None:  # measured without it: the layout then fits the axes as they will be
+        ax.get_legend().remove()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = ax.get_window_extent(renderer)
+    labels_box = ax.xaxis.get_tightbbox(renderer)
+    depth = max(0.0, box.y0 - labels_box.y0) if labels_box is not None else 0.0
+    below = offset_copy(ax.transAxes, fig=fig, y=-(depth * 72.0 / fig.dpi + 0.4 * size), units="points")
+    for ncols in range(len(labels), 0, -1):
+        legend = ax.legend(handles, labels, fontsize=size, ncols=ncols, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                           bbox_transform=below, borderaxespad=0)
+        if ncols == 1 or legend.get_window_extent(renderer).width <= box.width:
+            break
+    legend._below_axes = True
 
 
 def _covers_data(ax, legend, renderer) -> bool:

@@ -262,6 +262,7 @@ def _figure(rows):
             for eps in TARGETS:
                 ax.axhline(eps, color="gray", lw=0.7, ls=":")
             ax.set(yscale="log", xlabel="matvecs with A or A^T", ylabel=f"{error.replace('_', '-')} error",
-                   title=name if i == 0 or j == 0 else None)
-    axes[0][-1].legend()
+                   title=name)
+    # the panels share their methods: one legend under them all
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=len(METHODS))
     return finish(fig)

@@ -330,24 +330,25 @@ def _figure(rows, matrices):
     if plt is None:
         return None
     rec = [r for r in rows if r["part"] == "reconstruction"]
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.6), sharey=False)
+    methods = ["meta general (random B, D, W)", *METHODS]
+    # one labelled row per method on the shared axis (rotated tick labels ran into each other)
+    fig, axes = plt.subplots(1, 3, figsize=(10, 0.3 * len(methods) + 1.8), sharey=True)
     markers = dict(zip(matrices, "osD^"))
+    y = np.arange(len(methods))
     for ax, level in zip(axes, ("100%", "10%", "1%")):
-        methods = ["meta general (random B, D, W)", *METHODS] if level == "100%" else list(METHODS)
         for name in matrices:
             vals = []
             for method in methods:
                 hit = [r["relative_error"] for r in rec if r["matrix"] == name and r["level"] == level
                        and r["method"] == method]
                 vals.append(max(hit[0], 1e-17) if hit else np.nan)
-            ax.semilogy(range(len(methods)), vals, markers[name], label=name, alpha=0.8)
-        ax.set_xticks(range(len(methods)))
-        ax.set_xticklabels([m.replace(" (uniform)", "").replace(" (random B, D, W)", "") for m in methods],
-                           rotation=40, ha="right")
-        ax.set(title=f"k = {level} of rank", ylabel="||A - F G H^T||_F / ||A||_F")
+            ax.semilogx(vals, y, markers[name], label=name, alpha=0.8)
+        ax.set(title=f"k = {level} of rank", xlabel="||A - F G H^T||_F / ||A||_F")
         if level == "100%":
-            ax.axhline(EXACT, color="grey", lw=0.8, ls="--")
-    axes[0].legend()
+            ax.axvline(EXACT, color="grey", lw=0.8, ls="--")
+    axes[0].set_yticks(y, [m.replace(" (uniform)", "").replace(" (random B, D, W)", "") for m in methods])
+    axes[0].invert_yaxis()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(matrices))
     return finish(fig)
 
 

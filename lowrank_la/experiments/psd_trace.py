@@ -52,7 +52,7 @@ import scipy.sparse
 
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish
+from ._style import finish, spaced_ticks
 
 __all__ = ["run_rate", "run_xtrace"]
 
@@ -206,7 +206,8 @@ def _figure(rows, key, methods, stat, label):
                     for m in ms]
             ax.plot(ms, np.maximum(errs, 1e-17), marker + "-", label=method)
         ax.set(xscale="log", yscale="log", xlabel="matvecs", title=group)
-        ax.set_xticks(ms, [str(m) for m in ms], minor=False)
+        ticks = spaced_ticks(ms)
+        ax.set_xticks(ticks, [str(m) for m in ticks], minor=False)
         ax.set_xticks([], minor=True)
     for ax in axes[:, 0]:
         ax.set_ylabel(f"{label} relative error")

@@ -198,7 +198,10 @@ def _figure(rows, cfg):
         ax.plot(qs, [c["median_range_ratio"] for c in cells], "s-", label="range finder ||(I - QQ^T)A|| (median)")
         ax.plot(qs, [c["bound_ratio"] for c in cells], "k--", label="HMT Cor. 10.10 bound (range finder)")
         ax.axhline(1.0, color="gray", lw=0.8)
-        ax.set(yscale="log", xlabel="power iterations q", ylabel="spectral error / sigma_{k+1}",
+        ax.set(yscale="log", xlabel="power iterations q",
                title=f"{_spectrum_words(SPECTRA[name])}\nrank k = {cfg['k']}, oversampling {cfg['p']}")
-        ax.legend()
+    first = np.atleast_1d(axes)[0]
+    first.set_ylabel("spectral error / sigma_{k+1}")
+    # the panels share their curves: one legend under them all
+    fig.legend(*first.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return finish(fig)

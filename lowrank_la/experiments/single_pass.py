@@ -52,7 +52,7 @@ from .. import datasets
 from .._backend import as_rng, thread_limit
 from ..svd._streaming import StreamingSketch
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish
+from ._style import finish, spaced_ticks
 
 __all__ = ["run"]
 
@@ -382,10 +382,16 @@ def _figure(table, cfg):
                 ax.plot(*zip(*pts), ls=ls, marker=marker, color=color, ms=4, label=method)
         ax.axvline(default_T / (2 * cfg["n"]), color="0.8", lw=1, zorder=0)
         ax.set(xscale="log", yscale="log", title=cls, xlabel="storage T/(m+n)")
+        ticks = spaced_ticks(sorted(by_T), 1.6)
+        ax.set_xticks(ticks, [f"{T:g}" for T in ticks])
+        ax.set_xticks([], minor=True)
     for ax in axes.ravel()[len(classes):]:
         ax.axis("off")
-    axes[0, 0].set_ylabel("relative excess error (Frobenius)")
-    axes[0, 0].legend()
+    for ax in axes[:, 0]:
+        ax.set_ylabel("relative excess error")
+    # the panels share their methods: one legend under them all (in a panel it covered data, and moved below it
+    # it pushed the rows apart)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
     fig.suptitle(f"Single-pass fixed-rank approximation, n={cfg['n']}, r={RANK}, R={R_LEADING} "
                  f"(grey line: default k=4r+1, s=2k+1)")
     return finish(fig)

@@ -2,7 +2,7 @@
 
 The font sizes are read from the matplotlib artists of the figure each reproduction returns: tick labels, axis
 labels, titles, legend texts, shrunk by the factor the docs page shrinks the saved (``bbox_inches="tight"``)
-figure by, must be at least 9 points; legend entries are named and distinct.
+figure by, must be at least 9 points; no two tick labels of an axis overlap; legend entries are named and distinct.
 """
 
 import matplotlib
@@ -37,12 +37,30 @@ def _texts(fig):
     return [(what, t) for what, t in out if t.get_visible() and t.get_text().strip()]
 
 
+def _overlapping_tick_labels(fig):
+    """Pairs of neighbouring tick labels of one axis whose boxes overlap (in a drawn figure)."""
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.axison:
+            continue
+        for axis, coordinate in ((ax.xaxis, "x0"), (ax.yaxis, "y0")):
+            labels = [tick.label1 for tick in axis._update_ticks()
+                      if tick.label1.get_visible() and tick.label1.get_text().strip()]
+            boxes = sorted(((label.get_window_extent(renderer), label.get_text()) for label in labels),
+                           key=lambda item: getattr(item[0], coordinate))
+            out += [(a[1], b[1]) for a, b in zip(boxes, boxes[1:]) if a[0].overlaps(b[0])]
+    return out
+
+
 def _check(fig):
     fig.canvas.draw()
     scale = max(1.0, fig.get_tightbbox(fig.canvas.get_renderer()).width / DOCS_WIDTH)
     small = [f"{what} {t.get_text()!r} at {t.get_fontsize() / scale:.1f} pt" for what, t in _texts(fig)
              if t.get_fontsize() / scale < MIN_POINTS - 1e-9]
     assert not small, f"text below {MIN_POINTS} pt at docs width (figure shrunk {scale:.2f}x): {small}"
+    crowded = _overlapping_tick_labels(fig)
+    assert not crowded, f"tick labels run into each other: {crowded}"
     legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
     assert legends, "a reproduction's figure has a legend"
     for legend in legends:
