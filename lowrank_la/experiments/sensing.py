@@ -419,7 +419,8 @@ def _figure_l1(rows, cfg):
             pts = [row for row in rows if row["method"] == method and row["kappa"] == kappa]
             ax.semilogy([row["outlier_fraction"] for row in pts], [max(row["final_error"], 1e-16) for row in pts],
                         "o-", label=method)
-        ax.set(xlabel="fraction of gross outliers", ylabel="final ||XX^T - M||_F / ||M||_F", title=f"kappa={kappa}")
-        ax.legend()
-    fig.tight_layout()
+        ax.set(xlabel="fraction of gross outliers", title=f"kappa={kappa}")
+    axes[0, 0].set_ylabel("final relative error\n||XX^T - M||_F / ||M||_F")
+    # the panels share their methods: one legend under them all
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
     return finish(fig)
