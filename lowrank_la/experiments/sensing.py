@@ -265,7 +265,7 @@ def _figure(rows, curves, grid, cfg):
     ax.set_xscale("symlog", linthresh=100)
     ax.set(xlim=(0, None), xlabel="iteration", ylabel="relative error of X X^T", ylim=(1e-13, 10),
            title=f"one run: n = {n}, r* = {rs}, r = {2 * rs}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    ax.legend()  # moved under the axis labels by finish() where it covers the curves
     ax = axes[1]
     default, gd_rows = _by(rows, "ScaledGD(lambda) default"), _by(rows, "GD default")
     for i, (n, rs) in enumerate(cfg["cases"]):
@@ -277,7 +277,7 @@ def _figure(rows, curves, grid, cfg):
         ax.loglog(kappas, best, "^--", color=colors[i % 10], alpha=0.6, label=f"best fixed lam, n={n}, r*={rs}")
     ax.set(xlabel="condition number kappa", ylabel="iterations to 1e-10 (seed mean)",
            title="iterations against kappa")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    ax.legend()
     return finish(fig)
 
 
