@@ -176,7 +176,8 @@ def _figure(rows):
         left.plot([], [], marker, color="gray", label=rule)
     left.set(xscale="log", xlabel="nonzeros per row of P", ylabel="median max pairwise distortion",
              title="Distortion against the sparsity of P")
-    left.legend()
+    # the cells' colours also mark the right panel's points: one legend under both
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=5)
     alphas = [c["fhl"]["alpha"] for c in cells.values()]
     span = np.linspace(min(alphas) * 0.9, max(alphas) * 1.1, 2)
     right.plot(span, span, "k--", label="speed-up = alpha")
