@@ -11,7 +11,8 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 from matplotlib.transforms import offset_copy
 
-__all__ = ["DOCS_WIDTH", "TEXT_POINTS", "LABEL_POINTS", "TITLE_POINTS", "docs_scale", "finish", "spaced_ticks"]
+__all__ = ["DOCS_WIDTH", "TEXT_POINTS", "LABEL_POINTS", "TITLE_POINTS", "docs_scale", "finish", "legend_under_panels",
+           "spaced_ticks"]
 
 DOCS_WIDTH = 7.3
 TEXT_POINTS = 9.0
@@ -33,6 +34,12 @@ def spaced_ticks(values, ratio=1.5):
         if value >= ratio * ticks[-1]:
             ticks.append(value)
     return ticks
+
+
+def legend_under_panels(ax, ncols):
+    """One legend for all the panels of ``ax``'s figure, under them, with ``ax``'s entries: where the panels share
+    their curves, per-panel legends repeat each other and cover data, and one under a panel pushes the rows apart."""
+    return ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=ncols)
 
 
 def finish(fig):
@@ -61,8 +68,8 @@ def _drop_crowded_minor_labels(fig):
         for axis in (ax.xaxis, ax.yaxis):
             if axis.get_scale() != "log":
                 continue
-            boxes = [label.get_window_extent(renderer) for tick in axis.get_major_ticks() + axis.get_minor_ticks()
-                     for label in (tick.label1,) if label.get_visible() and label.get_text()]
+            labels = [tick.label1 for tick in axis.get_major_ticks() + axis.get_minor_ticks()]
+            boxes = [label.get_window_extent(renderer) for label in labels if label.get_visible() and label.get_text()]
             boxes.sort(key=lambda box: box.x0 if axis is ax.xaxis else box.y0)
             if any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])):
                 axis.set_minor_formatter(NullFormatter())

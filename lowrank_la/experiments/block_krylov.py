@@ -60,7 +60,7 @@ import scipy.sparse.linalg
 from .. import datasets
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish
+from ._style import finish, legend_under_panels
 
 __all__ = ["run"]
 
@@ -263,6 +263,5 @@ def _figure(rows):
                 ax.axhline(eps, color="gray", lw=0.7, ls=":")
             ax.set(yscale="log", xlabel="matvecs with A or A^T", ylabel=f"{error.replace('_', '-')} error",
                    title=name)
-    # the panels share their methods: one legend under them all
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=len(METHODS))
+    legend_under_panels(axes[0][0], len(METHODS))
     return finish(fig)

@@ -29,7 +29,7 @@ import numpy as np
 from .._backend import as_rng, thread_limit
 from ..sketch import FJLT, jl_min_dim, max_distortion
 from ._registry import ExperimentResult, best_time, pyplot, register
-from ._style import finish
+from ._style import finish, legend_under_panels
 
 __all__ = ["run"]
 
@@ -176,8 +176,7 @@ def _figure(rows):
         left.plot([], [], marker, color="gray", label=rule)
     left.set(xscale="log", xlabel="nonzeros per row of P", ylabel="median max pairwise distortion",
              title="Distortion against the sparsity of P")
-    # the cells' colours also mark the right panel's points: one legend under both
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=5)
+    legend_under_panels(left, 5)  # the cells' colours also mark the right panel's points
     alphas = [c["fhl"]["alpha"] for c in cells.values()]
     span = np.linspace(min(alphas) * 0.9, max(alphas) * 1.1, 2)
     right.plot(span, span, "k--", label="speed-up = alpha")

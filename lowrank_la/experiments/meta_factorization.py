@@ -64,7 +64,7 @@ from ..factor import (
 )
 from ..factor._classical import cpqr_from_factors, utv_from_bases
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish
+from ._style import finish, legend_under_panels
 
 __all__ = ["run"]
 
@@ -348,7 +348,7 @@ def _figure(rows, matrices):
             ax.axvline(EXACT, color="grey", lw=0.8, ls="--")
     axes[0].set_yticks(y, [m.replace(" (uniform)", "").replace(" (random B, D, W)", "") for m in methods])
     axes[0].invert_yaxis()
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(matrices))
+    legend_under_panels(axes[0], len(matrices))
     return finish(fig)
 
 

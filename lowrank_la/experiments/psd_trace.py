@@ -52,7 +52,7 @@ import scipy.sparse
 
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish, spaced_ticks
+from ._style import finish, legend_under_panels, spaced_ticks
 
 __all__ = ["run_rate", "run_xtrace"]
 
@@ -215,6 +215,6 @@ def _figure(rows, key, methods, stat, label):
         ax.remove()
     if len(groups) == 1:
         axes[0, 0].legend()
-    else:  # the panels share their methods: one legend under them all
-        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=len(methods))
+    else:
+        legend_under_panels(axes[0, 0], len(methods))
     return finish(fig)

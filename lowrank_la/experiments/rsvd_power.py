@@ -54,7 +54,7 @@ import scipy.sparse.linalg
 from .. import datasets
 from .._backend import as_rng, thread_limit
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish
+from ._style import finish, legend_under_panels
 
 __all__ = ["run"]
 
@@ -202,6 +202,5 @@ def _figure(rows, cfg):
                title=f"{_spectrum_words(SPECTRA[name])}\nrank k = {cfg['k']}, oversampling {cfg['p']}")
     first = np.atleast_1d(axes)[0]
     first.set_ylabel("spectral error / sigma_{k+1}")
-    # the panels share their curves: one legend under them all
-    fig.legend(*first.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    legend_under_panels(first, 2)
     return finish(fig)

@@ -77,7 +77,7 @@ from .._backend import ConvergenceWarning, thread_limit
 from ..datasets import psd_low_rank
 from ..sensing import GaussianSensing, gd, precgd, scaled_gd, scaled_gd_lambda, subgradient_l1
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish
+from ._style import finish, legend_under_panels
 
 __all__ = ["run", "run_scaledgd", "run_subgradient_l1"]
 
@@ -421,6 +421,5 @@ def _figure_l1(rows, cfg):
                         "o-", label=method)
         ax.set(xlabel="fraction of gross outliers", title=f"kappa={kappa}")
     axes[0, 0].set_ylabel("final relative error\n||XX^T - M||_F / ||M||_F")
-    # the panels share their methods: one legend under them all
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
+    legend_under_panels(axes[0, 0], 3)
     return finish(fig)

@@ -52,7 +52,7 @@ from .. import datasets
 from .._backend import as_rng, thread_limit
 from ..svd._streaming import StreamingSketch
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish, spaced_ticks
+from ._style import finish, legend_under_panels, spaced_ticks
 
 __all__ = ["run"]
 
@@ -389,9 +389,7 @@ def _figure(table, cfg):
         ax.axis("off")
     for ax in axes[:, 0]:
         ax.set_ylabel("relative excess error")
-    # the panels share their methods: one legend under them all (in a panel it covered data, and moved below it
-    # it pushed the rows apart)
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
+    legend_under_panels(axes[0, 0], 3)
     fig.suptitle(f"Single-pass fixed-rank approximation, n={cfg['n']}, r={RANK}, R={R_LEADING} "
                  f"(grey line: default k=4r+1, s=2k+1)")
     return finish(fig)

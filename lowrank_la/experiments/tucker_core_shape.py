@@ -40,7 +40,7 @@ import numpy as np
 from .._backend import ConvergenceWarning, thread_limit
 from ..tensor import core_shape_search, hooi, hosvd_spectrum
 from ._registry import ExperimentResult, pyplot, register
-from ._style import finish
+from ._style import finish, legend_under_panels
 
 __all__ = ["run"]
 
@@ -163,8 +163,8 @@ def _figure(rows):
         shape = next(r["shape"] for r in rows if r["tensor"] == tensor)
         axes[0, col].set_title(f"{tensor} ({shape})")
         axes[1, col].set_xlabel("parameter budget")
-    # labelled once per row, and one legend under the panels (per-panel labels ran into each other)
+    # labelled once per row (per-panel labels ran into each other)
     axes[0, 0].set_ylabel("squared relative error\n(HOOI)")
     axes[1, 0].set_ylabel("search time [s]\n(spectrum excluded)")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=len(styles))
+    legend_under_panels(axes[0, 0], len(styles))
     return finish(fig)
