@@ -75,17 +75,20 @@ def test_reproduction_figure_is_readable_at_docs_width(name, smoke_run):
 
 
 def test_finish_scales_text_with_width_and_moves_a_covering_legend_below():
-    fig, ax = plt.subplots(figsize=(2 * DOCS_WIDTH, 4))
+    fig, ax = plt.subplots(figsize=(2 * DOCS_WIDTH, 6))  # room for the legend under the x label
     for shift in range(6):  # lines over the whole axes: no place inside for the legend
         ax.plot([0, 1], [shift, shift + 5], label=f"line {shift}")
         ax.plot([0, 1], [shift + 5, shift], label=f"line {shift + 6}")
     ax.legend(fontsize=5)
     ax.set_title("a title", fontsize=5)
+    ax.set_xlabel("an x label", fontsize=5)
     finish(fig)
     try:
         _check(fig)
         assert docs_scale(fig) >= 1.9  # a figure twice the docs width stays about that wide: text scaled 2x
         renderer = fig.canvas.get_renderer()
         assert ax.get_legend().get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
+        # and under the tick and axis labels, after the layout has resized the axes
+        assert ax.get_legend().get_window_extent(renderer).y1 <= ax.xaxis.get_tightbbox(renderer).y0
     finally:
         plt.close(fig)
