@@ -8,8 +8,9 @@ import math
 import os
 
 import numpy as np
+import scipy.linalg
 
-from .._backend import array_namespace, as_rng, solve, to_numpy, working_dtype
+from .._backend import array_namespace, as_rng, is_numpy_namespace, solve, to_numpy, working_dtype
 from .._backend.storage import ArrayField, ConfigField, generator_state, read_state
 from .._validate import (
     as_matrix,
@@ -32,14 +33,17 @@ from ._kron import (
     as_canonical_matrix,
     canonical_stack,
     gather,
-    gram,
+    gather_packed,
+    is_symmetric_stack,
+    normal_matrix,
+    pack_upper,
     pair,
+    pair_packed,
     transform,
-    transform_stack,
     user_matrix,
     vec_f,
 )
-from ._normal import NormalFactor, pcg, pinv_rtol
+from ._normal import NormalFactor, lu_rcond, pcg, pinv_rtol
 from ._private import SketchPool, composed_epsilon, per_answer_epsilon, pool_size, private_median
 
 __all__ = ["METHODS", "KroneckerProjectionMaintainer", "coordinate_estimate_std", "default_sketch_size"]
@@ -270,8 +274,9 @@ class KroneckerProjectionMaintainer:
         xp, self.dtype = _namespace_and_dtype((A_mats, "A_mats"), (W, "W"))
         self.pcg_tol = max(check_tolerance(pcg_tol, "pcg_tol"), 100 * float(xp.finfo(self.dtype).eps))
         self._xp = xp
-        self._A = xp.asarray(canonical_stack(xp.astype(A_mats, self.dtype), self.vec), copy=True)
-        self._symmetric = _is_symmetric_stack(self._A, xp)
+        self._A = xp.asarray(canonical_stack(xp.astype(A_mats, self.dtype, copy=False), self.vec), copy=True)
+        self._symmetric = is_symmetric_stack(self._A, xp)
+        self._A_upper = pack_upper(self._A) if self._symmetric else None
         self._weight = _Weight.of(W, self.n, xp, self.dtype, self.form)
         self._gen = as_rng(rng)
         self.diagnostics = {"n_updates": 0, "n_queries": 0, "n_rebuilds": 0, "n_woodbury": 0,
@@ -305,7 +310,7 @@ class KroneckerProjectionMaintainer:
         kron_normal_matrix : The same matrix for any weight.
         KroneckerProjectionMaintainer.projector_dense : The dense projector, for small sizes.
         """
-        return gram(transform_stack(self._A, self._weight.factor, self.form))
+        return self._normal(self._weight)
 
     def projector_dense(self):
         """Form the dense projector, column by column through :meth:`query` (small ``n`` only).
@@ -411,10 +416,22 @@ class KroneckerProjectionMaintainer:
             lam = xp.sqrt(xp.clip(xp.linalg.eigvalsh(R @ (weight.W @ weight.W) @ R), 0.0, None))
         return float(xp.max(xp.abs(lam - 1.0)))
 
+    def _normal(self, weight):
+        """``M = B B^T`` at `weight`."""
+        return normal_matrix(self._A, weight.factor, self.form, symmetric=self._symmetric)
+
+    def _pair(self, X):
+        """``[<A_i, X>]_i``; from the packed upper triangles (half the memory traffic) when the ``A_i`` are
+        symmetric."""
+        return pair(self._A, X) if self._A_upper is None else pair_packed(self._A_upper, X)
+
+    def _gather(self, y):
+        """``sum_i y_i A_i``, like :meth:`_pair`."""
+        return gather(self._A, y) if self._A_upper is None else gather_packed(self._A_upper, y, self.n)
+
     def _rebuilt(self, weight):
         """A fresh factorisation at `weight` (not yet committed)."""
-        M = gram(transform_stack(self._A, weight.factor, self.form))
-        factor = NormalFactor(M, self.ridge)
+        factor = NormalFactor(self._normal(weight), self.ridge)
         state = {"weight": weight, "factor": factor, "rebuilt": True, "drift": 0.0}
         if self.method == "woodbury":
             state["inverse"] = factor.inverse()
@@ -429,9 +446,11 @@ class KroneckerProjectionMaintainer:
         inv = self._inverse
         Y = inv @ Z
         small = xp.eye(K.shape[0], dtype=self.dtype) + K @ (Z.T @ Y)
-        if not np.linalg.cond(to_numpy(small)) < 1.0 / pinv_rtol(self.m, float(xp.finfo(self.dtype).eps)):
+        lu, rcond = lu_rcond(to_numpy(small))
+        if not rcond >= pinv_rtol(self.m, float(xp.finfo(self.dtype).eps)):
             return self._rebuilt(weight)  # an ill-conditioned correction: refactorise (which refuses a singular M)
-        X = solve(small, K @ Y.T, xp)
+        rhs = K @ Y.T
+        X = scipy.linalg.lu_solve(lu, rhs, check_finite=False) if is_numpy_namespace(xp) else solve(small, rhs, xp)
         new = inv - Y @ X
         if not bool(xp.all(xp.isfinite(new))):
             raise ValueError("the Woodbury update is numerically singular (the new normal matrix is singular)")
@@ -507,9 +526,9 @@ class KroneckerProjectionMaintainer:
     def _project(self, H):
         self.diagnostics["n_queries"] += 1
         weight = self._weight
-        g = pair(self._A, transform(H, weight.factor, self.form))
+        g = self._pair(transform(H, weight.factor, self.form))
         y = self._solve(g)
-        return transform(gather(self._A, y), weight.factor, self.form)
+        return transform(self._gather(y), weight.factor, self.form)
 
     def _solve(self, g):
         if self.method == "rebuild":
@@ -527,10 +546,10 @@ class KroneckerProjectionMaintainer:
 
     def _normal_matvec(self, v):
         """``(M + ridge I) v = [<A_i, T^2(sum_j v_j A_j)>] (+ ridge v)`` in ``O(m n^2 + n^3)``."""
-        X = gather(self._A, v)
+        X = self._gather(v)
         W = self._weight.W
         X = W @ X @ W if self.form == "sqrt" else X @ self._weight.squared
-        out = pair(self._A, X)
+        out = self._pair(X)
         return out + self.ridge * v if self.ridge not in ("pinv", 0.0) else out
 
     @refuse_random_state
@@ -801,7 +820,7 @@ class KroneckerProjectionMaintainer:
         schema, required = _array_schema(config["method"], config["ridge"], robust is not None)
         arrays = f.arrays(schema, dims, required=required, dtype=np.dtype(config["dtype"]))
         A = arrays["A"]
-        if _is_symmetric_stack(A, np) != config["symmetric"]:
+        if is_symmetric_stack(A, np) != config["symmetric"]:
             raise f.error("symmetric", f"must say whether the A_i are symmetric ({not config['symmetric']}), got "
                                        f"{config['symmetric']}")
         if "nf_chol" in arrays and not (np.diagonal(arrays["nf_chol"]) > 0).all():
@@ -812,6 +831,7 @@ class KroneckerProjectionMaintainer:
         self._xp = array_namespace(A)
         self.dtype = np.dtype(config["dtype"])
         self._symmetric = config["symmetric"]
+        self._A_upper = pack_upper(A) if self._symmetric else None
         self._n_woodbury_since = config["n_woodbury_since"]
         self._robust = robust
         self._gen = config["rng"]
@@ -883,11 +903,6 @@ def _array_schema(method, ridge, robust):
     required += {"woodbury": ["inverse"], "lazy_pcg": ["ref_isqrt"], "rebuild": []}[method]
     required += ["pool_hashes", "pool_signs"] if robust else []
     return schema, required
-
-
-def _is_symmetric_stack(A, xp):
-    """Whether every ``A_i`` is symmetric to ``1e-12`` of the largest entry."""
-    return bool(float(xp.max(xp.abs(A - xp.permute_dims(A, (0, 2, 1))))) <= 1e-12 * float(xp.max(xp.abs(A))))
 
 
 class _Weight:

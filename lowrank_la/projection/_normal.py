@@ -3,6 +3,8 @@ preconditioned conjugate gradients."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
@@ -144,6 +146,20 @@ class NormalFactor:
             dtype = self._chol[0].dtype if is_numpy_namespace(xp) else self._chol.dtype
             inv = self.solve(xp.eye(m, dtype=dtype))
         return (inv + inv.T) / 2
+
+
+def lu_rcond(X):
+    """The LU factorisation of a square NumPy matrix and LAPACK's estimate (``gecon``, ``O(r^2)``) of its
+    reciprocal 1-norm condition number; 0 for a singular or non-finite `X`."""
+    with warnings.catch_warnings():  # a singular X warns; its rcond of 0 says so to the caller
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        lu = scipy.linalg.lu_factor(X, check_finite=False)
+    anorm = float(np.max(np.sum(np.abs(X), axis=0)))
+    if not (anorm > 0.0 and np.isfinite(anorm)):
+        return lu, 0.0
+    gecon, = scipy.linalg.get_lapack_funcs(("gecon",), (lu[0],))
+    rcond, info = gecon(lu[0], anorm, norm="1")
+    return lu, float(rcond) if info == 0 and np.isfinite(rcond) else 0.0
 
 
 def _finite(x, xp) -> bool:

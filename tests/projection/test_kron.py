@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lowrank_la.projection import kron_apply_B, kron_apply_BT, kron_normal_matrix
+from lowrank_la.projection._kron import gather, gather_packed, pack_upper, pair, pair_packed, unpack_upper
 
 from ._problems import dense_B, problem
 
@@ -28,6 +29,18 @@ def test_products_match_numpy_kron(form, vec, symmetric, n):
     M = kron_normal_matrix(A, W, form=form, vec=vec)
     assert np.abs(M - B @ B.T).max() <= 1e-12 * scale**2
     assert (M == M.T).all()
+
+
+def test_packed_symmetric_stack_pairs_and_gathers_like_the_full_one():
+    # the maintainer's queries read symmetric A_i as their upper triangles: half the memory traffic
+    A, _ = problem(5, 7, 2)
+    P = pack_upper(A)
+    assert P.shape == (7, 15) and (unpack_upper(P, 5) == A).all()
+    X = np.random.default_rng(3).standard_normal((5, 5))  # not symmetric: <A_i, X> = <A_i, (X + X^T) / 2>
+    assert np.allclose(pair_packed(P, X), pair(A, X), rtol=1e-14, atol=1e-14)
+    y = np.arange(7.0)
+    assert (gather_packed(P, y, 5) == gather_packed(P, y, 5).T).all()
+    assert np.allclose(gather_packed(P, y, 5), gather(A, y), rtol=1e-14, atol=1e-13)
 
 
 @pytest.mark.parametrize("form", FORMS)

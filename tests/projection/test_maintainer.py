@@ -1,11 +1,15 @@
 """KroneckerProjectionMaintainer: known answers, projector invariants, the three update methods, rank deficiency,
 error handling that leaves the state unchanged, dtype, and save/load."""
 
+import warnings
+
 import numpy as np
 import pytest
+import scipy.linalg
 
 from lowrank_la.projection import KroneckerProjectionMaintainer, kron_apply_B
 from lowrank_la.projection._maintainer import _kron_small
+from lowrank_la.projection._normal import lu_rcond
 
 from ._problems import dense_B, dense_P, low_rank_step, problem
 
@@ -92,6 +96,21 @@ def test_change_of_the_normal_matrix_is_the_low_rank_factor(form, symmetric):
     rank = n * k if (form == "sqrt" and symmetric) else 2 * n * k
     assert Z.shape == (m, rank)
     assert np.allclose(_kron_small(W[:2, :2], C, np), np.kron(W[:2, :2], C))
+
+
+def test_woodbury_guard_estimates_the_condition_and_refuses_singular_corrections():
+    # the Woodbury step's guard: LAPACK's 1-norm estimate from the LU factors (O(r^2) beside the r^3 / 3 of the
+    # factorisation the solve needs anyway) instead of an SVD; the estimate is a lower bound within a small factor
+    gen = np.random.default_rng(0)
+    X = gen.standard_normal((60, 60)) @ np.diag(np.logspace(0, -6, 60)) @ gen.standard_normal((60, 60))
+    lu, rcond = lu_rcond(X)
+    exact = 1.0 / np.linalg.cond(X, 1)
+    assert exact <= rcond <= 10 * exact
+    assert np.allclose(scipy.linalg.lu_solve(lu, X @ np.ones(60)), np.ones(60), atol=1e-6)
+    singular = np.ones((5, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lu_rcond(singular)[1] == 0.0 and lu_rcond(np.full((3, 3), np.nan))[1] == 0.0
 
 
 def test_pcg_contract_and_drift_triggered_rebuilds():
@@ -304,9 +323,10 @@ def test_load_refuses_another_version(tmp_path):
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("form", FORMS)
-def test_dense_backends_agree_with_numpy(xp_dense_backend, method, form):
+@pytest.mark.parametrize("symmetric", [False, True])  # True: queries read the packed upper triangles
+def test_dense_backends_agree_with_numpy(xp_dense_backend, method, form, symmetric):
     be = xp_dense_backend
-    A, W = problem(4, 6, 14, symmetric=False)
+    A, W = problem(4, 6, 14, symmetric=symmetric)
     pm = KroneckerProjectionMaintainer(be.asarray(A), be.asarray(W), form=form, vec="C", method=method)
     h = np.random.default_rng(0).standard_normal(16)
     U, C = low_rank_step(W, 2, np.random.default_rng(1))
