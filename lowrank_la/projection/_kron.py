@@ -288,8 +288,9 @@ def kron_normal_matrix(A_mats, W, *, form="sqrt", vec="F"):
 
     Notes
     -----
-    The stack ``T(A_i)`` costs ``2 m n^3`` flops (two GEMMs of ``(m n) x n`` by ``n x n``), the Gram matrix
-    ``m^2 n^2``. With symmetric ``A_i`` and ``m > n(n+1)/2`` it is singular (``rank <= n(n+1)/2``).
+    The stack ``T(A_i)`` costs ``2 m n^3`` flops (batched products, a few matrices at a time), the Gram matrix
+    ``m^2 n^2`` (half for symmetric ``A_i`` in the sqrt form, from the upper triangles of the symmetric
+    ``T(A_i)``). With symmetric ``A_i`` and ``m > n(n+1)/2`` it is singular (``rank <= n(n+1)/2``).
 
     Examples
     --------
