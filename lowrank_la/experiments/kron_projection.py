@@ -260,16 +260,18 @@ def _figure(rows):
     plt = pyplot()
     if plt is None:
         return None
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     e1 = _e1_rows(rows)
     cases = sorted({(r["n"], r["m"], r["k"]) for r in e1})
+    bars_width = max(5.5, 0.3 * len(cases))  # inches: the full size's 27 upright case labels need 0.3 each
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(bars_width + 5.5, 5),
+                                   gridspec_kw={"width_ratios": [bars_width, 5.5]})
     x = np.arange(len(cases))
     for j, method in enumerate(METHODS):
         t = [next(r["s_per_step"] for r in e1 if (r["n"], r["m"], r["k"]) == c and r["method"] == method)
              for c in cases]
         ax1.bar(x + (j - 1) * 0.27, t, width=0.27, label=method)
     ax1.set_yscale("log")
-    ax1.set_xticks(x, [f"{n}/{m}/{k}" for n, m, k in cases], rotation=70)
+    ax1.set_xticks(x, [f"{n}/{m}/{k}" for n, m, k in cases], rotation=90)
     ax1.set_xlabel("n / m / k")
     ax1.set_ylabel("seconds per update + query")
     ax1.set_title("E1: SDP interior-point trace")
