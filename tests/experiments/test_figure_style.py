@@ -6,6 +6,7 @@ figure by, must be at least 9 points; no two tick labels of an axis overlap; leg
 """
 
 import matplotlib
+import numpy as np
 import pytest
 
 from lowrank_la import experiments
@@ -92,3 +93,15 @@ def test_finish_scales_text_with_width_and_moves_a_covering_legend_below():
         assert ax.get_legend().get_window_extent(renderer).y1 <= ax.xaxis.get_tightbbox(renderer).y0
     finally:
         plt.close(fig)
+
+
+def test_finish_thins_crowded_tick_labels_and_keeps_ticks_a_figure_set():
+    # the altmin figure's time axis on a fast run: 0.0000 to 0.0175 in steps of 0.0025 ran together on its panel
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9), layout="constrained")
+    for ax in axes.ravel():
+        ax.semilogy(np.linspace(0.0, 0.0175, 20), np.logspace(0, -10, 20), label="run")
+        ax.legend()
+    axes[1, 1].set_xticks([0.0, 0.01])
+    finish(fig)
+    assert not _overlapping_tick_labels(fig)
+    assert [t.get_position()[0] for t in axes[1, 1].get_xticklabels()] == [0.0, 0.01]
