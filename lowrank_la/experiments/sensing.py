@@ -21,6 +21,11 @@ Measured: the iterations until ``||X X^T - M||_F / ||M||_F <= 1e-10``, for
 * GD with its defaults (spectral start, step ``0.5 / sigma_hat_1``) at the exact rank ``r*``, capped (at
   ``r = 2 r*`` GD converges only sublinearly, and capped runs would show nothing of kappa).
 
+The grid and GD runs stop once their error is below 1e-10 (all they measure). The runs on one problem share
+its operator in lockstep (:class:`_Lockstep`: one matrix-matrix product per map for all of them, 4.7x faster
+than one by one at n = 100, r* = 5, kappa = 10^4; results those of the runs alone, to rounding), and at
+``full`` size the problems run in two processes: the verdict counts iterations, not seconds.
+
 With noise (``y = A(M) + xi``, ``xi_i ~ N(0, (nu ||A(M)|| / sqrt(m))^2)``, ``nu`` in {1e-3, 1e-1}, kappa up to
 100): the final error of the default run against that of the rank-r* least-squares fit (factored GD at the
 exact rank from the spectral start, run to a relative residual of 1e-15 or 40000 iterations), and the
@@ -69,13 +74,17 @@ robustness to outliers; their step schedule could not be read, and the ``0.95^t`
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 import warnings
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
 import numpy as np
 
 from .._backend import ConvergenceWarning, thread_limit
 from ..datasets import psd_low_rank
-from ..sensing import GaussianSensing, gd, precgd, scaled_gd, scaled_gd_lambda, subgradient_l1
+from ..sensing import GaussianSensing, SensingOperator, gd, precgd, scaled_gd, scaled_gd_lambda, subgradient_l1
 from ._registry import ExperimentResult, pyplot, register
 from ._style import finish, legend_under_panels
 
@@ -89,7 +98,7 @@ SIZES = {
               "noises": [1e-3, 1e-1]},
     "full": {"cases": [(40, 2), (40, 5), (100, 2), (100, 5)], "seeds": 5, "kappas": [1, 10, 100, 1000, 10000],
              "grid": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0], "cap": 5000,
-             "noise_kappas": [1, 10, 100], "noises": [1e-3, 1e-1]},
+             "noise_kappas": [1, 10, 100], "noises": [1e-3, 1e-1], "processes": 2},
 }
 TARGET = 1e-10
 ETA = 0.5
@@ -119,21 +128,103 @@ def _quiet(func, *args, **kwargs):
         return func(*args, **kwargs)
 
 
+class _Lockstep(SensingOperator):
+    """One operator shared by solver runs in threads, applied to all their pending inputs in one product.
+
+    Every run on a problem reads the same design; alone, each forward map or adjoint is a matrix-vector product
+    that streams the whole design from memory (``8 m n (n + 1) / 2`` bytes at n = 100, r* = 5: 200 MB). Here each
+    call waits until every run still going has called too, and the calls are applied as one matrix-matrix
+    product (a batch), which reads the design once for all of them. The runs and their results are those of
+    the runs alone (the batch only changes the order of the sums in the products, at rounding).
+    """
+
+    def __init__(self, op, runs):
+        super().__init__(op.shape, op.n_measurements)
+        self.symmetric = op.symmetric
+        self._op, self._active, self._ready = op, runs, threading.Condition()
+        self._pending, self._done = [], {}
+
+    def _forward_rows(self, V, xp):
+        return self._call("_forward_rows", V, xp)
+
+    def _adjoint_rows(self, Z, xp):
+        return self._call("_adjoint_rows", Z, xp)
+
+    def _call(self, kind, rows, xp):
+        ticket = object()
+        with self._ready:
+            self._pending.append((ticket, kind, rows, xp))
+            self._flush_if_all_wait()
+            while ticket not in self._done:
+                self._ready.wait()
+            return self._done.pop(ticket)
+
+    def leave(self):
+        """A run has finished: the others no longer wait for it."""
+        with self._ready:
+            self._active -= 1
+            self._flush_if_all_wait()
+
+    def _flush_if_all_wait(self):
+        """Once every run waits, apply the kind of map most of them wait for; the others wait on.
+
+        Applying one kind at a time brings runs that fell out of step (one extra product, as in a noise test)
+        back in step: those released next call the other map, which the rest are waiting for.
+        """
+        if not self._pending or len(self._pending) < self._active:
+            return
+        forward = [call for call in self._pending if call[1] == "_forward_rows"]
+        calls = forward if 2 * len(forward) >= len(self._pending) else [call for call in self._pending
+                                                                         if call[1] == "_adjoint_rows"]
+        kind, xp = calls[0][1], calls[0][3]
+        out = getattr(self._op, kind)(xp.concat([call[2] for call in calls], axis=0), xp)
+        start = 0
+        for ticket, _, rows, _ in calls:
+            self._done[ticket] = out[start:start + rows.shape[0], ...]
+            start += rows.shape[0]
+        self._pending = [call for call in self._pending if call[1] != kind]
+        self._ready.notify_all()
+
+
+def _in_lockstep(op, calls):
+    """``[func(op, *args, **kwargs) for func, args, kwargs in calls]``, run side by side on one shared `op`."""
+    shared = _Lockstep(op, len(calls))
+
+    def one(call):
+        func, args, kwargs = call
+        try:
+            return func(shared, *args, **kwargs)
+        finally:
+            shared.leave()
+
+    with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the filters are global: set once, for every thread
+        return list(pool.map(one, calls))
+
+
+def _at_target(M):
+    """A callback that stops a run once its relative error is below :data:`TARGET` (all a capped run measures).
+
+    It stops at 0.99 of it, so that the run's own error history, summed in another order, has reached
+    :data:`TARGET` too (the error of an error near 1e-10 is about 1e-6 of it).
+    """
+    bound = 0.99 * TARGET * np.linalg.norm(M)
+    return lambda state: np.linalg.norm(state.X @ state.X.T - M) <= bound
+
+
 def _noiseless_rows(n, r_star, kappa, seed, cfg):
     """The default run, the fixed-lam grid and GD on one noiseless problem: rows and error curves."""
     op, y, M = _problem(n, r_star, kappa, seed)
     r = 2 * r_star
     runs = [("ScaledGD(lambda) default", None)] + [("ScaledGD(lambda) fixed lam", f) for f in cfg["grid"]
                                                    if f <= kappa] + [("GD default", None)]
+    capped = {"truth": M, "n_iter": cfg["cap"], "callback": _at_target(M)}
+    calls = [(scaled_gd_lambda, (y, r), {"truth": M, "rng": seed + 3}) if method == "ScaledGD(lambda) default"
+             else (gd, (y, r_star), capped) if method == "GD default"
+             else (scaled_gd_lambda, (y, r), {**capped, "lam": f / kappa, "rng": seed + 3}) for method, f in runs]
     rows, curves = [], {}
-    for method, f in runs:
-        if method == "ScaledGD(lambda) default":
-            res, cap = _quiet(scaled_gd_lambda, op, y, r, truth=M, rng=seed + 3), None
-        elif method == "GD default":
-            res, cap = _quiet(gd, op, y, r_star, truth=M, n_iter=cfg["cap"]), cfg["cap"]
-        else:
-            res, cap = _quiet(scaled_gd_lambda, op, y, r, lam=f / kappa, truth=M, n_iter=cfg["cap"],
-                              rng=seed + 3), cfg["cap"]
+    for (method, f), res in zip(runs, _in_lockstep(op, calls)):
+        cap = None if method == "ScaledGD(lambda) default" else cfg["cap"]
         errors = res.history["error"]
         its, reached = _iterations(errors, cap if cap is not None else res.n_iter)
         rows.append({"part": "noiseless", "method": method, "n": n, "r_star": r_star,
@@ -148,8 +239,8 @@ def _noiseless_rows(n, r_star, kappa, seed, cfg):
 def _noisy_rows(n, r_star, kappa, seed, nu):
     """The default run against the rank-r* least-squares fit on one noisy problem."""
     op, y, M = _problem(n, r_star, kappa, seed, noise=nu)
-    ls = _quiet(gd, op, y, r_star, truth=M, tol=1e-15, n_iter=40000)
-    res = _quiet(scaled_gd_lambda, op, y, 2 * r_star, truth=M, rng=seed + 3)
+    ls, res = _in_lockstep(op, [(gd, (y, r_star), {"truth": M, "tol": 1e-15, "n_iter": 40000}),
+                                (scaled_gd_lambda, (y, 2 * r_star), {"truth": M, "rng": seed + 3})])
     errors = np.asarray(res.history["error"])
     first = int(np.flatnonzero(errors <= 1.1 * errors[-1])[0])
     return [{"part": "noisy", "method": "ScaledGD(lambda) default", "n": n, "r_star": r_star, "r": 2 * r_star,
@@ -157,6 +248,31 @@ def _noisy_rows(n, r_star, kappa, seed, nu):
              "iterations_to_1e-10": "", "reached": bool(res.converged), "n_iter": res.n_iter,
              "final_error": float(errors[-1]), "ls_error": float(ls.history["error"][-1]),
              "iterations_to_1.1x_final": first}]
+
+
+def _job(job, cfg):
+    """Rows and error curves of one problem, on one thread."""
+    part, n, r_star, kappa, seed, nu = job
+    with thread_limit(1):
+        if part == "noiseless":
+            return _noiseless_rows(n, r_star, kappa, seed, cfg)
+        return _noisy_rows(n, r_star, kappa, seed, nu), {}
+
+
+def _run_jobs(jobs, cfg, progress):
+    """``[_job(job, cfg) for job in jobs]``, in ``cfg["processes"]`` processes (at most the CPUs), largest first.
+
+    The verdict counts iterations, not seconds, so the jobs may share the machine.
+    """
+    workers = min(cfg.get("processes", 1), os.cpu_count() or 1)
+    if workers == 1:
+        return [_job(job, cfg) for job in progress(jobs, total=len(jobs), desc="scaledgd-lambda")]
+    cost = {job: job[1] ** 3 * job[2] * (2 if job[3] >= 100 else 1) for job in jobs}  # design size, long runs
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_job, job, cfg): job for job in sorted(jobs, key=cost.get, reverse=True)}
+        done = {futures[f]: f.result() for f in progress(as_completed(futures), total=len(jobs),
+                                                          desc="scaledgd-lambda")}
+    return [done[job] for job in jobs]
 
 
 @register("scaledgd-lambda",
@@ -174,14 +290,9 @@ def run(size="quick", rng=0, progress=None):
     jobs += [("noisy", n, rs, k, s, nu) for n, rs in cfg["cases"] for k in cfg["noise_kappas"]
              for nu in cfg["noises"] for s in seeds]
     rows, curves = [], {}
-    with thread_limit(1):
-        for part, n, rs, kappa, seed, nu in progress(jobs, total=len(jobs), desc="scaledgd-lambda"):
-            if part == "noiseless":
-                new, more = _noiseless_rows(n, rs, kappa, seed, cfg)
-                curves.update(more)
-            else:
-                new = _noisy_rows(n, rs, kappa, seed, nu)
-            rows += new
+    for new, more in _run_jobs(jobs, cfg, progress):
+        rows += new
+        curves.update(more)
     held, summary, grid = _judge(rows, cfg)
     return ExperimentResult(table=rows, claim_held=held, summary=summary, figure=_figure(rows, curves, grid, cfg))
 

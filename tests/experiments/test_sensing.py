@@ -1,6 +1,12 @@
 """The scaledgd-lambda reproduction at smoke size: what that size can show."""
 
+import warnings
+
+import numpy as np
+
 from lowrank_la import experiments
+from lowrank_la.experiments import sensing as reproduction
+from lowrank_la.sensing import gd, scaled_gd_lambda
 
 
 def test_scaledgd_lambda_smoke(smoke_run):
@@ -25,6 +31,32 @@ def test_scaledgd_lambda_smoke(smoke_run):
     assert result.claim_held
     assert {p.suffix for p in result.files.values()} == {".csv", ".png", ".md"}
     assert "Xu, Shen, Chi, Ma" in (tmp_path / "scaledgd-lambda.md").read_text()
+
+
+def test_runs_in_lockstep_are_the_runs_alone():
+    op, y, M = reproduction._problem(12, 2, 100, 5)
+    calls = [(scaled_gd_lambda, (y, 4), {"truth": M, "rng": 8}),  # stops by its own rule, first
+             (gd, (y, 2), {"truth": M, "n_iter": 300}),  # its spectral start: one product more, out of step
+             (scaled_gd_lambda, (y, 4), {"lam": 0.03, "truth": M, "n_iter": 600, "rng": 8,
+                                         "callback": reproduction._at_target(M)})]
+    together = reproduction._in_lockstep(op, calls)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = [func(op, *args, **kwargs) for func, args, kwargs in calls]
+    assert [res.n_iter for res in together] == [res.n_iter for res in alone]
+    assert together[0].n_iter < together[1].n_iter == 300 < together[2].n_iter < 600
+    for a, b in zip(together, alone):
+        np.testing.assert_allclose(a.history["error"], b.history["error"], rtol=1e-6, atol=1e-13)  # rounding of O(1) terms
+    errors = together[2].history["error"]  # stopped by the callback once below 1e-10
+    assert errors[-1] <= reproduction.TARGET < errors[-2]
+
+
+def test_problems_in_processes_are_the_problems_in_turn():
+    cfg = {**reproduction.SIZES["smoke"], "grid": [3.0]}
+    jobs = [("noiseless", 12, 2, 1, 5, None), ("noisy", 12, 2, 1, 5, 1e-2)]
+    in_turn = reproduction._run_jobs(jobs, cfg, lambda jobs, **_: jobs)
+    in_processes = reproduction._run_jobs(jobs, {**cfg, "processes": 2}, lambda jobs, **_: jobs)
+    assert [rows for rows, _ in in_processes] == [rows for rows, _ in in_turn]
 
 
 def test_scaledgd_smoke(smoke_run):
