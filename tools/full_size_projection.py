@@ -152,7 +152,7 @@ def _w_lambda(cfg, mod):
 
 @probe("scaledgd-lambda")
 def _p_lambda(full):
-    return dict(full, cases=[(100, 5)], seeds=1, kappas=[1, 10], noise_kappas=[], cap=200)
+    return dict(full, cases=[(100, 5)], seeds=1, kappas=[1, 10], noise_kappas=[], cap=200, processes=1)
 
 
 @spec("fjlt", "fjlt", "SIZES")

@@ -122,12 +122,6 @@ def _iterations(errors, cap):
     return (int(hit[0]), True) if hit.size else (cap, False)
 
 
-def _quiet(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return func(*args, **kwargs)
-
-
 class _Lockstep(SensingOperator):
     """One operator shared by solver runs in threads, applied to all their pending inputs in one product.
 
@@ -157,7 +151,10 @@ class _Lockstep(SensingOperator):
             self._flush_if_all_wait()
             while ticket not in self._done:
                 self._ready.wait()
-            return self._done.pop(ticket)
+            out = self._done.pop(ticket)
+        if isinstance(out, Exception):
+            raise out
+        return out
 
     def leave(self):
         """A run has finished: the others no longer wait for it."""
@@ -177,11 +174,14 @@ class _Lockstep(SensingOperator):
         calls = forward if 2 * len(forward) >= len(self._pending) else [call for call in self._pending
                                                                          if call[1] == "_adjoint_rows"]
         kind, xp = calls[0][1], calls[0][3]
-        out = getattr(self._op, kind)(xp.concat([call[2] for call in calls], axis=0), xp)
+        try:
+            out = getattr(self._op, kind)(xp.concat([call[2] for call in calls], axis=0), xp)
+        except Exception as error:  # every waiting run raises it, none waits for ever
+            out = [error] * len(calls)
         start = 0
         for ticket, _, rows, _ in calls:
-            self._done[ticket] = out[start:start + rows.shape[0], ...]
-            start += rows.shape[0]
+            self._done[ticket] = out[start] if isinstance(out, list) else out[start:start + rows.shape[0], ...]
+            start += 1 if isinstance(out, list) else rows.shape[0]
         self._pending = [call for call in self._pending if call[1] != kind]
         self._ready.notify_all()
 

@@ -45,8 +45,8 @@ def test_runs_in_lockstep_are_the_runs_alone():
         alone = [func(op, *args, **kwargs) for func, args, kwargs in calls]
     assert [res.n_iter for res in together] == [res.n_iter for res in alone]
     assert together[0].n_iter < together[1].n_iter == 300 < together[2].n_iter < 600
-    for a, b in zip(together, alone):
-        np.testing.assert_allclose(a.history["error"], b.history["error"], rtol=1e-6, atol=1e-13)  # rounding of O(1) terms
+    for a, b in zip(together, alone):  # the same errors, up to the rounding of differences of O(1) terms
+        np.testing.assert_allclose(a.history["error"], b.history["error"], rtol=1e-6, atol=1e-13)
     errors = together[2].history["error"]  # stopped by the callback once below 1e-10
     assert errors[-1] <= reproduction.TARGET < errors[-2]
 
