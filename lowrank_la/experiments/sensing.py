@@ -176,12 +176,12 @@ class _Lockstep(SensingOperator):
         kind, xp = calls[0][1], calls[0][3]
         try:
             out = getattr(self._op, kind)(xp.concat([call[2] for call in calls], axis=0), xp)
+            ends = np.cumsum([call[2].shape[0] for call in calls])
+            parts = [out[end - call[2].shape[0]:end, ...] for call, end in zip(calls, ends)]
         except Exception as error:  # every waiting run raises it, none waits for ever
-            out = [error] * len(calls)
-        start = 0
-        for ticket, _, rows, _ in calls:
-            self._done[ticket] = out[start] if isinstance(out, list) else out[start:start + rows.shape[0], ...]
-            start += 1 if isinstance(out, list) else rows.shape[0]
+            parts = [error] * len(calls)
+        for (ticket, *_), part in zip(calls, parts):
+            self._done[ticket] = part
         self._pending = [call for call in self._pending if call[1] != kind]
         self._ready.notify_all()
 
@@ -202,14 +202,9 @@ def _in_lockstep(op, calls):
         return list(pool.map(one, calls))
 
 
-def _at_target(M):
-    """A callback that stops a run once its relative error is below :data:`TARGET` (all a capped run measures).
-
-    It stops at 0.99 of it, so that the run's own error history, summed in another order, has reached
-    :data:`TARGET` too (the error of an error near 1e-10 is about 1e-6 of it).
-    """
-    bound = 0.99 * TARGET * np.linalg.norm(M)
-    return lambda state: np.linalg.norm(state.X @ state.X.T - M) <= bound
+def _at_target(state):
+    """Stop a run once its relative error is below :data:`TARGET` (all a capped run measures)."""
+    return state.error <= TARGET
 
 
 def _noiseless_rows(n, r_star, kappa, seed, cfg):
@@ -218,7 +213,7 @@ def _noiseless_rows(n, r_star, kappa, seed, cfg):
     r = 2 * r_star
     runs = [("ScaledGD(lambda) default", None)] + [("ScaledGD(lambda) fixed lam", f) for f in cfg["grid"]
                                                    if f <= kappa] + [("GD default", None)]
-    capped = {"truth": M, "n_iter": cfg["cap"], "callback": _at_target(M)}
+    capped = {"truth": M, "n_iter": cfg["cap"], "callback": _at_target}
     calls = [(scaled_gd_lambda, (y, r), {"truth": M, "rng": seed + 3}) if method == "ScaledGD(lambda) default"
              else (gd, (y, r_star), capped) if method == "GD default"
              else (scaled_gd_lambda, (y, r), {**capped, "lam": f / kappa, "rng": seed + 3}) for method, f in runs]

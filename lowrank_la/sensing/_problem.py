@@ -335,7 +335,7 @@ def iterate(problem: Problem, state, step, *, callback=None, name="solver", extr
         if problem.truth is not None:
             history["error"].append(problem.error(M))
         converged = done(rel, t)
-        if callback is not None and callback(_snapshot(_unscaled(state, problem.k), t, rel)):
+        if callback is not None and callback(_snapshot(_unscaled(state, problem.k), t, rel, history.get("error"))):
             stopped = True
             break
     noise = problem.noise_level(rel)
@@ -368,6 +368,7 @@ def _unscaled(state, k):
     return tuple(scale_pow2(p, k) for p in state) if isinstance(state, tuple) else scale_pow2(state, k)
 
 
-def _snapshot(state, t, rel):
+def _snapshot(state, t, rel, errors):
     factors = {"L": state[0], "R": state[1]} if isinstance(state, tuple) else {"X": state}
-    return SolverResult(**factors, iteration=t, residual=rel)
+    error = {} if errors is None else {"error": errors[-1]}
+    return SolverResult(**factors, iteration=t, residual=rel, **error)

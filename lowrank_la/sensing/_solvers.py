@@ -107,8 +107,9 @@ def scaled_gd_lambda(op, y, r, *, lam="auto", eta=0.5, alpha="auto", x0=None, n_
     truth : (n, n) array, optional
         For testing: ``M``; ``history["error"]`` then records ``||X X^T - M||_F / ||M||_F``.
     callback : callable, optional
-        ``callback(state)`` after each iteration, with ``state.X``, ``state.iteration``, ``state.residual``;
-        returning True stops the run.
+        ``callback(state)`` after each iteration, with ``state.X``, ``state.iteration``, ``state.residual``
+        (and ``state.error``, the last entry of ``history["error"]``, when `truth` is given); returning True
+        stops the run.
     rng : None, int or numpy.random.Generator
         Randomness of the initialisation.
 

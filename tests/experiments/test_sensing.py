@@ -38,12 +38,28 @@ def test_runs_in_lockstep_are_the_runs_alone():
     calls = [(scaled_gd_lambda, (y, 4), {"truth": M, "rng": 8}),  # stops by its own rule, first
              (gd, (y, 2), {"truth": M, "n_iter": 300}),  # its spectral start: one product more, out of step
              (scaled_gd_lambda, (y, 4), {"lam": 0.03, "truth": M, "n_iter": 600, "rng": 8,
-                                         "callback": reproduction._at_target(M)})]
+                                         "callback": reproduction._at_target})]
+    products = []  # the operator's products, counted on the instance
+
+    def counting(apply):
+        def counted(V, xp):
+            products.append(V.shape[0])
+            return apply(V, xp)
+        return counted
+
+    op._forward_rows, op._adjoint_rows = counting(op._forward_rows), counting(op._adjoint_rows)
     together = reproduction._in_lockstep(op, calls)
+    batched = len(products)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        alone = [func(op, *args, **kwargs) for func, args, kwargs in calls]
+        alone, alone_products = [], []
+        for func, args, kwargs in calls:
+            products.clear()
+            alone.append(func(op, *args, **kwargs))
+            alone_products.append(len(products))
     assert [res.n_iter for res in together] == [res.n_iter for res in alone]
+    # one product per round for all runs: about as many as the longest run alone (620 against 615 measured)
+    assert batched <= max(alone_products) + 10
     assert together[0].n_iter < together[1].n_iter == 300 < together[2].n_iter < 600
     for a, b in zip(together, alone):  # the same errors, up to the rounding of differences of O(1) terms
         np.testing.assert_allclose(a.history["error"], b.history["error"], rtol=1e-6, atol=1e-13)

@@ -304,12 +304,17 @@ def test_callback_sees_every_iteration_and_can_stop():
     seen = []
 
     def callback(state):
-        seen.append((state.iteration, state.residual, state.X.shape))
+        seen.append((state.iteration, state.residual, state.X.shape, hasattr(state, "error")))
         return state.iteration == 7
 
     res = scaled_gd_lambda(op, y, 2, callback=callback, rng=0)
     assert [s[0] for s in seen] == list(range(1, 8)) and res.n_iter == 7 and not res.converged
     assert "callback" in res.message
+    assert not any(s[3] for s in seen)  # no truth, no error
+
+    errors = []
+    res = scaled_gd_lambda(op, y, 2, truth=M, callback=lambda state: errors.append(state.error), n_iter=20, rng=0)
+    assert errors == res.history["error"][1:]  # the error the history records, after each iteration
 
 
 def test_array_api_backends_agree_with_numpy(xp_dense_backend):
