@@ -230,16 +230,27 @@ def check_finite(x, name: str) -> None:
         raise ValueError(f"{name} must be finite, but it holds {n_bad} NaN or Inf value(s)")
 
 
+#: OpenBLAS's dot product runs on one thread up to this many entries
+_DOT_ONE_THREAD = 10_000
+
+
 def _finite_fast(data, xp) -> bool:
     """True when a one-pass reduction shows that `data` is finite (no mask is allocated).
 
     NaN and Inf make the reduction non-finite; so can an overflow of finite values, and then the caller looks
     element by element. A contiguous real NumPy array goes through BLAS's dot product (``x . x``), about
-    twice as fast as ``sum``.
+    twice as fast as ``sum``; on one BLAS thread where OpenBLAS would start its pool (above 10,000 entries), so
+    that a check does not leave BLAS threads spinning beside the parallel kernels after it
+    (``lowrank_la._backend.KERNEL_THREADS_NOTE``).
     """
     if xp is np and data.flags.c_contiguous and data.dtype.kind == "f":
         flat = data.reshape(-1)
-        return bool(np.isfinite(np.dot(flat, flat)))
+        if flat.size <= _DOT_ONE_THREAD:
+            return bool(np.isfinite(np.dot(flat, flat)))
+        from ._backend.threads import one_blas_thread
+
+        with one_blas_thread():
+            return bool(np.isfinite(np.dot(flat, flat)))
     return bool(xp.isfinite(xp.sum(data)))
 
 

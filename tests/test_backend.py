@@ -258,3 +258,69 @@ def test_transpose_of_a_complex_operator_conjugates_in_both_directions():
     np.testing.assert_allclose(op.T.matmat(Y), A.T @ Y, rtol=1e-12)
     np.testing.assert_allclose(op.T.rmatmat(X), A.conj() @ X, rtol=1e-12)
     np.testing.assert_allclose(op.T.H.rmatmat(Y), A.T @ Y, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- BLAS threads beside the parallel kernels
+
+@pytest.fixture
+def blas_limits(monkeypatch):
+    """Records each entry into ``one_blas_thread`` (by the decorator and the input check), with Numba on 2
+    threads whatever the machine has."""
+    import numba
+
+    from lowrank_la._backend import threads
+
+    entered = []
+    real = threads.one_blas_thread
+    monkeypatch.setattr(threads, "one_blas_thread", lambda: entered.append(1) or real())
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    return entered
+
+
+def test_blas_beside_kernels_limits_blas_only_for_kernel_work(blas_limits, monkeypatch):
+    import numba
+    import scipy.sparse as sp
+
+    from lowrank_la._backend import as_operator, blas_beside_kernels, sparse_kernel_input
+
+    @blas_beside_kernels(sparse_kernel_input)
+    def work(A, k):
+        return k
+
+    dense = np.ones((3, 3))
+    assert work(dense, 1) == 1 and blas_limits == []  # dense: its GEMMs keep every thread
+    assert work(as_operator(dense), 2) == 2 and blas_limits == []
+    assert work(sp.csr_array(np.eye(3)), 3) == 3 and blas_limits == [1]
+    assert work(as_operator(sp.csc_matrix(np.eye(3))), 4) == 4 and blas_limits == [1, 1]
+    assert work(sp.csr_array(np.eye(3) * 1j), 5) == 5 and blas_limits == [1, 1]  # complex: no kernel
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 1)  # one kernel thread: nothing to make room for
+    assert work(sp.csr_array(np.eye(3)), 6) == 6 and blas_limits == [1, 1]
+
+
+def test_sparse_rsvd_and_completion_run_blas_on_one_thread(blas_limits):
+    import scipy.sparse as sp
+
+    import lowrank_la as la
+
+    A = la.datasets.low_rank_matrix(60, 40, rank=4, rng=0)
+    la.rsvd(A, 3, rng=0)
+    assert blas_limits == []
+    U, s, Vh = la.rsvd(sp.csr_array(A), 3, rng=0)
+    assert blas_limits and np.allclose(s, np.linalg.svd(A, compute_uv=False)[:3])
+    count = len(blas_limits)
+    la.svd_tol(sp.csr_array(A), 0.5, rng=0)
+    assert len(blas_limits) > count
+    count = len(blas_limits)
+    X = np.where(np.random.default_rng(0).random(A.shape) < 0.5, A, np.nan)
+    la.altmin_complete(X, rank=4, rng=0)
+    assert len(blas_limits) > count
+
+
+def test_the_input_check_of_a_large_array_keeps_blas_on_one_thread(blas_limits):
+    from lowrank_la._validate import _DOT_ONE_THREAD, _finite_fast
+
+    small, large = np.ones(_DOT_ONE_THREAD), np.ones(_DOT_ONE_THREAD + 1)
+    assert _finite_fast(small, np) and blas_limits == []
+    assert _finite_fast(large, np) and blas_limits == [1]
+    large[-1] = np.nan
+    assert not _finite_fast(large, np)

@@ -24,12 +24,13 @@ from .linalg import (
     times_inverse_upper,
 )
 from .namespace import array_namespace, device_of, is_cupy_namespace, is_numpy_namespace, to_numpy, working_dtype
-from .operator import MatrixOperator, as_operator
+from .operator import MatrixOperator, as_operator, sparse_kernel_input
 from .random import as_rng, random_normal, spawn_rngs
 from .results import ConvergenceWarning, SolverResult, SVDAccuracyResult, SVDResult
-from .threads import one_blas_thread, thread_limit
+from .threads import KERNEL_THREADS_NOTE, blas_beside_kernels, one_blas_thread, thread_limit
 
 __all__ = [
+    "KERNEL_THREADS_NOTE",
     "SMALL_WORK_NOTE",
     "ConvergenceWarning",
     "MatrixOperator",
@@ -39,6 +40,7 @@ __all__ = [
     "array_namespace",
     "as_operator",
     "as_rng",
+    "blas_beside_kernels",
     "cholesky_qr2",
     "device_of",
     "flip_signs",
@@ -49,6 +51,7 @@ __all__ = [
     "qr_econ",
     "random_normal",
     "solve",
+    "sparse_kernel_input",
     "spawn_rngs",
     "svd_small",
     "svd_tall",

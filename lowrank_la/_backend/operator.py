@@ -335,6 +335,15 @@ class _ConjugatedOperator(MatrixOperator):
         return super().H
 
 
+def sparse_kernel_input(A, *args, **kwargs) -> bool:
+    """Whether the products with `A` run in the parallel sparse kernels: a real scipy sparse matrix or array, or a
+    :class:`MatrixOperator` over one (the predicate of :func:`~lowrank_la._backend.blas_beside_kernels` for
+    functions of a matrix `A`; the other arguments are ignored)."""
+    if isinstance(A, MatrixOperator):
+        return A._row_kernel is not None
+    return is_sparse(A) and not np.iscomplexobj(getattr(A, "data", np.empty(0)))
+
+
 def as_operator(A, *, name: str = "A", allow_complex: bool = False, check_finite: bool = True) -> MatrixOperator:
     """Wrap a matrix into a :class:`MatrixOperator` after validating it.
 

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import ConvergenceWarning, as_rng, qr_econ, to_numpy
+from .._backend import ConvergenceWarning, as_rng, blas_beside_kernels, qr_econ, to_numpy
 from .._validate import check_int, check_option, check_rank, check_real, check_tolerance, refuse_random_state
 from ..svd._common import pow2_exponent, times_pow2
 from ._altmin import (
@@ -289,6 +289,7 @@ def _chosen(log, n_held):
 
 
 @refuse_random_state
+@blas_beside_kernels()
 def altmin_complete(X, cols=None, vals=None, shape=None, rank=None, *, mask=None, method="auto", reg="auto",
                     offsets="auto", max_rank=None, holdout=None, solver="auto", n_iter=50, tol=1e-9,
                     stall_tol=STALL, solver_tol=1e-10, solver_maxiter=None, init="svd", clip=False, mu=None,

@@ -9,7 +9,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._backend import ConvergenceWarning, SVDResult, as_rng, qr_econ, to_numpy
+from .._backend import (
+    ConvergenceWarning,
+    SVDResult,
+    as_rng,
+    blas_beside_kernels,
+    qr_econ,
+    sparse_kernel_input,
+    to_numpy,
+)
 from .._validate import check_int, check_option, check_rank, check_tolerance, refuse_random_state
 from ._common import (
     draw,
@@ -394,6 +402,7 @@ def _eps(dtype):
 
 
 @refuse_random_state
+@blas_beside_kernels(sparse_kernel_input)
 def rand_qb(A, *, tol=None, rank=None, block_size=10, n_power=0, center=False, rng=None):
     """Blocked randomized QB factorisation ``A ~ Q B`` stopped by a relative Frobenius tolerance or a rank.
 
@@ -517,6 +526,7 @@ def rand_qb(A, *, tol=None, rank=None, block_size=10, n_power=0, center=False, r
 
 
 @refuse_random_state
+@blas_beside_kernels(sparse_kernel_input)
 def svd_tol(A, tol, *, relative=True, block_size="auto", n_power="auto", max_rank=None, center=False, progress=False,
             callback=None, flip_sign=True, rng=None):
     """Truncated SVD meeting a Frobenius-norm tolerance, with the smallest rank that meets it (randQB_EI).

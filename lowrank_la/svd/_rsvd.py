@@ -14,9 +14,11 @@ from .._backend import (
     SVDAccuracyResult,
     array_namespace,
     as_rng,
+    blas_beside_kernels,
     is_cupy_namespace,
     is_numpy_namespace,
     qr_econ,
+    sparse_kernel_input,
     svd_small,
     svd_tall,
     times_inverse_upper,
@@ -894,6 +896,7 @@ def _subspace_tol(prod, k, size, mon, normalizer, gen):
 
 
 @refuse_random_state
+@blas_beside_kernels(sparse_kernel_input)
 def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, normalizer="auto", method="auto",
          block_size=None, transpose="auto", center=False, flip_sign=True, rng=None):
     """Truncated SVD of `A` by randomized block Krylov or subspace iteration, by default until converged.

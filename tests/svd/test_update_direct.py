@@ -197,3 +197,44 @@ def test_a_rank_deficient_block_is_exact(monkeypatch):
 
     direct, basis = _both(monkeypatch, build, update)
     _check(direct, basis, np.vstack([_approximation(build()), E]), k, 1e-10)
+
+
+@pytest.mark.parametrize("shape", [(60, 20), (20, 60)])  # the tall (QR, ormqr) path and the other
+def test_svd_top_is_the_lapack_svd_on_one_blas_thread_when_small(monkeypatch, shape):
+    from lowrank_la.svd import _update
+
+    entered = []
+    real = _update.one_blas_thread
+    monkeypatch.setattr(_update, "one_blas_thread", lambda: entered.append(1) or real())
+    M = np.random.default_rng(0).standard_normal(shape)
+    F, theta, Gh = _update._svd_top(np.array(M, order="F"), 5)
+    U, s, Vh = np.linalg.svd(M, full_matrices=False)
+    np.testing.assert_allclose(theta, s[:5], rtol=1e-13)
+    np.testing.assert_allclose(np.abs(F.T @ U[:, :5]), np.eye(5), atol=1e-12)
+    np.testing.assert_allclose(np.abs(Gh @ Vh[:5].T), np.eye(5), atol=1e-12)
+    assert entered == [1]
+    monkeypatch.setattr(_update, "_SVD_TOP_ONE_THREAD", M.size)  # above it: all threads
+    _update._svd_top(np.array(M, order="F"), 5)
+    assert entered == [1]
+
+
+def test_svd_top_falls_back_to_gesvd_where_gesdd_fails(monkeypatch):
+    import scipy.linalg
+
+    from lowrank_la.svd import _update
+
+    real = scipy.linalg.svd
+    drivers = []
+
+    def failing_gesdd(*args, lapack_driver="gesdd", **kwargs):
+        drivers.append(lapack_driver)
+        if lapack_driver == "gesdd":
+            raise np.linalg.LinAlgError("SVD did not converge")
+        return real(*args, lapack_driver=lapack_driver, **kwargs)
+
+    monkeypatch.setattr(scipy.linalg, "svd", failing_gesdd)
+    M = np.random.default_rng(1).standard_normal((50, 12))
+    F, theta, Gh = _update._svd_top(np.array(M, order="F"), 4)
+    assert drivers == ["gesdd", "gesvd"]
+    np.testing.assert_allclose(theta, np.linalg.svd(M, compute_uv=False)[:4], rtol=1e-13)
+    np.testing.assert_allclose((F * theta) @ Gh, M @ Gh.T @ Gh, atol=1e-12)
