@@ -170,7 +170,7 @@ def stable_nystrom(P: SquareProducts, Omega, Y, *, name: str = "A", sym_tol=None
                          f"{math.ldexp(low, -e):.3g} < 0 (to within the stabilising shift); use "
                          "lowrank_la.psd.eigh(..., psd=False) for symmetric indefinite matrices")
     Y_nu = Ys + nu * Omega64
-    B = Y_nu @ back_float64(P, scipy.linalg.solve_triangular(C, np.eye(C.shape[0]), lower=False))
+    B = Y_nu @ back_float64(P, np.linalg.inv(C))  # C is upper triangular: LU takes no pivots (SMALL_WORK_NOTE)
     U, s, _ = svd_tall(B, xp)
     lam = np.maximum(small(s) ** 2 - nu, 0.0)
     lam = np.ldexp(lam, -e)
@@ -191,7 +191,7 @@ def shifted_cholesky(core, gram, norm_y, n, eps):
     top = math.sqrt(n) * eps * norm_y
     while True:
         try:
-            C = scipy.linalg.cholesky(core + nu * gram, lower=False, check_finite=False)
+            C = np.linalg.cholesky(core + nu * gram).T  # NumPy's LAPACK between NumPy products (SMALL_WORK_NOTE)
             if np.all(np.isfinite(C)) and float(np.min(np.abs(np.diag(C)))) > 0.0:
                 return C, nu
         except np.linalg.LinAlgError:

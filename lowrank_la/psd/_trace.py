@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.linalg
 
 from .._backend import as_rng, qr_econ
 from .._validate import check_int, check_option, refuse_random_state
@@ -203,7 +202,7 @@ def _normalized_inverse_columns(R):
     floor = np.finfo(np.float64).eps * max(float(np.max(np.abs(R))) if R.size else 0.0, np.finfo(np.float64).tiny)
     small_diag = np.abs(d) < floor
     R[np.diag_indices_from(R)] = np.where(small_diag, floor, d)
-    Sinv = scipy.linalg.solve_triangular(R, np.eye(R.shape[0]), trans="T", lower=False, check_finite=False)
+    Sinv = np.linalg.inv(R).T  # R^{-T}; R upper triangular: LU takes no pivots (NumPy's LAPACK: SMALL_WORK_NOTE)
     return Sinv / np.linalg.norm(Sinv, axis=0)
 
 
@@ -350,7 +349,7 @@ def xnystrace(A, n_matvecs, *, distribution="sphere", check_symmetric=True, sym_
         raise ValueError("A must be positive semidefinite, but Omega^T A Omega is indefinite beyond the stabilising "
                          "shift; use xtrace for matrices that are not PSD")
     R = small(qr_econ(Y64 + nu * Om64, xp)[1])
-    Cinv = scipy.linalg.solve_triangular(C, np.eye(m), lower=False, check_finite=False)
+    Cinv = np.linalg.inv(C)  # C upper triangular: LU takes no pivots (NumPy's LAPACK: SMALL_WORK_NOTE)
     B = R @ Cinv  # the Nystrom approximation of A + nu I is Q B B^T Q^T
     Hinv = Cinv @ Cinv.T
     d = 1.0 / np.diag(Hinv)  # w_i^T (A_nu - A_hat_(i)) w_i
