@@ -324,3 +324,28 @@ def test_the_input_check_of_a_large_array_keeps_blas_on_one_thread(blas_limits):
     assert _finite_fast(large, np) and blas_limits == [1]
     large[-1] = np.nan
     assert not _finite_fast(large, np)
+
+
+def test_small_lapack_work_runs_on_one_blas_thread(monkeypatch):
+    import scipy.linalg
+
+    from lowrank_la._backend import linalg
+
+    entered = []
+    real = linalg.one_blas_thread
+    monkeypatch.setattr(linalg, "one_blas_thread", lambda: entered.append(1) or real())
+    rng = np.random.default_rng(0)
+    for shape, one in [((100, 10), False), ((3000, 60), True), ((9000, 30), True), ((20000, 60), False)]:
+        X = rng.standard_normal(shape)
+        Q, R = linalg.qr_econ(X)
+        np.testing.assert_allclose(Q @ R, X, atol=1e-12)
+        assert entered == ([1] if one else []), shape
+        entered.clear()
+    M = rng.standard_normal((8, 30))
+    Q, R, perm = linalg.pivoted_qr(M)
+    expected = scipy.linalg.qr(M, mode="economic", pivoting=True)
+    np.testing.assert_array_equal(perm, expected[2])
+    np.testing.assert_allclose(Q @ R, M[:, perm], atol=1e-12)
+    R8 = np.triu(rng.standard_normal((8, 8))) + 8 * np.eye(8)
+    np.testing.assert_allclose(R8 @ linalg.solve_triangular(R8, M), M, atol=1e-12)
+    assert entered == [1, 1]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.linalg
 
+from .._backend.linalg import pivoted_qr, solve_triangular
 from .._validate import check_option, check_real, is_dask, is_linear_operator, is_sparse, refuse_random_state
 from ._input import PreparedMatrix, host
 from ._meta import MetaFactorization, RankConditionWarning, default_rcond, numerical_rank, singular_values, small_pinv
@@ -137,7 +137,7 @@ def _columns(op, A, cols):
 
 def _rank_revealing_qr(M, rcond):
     """``(Q_r, R_r, perm, r)``: pivoted QR ``M[:, perm] = Q R`` truncated at ``|R_ii| > rcond |R_00|``."""
-    Q, R, perm = scipy.linalg.qr(M, mode="economic", pivoting=True, check_finite=False)
+    Q, R, perm = pivoted_qr(M)
     diag = np.abs(np.diag(R))
     r = int(np.sum(diag > rcond * diag[0])) if diag.size and diag[0] > 0 else 0
     return Q[:, :r], R[:r, :r], perm, r
@@ -146,7 +146,7 @@ def _rank_revealing_qr(M, rcond):
 def _basic_inverse(Q, R11, perm, n_cols):
     """The (n_cols, m) basic generalized inverse ``P [R11^{-1} Q^T; 0]`` of ``M = Q [R11 R12] P^T``."""
     Z = np.zeros((n_cols, Q.shape[0]), dtype=Q.dtype)
-    Z[perm[:R11.shape[0]], :] = scipy.linalg.solve_triangular(R11, Q.T, check_finite=False)
+    Z[perm[:R11.shape[0]], :] = solve_triangular(R11, Q.T)
     return Z
 
 
@@ -233,8 +233,8 @@ def _from_prepared(prep, rows, cols, core, rcond):
     Yt = _basic_inverse(Qc, Rc, perm_c, len(cols))   # (kc, m), C Yt = Q_c Q_c^T
     X = _basic_inverse(Qr, Rr, perm_r, len(rows)).T  # (n, kr), X R = Q_r Q_r^T
     U = np.zeros((len(cols), len(rows)), dtype=op.dtype)
-    inner = scipy.linalg.solve_triangular(Rc, M, check_finite=False)
-    U[np.ix_(perm_c[:rank_c], perm_r[:rank_r])] = scipy.linalg.solve_triangular(Rr, inner.T, check_finite=False).T
+    inner = solve_triangular(Rc, M)
+    U[np.ix_(perm_c[:rank_c], perm_r[:rank_r])] = solve_triangular(Rr, inner.T).T
     U, Yt, X, M = prep.unscale(U, -1), prep.unscale(Yt, -1), prep.unscale(X, -1), prep.unscale(M, 1)
     prep.refuse_unrepresentable("the core U = C^+ A R^+", U, Yt, X)
     info = {"core": "optimal", "rank_C": rank_c, "rank_R": rank_r}

@@ -10,10 +10,9 @@ import math
 import numbers
 
 import numpy as np
-import scipy.linalg
 
 from .._backend import as_rng, qr_econ, svd_small
-from .._backend.linalg import refuse_dask
+from .._backend.linalg import pivoted_qr, refuse_dask, solve_triangular
 from .._validate import check_int, check_real, is_dask, is_linear_operator, is_sparse, refuse_random_state
 from ._cur import _columns
 from ._input import PreparedMatrix, host
@@ -99,7 +98,7 @@ class InterpolativeDecomposition(MetaFactorization):
 
 
 def _pivoted_r(Y):
-    return scipy.linalg.qr(Y, mode="r", pivoting=True, check_finite=False)
+    return pivoted_qr(Y, mode="r")
 
 
 def _rank_at(R, eps):
@@ -124,7 +123,7 @@ def _triangular_proj(R, k, rcond):
     diag = np.abs(np.diag(R[:k, :k]))
     r = int(np.sum(diag > rcond * diag[0])) if diag.size and diag[0] > 0 else 0
     proj = np.zeros((k, R.shape[1] - k), dtype=R.dtype)
-    proj[:r] = scipy.linalg.solve_triangular(R[:r, :r], R[:r, k:], check_finite=False)
+    proj[:r] = solve_triangular(R[:r, :r], R[:r, k:])
     return proj
 
 

@@ -18,6 +18,7 @@ import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
 from .._backend import array_namespace, as_operator, is_numpy_namespace, qr_econ, svd_small
+from .._backend.linalg import solve_triangular
 from .._validate import as_matrix, check_operand, check_option, check_real, check_shape_agrees, is_sparse
 from ..svd._common import safe_norm
 
@@ -394,15 +395,15 @@ def numerical_rank(s, rcond, xp) -> int:
 
 def singular_values(M, xp):
     """Singular values of a small dense `M`, descending."""
-    if is_numpy_namespace(xp):
-        return scipy.linalg.svdvals(M, check_finite=False)
+    if is_numpy_namespace(xp):  # NumPy's LAPACK between NumPy products (lowrank_la._backend.SMALL_WORK_NOTE)
+        return np.linalg.svd(M, compute_uv=False)
     return xp.linalg.svd(M, full_matrices=False)[1]
 
 
 def solve_upper(R, Z, xp):
     """``R^{-1} Z`` for a small upper-triangular `R`."""
     if is_numpy_namespace(xp):
-        return scipy.linalg.solve_triangular(R, Z, lower=False, check_finite=False)
+        return solve_triangular(R, Z, lower=False)
     return xp.linalg.solve(R, Z)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 
 from .._backend import as_rng, to_numpy, working_dtype
+from .._backend.linalg import pivoted_qr
 from .._validate import as_matrix, check_option, check_rank, refuse_random_state
 from ._input import PreparedMatrix, host
 
@@ -134,9 +134,9 @@ def _select(op, k, method, rng):
     if method == "qr":
         sketch = gen.standard_normal((min(k + 10, m), m)).astype(op.dtype)
         Y = host(op.rmatmat(sketch.T)).T  # (l, n) = sketch @ A
-        cols = scipy.linalg.qr(Y, mode="r", pivoting=True, check_finite=False)[1][:k]
+        cols = pivoted_qr(Y, mode="r")[1][:k]
         C = host(op.matmat(_selector(n, cols, op.dtype)))
-        rows = scipy.linalg.qr(C.T, mode="r", pivoting=True, check_finite=False)[1][:k]
+        rows = pivoted_qr(C.T, mode="r")[1][:k]
         return np.sort(rows), np.sort(cols)
     from ..svd import rsvd
 
