@@ -81,10 +81,11 @@ wheels each bundle one OpenBLAS with its own pool). A parallel Numba kernel star
 with the spinning threads, and its threads, each given an equal share of the work, finish at the pace of the
 slowest: about half speed on 2 cores. A BLAS call between two kernels is enough: the input check's dot product,
 the small dense work between the sparse products of a Krylov step. Measured on 2 cores at the machine's
-default threads, before and after (one BLAS thread beside two kernel threads): ``rsvd`` of the standard library's
-TF-IDF matrix (sparse, k = 20) 75 ms and 38 ms, ``svd_tol`` of it at tol 0.5 4.0 s and 3.2 s, ``altmin_complete``
-of a 2000 x 1000 rank-10 matrix with 10% observed 2.3 s and 1.2 s, the FJLT and the SRHT of a dense 4096 x 2000
-block 116 ms and 121 ms, then 71 ms and 66 ms (everything on one thread: 44 ms, 3.1 s, 1.6 s, 71 ms, 67 ms).
+default threads, before and after (``python tools/thread_sweep.py``, each call in a fresh process): ``rsvd`` of
+the standard library's TF-IDF matrix (sparse, k = 20) 71 ms and 42 ms, ``svd_tol`` of it at tol 0.5 4.3 s and
+3.0 s, ``altmin_complete`` of a 2000 x 1000 rank-10 matrix with 10% observed 2.5 s and 1.2 s, the FJLT and the
+SRHT of a dense 4096 x 2000 block 143 ms and 104 ms, then 70 ms and 65 ms (on one thread for everything: 46 ms,
+3.0 s, 1.5 s, 70 ms, 66 ms).
 Setting ``OPENBLAS_THREAD_TIMEOUT=4`` before NumPy is imported shortens the spin for the whole process."""
 
 
