@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from .._backend import ConvergenceWarning, as_rng, cholesky_qr2, qr_econ
+from .._backend import ConvergenceWarning, as_rng, cholesky_qr2, device_of, one_blas_thread, qr_econ
 from .._validate import check_int, check_option, check_rank, check_tolerance, refuse_random_state
-from ..svd._common import safe_norm, times_pow2
+from ..svd._common import grown, safe_norm, times_pow2
 from ._common import (
     SquareProducts,
     check_sketch,
@@ -455,8 +455,9 @@ def _block_bound(theta, M, picked, which):
     k, width = len(picked), theta.size
     bound = np.full(k, math.inf)
     for m in np.unique(np.linspace(k, width - 1, 8).astype(int)) if width > k else ():
-        norm2 = max(float(scipy.linalg.eigvalsh(Mo[:m, :m], subset_by_index=[m - 1, m - 1],
-                                                check_finite=False)[0]), 0.0)
+        with one_blas_thread():  # scipy's pool left asleep beside NumPy's (lowrank_la._backend.SMALL_WORK_NOTE)
+            norm2 = max(float(scipy.linalg.eigvalsh(Mo[:m, :m], subset_by_index=[m - 1, m - 1],
+                                                    check_finite=False)[0]), 0.0)
         gap = score[where] - np.max(score[m:])
         bound = np.minimum(bound, np.where(gap > 0, norm2 / np.where(gap > 0, gap, 1.0), math.inf))
     return bound
@@ -482,23 +483,26 @@ def _orth_against(K, Z, xp):
 def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
     xp, n = P.xp, P.n
     cap = min(n, block * max_passes)
-    basis, products = [], []  # the basis block by block, and its products with 2^scale A
     T = np.zeros((cap, cap))  # K^T A K, grown by one block row and column per pass
     G = np.zeros((cap, cap))  # (A K)^T (A K): the residual Gram matrix of every Ritz pair without forming them
     Q = cholesky_qr2(draw_vectors(P, block, "gaussian", gen), xp)
+    # the basis K and its products A K (times 2^scale), block by block in buffers that double when full
+    Kbuf = AKbuf = xp.zeros((n, 0), dtype=Q.dtype, device=device_of(Q))
     scale, width, est = None, 0, None
     while True:
         Z = P.matmat(Q)
         if scale is None:  # one exact power-of-two scale for every product: no square under- or overflows
             scale = pow2_scale(Z, P)
         b = int(Q.shape[1])
-        basis.append(Q)
-        products.append(times_pow2(Z, scale, P.dtype))
+        if width + b > Kbuf.shape[1]:
+            size = min(cap, max(2 * Kbuf.shape[1], width + b))
+            Kbuf, AKbuf = grown(Kbuf, (n, size), xp, device_of(Q)), grown(AKbuf, (n, size), xp, device_of(Q))
+        Kbuf[:, width:width + b] = Q
+        AKbuf[:, width:width + b] = times_pow2(Z, scale, P.dtype)
         width += b
-        Kw = xp.concat(basis, axis=1) if len(basis) > 1 else Q
-        AKw = xp.concat(products, axis=1) if len(products) > 1 else products[0]
+        Kw, AKw, newest = Kbuf[:, :width], AKbuf[:, :width], AKbuf[:, width - b:width]
         for M, left in ((T, Kw), (G, AKw)):
-            M[:width, width - b:width] = small(left.T @ products[-1])
+            M[:width, width - b:width] = small(left.T @ newest)
             M[width - b:width, :width - b] = M[:width - b, width - b:width].T
         if width == b:
             check_symmetric_core(T[:b, :b], stol)
@@ -513,7 +517,7 @@ def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
                               (float(ext[0]), float(ext[-1])))
         if (tol is not None and est <= tol) or P.n_passes >= max_passes or width >= cap:
             break
-        Q = _orth_against(Kw, products[-1], xp)[:, : min(block, cap - width)]
+        Q = _orth_against(Kw, newest, xp)[:, : min(block, cap - width)]
     Sk = P.asarray(S[:, picked])
     U = Kw @ Sk
     R = AKw @ Sk - U * P.asarray(theta[picked])

@@ -203,6 +203,14 @@ def host_float(x) -> float:
 
 # --------------------------------------------------------------------------- random test matrices
 
+def grown(X, shape, xp, device):
+    """A zero `shape` array of `X`'s dtype on `device` with `X` in its top-left corner: a buffer grown (amortised
+    doubling, by the caller) for a basis built a block at a time."""
+    out = xp.zeros(shape, dtype=X.dtype, device=device)
+    out[:X.shape[0], :X.shape[1]] = X
+    return out
+
+
 def _draw_chunk(seed, shape, dtype):
     return np.random.default_rng(seed).standard_normal(shape, dtype=dtype)
 

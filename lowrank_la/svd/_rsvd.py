@@ -31,6 +31,7 @@ from ._common import (
     draw,
     finish,
     gaussian,
+    grown,
     herm,
     host_float,
     normalize,
@@ -763,7 +764,7 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
         del W
         if w + width > size:  # grow the buffers (amortised: the size doubles)
             size = min(limit_w, max(2 * size, w + width))
-            Vbuf, G = _grown(Vbuf, (n, size), hx, device), _grown(G, (size, size), hx, device)
+            Vbuf, G = grown(Vbuf, (n, size), hx, device), grown(G, (size, size), hx, device)
         w0, w = w, w + width
         blocks += 1
         Vbuf[:, w0:w] = Vj
@@ -856,12 +857,6 @@ def _previous_ritz(G, xp, wp, w0, k):
     mu = float(np.max(_as_host64(xp.linalg.eigvalsh(G[wp:w0, wp:w0])))) if wp else math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
         return s, np.where(s[:kk] > 0, rn / s[:kk], 0.0), mu
-
-
-def _grown(X, shape, xp, device):
-    out = xp.zeros(shape, dtype=X.dtype, device=device)
-    out[:X.shape[0], :X.shape[1]] = X
-    return out
 
 
 def _subspace_tol(prod, k, size, mon, normalizer, gen):
