@@ -150,7 +150,7 @@ def nystrom(A, k, *, oversamples=10, tol=None, sketch="gaussian", check_symmetri
     >>> bool(np.allclose((V * w) @ V.T, A))
     True
     """
-    P = SquareProducts(A)
+    P = SquareProducts(A, symmetric=True)
     k = check_rank(k, (P.n, P.n), "k", upper=P.n, upper_text=f"n = {P.n}")
     oversamples = check_int(oversamples, "oversamples", low=0)
     check_sketch(sketch)
@@ -279,7 +279,7 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     >>> bool(res.converged), np.round(w, 6).tolist()
     (True, [1.0, 0.64, 0.4096, -0.512, -0.8])
     """
-    P = SquareProducts(A)
+    P = SquareProducts(A, symmetric=True)
     k = check_rank(k, (P.n, P.n), "k", upper=P.n, upper_text=f"n = {P.n}")
     if not isinstance(psd, (bool, np.bool_)):
         raise TypeError(f"psd must be True or False, got {psd!r}")

@@ -105,7 +105,7 @@ def nystrom_pcg(A, b, mu, *, rank="auto", max_rank=None, tol=1e-6, maxiter=None,
     >>> bool(res.converged), res.n_iter < 30
     (True, True)
     """
-    P = SquareProducts(A)
+    P = SquareProducts(A, symmetric=True)
     xp, n = P.xp, P.n
     b = _vector(b, "b", P)
     mu = check_real(mu, "mu", low=0)
