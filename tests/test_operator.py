@@ -233,3 +233,24 @@ def test_fuzzed_input_is_accepted_or_refused_by_name_and_never_modified(case, k)
         except (ValueError, TypeError) as exc:
             assert str(exc).startswith("k")
     assert A.dtype == original.dtype and np.array_equal(A, original, equal_nan=True)
+
+
+def test_symmetric_matmat_takes_the_faster_form_and_gives_the_product():
+    from lowrank_la import as_operator
+
+    G = np.random.default_rng(0).standard_normal((6, 6))
+    A = G + G.T
+    X = np.random.default_rng(1).standard_normal((6, 3))
+    for array, view, adjoint in [(A, False, True), (np.asfortranarray(A), False, False), (A, True, False),
+                                 (np.asfortranarray(A), True, True)]:
+        op = as_operator(array)
+        op = op.H if view else op
+        used = []
+        for name in ("matmat", "rmatmat"):
+            real = getattr(op, name)
+            setattr(op, name, lambda Y, real=real, name=name, used=used: used.append(name) or real(Y))
+        np.testing.assert_allclose(op.symmetric_matmat(X), A @ X, atol=1e-13)
+        assert used == (["rmatmat"] if adjoint else ["matmat"]), (array.flags.c_contiguous, view)
+    # a complex operator: the plain product
+    op = as_operator(A.astype(complex), allow_complex=True)
+    np.testing.assert_allclose(op.symmetric_matmat(X), A @ X, atol=1e-13)

@@ -27,9 +27,10 @@ GEMMs included. The loops therefore keep to NumPy's library: ``numpy.linalg.qr``
 ``cholesky``, and ``inv`` of small triangles applied by GEMM instead of scipy's triangular solves. scipy remains
 where NumPy has no equivalent (pivoted LU) and in one-off work outside the loops."""
 
-#: :func:`qr_econ` on one BLAS thread for blocks of at least ``[0]`` entries and fewer than ``[1]`` rows or
-#: ``[2]`` entries (measured on 2 cores: m from 1,000 to 100,000, n from 20 to 400)
-_QR_ONE_THREAD = (10_000, 5_000, 300_000)
+#: :func:`qr_econ` runs on one BLAS thread for blocks of at least ``_QR_ONE_THREAD_MIN`` entries and fewer than
+#: ``_QR_ONE_THREAD_ROWS`` rows or ``_QR_ONE_THREAD_SIZE`` entries (measured on 2 cores: m from 1,000 to 100,000,
+#: n from 20 to 400)
+_QR_ONE_THREAD_MIN, _QR_ONE_THREAD_ROWS, _QR_ONE_THREAD_SIZE = 10_000, 5_000, 300_000
 
 
 def qr_econ(X, xp=None):
@@ -46,7 +47,7 @@ def qr_econ(X, xp=None):
     if not is_numpy_namespace(xp):
         return xp.linalg.qr(X, mode="reduced")
     m, n = X.shape[-2:]
-    if _QR_ONE_THREAD[0] <= m * n and (m < _QR_ONE_THREAD[1] or m * n < _QR_ONE_THREAD[2]):
+    if _QR_ONE_THREAD_MIN <= m * n and (m < _QR_ONE_THREAD_ROWS or m * n < _QR_ONE_THREAD_SIZE):
         with one_blas_thread():
             return np.linalg.qr(X, mode="reduced")
     return np.linalg.qr(X, mode="reduced")
@@ -203,14 +204,18 @@ def lu_normalize(X, xp=None):
     return qr_econ(X, xp)[0]
 
 
-def svd_small(X, xp=None):
+def svd_small(X, xp=None, *, lapack="numpy"):
     """Thin SVD ``X = U diag(s) Vh`` of a small dense block; returns ``SVDResult``.
 
-    NumPy uses LAPACK gesdd and retries with the slower, more robust gesvd if gesdd fails to converge.
+    NumPy arrays go through LAPACK gesdd, NumPy's (``lapack="numpy"``) or scipy's (``"scipy"``, for a caller
+    whose other LAPACK work is scipy's: :data:`SMALL_WORK_NOTE`), and are retried with the slower, more robust
+    gesvd (scipy's) if gesdd fails to converge.
     """
     xp = array_namespace(X) if xp is None else xp
     if is_numpy_namespace(xp):
         try:
+            if lapack == "scipy":
+                return SVDResult(*scipy.linalg.svd(X, full_matrices=False, check_finite=False))
             return SVDResult(*np.linalg.svd(X, full_matrices=False))
         except np.linalg.LinAlgError:
             return SVDResult(*scipy.linalg.svd(X, full_matrices=False, check_finite=False,

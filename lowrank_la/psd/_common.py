@@ -27,9 +27,8 @@ SKETCHES = ("gaussian", "rademacher", "sparse_sign", "countsketch", "srht", "fjl
 class SquareProducts:
     """A validated square matrix and its block products ``A @ X`` (one pass each, counted in `n_passes`).
 
-    `symmetric` (the methods that assume ``A = A^T``: ``nystrom``, ``eigh``, ``nystrom_pcg``): ``A @ X`` is
-    formed as ``A^T @ X`` where that is BLAS's faster form, a C-ordered NumPy ``A`` (``(X^T A)^T``: 128 ms
-    against 190 ms for ``A @ X`` with a 10,000 x 10,000 ``A`` and 60 columns on 2 threads).
+    `symmetric` (the methods that assume ``A = A^T``: ``nystrom``, ``eigh``, ``nystrom_pcg``): the products go
+    through :meth:`~lowrank_la.MatrixOperator.symmetric_matmat`, BLAS's faster of ``A @ X`` and ``A^T @ X``.
     """
 
     def __init__(self, A, name: str = "A", *, symmetric: bool = False):
@@ -44,7 +43,7 @@ class SquareProducts:
         self.xp = np if self.dask else op.xp
         self.device = "cpu" if self.dask else op.device
         self.n_vectors = 0  # columns multiplied with A (matvecs)
-        self._by_adjoint = symmetric and op._numpy_dense and op._A.flags.c_contiguous
+        self.symmetric = symmetric
 
     @property
     def n_passes(self) -> int:
@@ -56,7 +55,7 @@ class SquareProducts:
         if X.ndim == 1:
             return self.matmat(self.xp.reshape(X, (-1, 1)))[:, 0]
         self.n_vectors += int(X.shape[1])
-        Y = self.op.rmatmat(X) if self._by_adjoint else self.op.matmat(X)
+        Y = self.op.symmetric_matmat(X) if self.symmetric else self.op.matmat(X)
         return np.asarray(Y.compute()) if self.dask else Y
 
     def rmatmat(self, X):

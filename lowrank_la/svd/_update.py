@@ -1295,11 +1295,7 @@ def _svd_top(M, k):
             F, theta, Gh = svd_small(M)
             return F[:, :k], theta[:k], Gh[:k]
         (qr, tau), R = scipy.linalg.qr(M, mode="raw", overwrite_a=True, check_finite=False)
-        try:
-            Ur, theta, Gh = scipy.linalg.svd(np.triu(R[:n]), full_matrices=False, check_finite=False)
-        except np.linalg.LinAlgError:  # gesdd did not converge: the slower, more robust gesvd
-            Ur, theta, Gh = scipy.linalg.svd(np.triu(R[:n]), full_matrices=False, check_finite=False,
-                                             lapack_driver="gesvd")
+        Ur, theta, Gh = svd_small(np.triu(R[:n]), lapack="scipy")
         ormqr = scipy.linalg.get_lapack_funcs("ormqr", (qr,))
         F = np.zeros((m, k), dtype=M.dtype, order="F")
         F[:n] = Ur[:, :k]
