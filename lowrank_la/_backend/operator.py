@@ -221,8 +221,8 @@ class MatrixOperator:
         if self._numpy_dense and not self.is_complex:
             c_order = self._A.flags.c_contiguous or not self._A.flags.f_contiguous  # as _dense_product sees it
             if c_order != self._adjoint:
-                return self.rmatmat(X)
-        return self.matmat(X)
+                return self.H._apply(X, "X")
+        return self._apply(X, "X")
 
     def asarray(self, X):
         """Convert `X` into this operator's namespace and device.

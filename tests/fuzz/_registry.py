@@ -158,6 +158,11 @@ def _register_top():
     base_y = lambda seed: {"A": low_rank(seed), "Y": low_rank(seed + 1, 24, 5)}  # noqa: E731
     spec("MatrixOperator.rmatmat", base_y, lambda d: la.as_operator(d["A"]).rmatmat(d["Y"]), single,
          Arg("Y", scale={"out": 1}, complex=True, empty_cols_ok=True), matrix_arg({"out": 1}), keep_dtype=False)
+    base_sym = lambda seed: {"A": low_rank(seed, 16, 16) + low_rank(seed, 16, 16).T,  # noqa: E731
+                             "X": low_rank(seed + 1, 16, 5)}
+    spec("MatrixOperator.symmetric_matmat", base_sym, lambda d: la.as_operator(d["A"]).symmetric_matmat(d["X"]),
+         single, Arg("X", scale={"out": 1}, complex=True, empty_cols_ok=True), matrix_arg({"out": 1}),
+         keep_dtype=False)
 
 
 # --------------------------------------------------------------------------- svd
