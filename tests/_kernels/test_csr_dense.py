@@ -29,3 +29,15 @@ def test_int64_indices_and_unsorted_entries():
     X = np.random.default_rng(1).standard_normal((25, 3))
     Y = np.random.default_rng(2).standard_normal((40, 3))
     assert np.allclose(csr_matmat(A, X), A @ X) and np.allclose(csr_rmatmat(A, Y), A.T @ Y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_matmat_rows_of_every_length(dtype):
+    """Rows with 0 to 9 non-zeros: the four-at-a-time sweep of ``csr_matmat`` and each of its remainders."""
+    rng = np.random.default_rng(3)
+    rows = [np.sort(rng.choice(40, size=count, replace=False)) for count in range(10) for _ in range(3)]
+    indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
+    data = rng.standard_normal(indptr[-1]).astype(dtype) * (1 + 1j if dtype == np.complex128 else 1)
+    A = sp.csr_array((data, np.concatenate(rows), indptr), shape=(len(rows), 40))
+    X = rng.standard_normal((40, 33)).astype(dtype)
+    assert np.allclose(csr_matmat(A, X), A @ X, rtol=1e-13, atol=1e-13)
