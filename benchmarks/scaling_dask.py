@@ -16,7 +16,9 @@ asv suite and not run in CI (it takes several minutes and all the cores). Three 
    ``T_pass = a + c * tasks + bytes / (w * R)`` over those points is printed (the model of the docs page).
 3. **rsvd against** ``dask.array.linalg.svd_compressed`` at equal passes and at equal accuracy, on the
    2-worker cluster: a ``--m`` x ``--n`` float64 matrix ``U diag(s) V^T`` (Haar ``U``, ``V``; ``s_j = 1 / (j + 1)``,
-   a slow decay, where power iterations matter) in 8 row blocks held in worker memory; the true singular values
+   a slow decay, where power iterations matter) in 8 row blocks held in worker memory (each worker copies the
+   blocks it receives from the client's graph, which arrive unaligned: ``--scattered`` keeps them so, the case of
+   a user's ``da.from_array(x).persist()``); the true singular values
    come from a dense LAPACK SVD (``scipy.linalg.svdvals``) of the same matrix in the client. The configurations,
    all with rank 20 and 10 oversamples (sketch or block width 30), computing ``U``, ``s`` and ``Vh``:
    ``svd_compressed(D, 20, n_power_iter=q)`` with its two iterators ("power", no re-orthonormalisation, and
@@ -88,6 +90,8 @@ def parse_args(argv=None):
     p.add_argument("--max-q", type=int, default=8, help="largest power iteration count of svd_compressed")
     p.add_argument("--max-q-subspace", type=int, default=6, help="largest n_iter of rsvd's subspace iteration")
     p.add_argument("--max-q-krylov", type=int, default=4, help="largest n_iter of rsvd's block Krylov")
+    p.add_argument("--scattered", action="store_true",
+                   help="accuracy case: keep the chunks as deserialised from the client's graph (unaligned)")
     p.add_argument("--default-only", action="store_true",
                    help="of rsvd's accuracy configurations, run only the default call and the former default")
     p.add_argument("--seeds", type=int, default=3, help="seeds (test matrix draws) per accuracy configuration")
@@ -222,7 +226,10 @@ def accuracy_vs_svd_compressed(args):
     runs = {c: {"method": c[0], "q": c[1], "errs": {}, "times": []} for c in configs}
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
-        D = client.persist(da.from_array(A, chunks=(args.m // 8, args.n)))
+        D = da.from_array(A, chunks=(args.m // 8, args.n))
+        # each worker makes its own copy of its chunks, as a reader (zarr, HDF5) would: chunks deserialised in place
+        # from the graph are not aligned, and NumPy's products on them leave BLAS (docs/scaling.rst)
+        D = client.persist(D if args.scattered else D.map_blocks(np.copy))
         distributed.wait(D)
         del A
         for name in ("svd_compressed_qr", "rsvd_subspace", "rsvd_block_krylov"):  # warm-up, untimed

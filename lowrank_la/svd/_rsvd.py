@@ -405,9 +405,20 @@ def _fused_dask(prod, normalizer):
             and len(prod.col_chunks()) == 1)
 
 
+def _aligned(a):
+    """`a`, or an aligned copy of it where its data is not aligned to its items.
+
+    A chunk deserialised in place from a message (a NumPy array scattered from the client or embedded in the graph,
+    e.g. ``da.from_array(x).persist()`` on a cluster) can start at any byte; NumPy's products then leave BLAS for
+    their own loops, 2x-4x slower than one copy and BLAS (see "Unaligned chunks" in docs/scaling.rst).
+    """
+    return a if a.flags.aligned else np.array(a)
+
+
 def _chunk_qr(a, omega, transposed, earlier=()):
     """``Y_i = A_i Omega`` of one row chunk, the QR ``Q_i R_i`` of ``[*earlier, Y_i]`` (a block Krylov basis: the
     chunk's earlier blocks) and ``A_i^T Q_i``: one read of the chunk. Returns ``(Y_i, Q_i, (R_i, A_i^T Q_i))``."""
+    a = _aligned(a)
     a = a.T if transposed else a
     y = a @ omega
     q, r = qr_econ(np.concatenate([*earlier, y], axis=1) if earlier else y, np)
@@ -480,9 +491,39 @@ def _final_svd(root, k):
     return zh[:k].T, s[:k], w[:, :k].T
 
 
-def _dask_subspace(prod, size, q, k, gen, krylov=False):
+def _lift(q_i, coef):
+    """``U_i = Q_i Z_k`` of one chunk, and the largest and smallest entry of each of its columns (the sign rule)."""
+    u = q_i @ coef
+    if u.shape[0] == 0:
+        return u, (np.full(u.shape[1], -np.inf), np.full(u.shape[1], np.inf))
+    return u, (u.max(axis=0), u.min(axis=0))
+
+
+def _signs(extremes, dtype):
+    """:func:`~lowrank_la.svd._common.sign_fix`'s rule on Dask from per-chunk column extremes: +1 where a column's
+    largest entry is at least minus its smallest, else -1."""
+    big = np.max([e[0] for e in extremes], axis=0)
+    small = np.min([e[1] for e in extremes], axis=0)
+    return np.where(big >= -small, 1, -1).astype(dtype)
+
+
+def _row_extremes(v):
+    return v.max(axis=1), v.min(axis=1)
+
+
+def _scale_rows(v, signs):
+    return v * signs[:, None]
+
+
+def _signed_rows(u, signs, transposed):
+    """One chunk of the long factor with the signs applied, in the caller's orientation."""
+    u = u if signs is None else u * signs
+    return u.T if transposed else u
+
+
+def _dask_subspace(prod, size, q, k, gen, *, krylov=False, flip_sign=True):
     """Subspace iteration (or block Krylov) with ``q`` steps on a Dask matrix chunked along its long side only:
-    ``(U, s, Vh)``, lazy.
+    ``(U, s, Vh)`` of `A` (not of ``prod``'s transpose), the top `k`, with the sign rule where `flip_sign`; lazy.
 
     Each step is one task per chunk that forms ``Y_i = A_i Omega``, its QR and ``A_i^T Q_i`` (both products of a
     step from one read of the chunk), and a TSQR tree of small tasks (at most ``TSQR_SPLIT`` children each) that
@@ -492,6 +533,12 @@ def _dask_subspace(prod, size, q, k, gen, krylov=False):
     from ``q + 1`` reads of `A`. The test matrix is :func:`draw`'s. With `krylov`, each chunk keeps its blocks
     ``A_i Omega_j`` and the last step orthonormalises all of them, ``Q = orth[A Omega_0, ..., A Omega_q]``
     (``range(Omega_{j+1}) = range(A^T A Omega_j)``: the block Krylov space), at the same reads and passes.
+
+    The sign rule (:func:`~lowrank_la.svd._common.sign_fix`'s, on the caller's ``U``) is part of the graph: the
+    lift of each chunk also returns its columns' extremes, one small task turns them into signs (from the small
+    factor alone where ``U`` is the small factor), and one task per chunk applies them: three task levels, where
+    slicing, transposing and ``sign_fix`` on the lazy result took about ten (100-130 ms per call on a local
+    cluster, more than a step).
     """
     import dask
     import dask.array as da
@@ -518,10 +565,20 @@ def _dask_subspace(prod, size, q, k, gen, krylov=False):
     z, s, Vh = dask.delayed(_final_svd, pure=True, nout=3)(root, k)
     prod.op._counter.count += 2 * q + 2
     dtype = prod.dtype
-    lift = dask.delayed(np.matmul, pure=True)
-    U = da.concatenate([da.from_delayed(lift(qi, c), shape=(rows, k), dtype=dtype) for (qi, _), c, rows in
-                        zip(last, _leaf_coefficients(levels, len(chunks), z, split), prod.row_chunks())], axis=0)
-    return U, da.from_delayed(s, shape=(k,), dtype=dtype), da.from_delayed(Vh, shape=(k, prod.shape[1]), dtype=dtype)
+    lift = dask.delayed(_lift, pure=True, nout=2)
+    lifted = [lift(qi, c) for (qi, _), c in zip(last, _leaf_coefficients(levels, len(chunks), z, split))]
+    signs = None
+    if flip_sign:  # the caller's U: the lifted factor, or the small one (Vh^T) where prod is A^T
+        extremes = [dask.delayed(_row_extremes, pure=True)(Vh)] if transposed else [e for _, e in lifted]
+        signs = dask.delayed(_signs, pure=True)(extremes, dtype)
+        Vh = dask.delayed(_scale_rows, pure=True)(Vh, signs)
+    signed = dask.delayed(_signed_rows, pure=True)
+    long = [da.from_delayed(signed(u, signs, transposed), shape=(k, rows) if transposed else (rows, k), dtype=dtype)
+            for (u, _), rows in zip(lifted, prod.row_chunks())]
+    long = da.concatenate(long, axis=1 if transposed else 0)
+    small = da.from_delayed(Vh, shape=(k, n), dtype=dtype)
+    s = da.from_delayed(s, shape=(k,), dtype=dtype)
+    return (small.T, s, long) if transposed else (long, s, small)
 
 
 def _dask_concat(blocks):
@@ -1152,9 +1209,8 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     q = _auto_iterations(k, prod.shape) if n_iter == "auto" else n_iter
 
     if method == "subspace" and _fused_dask(prod, normalizer):
-        U, s, Vh = _dask_subspace(prod, min(k + oversamples, lmax), q, k, gen)
-        return SVDAccuracyResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp, dask=True),
-                                 n_passes=prod.op.n_passes)
+        U, s, Vh = _dask_subspace(prod, min(k + oversamples, lmax), q, k, gen, flip_sign=flip_sign)
+        return SVDAccuracyResult(U, s, Vh, n_passes=prod.op.n_passes)
     if method == "subspace":
         size = min(k + oversamples, lmax)
         Q = _range_finder(prod, size, q, resolve_normalizer(normalizer, xp, dask), gen)
@@ -1177,9 +1233,8 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
                 f"{need / 2**30:.2f} GiB, over the budget of {budget / 2**30:.2f} GiB "
                 "(lowrank_la.svd.KRYLOV_MEMORY_BUDGET); lower block_size or n_iter, or use method='subspace'")
         if width == b * (q + 1) and _fused_dask(prod, normalizer):
-            U, s, Vh = _dask_subspace(prod, b, q, k, gen, krylov=True)
-            return SVDAccuracyResult(*finish(U, s, Vh, k, transposed=transposed, flip_sign=flip_sign, xp=xp,
-                                             dask=True), n_passes=prod.op.n_passes)
+            U, s, Vh = _dask_subspace(prod, b, q, k, gen, krylov=True, flip_sign=flip_sign)
+            return SVDAccuracyResult(U, s, Vh, n_passes=prod.op.n_passes)
         small = None
         real = not xp.isdtype(prod.dtype, "complex floating")
         if not dask and real and (is_numpy_namespace(xp) or is_cupy_namespace(xp)) and m >= SMALL_SIDE_RATIO * n:
