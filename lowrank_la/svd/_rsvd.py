@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import sys
 import warnings
 
@@ -431,6 +432,11 @@ def _chunk_step(a, omega, transposed):
     return y, part
 
 
+def _chunk_part(a, omega, transposed):
+    """:func:`_chunk_qr` of a subspace step before the last: the small parts alone (one task output, no split)."""
+    return _chunk_qr(a, omega, transposed)[2]
+
+
 def _chunk_last(a, omega, transposed, earlier):
     """:func:`_chunk_qr` of the last step: ``Q_i`` (for ``U``) and the small parts."""
     return _chunk_qr(a, omega, transposed, earlier)[1:]
@@ -449,40 +455,67 @@ def _tsqr_node(parts):
     return blocks, (r, sum(w @ qb for (_, w), qb in zip(parts, blocks)))
 
 
-def _tsqr_tree(parts, split):
-    """The TSQR tree over the chunks' lazy ``(R_i, A_i^T Q_i)``: each level's lazy ``Qhat`` blocks per node, and the
-    root's ``(R, A^T Q)`` for the orthonormal ``Q`` of ``A Omega`` (``Q_i`` times the ``Qhat`` blocks on its path)."""
+def _tsqr_root(parts, k):
+    """The root of the last step's TSQR tree: the top `k` of the SVD of ``A^T Q = W diag(s) Z^T`` and ``Z_k``
+    pushed onto each child, ``([Qhat_i Z_k per child], s_k, W_k^T)``: one task, one output."""
+    blocks, up = _tsqr_node(parts)
+    z, s, Vh = _final_svd(up, k)
+    return [b @ z for b in blocks], s, Vh
+
+
+def _tsqr_push(blocks, parent, index):
+    """A node below the root: its children's coefficients, its ``Qhat`` blocks times its own (``parent[0][index]``),
+    as a 1-tuple (the shape of the root's output, so that every level reads ``[0][index]``)."""
+    return [b @ parent[0][index] for b in blocks],
+
+
+def _tsqr_final(parts, split, k):
+    """The last step's TSQR tree over the chunks' lazy ``(R_i, A_i^T Q_i)``, with the final SVD at the root: per
+    chunk ``(output, index)`` such that ``output[0][index]`` is its coefficient (``Qhat`` blocks on its path times
+    ``Z_k``, so that ``U_i = Q_i`` times it), and the root's output. On the way down, consumers take whole outputs
+    and an index: no split-output tasks (each is one more task and scheduler round trip), so that for up to `split`
+    chunks the root's task is followed directly by the chunks' lifts."""
     import dask
 
     node = dask.delayed(_tsqr_node, pure=True, nout=2)
-    levels = []
-    while len(parts) > 1 or not levels:
+    levels = []  # the nodes' Qhat blocks below the root, leaves' parents first, with their numbers of children
+    while len(parts) > split:
+        sizes = [min(split, len(parts) - i) for i in range(0, len(parts), split)]
         out = [node(parts[i:i + split]) for i in range(0, len(parts), split)]
-        levels.append([blocks for blocks, _ in out])
+        levels.append(([blocks for blocks, _ in out], sizes))
         parts = [up for _, up in out]
-    return levels, parts[0]
-
-
-def _times_blocks(blocks, coef):
-    return [b @ coef for b in blocks]
-
-
-def _leaf_coefficients(levels, n_leaves, coef, split):
-    """Per chunk, its ``Qhat`` blocks (leaf to root) times `coef`: `coef` pushed down the tree, lazily."""
-    import dask
-
-    coefs = [coef]
-    for depth in range(len(levels) - 1, -1, -1):
-        below = n_leaves if depth == 0 else len(levels[depth - 1])
-        coefs = [c for j, (blocks, parent) in enumerate(zip(levels[depth], coefs))
-                 for c in dask.delayed(_times_blocks, pure=True, nout=min(split, below - j * split))(
-                     blocks, parent)]
-    return coefs
+    root = dask.delayed(_tsqr_root, pure=True)(parts, k)
+    pointers = [(root, j) for j in range(len(parts))]
+    push = dask.delayed(_tsqr_push, pure=True)
+    for blocks, sizes in reversed(levels):
+        pointers = [(pushed, c) for b, size, (parent, j) in zip(blocks, sizes, pointers)
+                    for pushed in [push(b, parent, j)] for c in range(size)]
+    return pointers, root
 
 
 def _next_omega(root):
     """The next test matrix of a subspace iteration: an orthonormal basis of the root's ``A^T Q``."""
     return qr_econ(root[1], np)[0]
+
+
+def _tsqr_up(parts, root):
+    """A node of a TSQR tree before the last step, where only ``A^T Q`` is needed: the node's ``(R, A^T Q)`` for
+    its parent, or at the `root` the next test matrix (one task, no split outputs)."""
+    up = _tsqr_node(parts)[1]
+    return _next_omega(up) if root else up
+
+
+def _step_omega(parts, split):
+    """The next test matrix from the chunks' lazy ``(R_i, A_i^T Q_i)`` of a step before the last: a TSQR tree of
+    :func:`_tsqr_up` tasks whose root also takes the QR (two task levels a step for up to `split` chunks)."""
+    import dask
+
+    node = dask.delayed(_tsqr_up, pure=True)
+    while True:
+        root = len(parts) <= split
+        parts = [node(parts[i:i + split], root) for i in range(0, len(parts), split)]
+        if root:
+            return parts[0]
 
 
 def _final_svd(root, k):
@@ -491,9 +524,10 @@ def _final_svd(root, k):
     return zh[:k].T, s[:k], w[:, :k].T
 
 
-def _lift(q_i, coef):
-    """``U_i = Q_i Z_k`` of one chunk, and the largest and smallest entry of each of its columns (the sign rule)."""
-    u = q_i @ coef
+def _lift(q_i, parent, index):
+    """``U_i = Q_i Z_k`` of one chunk (its coefficient is ``parent[0][index]``, see :func:`_tsqr_final`), and the
+    largest and smallest entry of each of its columns (the sign rule)."""
+    u = q_i @ parent[0][index]
     if u.shape[0] == 0:
         return u, (np.full(u.shape[1], -np.inf), np.full(u.shape[1], np.inf))
     return u, (u.max(axis=0), u.min(axis=0))
@@ -549,24 +583,26 @@ def _dask_subspace(prod, size, q, k, gen, *, krylov=False, flip_sign=True):
     omega = draw(prod, gen, size).to_delayed(optimize_graph=False).ravel()[0]
     n, width = prod.shape[1], size * (q + 1 if krylov else 1)
     split = max(2, min(TSQR_SPLIT, max(prod.row_chunks()) * n // ((n + width) * width)))
-    step = dask.delayed(_chunk_step, pure=True, nout=2)
+    step = dask.delayed(_chunk_step, pure=True, nout=2) if krylov else dask.delayed(_chunk_part, pure=True)
     earlier = [[] for _ in chunks]
     for _ in range(q):
         parts = []
         for a, kept in zip(chunks, earlier):
-            y, part = step(a, omega, transposed)
-            parts.append(part)
             if krylov:
+                y, part = step(a, omega, transposed)
                 kept.append(y)
-        omega = dask.delayed(_next_omega, pure=True)(_tsqr_tree(parts, split)[1])
+            else:
+                part = step(a, omega, transposed)
+            parts.append(part)
+        omega = _step_omega(parts, split)
     finish_chunk = dask.delayed(_chunk_last, pure=True, nout=2)
     last = [finish_chunk(a, omega, transposed, kept) for a, kept in zip(chunks, earlier)]
-    levels, root = _tsqr_tree([part for _, part in last], split)
-    z, s, Vh = dask.delayed(_final_svd, pure=True, nout=3)(root, k)
+    pointers, root = _tsqr_final([part for _, part in last], split, k)
     prod.op._counter.count += 2 * q + 2
     dtype = prod.dtype
     lift = dask.delayed(_lift, pure=True, nout=2)
-    lifted = [lift(qi, c) for (qi, _), c in zip(last, _leaf_coefficients(levels, len(chunks), z, split))]
+    lifted = [lift(qi, parent, j) for (qi, _), (parent, j) in zip(last, pointers)]
+    s, Vh = (dask.delayed(operator.itemgetter(i), pure=True)(root) for i in (1, 2))
     signs = None
     if flip_sign:  # the caller's U: the lifted factor, or the small one (Vh^T) where prod is A^T
         extremes = [dask.delayed(_row_extremes, pure=True)(Vh)] if transposed else [e for _, e in lifted]
