@@ -411,7 +411,7 @@ def _aligned(a):
 
     A chunk deserialised in place from a message (a NumPy array scattered from the client or embedded in the graph,
     e.g. ``da.from_array(x).persist()`` on a cluster) can start at any byte; NumPy's products then leave BLAS for
-    their own loops, 2x-4x slower than one copy and BLAS (see "Unaligned chunks" in docs/scaling.rst).
+    their own loops, 2x-4x slower than one copy and BLAS (see "Unaligned chunks" in docs/scaling.rst, Chunking).
     """
     return a if a.flags.aligned else np.array(a)
 
