@@ -147,13 +147,16 @@ def machine_bandwidth(args):
 
 def pass_times(client, D, repeats, with_rsvd=True):
     """Best times of one pass ``A @ Omega``, one pass ``A^T @ Y`` and of ``rsvd(A, 20, n_iter=2)`` (6 passes)."""
-    import dask.array as da
+    import distributed
 
     from lowrank_la.svd import rsvd
 
     Omega = np.random.default_rng(2).standard_normal((D.shape[1], K + OVERSAMPLES))
-    t_mult, Y = best_time(client.compute, repeats, D @ Omega, sync=True)
-    Yd = da.from_array(Y, chunks=(D.chunks[0], Y.shape[1]))
+    t_mult, _ = best_time(client.compute, repeats, D @ Omega, sync=True)
+    # Y made in the workers: sent from the client its chunks would arrive unaligned (docs/scaling.rst, Chunking),
+    # and NumPy's products on them leave BLAS (the A^T Y passes reported before 2026-12-07 were so)
+    Yd = client.persist(D @ Omega)
+    distributed.wait(Yd)
     t_rmult, _ = best_time(client.compute, repeats, D.T @ Yd, sync=True)
     gb = D.nbytes / 1e9
     out = {"gb": gb, "tasks": D.numblocks[0], "matmul_s": t_mult, "rmatmul_s": t_rmult, "matmul_gbs": gb / t_mult,
