@@ -224,6 +224,13 @@ def gaussian(gen, shape, *, dtype, xp, device=None):
     return (re + im * 1j) * math.sqrt(0.5)
 
 
+def draw_seeds(prod: Products, gen):
+    """:func:`draw`'s seeds on Dask, one per column chunk of ``prod``, with the chunks and the host dtype."""
+    chunks = prod.col_chunks()
+    seeds = np.random.SeedSequence(int(gen.integers(2**63 - 1))).spawn(len(chunks))
+    return seeds, chunks, np.float32 if np.dtype(prod.dtype) == np.float32 else np.float64
+
+
 def draw(prod: Products, gen, cols: int):
     """A standard Gaussian (n, cols) test matrix in the working dtype (complex: :func:`gaussian`), for
     ``prod.matmat``.
@@ -238,9 +245,7 @@ def draw(prod: Products, gen, cols: int):
         import dask
         import dask.array as da
 
-        chunks = prod.col_chunks()
-        seeds = np.random.SeedSequence(int(gen.integers(2**63 - 1))).spawn(len(chunks))
-        host = np.float32 if np.dtype(prod.dtype) == np.float32 else np.float64
+        seeds, chunks, host = draw_seeds(prod, gen)
         blocks = [da.from_delayed(dask.delayed(_draw_chunk)(s, (c, cols), host), shape=(c, cols), dtype=host)
                   for s, c in zip(seeds, chunks)]
         return da.concatenate(blocks, axis=0)

@@ -6,6 +6,7 @@ import functools
 import math
 import operator
 import sys
+import typing
 import warnings
 
 import numpy as np
@@ -29,7 +30,9 @@ from .._backend.linalg import _cholqr2
 from .._validate import check_int, check_option, check_rank, check_real, refuse_random_state
 from ._common import (
     NORMALIZERS,
+    _draw_chunk,
     draw,
+    draw_seeds,
     finish,
     gaussian,
     grown,
@@ -416,12 +419,24 @@ def _aligned(a):
     return a if a.flags.aligned else np.array(a)
 
 
+class _Seeded(typing.NamedTuple):
+    """A test matrix not drawn yet: each chunk task of the first step draws it from the seed (the same bits as
+    :func:`draw`'s one chunk), so that no draw task stands between the start and the chunks."""
+
+    seed: np.random.SeedSequence
+    shape: tuple
+    dtype: type
+
+    def drawn(self):
+        return _draw_chunk(self.seed, self.shape, self.dtype)
+
+
 def _chunk_qr(a, omega, transposed, earlier=()):
     """``Y_i = A_i Omega`` of one row chunk, the QR ``Q_i R_i`` of ``[*earlier, Y_i]`` (a block Krylov basis: the
     chunk's earlier blocks) and ``A_i^T Q_i``: one read of the chunk. Returns ``(Y_i, Q_i, (R_i, A_i^T Q_i))``."""
     a = _aligned(a)
     a = a.T if transposed else a
-    y = a @ omega
+    y = a @ (omega.drawn() if isinstance(omega, _Seeded) else omega)
     q, r = qr_econ(np.concatenate([*earlier, y], axis=1) if earlier else y, np)
     return y, q, (r, a.T @ q)
 
@@ -524,35 +539,44 @@ def _final_svd(root, k):
     return zh[:k].T, s[:k], w[:, :k].T
 
 
-def _lift(q_i, parent, index):
-    """``U_i = Q_i Z_k`` of one chunk (its coefficient is ``parent[0][index]``, see :func:`_tsqr_final`), and the
-    largest and smallest entry of each of its columns (the sign rule)."""
-    u = q_i @ parent[0][index]
+def _lifted(q_i, parent, index):
+    """``U_i = Q_i Z_k`` of one chunk (its coefficient is ``parent[0][index]``, see :func:`_tsqr_final`)."""
+    return q_i @ parent[0][index]
+
+
+def _column_extremes(q_i, parent, index):
+    """The largest and smallest entry of each column of the chunk's ``U_i`` (for the sign rule)."""
+    u = _lifted(q_i, parent, index)
     if u.shape[0] == 0:
-        return u, (np.full(u.shape[1], -np.inf), np.full(u.shape[1], np.inf))
-    return u, (u.max(axis=0), u.min(axis=0))
+        return np.full(u.shape[1], -np.inf), np.full(u.shape[1], np.inf)
+    return u.max(axis=0), u.min(axis=0)
 
 
-def _signs(extremes, dtype):
-    """:func:`~lowrank_la.svd._common.sign_fix`'s rule on Dask from per-chunk column extremes: +1 where a column's
-    largest entry is at least minus its smallest, else -1."""
-    big = np.max([e[0] for e in extremes], axis=0)
-    small = np.min([e[1] for e in extremes], axis=0)
-    return np.where(big >= -small, 1, -1).astype(dtype)
+def _combined_extremes(extremes):
+    """The columns' extremes over all the chunks, from each chunk's."""
+    return np.max([e[0] for e in extremes], axis=0), np.min([e[1] for e in extremes], axis=0)
 
 
-def _row_extremes(v):
-    return v.max(axis=1), v.min(axis=1)
+def _signs(extremes, root):
+    """:func:`~lowrank_la.svd._common.sign_fix`'s rule on Dask: +1 where a column of the caller's ``U`` has its
+    largest entry at least minus its smallest, else -1; from the chunks' column extremes, or (`extremes` None,
+    the caller's ``U`` is the small factor ``(W_k^T)^T``) from the root's ``W_k^T`` itself."""
+    big, small = (root[2].max(axis=1), root[2].min(axis=1)) if extremes is None else _combined_extremes(extremes)
+    return np.where(big >= -small, 1, -1).astype(root[2].dtype)
 
 
-def _scale_rows(v, signs):
-    return v * signs[:, None]
-
-
-def _signed_rows(u, signs, transposed):
-    """One chunk of the long factor with the signs applied, in the caller's orientation."""
-    u = u if signs is None else u * signs
+def _final_long(q_i, parent, index, root, extremes, flip_sign, transposed):
+    """One chunk of the long factor, lifted, signed (the signs are computed here from all the chunks' extremes, so
+    that no task stands between them and the chunks) and in the caller's orientation."""
+    u = _lifted(q_i, parent, index)
+    if flip_sign:
+        u = u * _signs(extremes, root)
     return u.T if transposed else u
+
+
+def _final_small(root, extremes, flip_sign):
+    """The small factor ``W_k^T`` with the same signs as :func:`_final_long`'s."""
+    return root[2] * _signs(extremes, root)[:, None] if flip_sign else root[2]
 
 
 def _dask_subspace(prod, size, q, k, gen, *, krylov=False, flip_sign=True):
@@ -568,11 +592,12 @@ def _dask_subspace(prod, size, q, k, gen, *, krylov=False, flip_sign=True):
     ``A_i Omega_j`` and the last step orthonormalises all of them, ``Q = orth[A Omega_0, ..., A Omega_q]``
     (``range(Omega_{j+1}) = range(A^T A Omega_j)``: the block Krylov space), at the same reads and passes.
 
-    The sign rule (:func:`~lowrank_la.svd._common.sign_fix`'s, on the caller's ``U``) is part of the graph: the
-    lift of each chunk also returns its columns' extremes, one small task turns them into signs (from the small
-    factor alone where ``U`` is the small factor), and one task per chunk applies them: three task levels, where
-    slicing, transposing and ``sign_fix`` on the lazy result took about ten (100-130 ms per call on a local
-    cluster, more than a step).
+    The sign rule (:func:`~lowrank_la.svd._common.sign_fix`'s, on the caller's ``U``) is part of the graph: a task
+    per chunk finds its columns' extremes, and each chunk's final task (lift, signs, orientation) takes all of
+    them (through one combining task beyond `split` chunks; or the small factor alone, where ``U`` is the small
+    factor): two task levels after the TSQR root, where
+    lifting, slicing, transposing and ``sign_fix`` on the lazy result took about ten (100-130 ms per call on a
+    local cluster, more than a step; the lift, a ``(rows, size) x (size, k)`` product, is done twice instead).
     """
     import dask
     import dask.array as da
@@ -580,7 +605,8 @@ def _dask_subspace(prod, size, q, k, gen, *, krylov=False, flip_sign=True):
     transposed = prod.transposed
     chunks = prod.raw.to_delayed(optimize_graph=False)
     chunks = chunks[0, :] if transposed else chunks[:, 0]
-    omega = draw(prod, gen, size).to_delayed(optimize_graph=False).ravel()[0]
+    (seed,), _, host = draw_seeds(prod, gen)  # one column chunk: draw's one seed
+    omega = _Seeded(seed, (prod.shape[1], size), host)
     n, width = prod.shape[1], size * (q + 1 if krylov else 1)
     split = max(2, min(TSQR_SPLIT, max(prod.row_chunks()) * n // ((n + width) * width)))
     step = dask.delayed(_chunk_step, pure=True, nout=2) if krylov else dask.delayed(_chunk_part, pure=True)
@@ -600,20 +626,20 @@ def _dask_subspace(prod, size, q, k, gen, *, krylov=False, flip_sign=True):
     pointers, root = _tsqr_final([part for _, part in last], split, k)
     prod.op._counter.count += 2 * q + 2
     dtype = prod.dtype
-    lift = dask.delayed(_lift, pure=True, nout=2)
-    lifted = [lift(qi, parent, j) for (qi, _), (parent, j) in zip(last, pointers)]
-    s, Vh = (dask.delayed(operator.itemgetter(i), pure=True)(root) for i in (1, 2))
-    signs = None
-    if flip_sign:  # the caller's U: the lifted factor, or the small one (Vh^T) where prod is A^T
-        extremes = [dask.delayed(_row_extremes, pure=True)(Vh)] if transposed else [e for _, e in lifted]
-        signs = dask.delayed(_signs, pure=True)(extremes, dtype)
-        Vh = dask.delayed(_scale_rows, pure=True)(Vh, signs)
-    signed = dask.delayed(_signed_rows, pure=True)
-    long = [da.from_delayed(signed(u, signs, transposed), shape=(k, rows) if transposed else (rows, k), dtype=dtype)
-            for (u, _), rows in zip(lifted, prod.row_chunks())]
+    qs = [qi for qi, _ in last]
+    # the sign rule on the caller's U: the long factor (its chunks' column extremes), or the small one (Vh^T) where
+    # prod is A^T (from the root alone)
+    extremes = None if transposed or not flip_sign else \
+        [dask.delayed(_column_extremes, pure=True)(qi, parent, j) for qi, (parent, j) in zip(qs, pointers)]
+    if extremes is not None and len(extremes) > split:  # one task combines them (a graph linear in the chunks)
+        extremes = [dask.delayed(_combined_extremes, pure=True)(extremes)]
+    final = dask.delayed(_final_long, pure=True)
+    long = [da.from_delayed(final(qi, parent, j, root, extremes, flip_sign, transposed), dtype=dtype,
+                            shape=(k, rows) if transposed else (rows, k))
+            for qi, (parent, j), rows in zip(qs, pointers, prod.row_chunks())]
     long = da.concatenate(long, axis=1 if transposed else 0)
-    small = da.from_delayed(Vh, shape=(k, n), dtype=dtype)
-    s = da.from_delayed(s, shape=(k,), dtype=dtype)
+    small = da.from_delayed(dask.delayed(_final_small, pure=True)(root, extremes, flip_sign), shape=(k, n), dtype=dtype)
+    s = da.from_delayed(dask.delayed(operator.itemgetter(1), pure=True)(root), shape=(k,), dtype=dtype)
     return (small.T, s, long) if transposed else (long, s, small)
 
 
