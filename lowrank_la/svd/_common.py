@@ -342,10 +342,14 @@ def sign_fix(U, Vh, xp, *, dask=False):
         return flip_signs(U, Vh, xp)
     import dask.array as da
 
-    big = da.max(U, axis=0)
-    small = da.min(U, axis=0)
-    signs = da.where(big >= -small, 1, -1).astype(U.dtype)
+    signs = signs_from_extremes(da.max(U, axis=0), da.min(U, axis=0), U.dtype, da)
     return U * signs[None, :], Vh * signs[:, None]
+
+
+def signs_from_extremes(big, small, dtype, xp=np):
+    """The sign rule from the columns' largest and smallest entries (`big`, `small`): +1 where the entry of
+    largest magnitude is positive (ties: +1), else -1; for the lazy forms of :func:`flip_signs` on Dask."""
+    return xp.where(big >= -small, 1, -1).astype(dtype)
 
 
 def finish(U, s, Vh, k, *, transposed, flip_sign, xp, dask=False):

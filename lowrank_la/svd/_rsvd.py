@@ -43,6 +43,7 @@ from ._common import (
     pow2_exponent,
     prepare,
     resolve_normalizer,
+    signs_from_extremes,
     svd_of_projection,
     times_pow2,
 )
@@ -562,7 +563,7 @@ def _signs(extremes, root):
     largest entry at least minus its smallest, else -1; from the chunks' column extremes, or (`extremes` None,
     the caller's ``U`` is the small factor ``(W_k^T)^T``) from the root's ``W_k^T`` itself."""
     big, small = (root[2].max(axis=1), root[2].min(axis=1)) if extremes is None else _combined_extremes(extremes)
-    return np.where(big >= -small, 1, -1).astype(root[2].dtype)
+    return signs_from_extremes(big, small, root[2].dtype)
 
 
 def _final_long(q_i, parent, index, root, extremes, flip_sign, transposed):
