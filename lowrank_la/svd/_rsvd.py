@@ -679,6 +679,8 @@ _MAX_SKIP = 1
 # the dense 6000 x 3000 asv case a block costs more than any check, and skipping one would cost a block
 _CHECK_COST = 30
 _SPARSE_COST = 10
+# a thick restart where one check would cost more than this many blocks' products (see _restart_plan)
+_RESTART_BLOCKS = 2
 
 # the tolerance-driven block Krylov's default block size is max(k, _MIN_BLOCK): narrower blocks make BLAS-2 products
 _MIN_BLOCK = 16
@@ -862,13 +864,15 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
         raise ValueError(f"k={k} needs a Krylov basis of {per_column * (k + 1) / 2**30:.2f} GiB at least, over the "
                          f"budget of {budget / 2**30:.2f} GiB (lowrank_la.svd.KRYLOV_MEMORY_BUDGET)")
     limit_w = min(cap_w, mem_w)
+    block_cost = _block_cost(op, m, n, b)
+    # restarts for cost only where no m x w products are kept (compressing them costs about a block's products)
+    keep, restart_w = _restart_plan(k, b, limit_w, math.inf if keep_w else block_cost)
     size = min(limit_w, 4 * b)
     Vbuf = hx.empty((n, size), dtype=dtype, device=device)
     G = hx.zeros((size, size), dtype=dtype, device=device)
     Ws = []
     w = wp = prev = blocks = 0  # prev: where the previous block starts; wp: where the projection of P_j starts
     extra = 0 if keep_w else 1  # the pass for U = A V Z_k
-    block_cost = _block_cost(op, m, n, b)
     if whole:  # the whole short side in one block: the Rayleigh-Ritz step is the SVD of A itself
         Vj = hx.eye(n, dtype=dtype, device=device)
     else:
@@ -900,7 +904,12 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
         G[w0:w, wp:w0] = herm(C[:w0 - wp, :], hx)
         Yp = Pj - Vbuf[:, wp:w] @ C  # (I - V V^H) P_j
         last = w >= n or op.n_passes + 2 + extra > mon.cap or w + 1 > limit_w
-        if last or _CHECK_COST * w ** 3 <= block_cost or mon.due(blocks):
+        grow = w + min(b, n - w)
+        # a thick restart where the next block would pass restart_w; for cost, not in the last two stretches of
+        # the passes (growing converges in fewer of them)
+        restart = restart_w is not None and not last and grow > restart_w and \
+            (grow >= limit_w or op.n_passes + 4 * -(-(restart_w - keep) // b) + 2 + extra <= mon.cap)
+        if last or restart or _CHECK_COST * w ** 3 <= block_cost or mon.due(blocks):
             lam, Z = hx.linalg.eigh(G[:w, :w])
             lam, Z = hx.flip(lam), hx.flip(Z, axis=1)
             mu = float(np.max(_as_host64(hx.linalg.eigvalsh(newest)))) if w0 else math.inf
@@ -925,20 +934,20 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
                     why = "rounding"
             if done or w >= n or why is not None:
                 break
+        if restart:
+            Ws = _thick_restart(Vbuf, G, lam, Z, Ws, w, keep, hx, device)
+            w = keep
         Vj, one_sweep = _next_block(Vbuf[:, :w], Yp[:, :min(b, n - w, limit_w - w)], hx, gen, prod)
-        # where the next block may be a fresh Gaussian one (not all of the residual), it is projected against all
-        prev = w0
-        wp = w0 if one_sweep else 0
+        # where the next block may be a fresh Gaussian one (not all of the residual), it is projected against all;
+        # the first block after a restart couples to every kept Ritz vector
+        prev = 0 if restart else w0
+        wp = w0 if one_sweep and not restart else 0
         del Pj, Yp
     Zk = Z[:, :k]
     Vk = Vbuf[:, :w] @ Zk
     s = hx.asarray(s_all[:k], dtype=hx.real(Zk[:1, :1]).dtype, device=device)  # the Ritz values
     if keep_w:
-        X, start = None, 0
-        for Wj in Ws:
-            term = Wj @ Zk[start:start + Wj.shape[1], :]
-            X = term if X is None else X + term
-            start += Wj.shape[1]
+        X = _compressed(Ws, Zk)[0]
     else:
         X = prod.matmat(Vk)  # lazy on Dask
     eps = float(hx.finfo(dtype).eps)
@@ -954,6 +963,49 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     # otherwise the SVD of A V_k, QR-based: orthonormal U and values accurate to eps s_1 / s_i
     U, s, Yh = svd_tall(X, hx)
     return U, s, Yh @ herm(Vk, hx), why
+
+
+def _restart_plan(k, b, limit_w, block_cost):
+    """``(keep, restart_w)`` of the thick restart of :func:`_krylov_tol`: the number of Ritz vectors kept, and the
+    width that a block may not take the basis past (a restart first); ``restart_w`` is None where the basis may not
+    restart (fewer than two blocks would fit past the kept vectors below `limit_w`, where the iteration stops).
+
+    The basis restarts where one check of it (its ``w x w`` eigensolver, ``_CHECK_COST w^3``) would cost more than
+    ``_RESTART_BLOCKS`` blocks' products (sparse input, whose products are cheap) and where it would pass `limit_w`
+    (the memory budget). Keeping ``k + 2b`` rather than ``k + b`` took fewer passes to the same accuracy in about
+    the same time.
+    """
+    keep, widest = k + 2 * b, limit_w - 1  # a basis of limit_w columns is the last
+    if keep + 2 * b > widest:
+        return keep, None
+    cheap_w = (_RESTART_BLOCKS * block_cost / _CHECK_COST) ** (1 / 3)
+    return keep, min(widest, max(int(cheap_w), keep + 2 * b)) if math.isfinite(cheap_w) else widest
+
+
+def _thick_restart(Vbuf, G, lam, Z, Ws, w, keep, xp, device):
+    """Compress the basis ``Vbuf[:, :w]`` to its top `keep` Ritz vectors ``V Z_keep`` (in place; ``G`` becomes their
+    Ritz values on the diagonal) and the kept products `Ws` with it (returned).
+
+    ``A^H A V Z_keep = V Z_keep diag(lam_keep) + Y S`` (``Y``: the residual block, orthogonal to ``V``; ``S``: the
+    last block's rows of ``Z_keep``), a Krylov-Schur decomposition: the iteration goes on from ``Y`` as before,
+    its first block coupled to every kept vector and the ones after it to their neighbour only.
+    """
+    Vbuf[:, :keep] = Vbuf[:, :w] @ Z[:, :keep]
+    G[:w, :w] = 0
+    G[:keep, :keep] = xp.eye(keep, dtype=G.dtype, device=device) * xp.astype(lam[:keep], G.dtype)
+    return _compressed(Ws, Z[:, :keep])
+
+
+def _compressed(Ws, Zkeep):
+    """The kept products ``[W_1, W_2, ...] Z_keep`` as one block (the list stays empty when none are kept)."""
+    if not Ws:
+        return Ws
+    start, out = 0, None
+    for Wj in Ws:
+        term = Wj @ Zkeep[start:start + Wj.shape[1], :]
+        out = term if out is None else out + term
+        start += Wj.shape[1]
+    return [out]
 
 
 def _block_cost(op, m, n, b):
@@ -1134,7 +1186,10 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     holds at most ``b`` copies of a repeated singular value (a smaller block could miss copies among the top
     `k` and not know it), and no more, because a narrower block reaches a higher Krylov degree for the same
     number of products (on the asv sparse case, ``b = k`` needed 650 column products for 1e-3 where
-    ``b = k + 10`` needed 780). The subspace method stops in the same way on the Ritz triplets of ``A Z``
+    ``b = k + 10`` needed 780). Where one check would cost more than two blocks' products (sparse input, whose
+    products are cheap) and where the basis would pass ``KRYLOV_MEMORY_BUDGET``, the basis restarts from its top
+    ``k + 2b`` Ritz vectors and the residual block (a thick restart, as in Krylov-Schur): on the TF-IDF matrix at
+    k = 50, tol = 1e-6, 1.3x faster. The subspace method stops in the same way on the Ritz triplets of ``A Z``
     (``Z`` its orthonormal right block), whose residuals the next product ``A^H Q`` gives, with the smallest
     Ritz value standing for ``mu``.
 

@@ -1,5 +1,6 @@
 """rsvd stopped on convergence (issue 16): the accuracy report, its honesty, the cap, complex input, Dask."""
 
+import math
 import pickle
 import warnings
 
@@ -103,6 +104,8 @@ def test_skipped_checks_and_the_block_tridiagonal_projection_change_nothing(monk
     # recovered from G equals the one its own check recorded
     from lowrank_la.svd import _rsvd
 
+    # (no thick restarts: the block after one is always checked, and G holds only the kept vectors before it)
+    monkeypatch.setattr(_rsvd, "_RESTART_BLOCKS", math.inf)
     tfidf = CASES["tfidf"]
     recorded, recovered, checks = [], [], []
     check = _rsvd._Monitor.check
@@ -130,6 +133,61 @@ def test_skipped_checks_and_the_block_tridiagonal_projection_change_nothing(monk
     assert skipping.n_passes == full.n_passes
     np.testing.assert_allclose(skipping.s, full.s, rtol=1e-10)
     assert skipping.error_estimate == pytest.approx(full.error_estimate, rel=1e-6)
+
+
+# --------------------------------------------------------------------------- thick restarts
+
+def _restart_spy(monkeypatch):
+    """The widths at which the tolerance-driven block Krylov restarted (a list, filled as it runs)."""
+    from lowrank_la.svd import _rsvd
+
+    widths, restart = [], _rsvd._thick_restart
+    monkeypatch.setattr(_rsvd, "_thick_restart", lambda *a: widths.append(a[5]) or restart(*a))
+    return widths
+
+
+@pytest.mark.parametrize("name,center", [("tfidf", False), ("tfidf", True), ("power_law", False)])
+def test_thick_restart_converges_to_the_same_answer(monkeypatch, name, center):
+    # restarts forced at every chance (a tiny cost factor): same singular values as the unrestarted iteration and
+    # LAPACK, orthonormal factors, residuals as reported; the basis never grows past its restart width
+    from lowrank_la.svd import _rsvd
+
+    A = CASES[name]
+    dense = A.toarray() - (A.toarray().mean(axis=0) if center else 0)
+    exact = np.linalg.svd(dense, compute_uv=False)[:10]
+    monkeypatch.setattr(_rsvd, "_RESTART_BLOCKS", math.inf)
+    plain = rsvd(A, 10, tol=1e-8, center=center, rng=0)
+    widths = _restart_spy(monkeypatch)
+    monkeypatch.setattr(_rsvd, "_RESTART_BLOCKS", 1e-9)
+    res = rsvd(A, 10, tol=1e-8, center=center, rng=0, max_passes=200)
+    keep, b = 10 + 2 * 16, 16
+    assert len(widths) >= 2 and max(widths) <= keep + 2 * b
+    assert res.converged and _max_rel_error(res.s, exact) <= 2 * res.error_estimate + 1e-13
+    np.testing.assert_allclose(res.s, plain.s, rtol=1e-8)
+    U, Vh = res.U, res.Vh
+    assert np.allclose(U.T @ U, np.eye(10), atol=1e-12) and np.allclose(Vh @ Vh.T, np.eye(10), atol=1e-12)
+    r = np.linalg.norm(dense.T @ U - Vh.T * res.s, axis=0)
+    assert np.allclose(res.residuals, r / res.s[0], rtol=0.05, atol=1e-13)
+
+
+def test_memory_budget_restarts_instead_of_stopping(monkeypatch):
+    # a basis budget of 80 columns (k = 10: b = 16, 42 kept): the dense iteration (products kept, so no restart for
+    # cost) restarts at the budget and converges where it used to stop with a "memory" warning, also in the last
+    # passes (here all of them: max_passes=16); a budget below the kept vectors plus two blocks still stops
+    import lowrank_la.svd
+
+    s = la.datasets.spectrum("polynomial", 300, power=0.5)
+    A = la.datasets.matrix_with_spectrum(600, 300, s, rng=0)
+    per_column = (2 * 300 + 600) * 8
+    widths = _restart_spy(monkeypatch)
+    monkeypatch.setattr(lowrank_la.svd, "KRYLOV_MEMORY_BUDGET", 80 * per_column)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = rsvd(A, 10, tol=1e-6, rng=0, max_passes=16)
+    assert widths and res.converged and _max_rel_error(res.s, s[:10]) <= 2 * res.error_estimate
+    monkeypatch.setattr(lowrank_la.svd, "KRYLOV_MEMORY_BUDGET", 70 * per_column)
+    with pytest.warns(ConvergenceWarning, match="KRYLOV_MEMORY_BUDGET"):
+        rsvd(A, 10, tol=1e-6, rng=0, max_passes=200)
 
 
 # --------------------------------------------------------------------------- passes, the cap, the warning
