@@ -681,6 +681,8 @@ _CHECK_COST = 30
 _SPARSE_COST = 10
 # a thick restart where one check would cost more than this many blocks' products (see _restart_plan)
 _RESTART_BLOCKS = 2
+# the default block narrows to _MIN_BLOCK where a check would cost that much before the basis holds this many blocks
+_NARROW_BLOCKS = 8
 
 # the tolerance-driven block Krylov's default block size is max(k, _MIN_BLOCK): narrower blocks make BLAS-2 products
 _MIN_BLOCK = 16
@@ -835,7 +837,7 @@ def _first_product(prod, X):
     return W
 
 
-def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
+def _krylov_tol(prod, k, b, mon, gen, *, whole=False, narrow=False, scale_cap=False):
     """Block Krylov in the second dimension of ``prod``, stopped on the residuals of its Ritz triplets.
 
     ``V = orth[Pi, (A^H A) Pi, (A^H A)^2 Pi, ...]`` (n x w) grows one block at a time; after block ``j`` the
@@ -854,19 +856,20 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     dtype = prod.dtype
     device = prod.op.device if not prod.dask else None
     op = prod.op
-    cap_w = min(n, b * (mon.cap // 2))
-    # the m x b blocks W_j are kept for U = W Z (dense), unless one more pass is cheaper (sparse, nnz < m w)
-    keep_w = not prod.dask and not (op.kind == "sparse" and op._A.nnz < m * cap_w)
-    per_column = (2 * n + (m if keep_w else 0)) * _itemsize(dtype, hx)
-    budget = _krylov_budget()
-    mem_w = budget // per_column
-    if mem_w < min(k + 1, n):
-        raise ValueError(f"k={k} needs a Krylov basis of {per_column * (k + 1) / 2**30:.2f} GiB at least, over the "
-                         f"budget of {budget / 2**30:.2f} GiB (lowrank_la.svd.KRYLOV_MEMORY_BUDGET)")
-    limit_w = min(cap_w, mem_w)
-    block_cost = _block_cost(op, m, n, b)
-    # restarts for cost only where no m x w products are kept (compressing them costs about a block's products)
-    keep, restart_w = _restart_plan(k, b, limit_w, math.inf if keep_w else block_cost)
+    plan = _basis_plan(prod, k, b, mon.cap, hx)
+    if narrow and b > _MIN_BLOCK and plan.cheap_w < _NARROW_BLOCKS * b:
+        # the work on the basis outgrows the products within a few blocks: narrow blocks, and as many passes as
+        # the default cap (and the refinement's room) allow the default block's products
+        scale, b = -(-b // _MIN_BLOCK), _MIN_BLOCK
+        if scale_cap:
+            mon.cap *= scale
+        plan = _basis_plan(prod, k, b, mon.cap, hx, plan.keep_w)
+    else:
+        scale = 1
+    # a block widens by `unit` where b Ritz values are equal (a repeated value's copies), and the iteration then goes
+    # on for as many blocks as it had taken (the fresh start's copies need about as many to emerge)
+    unit, hold = b, 0
+    keep_w, mem_w, cap_w, limit_w, block_cost, keep, restart_w = plan[:7]
     size = min(limit_w, 4 * b)
     Vbuf = hx.empty((n, size), dtype=dtype, device=device)
     G = hx.zeros((size, size), dtype=dtype, device=device)
@@ -921,11 +924,14 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
             # refine within the former default's passes, and while the basis is a small part of the short side (a
             # small matrix, where everything is cheap, up to all of it)
             room = (2 * (w + b) <= n or m * n <= _SMALL) and \
-                op.n_passes + 2 + extra <= 2 * _auto_iterations(k, (m, n)) + 2
+                op.n_passes + 2 + extra <= scale * (2 * _auto_iterations(k, (m, n)) + 2)
             done = mon.check(s_all, r, mu, room=room, block=blocks,
-                             before=functools.partial(_previous_ritz, G[:w, :w], hx, prev, w0, k))
+                             before=functools.partial(_previous_ritz, G[:w, :w], hx, prev, w0, k)) and blocks >= hold
             why = None
-            if not done and w < n:
+            widen = done and b < k and w + b + unit <= limit_w and op.n_passes + 2 + extra <= mon.cap and \
+                _largest_group(s_all[:k], max(mon.tol, 64 * float(hx.finfo(dtype).eps))) >= b
+            done = done and not widen
+            if not done and not widen and w < n:
                 if op.n_passes + 2 + extra > mon.cap:  # the next block, and the pass for U
                     why = "cap"
                 elif w + 1 > limit_w:
@@ -934,14 +940,21 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
                     why = "rounding"
             if done or w >= n or why is not None:
                 break
+        else:
+            widen = False
+        if widen:  # the residual block and a fresh Gaussian one: up to `unit` more copies of a repeated value
+            b, hold = b + unit, 2 * blocks
+            _, mem_w, cap_w, limit_w, block_cost, keep, restart_w = _basis_plan(prod, k, b, mon.cap, hx, keep_w)[:7]
+            Yp = hx.concat([Yp, gaussian(gen, (n, unit), dtype=dtype, xp=hx, device=device)], axis=1)
+            restart = False
         if restart:
             Ws = _thick_restart(Vbuf, G, lam, Z, Ws, w, keep, hx, device)
             w = keep
         Vj, one_sweep = _next_block(Vbuf[:, :w], Yp[:, :min(b, n - w, limit_w - w)], hx, gen, prod)
         # where the next block may be a fresh Gaussian one (not all of the residual), it is projected against all;
-        # the first block after a restart couples to every kept Ritz vector
+        # the first block after a restart or a widening couples to every kept Ritz vector
         prev = 0 if restart else w0
-        wp = w0 if one_sweep and not restart else 0
+        wp = w0 if one_sweep and not restart and not widen else 0
         del Pj, Yp
     Zk = Z[:, :k]
     Vk = Vbuf[:, :w] @ Zk
@@ -963,6 +976,51 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     # otherwise the SVD of A V_k, QR-based: orthonormal U and values accurate to eps s_1 / s_i
     U, s, Yh = svd_tall(X, hx)
     return U, s, Yh @ herm(Vk, hx), why
+
+
+class _BasisPlan(typing.NamedTuple):
+    keep_w: bool  # the m x b products W_j are kept for U
+    mem_w: int  # the widest basis the memory budget allows
+    cap_w: int  # the widest the passes allow
+    limit_w: int
+    block_cost: float  # a block's products, in flops of dense small work
+    keep: int  # Ritz vectors kept at a thick restart
+    restart_w: int | None  # the width a block may not take the basis past (None: no restart)
+    cheap_w: float  # where one check costs _RESTART_BLOCKS blocks' products (inf: never)
+
+
+def _basis_plan(prod, k, b, cap, hx, keep_w=None):
+    """The sizes of :func:`_krylov_tol`'s basis for block size `b` and a cap of `cap` passes (`keep_w` as decided
+    before, where the block size changes during the iteration)."""
+    m, n = prod.shape
+    op = prod.op
+    cap_w = min(n, b * (cap // 2))
+    if keep_w is None:
+        # the m x b blocks W_j are kept for U = W Z (dense), unless one more pass is cheaper (sparse, nnz < m w)
+        keep_w = not prod.dask and not (op.kind == "sparse" and op._A.nnz < m * cap_w)
+    per_column = (2 * n + (m if keep_w else 0)) * _itemsize(prod.dtype, hx)
+    budget = _krylov_budget()
+    mem_w = budget // per_column
+    if mem_w < min(k + 1, n):
+        raise ValueError(f"k={k} needs a Krylov basis of {per_column * (k + 1) / 2**30:.2f} GiB at least, over the "
+                         f"budget of {budget / 2**30:.2f} GiB (lowrank_la.svd.KRYLOV_MEMORY_BUDGET)")
+    limit_w = min(cap_w, mem_w)
+    block_cost = _block_cost(op, m, n, b)
+    # restarts for cost only where no m x w products are kept (compressing them costs about a block's products)
+    cost = math.inf if keep_w else block_cost
+    keep, restart_w = _restart_plan(k, b, limit_w, cost)
+    return _BasisPlan(keep_w, mem_w, cap_w, limit_w, block_cost, keep, restart_w,
+                      (_RESTART_BLOCKS * cost / _CHECK_COST) ** (1 / 3))
+
+
+def _largest_group(s, delta):
+    """The most values of the descending `s` that lie within ``delta`` (relative) of the largest of them."""
+    best = start = 0
+    for i in range(len(s)):
+        while s[start] - s[i] > delta * s[start]:
+            start += 1
+        best = max(best, i - start + 1)
+    return best
 
 
 def _restart_plan(k, b, limit_w, block_cost):
@@ -1384,7 +1442,8 @@ def _rsvd_tol(prod, transposed, k, method, oversamples, block_size, tol, max_pas
         # a short side of at most _WHOLE default blocks: one block of all of it (no random draw, no refinement
         # steps), cheaper than the blocks that would cover most of it
         whole = block_size is None and prod.op.kind == "dense" and prod.shape[1] <= _WHOLE * b
-        U, s, Vh, why = _krylov_tol(prod, k, b, mon, gen, whole=whole)
+        U, s, Vh, why = _krylov_tol(prod, k, b, mon, gen, whole=whole, narrow=block_size is None and not prod.dask,
+                                    scale_cap=max_passes is None)
     else:
         size = min(k + oversamples, lmax)
         method = "cholqr2" if resolve_normalizer(normalizer, xp, False) == "cholqr2" else "qr"
