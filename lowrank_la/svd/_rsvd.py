@@ -858,7 +858,8 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False, narrow=False, scale_cap=Fa
     device = prod.op.device if not prod.dask else None
     op = prod.op
     plan = _basis_plan(prod, k, b, mon.cap, hx)
-    if narrow and b > _MIN_BLOCK and plan.cheap_w < _NARROW_BLOCKS * b:
+    # (measured on the CPU only: a GPU's small dense work is cheap beside its sparse products)
+    if narrow and is_numpy_namespace(hx) and b > _MIN_BLOCK and plan.cheap_w < _NARROW_BLOCKS * b:
         # the work on the basis outgrows the products within a few blocks: narrow blocks, and as many passes as
         # the default cap (and the refinement's room) allow the default block's products
         scale, mon.gain, b = -(-b // _MIN_BLOCK), REFINE_GAIN ** (_MIN_BLOCK / b), _MIN_BLOCK
