@@ -1009,10 +1009,9 @@ def _basis_plan(prod, k, b, cap, hx, keep_w=None):
     limit_w = min(cap_w, mem_w)
     block_cost = _block_cost(op, m, n, b)
     # restarts for cost only where no m x w products are kept (compressing them costs about a block's products)
-    cost = math.inf if keep_w else block_cost
-    keep, restart_w = _restart_plan(k, b, limit_w, cost)
-    return _BasisPlan(keep_w, mem_w, cap_w, limit_w, block_cost, keep, restart_w,
-                      (_RESTART_BLOCKS * cost / _CHECK_COST) ** (1 / 3))
+    cheap_w = math.inf if keep_w else (_RESTART_BLOCKS * block_cost / _CHECK_COST) ** (1 / 3)
+    keep, restart_w = _restart_plan(k, b, limit_w, cheap_w)
+    return _BasisPlan(keep_w, mem_w, cap_w, limit_w, block_cost, keep, restart_w, cheap_w)
 
 
 def _largest_group(s, delta):
@@ -1025,20 +1024,19 @@ def _largest_group(s, delta):
     return best
 
 
-def _restart_plan(k, b, limit_w, block_cost):
+def _restart_plan(k, b, limit_w, cheap_w):
     """``(keep, restart_w)`` of the thick restart of :func:`_krylov_tol`: the number of Ritz vectors kept, and the
     width that a block may not take the basis past (a restart first); ``restart_w`` is None where the basis may not
     restart (fewer than two blocks would fit past the kept vectors below `limit_w`, where the iteration stops).
 
-    The basis restarts where one check of it (its ``w x w`` eigensolver, ``_CHECK_COST w^3``) would cost more than
-    ``_RESTART_BLOCKS`` blocks' products (sparse input, whose products are cheap) and where it would pass `limit_w`
-    (the memory budget). Keeping ``k + 2b`` rather than ``k + b`` took fewer passes to the same accuracy in about
-    the same time.
+    The basis restarts past `cheap_w`, where one check of it (its ``w x w`` eigensolver, ``_CHECK_COST w^3``) would
+    cost more than ``_RESTART_BLOCKS`` blocks' products (sparse input, whose products are cheap; inf: never), and
+    where it would pass `limit_w` (the memory budget). Keeping ``k + 2b`` rather than ``k + b`` took fewer passes to
+    the same accuracy in about the same time.
     """
     keep, widest = k + 2 * b, limit_w - 1  # a basis of limit_w columns is the last
     if keep + 2 * b > widest:
         return keep, None
-    cheap_w = (_RESTART_BLOCKS * block_cost / _CHECK_COST) ** (1 / 3)
     return keep, min(widest, max(int(cheap_w), keep + 2 * b)) if math.isfinite(cheap_w) else widest
 
 
