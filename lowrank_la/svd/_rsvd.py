@@ -681,8 +681,6 @@ _CHECK_COST = 30
 _SPARSE_COST = 10
 # a thick restart where one check would cost more than this many blocks' products (see _restart_plan)
 _RESTART_BLOCKS = 2
-# the default block narrows to _MIN_BLOCK where a check would cost that much before the basis holds this many blocks
-_NARROW_BLOCKS = 8
 
 # the tolerance-driven block Krylov's default block size is max(k, _MIN_BLOCK): narrower blocks make BLAS-2 products
 _MIN_BLOCK = 16
@@ -731,7 +729,6 @@ class _Monitor:
 
     def __init__(self, k, tol, cap, eps, *, refine=False):
         self.k, self.tol, self.cap, self.eps, self.refine = k, tol, cap, eps, refine
-        self.gain = REFINE_GAIN  # per block; a narrowed block's share of it (see _krylov_tol)
         self.estimate, self.limited, self.residuals = 1.0, False, None
         self.history = []  # (block, estimate) of the checks made
 
@@ -783,7 +780,7 @@ class _Monitor:
         if skipped and before is not None:
             s0, r0, mu0 = before()
             previous = self._estimate(s0, r0, mu0)[2] if r0.shape[0] >= k else 1.0
-        return self.estimate * self.gain > previous
+        return self.estimate * REFINE_GAIN > previous
 
     def report(self, n_passes):
         return {"residuals": self.residuals, "error_estimate": self.estimate, "n_passes": n_passes,
@@ -838,7 +835,7 @@ def _first_product(prod, X):
     return W
 
 
-def _krylov_tol(prod, k, b, mon, gen, *, whole=False, narrow=False, scale_cap=False):
+def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     """Block Krylov in the second dimension of ``prod``, stopped on the residuals of its Ritz triplets.
 
     ``V = orth[Pi, (A^H A) Pi, (A^H A)^2 Pi, ...]`` (n x w) grows one block at a time; after block ``j`` the
@@ -857,26 +854,25 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False, narrow=False, scale_cap=Fa
     dtype = prod.dtype
     device = prod.op.device if not prod.dask else None
     op = prod.op
-    plan = _basis_plan(prod, k, b, mon.cap, hx)
-    # (measured on the CPU only: a GPU's small dense work is cheap beside its sparse products)
-    if narrow and is_numpy_namespace(hx) and b > _MIN_BLOCK and plan.cheap_w < _NARROW_BLOCKS * b:
-        # the work on the basis outgrows the products within a few blocks: narrow blocks, and as many passes as
-        # the default cap (and the refinement's room) allow the default block's products
-        scale, mon.gain, b = -(-b // _MIN_BLOCK), REFINE_GAIN ** (_MIN_BLOCK / b), _MIN_BLOCK
-        if scale_cap:
-            mon.cap *= scale
-        plan = _basis_plan(prod, k, b, mon.cap, hx, plan.keep_w)
-    else:
-        scale = 1
-    # a block widens by `unit` where b Ritz values are equal (a repeated value's copies), and the iteration then goes
-    # on for as many blocks as it had taken (the fresh start's copies need about as many to emerge)
-    unit, hold = b, 0
-    keep_w, mem_w, cap_w, limit_w, block_cost, keep, restart_w = plan[:7]
+    cap_w = min(n, b * (mon.cap // 2))
+    # the m x b blocks W_j are kept for U = W Z (dense), unless one more pass is cheaper (sparse, nnz < m w)
+    keep_w = not prod.dask and not (op.kind == "sparse" and op._A.nnz < m * cap_w)
+    per_column = (2 * n + (m if keep_w else 0)) * _itemsize(dtype, hx)
+    budget = _krylov_budget()
+    mem_w = budget // per_column
+    if mem_w < min(k + 1, n):
+        raise ValueError(f"k={k} needs a Krylov basis of {per_column * (k + 1) / 2**30:.2f} GiB at least, over the "
+                         f"budget of {budget / 2**30:.2f} GiB (lowrank_la.svd.KRYLOV_MEMORY_BUDGET)")
+    limit_w = min(cap_w, mem_w)
+    block_cost = _block_cost(op, m, n, b)
+    # restarts for cost only where no m x w products are kept (compressing them costs about a block's products)
+    keep, restart_w = _restart_plan(k, b, limit_w, math.inf if keep_w else block_cost)
     size = min(limit_w, 4 * b)
     Vbuf = hx.empty((n, size), dtype=dtype, device=device)
     G = hx.zeros((size, size), dtype=dtype, device=device)
     Ws = []
     w = wp = prev = blocks = 0  # prev: where the previous block starts; wp: where the projection of P_j starts
+    discarded = 0.0  # the largest Ritz value (of A^H A) a thick restart let go
     extra = 0 if keep_w else 1  # the pass for U = A V Z_k
     if whole:  # the whole short side in one block: the Rayleigh-Ritz step is the SVD of A itself
         Vj = hx.eye(n, dtype=dtype, device=device)
@@ -918,6 +914,7 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False, narrow=False, scale_cap=Fa
             lam, Z = hx.linalg.eigh(G[:w, :w])
             lam, Z = hx.flip(lam), hx.flip(Z, axis=1)
             mu = float(np.max(_as_host64(hx.linalg.eigvalsh(newest)))) if w0 else math.inf
+            mu = max(mu, discarded)
             kk = min(k, w)
             s_all = np.sqrt(np.maximum(_as_host64(lam), 0.0))
             rn = _as_host64(_column_norms(Yp @ Z[w0:w, :kk], hx))
@@ -926,14 +923,11 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False, narrow=False, scale_cap=Fa
             # refine within the former default's passes, and while the basis is a small part of the short side (a
             # small matrix, where everything is cheap, up to all of it)
             room = (2 * (w + b) <= n or m * n <= _SMALL) and \
-                op.n_passes + 2 + extra <= scale * (2 * _auto_iterations(k, (m, n)) + 2)
+                op.n_passes + 2 + extra <= 2 * _auto_iterations(k, (m, n)) + 2
             done = mon.check(s_all, r, mu, room=room, block=blocks,
-                             before=functools.partial(_previous_ritz, G[:w, :w], hx, prev, w0, k)) and blocks >= hold
+                             before=functools.partial(_previous_ritz, G[:w, :w], hx, prev, w0, k))
             why = None
-            widen = done and b < k and w + b + unit <= limit_w and op.n_passes + 2 + extra <= mon.cap and \
-                _largest_group(s_all[:k], max(mon.tol, 64 * float(hx.finfo(dtype).eps))) >= b
-            done = done and not widen
-            if not done and not widen and w < n:
+            if not done and w < n:
                 if op.n_passes + 2 + extra > mon.cap:  # the next block, and the pass for U
                     why = "cap"
                 elif w + 1 > limit_w:
@@ -942,21 +936,18 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False, narrow=False, scale_cap=Fa
                     why = "rounding"
             if done or w >= n or why is not None:
                 break
-        else:
-            widen = False
-        if widen:  # the residual block and a fresh Gaussian one: up to `unit` more copies of a repeated value
-            b, hold = b + unit, 2 * blocks
-            _, mem_w, cap_w, limit_w, block_cost, keep, restart_w = _basis_plan(prod, k, b, mon.cap, hx, keep_w)[:7]
-            Yp = hx.concat([Yp, gaussian(gen, (n, unit), dtype=dtype, xp=hx, device=device)], axis=1)
-            restart = False
         if restart:
+            # the Ritz vectors let go lie outside the new basis: the top of A^H A there is at least the first of
+            # their Ritz values, which the newest block alone can miss (on flat spectra the estimates then fell
+            # to half the true error)
+            discarded = max(discarded, float(_as_host64(lam[keep:keep + 1])[0]))
             Ws = _thick_restart(Vbuf, G, lam, Z, Ws, w, keep, hx, device)
             w = keep
         Vj, one_sweep = _next_block(Vbuf[:, :w], Yp[:, :min(b, n - w, limit_w - w)], hx, gen, prod)
         # where the next block may be a fresh Gaussian one (not all of the residual), it is projected against all;
-        # the first block after a restart or a widening couples to every kept Ritz vector
+        # the first block after a restart couples to every kept Ritz vector
         prev = 0 if restart else w0
-        wp = w0 if one_sweep and not restart and not widen else 0
+        wp = w0 if one_sweep and not restart else 0
         del Pj, Yp
     Zk = Z[:, :k]
     Vk = Vbuf[:, :w] @ Zk
@@ -980,63 +971,20 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False, narrow=False, scale_cap=Fa
     return U, s, Yh @ herm(Vk, hx), why
 
 
-class _BasisPlan(typing.NamedTuple):
-    keep_w: bool  # the m x b products W_j are kept for U
-    mem_w: int  # the widest basis the memory budget allows
-    cap_w: int  # the widest the passes allow
-    limit_w: int
-    block_cost: float  # a block's products, in flops of dense small work
-    keep: int  # Ritz vectors kept at a thick restart
-    restart_w: int | None  # the width a block may not take the basis past (None: no restart)
-    cheap_w: float  # where one check costs _RESTART_BLOCKS blocks' products (inf: never)
-
-
-def _basis_plan(prod, k, b, cap, hx, keep_w=None):
-    """The sizes of :func:`_krylov_tol`'s basis for block size `b` and a cap of `cap` passes (`keep_w` as decided
-    before, where the block size changes during the iteration)."""
-    m, n = prod.shape
-    op = prod.op
-    cap_w = min(n, b * (cap // 2))
-    if keep_w is None:
-        # the m x b blocks W_j are kept for U = W Z (dense), unless one more pass is cheaper (sparse, nnz < m w)
-        keep_w = not prod.dask and not (op.kind == "sparse" and op._A.nnz < m * cap_w)
-    per_column = (2 * n + (m if keep_w else 0)) * _itemsize(prod.dtype, hx)
-    budget = _krylov_budget()
-    mem_w = budget // per_column
-    if mem_w < min(k + 1, n):
-        raise ValueError(f"k={k} needs a Krylov basis of {per_column * (k + 1) / 2**30:.2f} GiB at least, over the "
-                         f"budget of {budget / 2**30:.2f} GiB (lowrank_la.svd.KRYLOV_MEMORY_BUDGET)")
-    limit_w = min(cap_w, mem_w)
-    block_cost = _block_cost(op, m, n, b)
-    # restarts for cost only where no m x w products are kept (compressing them costs about a block's products)
-    cheap_w = math.inf if keep_w else (_RESTART_BLOCKS * block_cost / _CHECK_COST) ** (1 / 3)
-    keep, restart_w = _restart_plan(k, b, limit_w, cheap_w)
-    return _BasisPlan(keep_w, mem_w, cap_w, limit_w, block_cost, keep, restart_w, cheap_w)
-
-
-def _largest_group(s, delta):
-    """The most values of the descending `s` that lie within ``delta`` (relative) of the largest of them."""
-    best = start = 0
-    for i in range(len(s)):
-        while s[start] - s[i] > delta * s[start]:
-            start += 1
-        best = max(best, i - start + 1)
-    return best
-
-
-def _restart_plan(k, b, limit_w, cheap_w):
+def _restart_plan(k, b, limit_w, block_cost):
     """``(keep, restart_w)`` of the thick restart of :func:`_krylov_tol`: the number of Ritz vectors kept, and the
     width that a block may not take the basis past (a restart first); ``restart_w`` is None where the basis may not
     restart (fewer than two blocks would fit past the kept vectors below `limit_w`, where the iteration stops).
 
-    The basis restarts past `cheap_w`, where one check of it (its ``w x w`` eigensolver, ``_CHECK_COST w^3``) would
-    cost more than ``_RESTART_BLOCKS`` blocks' products (sparse input, whose products are cheap; inf: never), and
-    where it would pass `limit_w` (the memory budget). Keeping ``k + 2b`` rather than ``k + b`` took fewer passes to
-    the same accuracy in about the same time.
+    The basis restarts where one check of it (its ``w x w`` eigensolver, ``_CHECK_COST w^3``) would cost more than
+    ``_RESTART_BLOCKS`` blocks' products (sparse input, whose products are cheap) and where it would pass `limit_w`
+    (the memory budget). Keeping ``k + 2b`` rather than ``k + b`` took fewer passes to the same accuracy in about
+    the same time.
     """
     keep, widest = k + 2 * b, limit_w - 1  # a basis of limit_w columns is the last
     if keep + 2 * b > widest:
         return keep, None
+    cheap_w = (_RESTART_BLOCKS * block_cost / _CHECK_COST) ** (1 / 3)
     return keep, min(widest, max(int(cheap_w), keep + 2 * b)) if math.isfinite(cheap_w) else widest
 
 
@@ -1150,8 +1098,7 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
         Only with ``n_iter="auto"``.
     max_passes : int, optional
         Cap on the passes over `A` of the tolerance-driven iteration, ``>= 2`` (two per block, plus the
-        centring pass and, for sparse input, the one that forms ``U``); default :data:`DEFAULT_MAX_PASSES` (40),
-        times ``ceil(b / 16)`` where sparse input runs in narrowed blocks (see Notes: the same column products).
+        centring pass and, for sparse input, the one that forms ``U``); default :data:`DEFAULT_MAX_PASSES` (40).
         Reaching it before `tol` warns ``ConvergenceWarning``. Only with ``n_iter="auto"``.
     normalizer : {"auto", "lu", "qr", "cholqr2", "none"}
         Normaliser between the products of the subspace method with a fixed `n_iter` (see
@@ -1164,9 +1111,8 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
         block Krylov when tolerance-driven, when `block_size` is given, or on Dask with ``n_iter="auto"`` where
         its basis fits (see Notes); subspace with a fixed `n_iter`.
     block_size : int, optional
-        Block size ``b >= 1`` of block Krylov; default ``max(k, 16)`` when tolerance-driven (narrowed to 16 on
-        sparse input whose products are cheap, see Notes), ``k + oversamples`` with a fixed `n_iter`. Only for
-        block Krylov.
+        Block size ``b >= 1`` of block Krylov; default ``max(k, 16)`` when tolerance-driven, ``k + oversamples``
+        with a fixed `n_iter`. Only for block Krylov.
     transpose : "auto" or bool
         Work on ``A^H`` (and swap the outputs): "auto" does when ``m < n``, so that the test matrix spans the
         short dimension.
@@ -1243,20 +1189,15 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     scikit-learn's ``randomized_svd``, one thread). Passes: 2 per block; for sparse input with
     ``nnz(A) < m w`` one more (``U`` from ``A V Z_k`` instead of keeping the ``m x w`` products). The depth
     comes from the data; the block size is ``b = max(k, 16)``: at least `k`, because a block Krylov space
-    holds at most ``b`` copies of a repeated singular value, and no more, because a narrower block reaches a
-    higher Krylov degree for the same number of products (on the asv sparse case, ``b = k`` needed 650 column
-    products for 1e-3 where ``b = k + 10`` needed 780). Where one check would cost more than two blocks' products
-    (sparse input, whose products are cheap) and where the basis would pass ``KRYLOV_MEMORY_BUDGET``, the basis
-    restarts from its top ``k + 2b`` Ritz vectors and the residual block (a thick restart, as in Krylov-Schur).
-    On sparse input where that happens within 8 default blocks, the work on the basis dominates and the block
-    narrows to 16 (fewer columns in all: 1.6x-7x faster at k = 50 and 100 on TF-IDF text, a kNN graph and a
-    random sparse matrix); the default `max_passes` and the refinement's room scale by ``ceil(max(k, 16) / 16)``
-    and :data:`REFINE_GAIN` applies per default block's worth of products. A narrowed block could miss copies of
-    a value repeated more than ``b`` times, so it widens by 16 (a fresh Gaussian block beside the residual one)
-    wherever ``b`` of the top-`k` Ritz values agree within `tol` at a stop, and then goes on for as many blocks
-    as it had taken (as Ye's adaptive block Lanczos widens its block on a cluster). The subspace method stops in
-    the same way on the Ritz triplets of ``A Z`` (``Z`` its orthonormal right block), whose residuals the next
-    product ``A^H Q`` gives, with the smallest Ritz value standing for ``mu``.
+    holds at most ``b`` copies of a repeated singular value (a smaller block could miss copies among the top
+    `k` and not know it), and no more, because a narrower block reaches a higher Krylov degree for the same
+    number of products (on the asv sparse case, ``b = k`` needed 650 column products for 1e-3 where
+    ``b = k + 10`` needed 780). Where one check would cost more than two blocks' products (sparse input, whose
+    products are cheap) and where the basis would pass ``KRYLOV_MEMORY_BUDGET``, the basis restarts from its top
+    ``k + 2b`` Ritz vectors and the residual block (a thick restart, as in Krylov-Schur): on the TF-IDF matrix at
+    k = 50, tol = 1e-6, 1.3x faster. The subspace method stops in the same way on the Ritz triplets of ``A Z``
+    (``Z`` its orthonormal right block), whose residuals the next product ``A^H Q`` gives, with the smallest
+    Ritz value standing for ``mu``.
 
     The default tolerance is :data:`DEFAULT_TOL` = 1e-3, and without an explicit `tol` the iteration goes on
     past it while each block cuts the estimate by :data:`REFINE_GAIN` (100x), within the passes of the
@@ -1449,8 +1390,7 @@ def _rsvd_tol(prod, transposed, k, method, oversamples, block_size, tol, max_pas
         # a short side of at most _WHOLE default blocks: one block of all of it (no random draw, no refinement
         # steps), cheaper than the blocks that would cover most of it
         whole = block_size is None and prod.op.kind == "dense" and prod.shape[1] <= _WHOLE * b
-        U, s, Vh, why = _krylov_tol(prod, k, b, mon, gen, whole=whole, narrow=block_size is None and not prod.dask,
-                                    scale_cap=max_passes is None)
+        U, s, Vh, why = _krylov_tol(prod, k, b, mon, gen, whole=whole)
     else:
         size = min(k + oversamples, lmax)
         method = "cholqr2" if resolve_normalizer(normalizer, xp, False) == "cholqr2" else "qr"
