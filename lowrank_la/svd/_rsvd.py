@@ -1194,10 +1194,10 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     number of products (on the asv sparse case, ``b = k`` needed 650 column products for 1e-3 where
     ``b = k + 10`` needed 780). Where one check would cost more than two blocks' products (sparse input, whose
     products are cheap) and where the basis would pass ``KRYLOV_MEMORY_BUDGET``, the basis restarts from its top
-    ``k + 2b`` Ritz vectors and the residual block (a thick restart, as in Krylov-Schur): on the TF-IDF matrix at
-    k = 50, tol = 1e-6, 1.3x faster. The subspace method stops in the same way on the Ritz triplets of ``A Z``
-    (``Z`` its orthonormal right block), whose residuals the next product ``A^H Q`` gives, with the smallest
-    Ritz value standing for ``mu``.
+    ``k + 2b`` Ritz vectors and the residual block (a thick restart, as in Krylov-Schur; ``mu`` is then no lower
+    than the largest Ritz value let go): on the TF-IDF matrix at k = 50, tol = 1e-6, 1.2x faster. The subspace
+    method stops in the same way on the Ritz triplets of ``A Z`` (``Z`` its orthonormal right block), whose
+    residuals the next product ``A^H Q`` gives, with the smallest Ritz value standing for ``mu``.
 
     The default tolerance is :data:`DEFAULT_TOL` = 1e-3, and without an explicit `tol` the iteration goes on
     past it while each block cuts the estimate by :data:`REFINE_GAIN` (100x), within the passes of the
