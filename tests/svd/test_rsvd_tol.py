@@ -454,3 +454,54 @@ def test_a_check_is_skipped_while_the_extrapolated_estimate_stays_above_10_tol()
     mon.history = [(1, 1e-1), (3, 1e-2)]  # 10x in two blocks: block 4 extrapolates to 10^-2.5 > 2e-3: skip it
     assert not mon.due(4)
     assert mon.due(5)  # at most one block in a row unchecked
+
+
+# --------------------------------------------------------------------------- the probe of the complement
+
+def _grid_laplacian(n):
+    L1 = sp.diags_array([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], offsets=[-1, 0, 1])
+    return sp.csr_array(sp.kron(L1, sp.eye_array(n)) + sp.kron(sp.eye_array(n), L1))
+
+
+def test_probe_estimates_the_complements_top_from_below():
+    # A = diag(d): the complement of e_1..e_5 has top d_6; four steps of the probe find it closely (a clear gap)
+    from lowrank_la.svd._common import Products
+    from lowrank_la.svd._rsvd import _complement_top
+
+    d = np.concatenate([[100.0, 90, 80, 70, 60, 50], np.linspace(10, 1, 994)])
+    D = sp.diags_array(d).tocsr()
+    prod = Products(as_operator(D), D)
+    top = _complement_top(prod, np.eye(1000)[:, :5], np.random.default_rng(0))
+    assert 0.99 * 50**2 <= top <= 50**2 * (1 + 1e-12)
+
+
+def test_probe_makes_the_estimate_cover_the_error_on_a_flat_spectrum(monkeypatch):
+    # the 60 x 60 grid Laplacian (flat top, repeated values): the newest block's mu was about half the complement's
+    # top and the true error 2.8x-4.5x the estimate (k = 10, tol=1e-3); with the probe 0.62x-0.74x, and the run says
+    # that it did not reach tol within the default passes
+    import lowrank_la.svd._rsvd as impl
+
+    A = _grid_laplacian(60)
+    exact = np.linalg.eigvalsh(A.toarray())[::-1][:10]
+    probe, probes = impl._complement_top, []
+    monkeypatch.setattr(impl, "_complement_top", lambda *args: probes.append(1) or probe(*args))
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = rsvd(A, 10, tol=1e-3, rng=seed)
+        assert _max_rel_error(res.s, exact) <= 2 * res.error_estimate, seed
+        assert res.n_passes <= 40  # the default cap
+    assert len(probes) == 3  # once a run
+
+
+def test_probe_runs_once_on_sparse_input_only(monkeypatch):
+    import lowrank_la.svd._rsvd as impl
+
+    probes = []
+    monkeypatch.setattr(impl, "_complement_top", lambda *args: probes.append(1) or 0.0)
+    A = CASES["power_law"]
+    rsvd(A, 10, tol=1e-6, rng=0)
+    assert len(probes) == 1
+    rsvd(A.toarray(), 10, tol=1e-6, rng=0)
+    rsvd(A, 10, tol=1e-6, max_passes=31, rng=0)  # a cap below 32 leaves the probe no room
+    assert len(probes) == 1
