@@ -682,7 +682,7 @@ _SPARSE_COST = 10
 # a thick restart where one check would cost more than this many blocks' products (see _restart_plan)
 _RESTART_BLOCKS = 2
 
-#: Before sparse input's block Krylov stops (converged or not) on a flat top, a probe checks the estimate's ``mu``
+#: Before the block Krylov iteration stops (converged or not) on a flat top, a probe checks the estimate's ``mu``
 #: (the top of ``A^H A`` on the complement of the basis): block Lanczos on that complement from a random block of
 #: ``_PROBE_WIDTH`` columns, ``_PROBE_STEPS`` steps (2 passes each). On flat spectra the newest block's ``mu`` was
 #: 0.5-0.8 of the true one and the estimate 2x-5x below the true error; four steps found 0.90-0.97 of it (on the
@@ -894,7 +894,7 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     discarded = 0.0  # the largest Ritz value (of A^H A) a thick restart let go
     probed = 0.0  # the complement's top as the last probe found it (the complement only shrinks after it)
     # (where the cap leaves it at most a quarter of the passes)
-    probe = op.kind == "sparse" and not prod.dask and not whole and mon.cap >= 8 * _PROBE_STEPS
+    probe = not prod.dask and not whole and mon.cap >= 8 * _PROBE_STEPS  # (on Dask a pass reads the data)
     extra = 0 if keep_w else 1  # the pass for U = A V Z_k
     # and the probe's passes, kept free until it has run (a claim it could not check would stand unchecked)
     reserve = 2 * _PROBE_STEPS if probe else 0
@@ -1173,8 +1173,8 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
         Only with ``n_iter="auto"``.
     max_passes : int, optional
         Cap on the passes over `A` of the tolerance-driven iteration, ``>= 2`` (two per block, plus the
-        centring pass and, for sparse input, the one that forms ``U`` and, on a flat top, the 8 of the probe of
-        the complement where the cap is at least 32, see Notes); default :data:`DEFAULT_MAX_PASSES` (40).
+        centring pass, for sparse input the one that forms ``U`` and, on a flat top, the 8 of the probe of the
+        complement where the cap is at least 32, see Notes); default :data:`DEFAULT_MAX_PASSES` (40).
         Reaching it before `tol` warns ``ConvergenceWarning``. Only with ``n_iter="auto"``.
     normalizer : {"auto", "lu", "qr", "cholqr2", "none"}
         Normaliser between the products of the subspace method with a fixed `n_iter` (see
@@ -1271,15 +1271,15 @@ def rsvd(A, k, *, oversamples=10, n_iter="auto", tol=None, max_passes=None, norm
     ``b = k + 10`` needed 780). Where one check would cost more than two blocks' products (sparse input, whose
     products are cheap) and where the basis would pass ``KRYLOV_MEMORY_BUDGET``, the basis restarts from its top
     ``k + 2b`` Ritz vectors and the residual block (a thick restart, as in Krylov-Schur; ``mu`` is then no lower
-    than the largest Ritz value let go): on the TF-IDF matrix at k = 50, tol = 1e-6, 1.2x faster. On sparse
-    input whose top is flat (the top ``k / 2`` values within 20% of ``s_k^2``), at its first stop, a probe (block
-    Lanczos from 4 random columns orthogonal to the basis, 4 steps: 8 passes, kept free until then where
-    ``max_passes >= 32``) estimates the complement's top; where it lies above the newest block's, ``mu`` is raised
-    to it and the check made again (on flat spectra, e.g. a grid Laplacian or a normalised kNN graph, the newest
-    block saw half of it, and the true error reached 2.4x-5.4x the estimate; with the probe at most 1.07x). The
-    subspace
-    method stops in the same way on the Ritz triplets of ``A Z`` (``Z`` its orthonormal right block), whose
-    residuals the next product ``A^H Q`` gives, with the smallest Ritz value standing for ``mu``.
+    than the largest Ritz value let go): on the TF-IDF matrix at k = 50, tol = 1e-6, 1.2x faster. Where the
+    top is flat (the top ``k / 2`` values within 20% of ``s_k^2``; in memory, not on Dask), at the first stop a
+    probe (block Lanczos from 4 random columns orthogonal to the basis, 4 steps: 8 passes, kept free until then
+    where ``max_passes >= 32``) estimates the complement's top; where it lies above the newest block's, ``mu``
+    is raised to it and the check made again (on flat spectra, e.g. a grid Laplacian or a normalised kNN graph,
+    the newest block saw half of it, and the true error reached 2.4x-5.4x the estimate; with the probe at most
+    1.07x). The subspace method stops in the same way on the Ritz triplets of ``A Z`` (``Z`` its orthonormal
+    right block), whose residuals the next product ``A^H Q`` gives, with the smallest Ritz value standing for
+    ``mu``.
 
     The default tolerance is :data:`DEFAULT_TOL` = 1e-3, and without an explicit `tol` the iteration goes on
     past it while each block cuts the estimate by :data:`REFINE_GAIN` (100x), within the passes of the
