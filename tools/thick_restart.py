@@ -31,7 +31,8 @@ matrix and the kNN graph, k = 50 and 100 (the criterion of the tests: at most 2)
 ``_complement_top``) and with it returning 0 (the newest block's ``mu`` alone; its passes still kept free), on the
 flat spectra of the Laplacian of a 100 x 100 grid, the normalised 10-NN graph of the noisy
 digits plus the identity, the kNN graph and the random matrix above, and on TF-IDF and the power-law matrix: best
-time, passes, true error over the estimate, and how many runs warned that they did not reach the tolerance.
+time, passes, true error over the estimate, and how many runs warned that they did not reach the tolerance; and
+dense: the Laplacian of a 60 x 60 grid, and a Gaussian 4000 x 1500 matrix (Marchenko-Pastur: a flat top).
 """
 
 import argparse
@@ -158,7 +159,9 @@ def probe(X, rounds):
     graph = (matrices["knn_graph"] > 0).astype(float)
     scale = sp.diags(1 / np.sqrt(np.asarray(graph.sum(axis=1)).ravel()))
     matrices = {"grid": _grid_laplacian(100), "knn_norm+I": (scale @ graph @ scale + sp.eye(graph.shape[0])).tocsr(),
-                **matrices, "power_law": sp.csr_matrix(real_panel("small")["power_law"])}
+                **matrices, "power_law": sp.csr_matrix(real_panel("small")["power_law"]),
+                "grid_dense": _grid_laplacian(60).toarray(),
+                "gaussian": np.random.default_rng(0).standard_normal((4000, 1500))}
     found = _rsvd._complement_top
     try:
         for name, A in matrices.items():
