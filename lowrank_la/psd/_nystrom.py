@@ -203,7 +203,8 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
         ``||A - A_hat||_F`` (estimated by the next block, Weyl's bound) is below ``tol * w_k``. None: a fixed
         cost (`max_passes` blocks; Nystrom: one pass of ``k + oversamples`` columns), without a verdict.
     max_passes : int
-        Most block products with `A`; reaching it before `tol` warns ``ConvergenceWarning``.
+        Most blocks: block products with `A` (two per block on the SVD route for sparse input, see Notes);
+        reaching it before `tol` warns ``ConvergenceWarning``.
     oversamples : int
         The block has ``k + oversamples`` columns (unless `block_size` is given).
     block_size : int, optional
@@ -257,6 +258,17 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     Cost per pass: one product with an (n, b) block and ``O(n (pb) b)`` for the growing basis. Nystrom: one pass
     per doubling of the sketch.
 
+    **Sparse input** (scipy.sparse, ``which="LM"``, a `tol`, no `block_size`): the largest-magnitude eigenpairs
+    are the top singular triplets, ``A v_i = s_i u_i`` with ``u_i = +-v_i``. :func:`~lowrank_la.svd.rsvd`'s
+    tolerance-driven block Krylov finds them (with its thick restart, which bounds the work on the basis that
+    dominates on sparse input, and its estimate, checked by a probe of the complement on a flat top; at most
+    `max_passes` blocks of two products), and the Rayleigh-Ritz step ``V^T A V = (V^T U) diag(s)`` on its right
+    vectors gives the signed eigenpairs at no further product; the error estimate is the SVD's. Where the top
+    holds eigenvalues of both signs (their singular vectors can mix where magnitudes meet), or an eigenpair's
+    residual exceeds twice the singular triplets' largest, the symmetric block Krylov above runs instead, with
+    its own `max_passes`. On a 10-NN graph, a grid Laplacian and a sparse Gram matrix this was 1.5x-8x faster
+    than the symmetric block Krylov at the same or a more honest estimate (see the psd docs page).
+
     References
     ----------
     .. [1] N. Halko, P.-G. Martinsson, J. A. Tropp, "Finding structure with randomness", SIAM Rev. 53 (2011).
@@ -295,7 +307,51 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
         return _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol)
     if block_size is not None:
         block = min(P.n, check_int(block_size, "block_size", low=1))
+    elif which == "LM" and tol is not None and P.op.kind == "sparse":
+        found = _svd_eigh(P, k, tol, max_passes, gen, stol)
+        if found is not None:
+            return found
     return _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol)
+
+
+def _svd_eigh(P, k, tol, max_passes, gen, stol):
+    """The `k` eigenpairs of largest magnitude of the sparse symmetric `A` from its top `k` singular triplets:
+    :func:`~lowrank_la.svd.rsvd`'s tolerance-driven block Krylov (thick restart, the probe of a flat top; at most
+    `max_passes` blocks of two products) and the Rayleigh-Ritz step ``V^T A V = (V^T U) diag(s)`` on its right
+    vectors (``A V = U diag(s)``: no further product), whose eigenvalues carry the signs.
+
+    Returns None where the singular subspace does not separate the eigenpairs: an eigenvalue of the other sign with
+    about the magnitude of the k-th (a residual ``||A v_i - w_i v_i||`` above twice the largest singular-triplet
+    residual), or fewer than all of the `k` values of one sign. The caller then runs the symmetric block Krylov.
+    """
+    from ..svd import rsvd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # said below, in eigh's terms
+        res = rsvd(P.op, k, tol=tol, max_passes=2 * max_passes, rng=gen)
+    U, s, Vh = res
+    s_host = small(s)
+    T = small(Vh @ U) * s_host
+    check_symmetric_core(T, stol)
+    theta, Z = np.linalg.eigh((T + T.T) / 2)
+    theta, Z = theta[::-1], Z[:, ::-1]
+    top = float(np.max(np.abs(theta))) if theta.size else 0.0
+    if top > 0 and float(np.min(theta)) < 0 < float(np.max(theta)):
+        return None  # both signs: the Krylov path, which sees each eigenvalue with its sign
+    W = Vh.T @ P.asarray(Z)
+    R = (U * s) @ P.asarray(Z) - W * P.asarray(theta)
+    res_eig = small(P.xp.sqrt(P.xp.sum(P.xp.astype(R, P.xp.float64) ** 2, axis=0)))
+    res_svd = small(res.residuals) * (float(s_host[0]) if s_host.size else 0.0)
+    if top > 0 and float(np.max(res_eig)) > 2 * float(np.max(res_svd)) + 64 * P.eps * top:
+        return None
+    if not res.converged:
+        warnings.warn(f"eigh stopped after max_passes={max_passes} blocks ({P.n_passes} products) with an estimated "
+                      f"relative eigenvalue error {res.error_estimate:.3g} above tol={tol:g}: raise max_passes",
+                      ConvergenceWarning, stacklevel=4)
+    w = P.asarray(theta)
+    return EighResult(P.xp.astype(w, P.dtype), P.xp.astype(W, P.dtype), residuals=res_eig / top if top > 0 else res_eig,
+                      error_estimate=res.error_estimate, n_passes=P.n_passes, converged=bool(res.converged), tol=tol,
+                      rank=k)
 
 
 def _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol):
@@ -482,6 +538,7 @@ def _orth_against(K, Z, xp):
 
 def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
     xp, n = P.xp, P.n
+    spent = P.n_passes  # by the SVD route where it gave way (its products count, not against this budget)
     cap = min(n, block * max_passes)
     T = np.zeros((cap, cap))  # K^T A K, grown by one block row and column per pass
     G = np.zeros((cap, cap))  # (A K)^T (A K): the residual Gram matrix of every Ritz pair without forming them
@@ -509,13 +566,13 @@ def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
         Tw = T[:width, :width]
         theta, S = np.linalg.eigh((Tw + Tw.T) / 2)
         picked = _select(theta, k, which)
-        if tol is not None or P.n_passes >= max_passes or width >= cap:
+        if tol is not None or P.n_passes - spent >= max_passes or width >= cap:
             Gw = G[:width, :width]
             Tb = T[width - b:width, width - b:width]
             ext = np.linalg.eigvalsh((Tb + Tb.T) / 2)
             est = _ritz_error(theta, S.T @ ((Gw + Gw.T) / 2) @ S - np.diag(theta**2), picked, which, P.eps,
                               (float(ext[0]), float(ext[-1])))
-        if (tol is not None and est <= tol) or P.n_passes >= max_passes or width >= cap:
+        if (tol is not None and est <= tol) or P.n_passes - spent >= max_passes or width >= cap:
             break
         Q = _orth_against(Kw, newest, xp)[:, : min(block, cap - width)]
     Sk = P.asarray(S[:, picked])

@@ -281,3 +281,64 @@ def test_symmetric_products_of_a_c_ordered_array_go_through_the_adjoint(monkeypa
         forms.clear()
         np.testing.assert_allclose(SquareProducts(array, symmetric=symmetric).matmat(X), A @ X, atol=1e-13)
         assert forms == [adjoint]
+
+
+# --------------------------------------------------------------------------- sparse input: the SVD route
+
+def _grid_laplacian(n):
+    path = sp.diags_array([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], offsets=[-1, 0, 1])
+    return sp.csr_array(sp.kron(path, sp.eye_array(n)) + sp.kron(sp.eye_array(n), path))
+
+
+def _top_magnitude(A, k):
+    w = np.linalg.eigvalsh(A.toarray())
+    return np.sort(w[np.argsort(-np.abs(w))][:k])[::-1]
+
+
+def test_sparse_eigh_of_one_sign_takes_the_svd_route():
+    # largest magnitude of a sparse matrix whose top is of one sign: rsvd's block Krylov, then Rayleigh-Ritz on its
+    # right singular vectors (rank k); the values of a decaying sparse Gram matrix to its tolerance, orthonormal
+    # vectors and residuals as reported
+    from lowrank_la.datasets import sparse_power_law
+
+    X = sparse_power_law(3000, 300, nnz=20_000, rng=1)
+    G = sp.csr_array(X.T @ X)
+    exact = _top_magnitude(G, 8)
+    res = eigh(G, 8, tol=1e-8, rng=0)
+    assert res.rank == 8 and res.converged and res.n_passes <= 40
+    assert np.max(np.abs(res.w - exact) / exact) <= 2 * res.error_estimate <= 2e-8
+    V = res.V
+    np.testing.assert_allclose(V.T @ V, np.eye(8), atol=1e-12)
+    r = np.linalg.norm(G @ V - V * res.w, axis=0) / np.max(np.abs(res.w))
+    np.testing.assert_allclose(res.residuals, r, rtol=1e-6, atol=1e-14)
+
+
+def test_sparse_eigh_on_a_flat_top_is_honest_and_says_it_did_not_converge():
+    # the grid Laplacian (flat top, repeated values) at tol=1e-3: 20 blocks do not reach it, and the estimate (the
+    # probe of rsvd's flat top) covers the true error
+    A = _grid_laplacian(40)
+    exact = _top_magnitude(A, 10)
+    with pytest.warns(ConvergenceWarning, match=r"max_passes=20 blocks \(\d+ products\)") as caught:
+        res = eigh(A, 10, rng=0)
+    assert caught[0].filename == __file__
+    assert res.rank == 10 and res.converged is False and res.n_passes <= 40
+    assert np.max(np.abs(res.w - exact) / exact) <= res.error_estimate
+
+
+def test_sparse_eigh_with_both_signs_takes_the_krylov_route():
+    # a random symmetric sparse matrix has eigenvalues of both signs of about equal magnitude: its top singular
+    # vectors mix them, so the symmetric block Krylov runs (its basis: more than k columns) and finds them signed
+    R = sp.random(400, 400, density=0.03, random_state=3)
+    A = sp.csr_array(R + R.T)
+    exact = _top_magnitude(A, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the SVD route's products do not eat its budget
+        res = eigh(A, 6, tol=1e-6, rng=0)
+    assert res.rank > 6 and res.converged and np.any(res.w < 0) and np.any(res.w > 0)
+    assert np.max(np.abs(np.sort(res.w) - np.sort(exact)) / np.abs(exact)) <= 2 * res.error_estimate
+
+
+def test_sparse_eigh_refuses_a_nonsymmetric_matrix():
+    A = sp.csr_array(sp.random(300, 300, density=0.05, random_state=4)) + sp.eye_array(300) * 5
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        eigh(A, 5, rng=0)
