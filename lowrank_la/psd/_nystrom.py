@@ -258,16 +258,17 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     Cost per pass: one product with an (n, b) block and ``O(n (pb) b)`` for the growing basis. Nystrom: one pass
     per doubling of the sketch.
 
-    **Sparse input** (scipy.sparse, ``which="LM"``, a `tol`, no `block_size`): the largest-magnitude eigenpairs
-    are the top singular triplets, ``A v_i = s_i u_i`` with ``u_i = +-v_i``. :func:`~lowrank_la.svd.rsvd`'s
-    tolerance-driven block Krylov finds them (with its thick restart, which bounds the work on the basis that
-    dominates on sparse input, and its estimate, checked by a probe of the complement on a flat top; at most
-    `max_passes` blocks of two products), and the Rayleigh-Ritz step ``V^T A V = (V^T U) diag(s)`` on its right
-    vectors gives the signed eigenpairs at no further product; the error estimate is the SVD's. Where the top
-    holds eigenvalues of both signs (their singular vectors can mix where magnitudes meet), or an eigenpair's
-    residual exceeds twice the singular triplets' largest, the symmetric block Krylov above runs instead, with
-    its own `max_passes`. On a 10-NN graph, a grid Laplacian and a sparse Gram matrix this was 1.5x-8x faster
-    than the symmetric block Krylov at the same or a more honest estimate (see the psd docs page).
+    **Sparse input** (scipy.sparse, a `tol`, no `block_size`): the largest-magnitude eigenpairs are the top
+    singular triplets, ``A v_i = s_i u_i`` with ``u_i = +-v_i``, and where they are all positive (negative), also
+    the largest (smallest) values. :func:`~lowrank_la.svd.rsvd`'s tolerance-driven block Krylov finds them (with
+    its thick restart, which bounds the work on the basis that dominates on sparse input, and its estimate,
+    checked by a probe of the complement on a flat top; at most `max_passes` blocks of two products), and the
+    Rayleigh-Ritz step ``V^T A V = (V^T U) diag(s)`` on its right vectors gives the signed eigenpairs at no
+    further product; the error estimate is the SVD's. Where the top holds eigenvalues of both signs (their
+    singular vectors can mix where magnitudes meet), none of the sign ``"LA"`` / ``"SA"`` asks for, or an
+    eigenpair's residual exceeds twice the singular triplets' largest, the symmetric block Krylov above runs
+    instead, with its own `max_passes`. On a 10-NN graph, a grid Laplacian and a sparse Gram matrix this was
+    1.5x-8x faster than the symmetric block Krylov, at an estimate as honest (see the psd docs page).
 
     References
     ----------
@@ -307,22 +308,24 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
         return _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol)
     if block_size is not None:
         block = min(P.n, check_int(block_size, "block_size", low=1))
-    elif which == "LM" and tol is not None and P.op.kind == "sparse":
-        found = _svd_eigh(P, k, tol, max_passes, gen, stol)
+    elif tol is not None and P.op.kind == "sparse":
+        found = _svd_eigh(P, k, which, tol, max_passes, gen, stol)
         if found is not None:
             return found
     return _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol)
 
 
-def _svd_eigh(P, k, tol, max_passes, gen, stol):
-    """The `k` eigenpairs of largest magnitude of the sparse symmetric `A` from its top `k` singular triplets:
-    :func:`~lowrank_la.svd.rsvd`'s tolerance-driven block Krylov (thick restart, the probe of a flat top; at most
-    `max_passes` blocks of two products) and the Rayleigh-Ritz step ``V^T A V = (V^T U) diag(s)`` on its right
-    vectors (``A V = U diag(s)``: no further product), whose eigenvalues carry the signs.
+def _svd_eigh(P, k, which, tol, max_passes, gen, stol):
+    """The `k` eigenpairs `which` asks for of the sparse symmetric `A` from its top `k` singular triplets (the
+    eigenpairs of largest magnitude): :func:`~lowrank_la.svd.rsvd`'s tolerance-driven block Krylov (thick restart,
+    the probe of a flat top; at most `max_passes` blocks of two products) and the Rayleigh-Ritz step
+    ``V^T A V = (V^T U) diag(s)`` on its right vectors (``A V = U diag(s)``: no further product), whose
+    eigenvalues carry the signs.
 
-    Returns None where the singular subspace does not separate the eigenpairs: an eigenvalue of the other sign with
-    about the magnitude of the k-th (a residual ``||A v_i - w_i v_i||`` above twice the largest singular-triplet
-    residual), or fewer than all of the `k` values of one sign. The caller then runs the symmetric block Krylov.
+    Returns None where they are not what `which` asks for, or not separated: values of both signs (for "LM": where
+    magnitudes meet, their singular vectors mix), none of the sign "LA" / "SA" asks for (the largest magnitudes
+    all positive are the largest values, all negative the smallest), or a residual ``||A v_i - w_i v_i||`` above
+    twice the largest singular-triplet residual. The caller then runs the symmetric block Krylov.
     """
     from ..svd import rsvd
 
@@ -336,8 +339,9 @@ def _svd_eigh(P, k, tol, max_passes, gen, stol):
     theta, Z = np.linalg.eigh((T + T.T) / 2)
     theta, Z = theta[::-1], Z[:, ::-1]
     top = float(np.max(np.abs(theta))) if theta.size else 0.0
-    if top > 0 and float(np.min(theta)) < 0 < float(np.max(theta)):
-        return None  # both signs: the Krylov path, which sees each eigenvalue with its sign
+    positive, negative = bool(np.all(theta > 0)), bool(np.all(theta < 0))
+    if top > 0 and not (positive or negative) or (which == "LA" and not positive) or (which == "SA" and not negative):
+        return None
     W = Vh.T @ P.asarray(Z)
     R = (U * s) @ P.asarray(Z) - W * P.asarray(theta)
     res_eig = small(P.xp.sqrt(P.xp.sum(P.xp.astype(R, P.xp.float64) ** 2, axis=0)))

@@ -342,3 +342,15 @@ def test_sparse_eigh_refuses_a_nonsymmetric_matrix():
     A = sp.csr_array(sp.random(300, 300, density=0.05, random_state=4)) + sp.eye_array(300) * 5
     with pytest.raises(ValueError, match="A must be symmetric"):
         eigh(A, 5, rng=0)
+
+
+def test_sparse_eigh_largest_or_smallest_values_where_the_top_magnitudes_have_that_sign():
+    # the grid Laplacian is PSD: its largest magnitudes are its largest values ("LA", the SVD route), not its
+    # smallest ("SA": the symmetric block Krylov); of -A the other way round
+    A = sp.csr_array(_grid_laplacian(12))
+    w = np.linalg.eigvalsh(A.toarray())
+    for M, which, svd_route, exact in ((A, "LA", True, w[::-1][:4]), (A, "SA", False, w[:4]),
+                                       (-A, "SA", True, -w[::-1][:4]), (-A, "LA", False, -w[:4])):
+        res = eigh(M, 4, which=which, tol=1e-8, rng=0)
+        assert (res.rank == 4) == svd_route, (which, res.rank)
+        np.testing.assert_allclose(np.sort(res.w), np.sort(exact), rtol=1e-6)
