@@ -267,8 +267,8 @@ def eigh(A, k, *, psd=False, which="LM", tol=1e-3, max_passes=20, oversamples=10
     further product; the error estimate is the SVD's. Where the top holds eigenvalues of both signs (their
     singular vectors can mix where magnitudes meet), none of the sign ``"LA"`` / ``"SA"`` asks for, or an
     eigenpair's residual exceeds twice the singular triplets' largest, the symmetric block Krylov above runs
-    instead, with its own `max_passes`. On a 10-NN graph, a grid Laplacian and a sparse Gram matrix this was
-    1.5x-8x faster than the symmetric block Krylov, at an estimate as honest (see the psd docs page).
+    instead, with its own `max_passes`. On 10-NN graphs, a grid Laplacian and a sparse Gram matrix this was
+    1.5x-9x faster than the symmetric block Krylov, at an estimate as honest (see the psd docs page).
 
     References
     ----------
