@@ -692,7 +692,7 @@ _PROBE_WIDTH = 4
 _PROBE_STEPS = 4
 # ... where the top is flat: the lower half of the top k Ritz values within this much (relative, of s^2) of s_k^2.
 # The newest block's mu put the complement's top 0.2-0.6 s_k^2 below s_k^2; where the k / 2 values above s_k lie
-# within a few percent of it (measured 0.3%-2.5% on the flat spectra, 30%-2000% on the real-data panel), that gap
+# within a few percent of it (measured 0.3%-2.5% on the flat spectra, 30%-1600% on the real-data panel), that gap
 # is not credible, and the probe checks it
 _FLAT_TOP = 0.2
 
