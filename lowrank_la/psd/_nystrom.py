@@ -340,22 +340,30 @@ def _svd_eigh(P, k, which, tol, max_passes, gen, stol):
     theta, Z = theta[::-1], Z[:, ::-1]
     top = float(np.max(np.abs(theta))) if theta.size else 0.0
     positive, negative = bool(np.all(theta > 0)), bool(np.all(theta < 0))
-    if top > 0 and not (positive or negative) or (which == "LA" and not positive) or (which == "SA" and not negative):
+    if (top > 0 and not (positive or negative)) or (which == "LA" and not positive) or \
+            (which == "SA" and not negative):
         return None
-    W = Vh.T @ P.asarray(Z)
-    R = (U * s) @ P.asarray(Z) - W * P.asarray(theta)
-    res_eig = small(P.xp.sqrt(P.xp.sum(P.xp.astype(R, P.xp.float64) ** 2, axis=0)))
-    res_svd = small(res.residuals) * (float(s_host[0]) if s_host.size else 0.0)
-    if top > 0 and float(np.max(res_eig)) > 2 * float(np.max(res_svd)) + 64 * P.eps * top:
+    Zd = P.asarray(Z)
+    W = Vh.T @ Zd
+    residuals = _relative_residuals((U * s) @ Zd - W * P.asarray(theta), P.xp, top)
+    if top > 0 and float(np.max(residuals)) > 2 * float(np.max(small(res.residuals))) + 64 * P.eps:
         return None
     if not res.converged:
-        warnings.warn(f"eigh stopped after max_passes={max_passes} blocks ({P.n_passes} products) with an estimated "
-                      f"relative eigenvalue error {res.error_estimate:.3g} above tol={tol:g}: raise max_passes",
-                      ConvergenceWarning, stacklevel=4)
-    w = P.asarray(theta)
-    return EighResult(P.xp.astype(w, P.dtype), P.xp.astype(W, P.dtype), residuals=res_eig / top if top > 0 else res_eig,
+        _warn_unconverged(max_passes, P.n_passes, res.error_estimate, tol)
+    return EighResult(P.xp.astype(P.asarray(theta), P.dtype), P.xp.astype(W, P.dtype), residuals=residuals,
                       error_estimate=res.error_estimate, n_passes=P.n_passes, converged=bool(res.converged), tol=tol,
                       rank=k)
+
+
+def _relative_residuals(R, xp, top):
+    """The column norms of the residual block `R` of eigenpairs, over ``top = max|w|`` (where nonzero)."""
+    norms = small(xp.sqrt(xp.sum(xp.astype(R, xp.float64) ** 2, axis=0)))
+    return norms / top if top > 0 else norms
+
+
+def _warn_unconverged(max_passes, products, est, tol):
+    warnings.warn(f"eigh stopped after max_passes={max_passes} blocks ({products} products) with an estimated relative "
+                  f"eigenvalue error {est:.3g} above tol={tol:g}: raise max_passes", ConvergenceWarning, stacklevel=5)
 
 
 def _nystrom_eigh(P, k, block, tol, max_passes, sketch, gen, stol):
@@ -582,14 +590,11 @@ def _krylov_eigh(P, k, block, which, tol, max_passes, gen, stol):
     Sk = P.asarray(S[:, picked])
     U = Kw @ Sk
     R = AKw @ Sk - U * P.asarray(theta[picked])
-    res = small(xp.sqrt(xp.sum(xp.astype(R, xp.float64) ** 2, axis=0)))
     top = float(np.max(np.abs(theta))) if theta.size else 0.0
-    residuals = res / top if top > 0 else res
+    residuals = _relative_residuals(R, xp, top)
     converged = None if tol is None else bool(est <= tol)
     if converged is False:
-        warnings.warn(f"eigh stopped after max_passes={max_passes} passes with an estimated relative eigenvalue "
-                      f"error {est:.3g} above tol={tol:g}: raise max_passes or oversamples", ConvergenceWarning,
-                      stacklevel=4)
+        _warn_unconverged(max_passes, P.n_passes, est, tol)
     w = P.asarray(np.ldexp(theta[picked], -scale))
     return EighResult(w, xp.astype(U, P.dtype), residuals=residuals, error_estimate=est, n_passes=P.n_passes,
                       converged=converged, tol=tol, rank=width)

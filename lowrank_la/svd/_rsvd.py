@@ -892,12 +892,11 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     Ws = []
     w = wp = prev = blocks = 0  # prev: where the previous block starts; wp: where the projection of P_j starts
     discarded = 0.0  # the largest Ritz value (of A^H A) a thick restart let go
-    probed = 0.0  # the complement's top as the last probe found it (the complement only shrinks after it)
-    # (where the cap leaves it at most a quarter of the passes)
-    probe = not prod.dask and not whole and mon.cap >= 8 * _PROBE_STEPS  # (on Dask a pass reads the data)
+    probed = 0.0  # the complement's top as the probe found it (the complement only shrinks after it)
     extra = 0 if keep_w else 1  # the pass for U = A V Z_k
-    # and the probe's passes, kept free until it has run (a claim it could not check would stand unchecked)
-    reserve = 2 * _PROBE_STEPS if probe else 0
+    # and the probe's passes, kept free until it has run (a claim it could not check would stand unchecked); not on
+    # Dask (a pass reads the data), nor where they would take more than a quarter of the cap
+    reserve = 2 * _PROBE_STEPS if not prod.dask and not whole and mon.cap >= 8 * _PROBE_STEPS else 0
 
     def stop_reason(done):
         """Why the iteration must stop unconverged after a check (None: it may go on, or it converged)."""
