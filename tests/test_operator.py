@@ -263,3 +263,25 @@ def test_symmetric_matmat_takes_the_faster_form_and_gives_the_product(monkeypatc
     op = as_operator(A.astype(complex), allow_complex=True)
     np.testing.assert_allclose(op.symmetric_matmat(X), A @ X, atol=1e-13)
     assert forms == [(True, False)]
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_scatter_products_take_the_parallel_kernel_where_the_nonzeros_are_many(fmt, monkeypatch):
+    """``A^T Y`` of CSR (``A X`` of CSC) scatters in slabs where there are at least 2 n non-zeros per thread, and
+    stays with scipy where there are fewer; both give scipy's product."""
+    import numba
+
+    from lowrank_la._kernels import csr_dense
+
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    calls = []
+    monkeypatch.setattr(csr_dense, "csr_rmatmat", lambda A, Y: calls.append(1) or csr_dense.csr_rmatmat_reference(A, Y))
+    rng = np.random.default_rng(0)
+    for density, slabs in ((0.5, True), (0.004, False)):
+        A = sp.random(400, 60, density=density, random_state=1, format=fmt)
+        op = as_operator(A) if fmt == "csr" else as_operator(A).T  # the scatter direction of each format
+        B = A.toarray() if fmt == "csr" else A.toarray().T
+        Y = rng.standard_normal((op.shape[0], 8))
+        calls.clear()
+        assert np.allclose(op.H @ Y, B.T @ Y, rtol=1e-12, atol=1e-12)
+        assert bool(calls) == slabs

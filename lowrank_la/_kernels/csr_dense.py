@@ -2,9 +2,10 @@
 
 scipy's sparse-times-dense products (``csr_matvecs`` / ``csc_matvecs``) run on one thread. ``csr_matmat`` is
 parallel over the rows of ``A`` (each output row is a sum over that row's non-zeros of rows of ``X``, read
-contiguously from a C-ordered ``X``). ``csr_rmatmat`` splits the rows of ``A`` into one slab per thread; each
-slab scatters ``A[rows].T @ Y[rows]`` into a private ``(n, l)`` accumulator, and the accumulators are summed:
-``O(threads * n * l)`` extra memory, no atomics. Both cost ``O(nnz(A) * l)``. Indices may be int32 or int64.
+contiguously from a C-ordered ``X``). ``csr_rmatmat`` splits the rows of ``A`` into slabs (one per thread, see
+:func:`scatter_slabs`); each slab scatters ``A[rows].T @ Y[rows]`` into a private ``(n, l)`` accumulator, and the
+accumulators are summed: ``O(slabs * n * l)`` extra memory, no atomics. Both cost ``O(nnz(A) * l)``. Indices may be
+int32 or int64.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["csr_matmat", "csr_matmat_reference", "csr_rmatmat", "csr_rmatmat_reference"]
+__all__ = ["csr_matmat", "csr_matmat_reference", "csr_rmatmat", "csr_rmatmat_reference", "scatter_slabs"]
+
+#: the most bytes the accumulators of :func:`csr_rmatmat` may take together
+SLAB_BUDGET = 2**30
 
 
 def csr_matmat_reference(A, X):
@@ -87,8 +91,28 @@ def csr_matmat(A, X):
     return _csr_matmat(A.indptr, A.indices, A.data.astype(dtype, copy=False), X.astype(dtype, copy=False), out)
 
 
+def scatter_slabs(A, width, itemsize=8):
+    """How many row slabs :func:`csr_rmatmat` splits the CSR `A` (m, n) into for a block of `width` columns.
+
+    One per Numba thread, but no more than ``nnz(A) / (2 n)`` (zeroing and summing the ``(n, width)`` accumulators
+    then costs at most as much as the scatter itself) and within :data:`SLAB_BUDGET` bytes of accumulators. Where it
+    is 1, the kernel is scipy's serial loop again, and callers may as well use scipy.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> scatter_slabs(sp.csr_array((4, 3)), 5)
+    1
+    """
+    m, n = A.shape
+    most = SLAB_BUDGET // max(1, n * width * itemsize)
+    return int(max(1, min(numba.get_num_threads(), m, A.nnz // (2 * max(n, 1)), most)))
+
+
 def csr_rmatmat(A, Y, *, n_slabs=None):
-    """``A.T @ Y`` for a scipy CSR `A` (m, n) and a dense (m, l) `Y`: one row slab per thread, then a sum.
+    """``A.T @ Y`` for a scipy CSR `A` (m, n) and a dense (m, l) `Y`: row slabs scattered in parallel, then a sum.
+
+    `n_slabs` defaults to :func:`scatter_slabs`.
 
     Examples
     --------
@@ -101,7 +125,7 @@ def csr_rmatmat(A, Y, *, n_slabs=None):
     Y = np.ascontiguousarray(Y)
     dtype = np.result_type(A.dtype, Y.dtype)
     m, n = A.shape
-    slabs = max(1, min(numba.get_num_threads(), m) if n_slabs is None else int(n_slabs))
+    slabs = scatter_slabs(A, Y.shape[1], np.dtype(dtype).itemsize) if n_slabs is None else max(1, int(n_slabs))
     # slabs of about equal numbers of non-zeros
     bounds = np.searchsorted(A.indptr, np.linspace(0, A.indptr[-1], slabs + 1)).astype(np.int64)
     bounds[0], bounds[-1] = 0, m

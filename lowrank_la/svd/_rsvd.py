@@ -911,7 +911,10 @@ def _krylov_tol(prod, k, b, mon, gen, *, whole=False):
     if whole:  # the whole short side in one block: the Rayleigh-Ritz step is the SVD of A itself
         Vj = hx.eye(n, dtype=dtype, device=device)
     else:
-        Vj = orthonormalize(gaussian(gen, (n, min(b, n)), dtype=dtype, xp=hx, device=device), hx, method="qr")
+        # a Gaussian block of at most half as many columns as rows has a condition number below 6 (with
+        # overwhelming probability): CholeskyQR2 is exact to rounding there, and 3x faster than Householder QR
+        Vj = orthonormalize(gaussian(gen, (n, min(b, n)), dtype=dtype, xp=hx, device=device), hx,
+                            method="cholqr2" if 2 * b <= n else "qr")
     while True:
         width = Vj.shape[1]
         W = _first_product(prod, Vj) if w == 0 else prod.matmat(Vj)

@@ -41,3 +41,19 @@ def test_matmat_rows_of_every_length(dtype):
     A = sp.csr_array((data, np.concatenate(rows), indptr), shape=(len(rows), 40))
     X = rng.standard_normal((40, 33)).astype(dtype)
     assert np.allclose(csr_matmat(A, X), A @ X, rtol=1e-13, atol=1e-13)
+
+
+def test_scatter_slabs_bounds_the_accumulators(monkeypatch):
+    """One slab per thread, but no more than nnz / (2 n), and within the byte budget."""
+    import numba
+
+    from lowrank_la._kernels import csr_dense
+
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 8)
+    dense = sp.csr_array(np.ones((100, 10)))  # nnz / (2 n) = 50
+    sparse = sp.csr_array(sp.random(100, 50, density=0.05, random_state=0))  # nnz / (2 n) = 2
+    assert csr_dense.scatter_slabs(dense, 4) == 8
+    assert csr_dense.scatter_slabs(sparse, 4) == 2
+    assert csr_dense.scatter_slabs(sp.csr_array((100, 50)), 4) == 1
+    monkeypatch.setattr(csr_dense, "SLAB_BUDGET", 3 * 10 * 4 * 8)
+    assert csr_dense.scatter_slabs(dense, 4) == 3
