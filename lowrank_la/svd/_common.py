@@ -196,6 +196,25 @@ def herm(X, xp):
     return xp.conj(X.T) if xp.isdtype(X.dtype, "complex floating") else X.T
 
 
+def blocks_gram(blocks, Z, xp):
+    """``[B_1, B_2, ...]^H Z`` for a basis kept as a list of blocks (nothing to grow and copy as it widens)."""
+    return xp.concat([herm(B, xp) @ Z for B in blocks], axis=0)
+
+
+def blocks_times(blocks, M):
+    """``[B_1, B_2, ...] @ M`` for a basis kept as a list of blocks: the sum of ``B_j M_j`` over the row blocks
+    ``M_j`` of `M`."""
+    out, start = None, 0
+    for B in blocks:
+        term = B @ M[start:start + B.shape[1], :]
+        if out is None:
+            out = term
+        else:
+            out += term
+        start += B.shape[1]
+    return out
+
+
 def host_float(x) -> float:
     """A 0-d array of any backend (Dask computed, CuPy copied) as a Python float."""
     return float(to_numpy(x))

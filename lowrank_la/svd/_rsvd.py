@@ -31,6 +31,7 @@ from .._validate import check_int, check_option, check_rank, check_real, refuse_
 from ._common import (
     NORMALIZERS,
     _draw_chunk,
+    blocks_times,
     draw,
     draw_seeds,
     finish,
@@ -1081,14 +1082,7 @@ def _thick_restart(Vbuf, G, lam, Z, Ws, w, keep, xp, device):
 
 def _compressed(Ws, Zkeep):
     """The kept products ``[W_1, W_2, ...] Z_keep`` as one block (the list stays empty when none are kept)."""
-    if not Ws:
-        return Ws
-    start, out = 0, None
-    for Wj in Ws:
-        term = Wj @ Zkeep[start:start + Wj.shape[1], :]
-        out = term if out is None else out + term
-        start += Wj.shape[1]
-    return [out]
+    return [blocks_times(Ws, Zkeep)] if Ws else Ws
 
 
 def _block_cost(op, m, n, b):
