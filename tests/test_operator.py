@@ -267,7 +267,7 @@ def test_symmetric_matmat_takes_the_faster_form_and_gives_the_product(monkeypatc
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_scatter_products_take_the_parallel_kernel_where_the_nonzeros_are_many(fmt, monkeypatch):
-    """``A^T Y`` of CSR (``A X`` of CSC) scatters in slabs where there are at least 2 n non-zeros per thread, and
+    """``A^T Y`` of CSR (``A X`` of CSC) scatters in slabs where there are at least 16 n non-zeros per thread, and
     stays with scipy where there are fewer; both give scipy's product."""
     import numba
 
@@ -277,7 +277,7 @@ def test_scatter_products_take_the_parallel_kernel_where_the_nonzeros_are_many(f
     calls = []
     monkeypatch.setattr(csr_dense, "csr_rmatmat", lambda A, Y: calls.append(1) or csr_dense.csr_rmatmat_reference(A, Y))
     rng = np.random.default_rng(0)
-    for density, slabs in ((0.5, True), (0.004, False)):
+    for density, slabs in ((0.9, True), (0.004, False)):
         A = sp.random(400, 60, density=density, random_state=1, format=fmt)
         op = as_operator(A) if fmt == "csr" else as_operator(A).T  # the scatter direction of each format
         B = A.toarray() if fmt == "csr" else A.toarray().T

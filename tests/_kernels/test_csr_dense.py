@@ -44,14 +44,14 @@ def test_matmat_rows_of_every_length(dtype):
 
 
 def test_scatter_slabs_bounds_the_accumulators(monkeypatch):
-    """One slab per thread, but no more than nnz / (2 n), and within the byte budget."""
+    """One slab per thread, but no more than nnz / (16 n), and within the byte budget."""
     import numba
 
     from lowrank_la._kernels import csr_dense
 
     monkeypatch.setattr(numba, "get_num_threads", lambda: 8)
-    dense = sp.csr_array(np.ones((100, 10)))  # nnz / (2 n) = 50
-    sparse = sp.csr_array(sp.random(100, 50, density=0.05, random_state=0))  # nnz / (2 n) = 2
+    dense = sp.csr_array(np.ones((200, 10)))  # nnz / (16 n) = 12.5
+    sparse = sp.csr_array(sp.random(400, 50, density=0.08, random_state=0))  # nnz / (16 n) = 2
     assert csr_dense.scatter_slabs(dense, 4) == 8
     assert csr_dense.scatter_slabs(sparse, 4) == 2
     assert csr_dense.scatter_slabs(sp.csr_array((100, 50)), 4) == 1
