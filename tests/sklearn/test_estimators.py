@@ -96,6 +96,18 @@ def test_rtsvd_float32_and_inverse_transform():
     np.testing.assert_allclose(svd.inverse_transform(Y), X, atol=1e-4)
 
 
+@pytest.mark.parametrize("normalizer", ["QR", "LU", "none"])
+def test_rtsvd_power_iteration_normalizer_is_rsvds_normalizer(normalizer):
+    """scikit-learn's names map onto rsvd's normalisers of the fixed-depth subspace method; others are refused."""
+    X = sp.random(300, 80, density=0.1, format="csr", random_state=0)
+    svd = RandomizedTruncatedSVD(6, algorithm="subspace", n_iter=3, power_iteration_normalizer=normalizer,
+                                 random_state=0).fit(X)
+    ref = rsvd(X, 6, method="subspace", n_iter=3, normalizer=normalizer.lower(), rng=0)
+    np.testing.assert_array_equal(svd.components_, ref.Vh)
+    with pytest.raises(ValueError, match="power_iteration_normalizer='lu' must be one of"):
+        RandomizedTruncatedSVD(6, power_iteration_normalizer="lu").fit(X)
+
+
 @pytest.mark.parametrize("bad, match", [(1.5, "n_components=1.5 must satisfy 0 < n_components < 1"),
                                         (50, "n_components=50 must satisfy 1 <= n_components <= min"),
                                         ("many", "n_components must be an integer")])
