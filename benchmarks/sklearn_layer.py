@@ -3,7 +3,9 @@
 * ``TruncatedSVDDense``: 20,000 x 2,000 dense, ``make_low_rank_matrix(effective_rank=100, tail_strength=0.5)``
   (scikit-learn's generator), 50 components. ``RandomizedTruncatedSVD`` at its defaults (``lowrank_la``) and
   with ``tol=3e-2`` (``lowrank_la_tol3e-2``) against ``TruncatedSVD(algorithm="randomized")`` (model ``svd``)
-  and ``PCA(svd_solver="randomized")`` against ``center=True`` (model ``pca``).
+  and ``PCA(svd_solver="randomized")`` against ``center=True`` (model ``pca``); ``lowrank_la_lu5`` is
+  scikit-learn's method in the estimator (``n_iter=5, algorithm="subspace", power_iteration_normalizer="LU"``,
+  no error estimate).
 * ``TruncatedSVDSparse``: the TF-IDF matrix of the standard library's docstrings (``la.datasets.stdlib_tfidf``,
   8,582 x 3,146, sparse), 50 components; the PCA peer is ``PCA(svd_solver="arpack")``, scikit-learn's sparse
   PCA path (``center=True`` never densifies either).
@@ -61,6 +63,9 @@ def _svd_estimator(impl, model, sparse):
     if impl.startswith("lowrank_la"):
         from lowrank_la.sklearn import RandomizedTruncatedSVD
 
+        if impl.endswith("lu5"):
+            return RandomizedTruncatedSVD(K, center=center, n_iter=5, algorithm="subspace",
+                                          power_iteration_normalizer="LU", random_state=0)
         tol = 3e-2 if impl.endswith("tol3e-2") else None
         return RandomizedTruncatedSVD(K, center=center, tol=tol, random_state=0)
     decomposition = require("sklearn.decomposition")
@@ -84,7 +89,7 @@ def _skip_svd_timing(cache, impl, model):
 
 
 class TruncatedSVDDense:
-    params = [["lowrank_la", "lowrank_la_tol3e-2", "sklearn"], ["svd", "pca"]]
+    params = [["lowrank_la", "lowrank_la_tol3e-2", "lowrank_la_lu5", "sklearn"], ["svd", "pca"]]
     param_names = ["impl", "model"]
     timeout = 1800
 
