@@ -10,7 +10,7 @@ import scipy.linalg
 
 from .._backend import ConvergenceWarning, as_rng, cholesky_qr2, one_blas_thread, qr_econ
 from .._validate import check_int, check_option, check_rank, check_tolerance, refuse_random_state
-from ..svd._common import blocks_gram, blocks_times, safe_norm, times_pow2
+from ..svd._common import blocks_gram, blocks_times, minus_projection, safe_norm, times_pow2
 from ._common import (
     SquareProducts,
     check_sketch,
@@ -540,12 +540,12 @@ def _orth_against(blocks, Z, xp):
     those are projected out and normalised again (they become fresh random directions).
     """
     for _ in range(2):
-        Z = Z - blocks_times(blocks, blocks_gram(blocks, Z, xp))
+        Z = minus_projection(blocks, Z, xp)
     Q = cholesky_qr2(Z, xp)
     C = blocks_gram(blocks, Q, xp)
     if float(small(xp.max(xp.abs(C)))) > 1e-6:
         for _ in range(2):
-            Q = qr_econ(Q - blocks_times(blocks, blocks_gram(blocks, Q, xp)), xp)[0]
+            Q = qr_econ(minus_projection(blocks, Q, xp), xp)[0]
     return Q
 
 

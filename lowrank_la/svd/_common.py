@@ -201,6 +201,12 @@ def blocks_gram(blocks, Z, xp):
     return xp.concat([herm(B, xp) @ Z for B in blocks], axis=0)
 
 
+def minus_projection(blocks, Z, xp):
+    """``Z - K K^H Z`` for the orthonormal basis ``K = [B_1, B_2, ...]`` kept as a list of blocks: one sweep of
+    block classical Gram-Schmidt."""
+    return Z - blocks_times(blocks, blocks_gram(blocks, Z, xp))
+
+
 def blocks_times(blocks, M):
     """``[B_1, B_2, ...] @ M`` for a basis kept as a list of blocks: the sum of ``B_j M_j`` over the row blocks
     ``M_j`` of `M`."""

@@ -31,6 +31,7 @@ from .._validate import check_int, check_option, check_rank, check_real, refuse_
 from ._common import (
     NORMALIZERS,
     _draw_chunk,
+    blocks_gram,
     blocks_times,
     draw,
     draw_seeds,
@@ -39,6 +40,7 @@ from ._common import (
     grown,
     herm,
     host_float,
+    minus_projection,
     normalize,
     orthonormalize,
     pow2_exponent,
@@ -1032,20 +1034,18 @@ def _complement_top(prod, V, gen):
     Q = _orthogonalize_against(V, gaussian(gen, (n, width), dtype=V.dtype, xp=hx, device=prod.op.device), hx,
                                False, gen, prod)
     basis, images = [], []
-    for _ in range(_PROBE_STEPS):
+    for step in range(_PROBE_STEPS):
         basis.append(Q)
         Y = prod.rmatmat(prod.matmat(Q))  # A^H A Q: Q is orthogonal to V, so this is the compression's product
         images.append(Y)
-        K = hx.concat(basis, axis=1)
-        if K.shape[1] + V.shape[1] >= n:
+        if width * (step + 1) + V.shape[1] >= n:
             break
         # one sweep against V (what it leaves, rounding, can only raise the estimate), two against the probe's own
-        Y = Y - V @ (herm(V, hx) @ Y)
+        Y = minus_projection([V], Y, hx)
         for _sweep in range(2):
-            Y = Y - K @ (herm(K, hx) @ Y)
+            Y = minus_projection(basis, Y, hx)
         Q = orthonormalize(Y, hx, method="qr")
-    K = hx.concat(basis, axis=1)
-    T = herm(K, hx) @ hx.concat(images, axis=1)
+    T = blocks_gram(basis, hx.concat(images, axis=1), hx)
     return float(np.max(_as_host64(hx.linalg.eigvalsh((T + herm(T, hx)) / 2))))
 
 
